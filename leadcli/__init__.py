@@ -1,0 +1,7 @@
+"""leadcli: a command-line lead manager over a local SQLite database.
+
+The package is a plain library (``leadcli.store``, ``leadcli.leads``, ...) with a thin Typer
+command-line layer in ``leadcli.cli``. Nothing outside ``leadcli.cli`` imports Typer or Rich.
+"""
+
+__version__ = "0.1.0"

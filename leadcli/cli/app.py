@@ -1,0 +1,126 @@
+"""The ``leadcli`` command: global options, command registration and the error boundary.
+
+Errors from the core (``LeadcliError``) and from SQLite are turned into one line on stderr and
+exit code 1 here, in one place; usage errors stay Typer's (exit 2). A traceback is shown only
+with ``LEADCLI_DEBUG=1``.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import sys
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from leadcli import __version__
+from leadcli.cli import config_cmd, leads_cmd
+from leadcli.cli.state import AppState
+from leadcli.errors import LeadcliError
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_INTERRUPTED = 130
+
+
+def _debug() -> bool:
+    return os.environ.get("LEADCLI_DEBUG", "") not in ("", "0")
+
+
+def fail(message: str, hint: str | None = None) -> None:
+    """One line on stderr: what went wrong, and what to do."""
+    line = f"Error: {message}"
+    if hint:
+        line += f" ({hint})"
+    sys.stderr.write(line.replace("\n", " ") + "\n")
+
+
+class LeadcliGroup(TyperGroup):
+    """The root group; its ``invoke`` wraps every subcommand, so this is the one boundary."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except LeadcliError as exc:
+            if _debug():
+                raise
+            fail(str(exc), exc.hint)
+            raise typer.Exit(EXIT_FAILED) from None
+        except sqlite3.Error as exc:
+            if _debug():
+                raise
+            fail(f"database problem: {exc}", "is another program holding the database?")
+            raise typer.Exit(EXIT_FAILED) from None
+        except BrokenPipeError:
+            # `leadcli list | head`: the reader left; that is not an error for us. Point
+            # stdout at devnull so the interpreter's final flush does not complain.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            raise typer.Exit(EXIT_OK) from None
+        except KeyboardInterrupt:
+            sys.stderr.write("Interrupted.\n")
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+        except (typer.Exit, typer.Abort, typer.TyperException):
+            # Typer's own: usage errors (exit 2), --help, explicit exits.
+            raise
+        except Exception as exc:
+            if _debug():
+                raise
+            fail(
+                f"unexpected internal error ({exc.__class__.__name__})",
+                "rerun with LEADCLI_DEBUG=1 for the traceback and report it",
+            )
+            raise typer.Exit(EXIT_FAILED) from None
+
+
+app = typer.Typer(
+    name="leadcli",
+    cls=LeadcliGroup,
+    help="Manage leads from first contact to customer, in a local SQLite database.\n\n"
+    "Example: leadcli add --first-name Ana --email ana@acme.com --company Acme",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"leadcli {__version__}\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            metavar="PATH",
+            help="Database file. Default: $LEADCLI_DB, else leads.db in your user data folder.",
+            show_default=False,
+        ),
+    ] = None,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", is_eager=True, callback=_show_version, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Manage leads from first contact to customer, in a local SQLite database."""
+    state = AppState(db_path=db)
+    ctx.obj = state
+    ctx.call_on_close(state.close)
+
+
+app.add_typer(leads_cmd.app)
+app.add_typer(config_cmd.app, name="config", help="Show and change leadcli's configuration.")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app(prog_name="leadcli")

@@ -1,0 +1,42 @@
+"""Option types shared by many commands, defined once."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+
+from leadcli.stages import STAGES
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    json = "json"
+    jsonl = "jsonl"
+    csv = "csv"
+    tsv = "tsv"
+
+
+FormatOption = Annotated[
+    OutputFormat,
+    typer.Option(
+        "--format",
+        "-f",
+        case_sensitive=False,
+        help="table for people (the default, also under cron); json, jsonl, csv or tsv for "
+        "scripts: every field, stable.",
+    ),
+]
+
+
+def parse_stage(value: str) -> str:
+    """Option callback helper: our stage names, case-insensitive; exit 2 on anything else."""
+    stage = value.strip().lower()
+    if stage not in STAGES:
+        raise typer.BadParameter(f"{value!r} is not a stage; use one of {', '.join(STAGES)}")
+    return stage
+
+
+def stage_list(values: list[str] | None) -> list[str]:
+    return [parse_stage(v) for v in values or []]

@@ -1,0 +1,201 @@
+"""Rendering results: Rich tables for people; JSON, JSON Lines, CSV and TSV for scripts.
+
+Every cell of lead data passes through ``leadcli.safe_text``: tables show control characters
+as visible escapes and never interpret Rich markup (cells are ``Text`` objects, not strings
+Rich would parse); CSV/TSV neutralise spreadsheet formulas. Rich is imported only when a
+table is drawn, since scripts asking for JSON should not pay for it.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import sys
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any, TextIO
+
+from leadcli import dates
+from leadcli.cli.options import OutputFormat
+from leadcli.safe_text import json_safe, neutralise_formula, visible
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+NON_TTY_WIDTH = 100
+
+
+def make_console(file: TextIO | None = None) -> Console:
+    """A Console that follows the contract: no colour off a TTY or with NO_COLOR; width from
+    COLUMNS, else the terminal's, else 100 (cron mail is read in a wide window)."""
+    from rich.console import Console
+
+    file = file or sys.stdout
+    is_tty = file.isatty()
+    width: int | None = None
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        width = int(columns)
+    elif not is_tty:
+        width = NON_TTY_WIDTH
+    return Console(
+        file=file,
+        width=width,
+        no_color=not is_tty or "NO_COLOR" in os.environ,
+        color_system="auto" if is_tty else None,
+        highlight=False,
+        markup=False,
+        emoji=False,
+        soft_wrap=False,
+    )
+
+
+def cell_text(value: Any) -> str:
+    """A value as table text: control characters made visible, lists joined."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:,.0f}" if value.is_integer() else f"{value:,.2f}"
+    if isinstance(value, list | tuple):
+        return ", ".join(visible(str(v)) for v in value)
+    return visible(str(value))
+
+
+def safe_cell(value: Any) -> Any:
+    """Rich renderable for untrusted data: a Text, so ``[bold]`` stays literal."""
+    from rich.text import Text
+
+    return Text(cell_text(value))
+
+
+def time_cell(value: str | None) -> str:
+    return dates.to_local_display(value)
+
+
+# --------------------------------------------------------------------------- scripts
+
+
+def _scalar(value: Any) -> str:
+    """A value as a CSV cell: exact, but safe to open in a spreadsheet."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, list | tuple):
+        return ",".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return str(value)
+
+
+def flat_row(record: dict[str, Any], columns: Sequence[str]) -> list[str]:
+    """A record as CSV cells; custom fields become columns of their own."""
+    custom = record.get("custom") or {}
+    cells = []
+    for column in columns:
+        value = record[column] if column in record else custom.get(column)
+        cells.append(neutralise_formula(_scalar(value)))
+    return cells
+
+
+def write_json_array(records: Iterable[dict[str, Any]], out: TextIO) -> None:
+    """Stream a JSON array, one record per line, without holding them all."""
+    out.write("[")
+    first = True
+    for record in records:
+        out.write("\n" if first else ",\n")
+        out.write(json_safe(json.dumps(record, ensure_ascii=False)))
+        first = False
+    out.write("\n]\n" if not first else "]\n")
+
+
+def write_object(obj: Any, out: TextIO) -> None:
+    out.write(json_safe(json.dumps(obj, ensure_ascii=False, indent=2)) + "\n")
+
+
+def write_jsonl(records: Iterable[dict[str, Any]], out: TextIO) -> None:
+    for record in records:
+        out.write(json_safe(json.dumps(record, ensure_ascii=False)) + "\n")
+
+
+def write_delimited(
+    records: Iterable[dict[str, Any]],
+    columns: Sequence[str],
+    out: TextIO,
+    *,
+    tsv: bool = False,
+) -> None:
+    """CSV (RFC 4180, CRLF) or TSV; formulas neutralised, everything else exact.
+
+    When stdout is a terminal, control characters are shown as escapes instead, so that
+    data cannot drive the terminal; piped to a file or a program, the bytes are exact.
+    """
+    escape = out.isatty()
+    writer = csv.writer(
+        out,
+        dialect="excel-tab" if tsv else "excel",
+        lineterminator="\n" if tsv else "\r\n",
+    )
+    writer.writerow(columns)
+    for record in records:
+        cells = flat_row(record, columns)
+        writer.writerow([visible(c) for c in cells] if escape else cells)
+
+
+def emit(
+    records: Iterable[dict[str, Any]],
+    fmt: OutputFormat,
+    *,
+    columns: Sequence[str],
+    out: TextIO | None = None,
+) -> None:
+    """Write records in a script format (everything except ``table``)."""
+    out = out or sys.stdout
+    if fmt is OutputFormat.json:
+        write_json_array(records, out)
+    elif fmt is OutputFormat.jsonl:
+        write_jsonl(records, out)
+    elif fmt in (OutputFormat.csv, OutputFormat.tsv):
+        write_delimited(records, columns, out, tsv=fmt is OutputFormat.tsv)
+    else:  # pragma: no cover - callers draw tables themselves
+        raise ValueError(fmt)
+
+
+def render_table(
+    rows: Iterable[Sequence[Any]],
+    headers: Sequence[str],
+    *,
+    title: str | None = None,
+    console: Console | None = None,
+    justify_right: Sequence[str] = (),
+    no_wrap: Sequence[str] = (),
+) -> None:
+    """Draw rows of values as a table; columns named in ``no_wrap`` are never folded
+    (ids, phones, dates), the others fold to fit the width."""
+    from rich import box
+    from rich.table import Table
+
+    console = console or make_console()
+    table = Table(
+        title=title,
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+        header_style="bold",
+        title_justify="left",
+        title_style="bold",
+    )
+    for header in headers:
+        table.add_column(
+            header,
+            justify="right" if header in justify_right else "left",
+            overflow="fold",
+            no_wrap=header in no_wrap,
+        )
+    for row in rows:
+        table.add_row(*(safe_cell(v) for v in row))
+    console.print(table)

@@ -1,0 +1,50 @@
+"""What commands share during one run: the chosen database and the configuration.
+
+Both are opened on first use, so ``leadcli --help`` and ``config path`` never touch the
+database and a command pays only for what it reads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import typer
+
+if TYPE_CHECKING:
+    from leadcli.config import Config
+    from leadcli.store import Store
+
+
+@dataclass
+class AppState:
+    db_path: str | None = None
+    _store: Store | None = field(default=None, repr=False)
+    _config: Config | None = field(default=None, repr=False)
+
+    def store(self) -> Store:
+        if self._store is None:
+            from leadcli.store import connect
+
+            self._store = connect(self.db_path)
+        return self._store
+
+    def config(self) -> Config:
+        if self._config is None:
+            from leadcli import config
+
+            self._config = config.load()
+        return self._config
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+
+def state(ctx: typer.Context) -> AppState:
+    """The run's state from any (sub)command's context."""
+    root = ctx.find_root()
+    if not isinstance(root.obj, AppState):
+        root.obj = AppState()
+    return root.obj

@@ -1,0 +1,185 @@
+"""User configuration: a small TOML file of defaults that commands consult.
+
+Every key is declared in ``SETTINGS`` with its type, default and meaning, so ``config set``
+can refuse typos and wrong types instead of writing a file that breaks later. Reading uses the
+standard library's ``tomllib``; writing uses ``tomli-w`` (the standard library cannot write).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from leadcli.errors import ConfigError
+from leadcli.paths import ensure_private_dir, resolve_config_path
+
+
+def _region(value: str) -> str:
+    value = value.strip().upper()
+    if len(value) != 2 or not value.isalpha():
+        raise ValueError("a two-letter ISO country code such as US, GB or DE")
+    return value
+
+
+def _int(value: str, expected: str) -> int:
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        raise ValueError(expected) from None
+
+
+def _positive_int(value: str) -> int:
+    number = _int(value, "a whole number of 0 or more")
+    if number < 0:
+        raise ValueError("a whole number of 0 or more")
+    return number
+
+
+def _score(value: str) -> int:
+    number = _int(value, "a whole number from 0 to 100")
+    if not 0 <= number <= 100:
+        raise ValueError("a whole number from 0 to 100")
+    return number
+
+
+@dataclass(frozen=True)
+class Setting:
+    key: str
+    default: Any
+    parse: Callable[[str], Any]
+    help: str
+
+
+SETTINGS: dict[str, Setting] = {
+    s.key: s
+    for s in (
+        Setting(
+            "contacts.phone_region",
+            "US",
+            _region,
+            "Country assumed for phone numbers written without +country code.",
+        ),
+        Setting(
+            "followup.speed_to_lead_minutes",
+            60,
+            _positive_int,
+            "A new lead not contacted within this many minutes is flagged by `due`.",
+        ),
+        Setting(
+            "followup.stale_days",
+            14,
+            _positive_int,
+            "An open lead with no activity for this many days is flagged by `due`.",
+        ),
+        Setting("rating.hot", 70, _score, "Score at or above which a lead is rated hot."),
+        Setting("rating.warm", 40, _score, "Score at or above which a lead is rated warm."),
+        Setting(
+            "qualify.sql_min_criteria",
+            3,
+            _positive_int,
+            "BANT criteria met (of 4) for a lead to become a sales-qualified lead.",
+        ),
+        Setting(
+            "qualify.mql_min_score",
+            50,
+            _score,
+            "Score over which a lead becomes a marketing-qualified lead.",
+        ),
+    )
+}
+
+
+def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in table.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{name}."))
+        else:
+            flat[name] = value
+    return flat
+
+
+def _nest(flat: dict[str, Any]) -> dict[str, Any]:
+    nested: dict[str, Any] = {}
+    for key, value in flat.items():
+        node = nested
+        *parents, leaf = key.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+    return nested
+
+
+def read_file(path: Path | None = None) -> dict[str, Any]:
+    """The values written in the config file (flattened to dotted keys), or {} if none."""
+    path = path or resolve_config_path()
+    try:
+        with open(path, "rb") as handle:
+            return _flatten(tomllib.load(handle))
+    except FileNotFoundError:
+        return {}
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(
+            f"the config file {path} is not valid TOML ({exc})",
+            hint="fix it by hand or delete it to return to the defaults",
+        ) from exc
+
+
+class Config:
+    """Effective settings: the file's values over the defaults."""
+
+    def __init__(self, values: dict[str, Any], path: Path) -> None:
+        self.values = values
+        self.path = path
+
+    def __getitem__(self, key: str) -> Any:
+        return self.values[key]
+
+    def items(self) -> list[tuple[str, Any, str]]:
+        """(key, value, where it comes from) for every known setting."""
+        written = read_file(self.path)
+        return [
+            (key, self.values[key], "file" if key in written else "default") for key in SETTINGS
+        ]
+
+
+def load(path: Path | None = None) -> Config:
+    path = path or resolve_config_path()
+    values = {key: setting.default for key, setting in SETTINGS.items()}
+    for key, raw in read_file(path).items():
+        if key in SETTINGS:
+            try:
+                values[key] = SETTINGS[key].parse(str(raw))
+            except ValueError as exc:
+                raise ConfigError(f"config key {key} in {path} must be {exc}") from exc
+        # Unknown keys are left alone: a newer leadcli may have written them.
+    return Config(values, path)
+
+
+def set_value(key: str, raw: str, path: Path | None = None) -> Any:
+    """Validate and write one setting; returns the parsed value."""
+    path = path or resolve_config_path()
+    setting = SETTINGS.get(key)
+    if setting is None:
+        raise ConfigError(
+            f"unknown config key {key!r}", hint="known keys: " + ", ".join(sorted(SETTINGS))
+        )
+    try:
+        value = setting.parse(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{key} must be {exc}") from exc
+    import tomli_w
+
+    written = read_file(path)
+    written[key] = value
+    ensure_private_dir(path.parent)
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as handle:
+        tomli_w.dump(_nest(written), handle)
+    os.replace(tmp, path)  # atomic: a crash never leaves half a config file
+    return value

@@ -1,0 +1,157 @@
+"""Forward migrations of the database schema, one function per step.
+
+The schema version is ``PRAGMA user_version``: reading it is one cheap call, so opening an
+up-to-date database imports nothing more (sqlite-utils costs ~0.2 s to import and commands are
+started thousands of times by scripts). Each step runs in its own ``BEGIN IMMEDIATE``
+transaction together with the version bump, and re-checks the version once it holds the lock,
+so twenty processes opening a new database at once migrate it exactly once.
+
+Never edit a released step: add a new one. A database written by any older leadcli must open
+in a newer one with nothing lost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from leadcli.errors import DatabaseError
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+    from leadcli.store import Store
+
+#: Columns the full-text index covers (``list --search``).
+FTS_COLUMNS = ("first_name", "last_name", "company", "email", "notes")
+
+
+def m001_initial(db: Database) -> None:
+    """Leads, their tags, the append-only history and the search index."""
+    db.execute(
+        """
+        CREATE TABLE leads (
+            -- AUTOINCREMENT: an erased lead's id is never given to another lead, so
+            -- history rows and ids quoted in scripts keep meaning one person.
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            first_name TEXT,
+            last_name TEXT,
+            email TEXT,
+            phone TEXT,
+            company TEXT,
+            title TEXT,
+            website TEXT,
+            city TEXT,
+            country TEXT,
+            source TEXT,
+            owner TEXT,
+            value REAL,
+            notes TEXT,
+            external_id TEXT,
+            do_not_contact INTEGER NOT NULL DEFAULT 0 CHECK (do_not_contact IN (0, 1)),
+            custom TEXT,  -- JSON object of columns an import did not recognise
+            stage TEXT NOT NULL DEFAULT 'prospect' CHECK (stage IN
+                ('prospect', 'lead', 'mql', 'sql', 'opportunity', 'customer', 'lost')),
+            score INTEGER CHECK (score BETWEEN 0 AND 100),
+            rating TEXT CHECK (rating IN ('hot', 'warm', 'cold')),
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            first_contacted_at TEXT,
+            last_activity_at TEXT,
+            next_follow_up_at TEXT,
+            closed_at TEXT,
+            lost_reason TEXT
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE lead_tags (
+            lead_id INTEGER NOT NULL REFERENCES leads(id) ON DELETE CASCADE,
+            tag TEXT NOT NULL COLLATE NOCASE,
+            PRIMARY KEY (lead_id, tag)
+        ) WITHOUT ROWID
+        """
+    )
+    # No foreign key to leads: an erased lead's history outlives it (the erase itself
+    # is an event). Append-only is enforced by the database, not by convention.
+    db.execute(
+        """
+        CREATE TABLE history (
+            id INTEGER PRIMARY KEY,
+            lead_id INTEGER NOT NULL,
+            at TEXT NOT NULL,
+            event TEXT NOT NULL,
+            changes TEXT,  -- JSON: {"field": [old, new], ...}
+            reason TEXT
+        )
+        """
+    )
+    db.execute(
+        "CREATE TRIGGER history_no_update BEFORE UPDATE ON history "
+        "BEGIN SELECT RAISE(ABORT, 'history is append-only'); END"
+    )
+    db.execute(
+        "CREATE TRIGGER history_no_delete BEFORE DELETE ON history "
+        "BEGIN SELECT RAISE(ABORT, 'history is append-only'); END"
+    )
+    leads = db.table("leads")
+    leads.create_index(["email"], index_name="leads_email")
+    leads.create_index(["phone"], index_name="leads_phone")
+    leads.create_index(["external_id"], index_name="leads_external_id")
+    leads.create_index(["stage"], index_name="leads_stage")
+    db.table("lead_tags").create_index(["tag"], index_name="lead_tags_tag")
+    db.table("history").create_index(["lead_id", "id"], index_name="history_lead")
+    leads.enable_fts(FTS_COLUMNS, tokenize="unicode61 remove_diacritics 2")
+    # Our own triggers rather than sqlite-utils' create_triggers=True: its update trigger
+    # fires on every column, so a rescore of a million leads would rewrite the text index.
+    cols = ", ".join(FTS_COLUMNS)
+    old = ", ".join(f"old.{c}" for c in FTS_COLUMNS)
+    new = ", ".join(f"new.{c}" for c in FTS_COLUMNS)
+    db.execute(
+        f"CREATE TRIGGER leads_fts_ai AFTER INSERT ON leads BEGIN "
+        f"INSERT INTO leads_fts (rowid, {cols}) VALUES (new.id, {new}); END"
+    )
+    db.execute(
+        f"CREATE TRIGGER leads_fts_ad AFTER DELETE ON leads BEGIN "
+        f"INSERT INTO leads_fts (leads_fts, rowid, {cols}) VALUES ('delete', old.id, {old}); END"
+    )
+    db.execute(
+        f"CREATE TRIGGER leads_fts_au AFTER UPDATE OF {cols} ON leads BEGIN "
+        f"INSERT INTO leads_fts (leads_fts, rowid, {cols}) VALUES ('delete', old.id, {old}); "
+        f"INSERT INTO leads_fts (rowid, {cols}) VALUES (new.id, {new}); END"
+    )
+
+
+#: Every step in order; the schema version is the number of steps applied.
+MIGRATIONS: list[Callable[[Database], None]] = [
+    m001_initial,
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def migrate(store: Store, *, target: int | None = None) -> int:
+    """Apply pending steps (up to ``target``); return the resulting schema version."""
+    target = SCHEMA_VERSION if target is None else target
+    current = store.schema_version()
+    if current > SCHEMA_VERSION:
+        raise DatabaseError(
+            f"the database at {store.path} was written by a newer leadcli "
+            f"(schema {current}, this one knows {SCHEMA_VERSION})",
+            hint="upgrade leadcli: pip install -U leadcli",
+        )
+    if current >= target:
+        return current
+    from sqlite_utils import Database
+
+    db = Database(store.conn, recursive_triggers=False)
+    for number, step in enumerate(MIGRATIONS[:target], start=1):
+        if number <= current:
+            continue
+        with store.write():
+            if store.schema_version() >= number:  # another process got here first
+                continue
+            step(db)
+            store.conn.execute(f"PRAGMA user_version = {number}")
+    return store.schema_version()
