@@ -59,7 +59,9 @@ def proc() -> Callable[..., subprocess.CompletedProcess[str]]:
     """Run leadcli as a real process (``python -m leadcli``), as scripts and cron do."""
 
     def run(
-        *args: str, input: str | bytes | None = None, env: dict[str, str] | None = None,
+        *args: str,
+        input: str | bytes | None = None,
+        env: dict[str, str] | None = None,
         text: bool = True,
     ) -> subprocess.CompletedProcess:
         full_env = {**os.environ, **(env or {})}

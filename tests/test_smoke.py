@@ -7,8 +7,17 @@ import json
 
 def test_add_then_list_normalises_contacts(cli):
     result = cli(
-        "add", "--first-name", "Ana", "--last-name", "Silva", "--email", " Ana@Acme.COM ",
-        "--phone", "(415) 555-0100", "--company", "Acme",
+        "add",
+        "--first-name",
+        "Ana",
+        "--last-name",
+        "Silva",
+        "--email",
+        " Ana@Acme.COM ",
+        "--phone",
+        "(415) 555-0100",
+        "--company",
+        "Acme",
     )
     assert result.exit_code == 0, result.stderr
     assert result.stdout.strip() == "1"

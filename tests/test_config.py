@@ -1,0 +1,61 @@
+"""leadcli config path | show | set, and commands reading the settings."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from leadcli import config
+from leadcli.errors import ConfigError
+
+
+def test_defaults_without_a_file(tmp_path: Path):
+    cfg = config.load(tmp_path / "none.toml")
+    assert cfg["contacts.phone_region"] == "US"
+    assert cfg["followup.speed_to_lead_minutes"] == 60
+
+
+def test_set_writes_toml_and_validates(tmp_path: Path):
+    path = tmp_path / "sub" / "config.toml"
+    assert config.set_value("contacts.phone_region", "gb", path) == "GB"
+    assert config.set_value("rating.hot", "80", path) == 80
+    assert tomllib.loads(path.read_text()) == {
+        "contacts": {"phone_region": "GB"},
+        "rating": {"hot": 80},
+    }
+    assert config.load(path)["rating.hot"] == 80
+    with pytest.raises(ConfigError, match="unknown config key"):
+        config.set_value("rating.tepid", "1", path)
+    with pytest.raises(ConfigError, match="0 to 100"):
+        config.set_value("rating.hot", "120", path)
+    with pytest.raises(ConfigError, match="whole number"):
+        config.set_value("followup.stale_days", "soon", path)
+
+
+def test_broken_file_is_a_clear_error(tmp_path: Path):
+    path = tmp_path / "config.toml"
+    path.write_text("this is = = not toml")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        config.load(path)
+
+
+def test_cli_path_show_set(cli, isolated_env):
+    path = cli("config", "path").stdout.strip()
+    assert path.endswith("config.toml") and "config" in path
+    assert cli("config", "set", "contacts.phone_region", "GB").exit_code == 0
+    shown = json.loads(cli("config", "show", "-f", "json").stdout)
+    assert shown["contacts.phone_region"] == "GB"
+    table = cli("config", "show").stdout
+    assert "contacts.phone_region" in table and "file" in table
+    bad = cli("config", "set", "nope", "1")
+    assert bad.exit_code == 1 and "known keys" in bad.stderr
+
+
+def test_phone_region_setting_is_used_by_add(cli):
+    cli("config", "set", "contacts.phone_region", "GB")
+    cli("add", "--first-name", "Ana", "--phone", "020 7946 0958")
+    [lead] = json.loads(cli("list", "-f", "json").stdout)
+    assert lead["phone"] == "+442079460958"
