@@ -18,8 +18,8 @@ from leadcli.errors import InvalidValue, NotFound
 from leadcli.stages import STAGES
 from leadcli.store import Store
 
-#: Fields a user sets (``add``/``edit`` flags, import ``--map`` targets), in display order.
-TEXT_FIELDS: tuple[str, ...] = (
+#: Who the lead is and who works it, in display order.
+CONTACT_FIELDS: tuple[str, ...] = (
     "first_name",
     "last_name",
     "email",
@@ -31,10 +31,18 @@ TEXT_FIELDS: tuple[str, ...] = (
     "country",
     "source",
     "owner",
-    "notes",
-    "external_id",
 )
-SETTABLE_FIELDS: tuple[str, ...] = (*TEXT_FIELDS, "value", "tags", "do_not_contact")
+#: Fields a user sets (``add``/``edit`` flags, import ``--map`` targets), in output order.
+SETTABLE_FIELDS: tuple[str, ...] = (
+    *CONTACT_FIELDS,
+    "value",
+    "notes",
+    "tags",
+    "external_id",
+    "do_not_contact",
+)
+#: Settable fields stored as plain text.
+TEXT_FIELDS: tuple[str, ...] = (*CONTACT_FIELDS, "notes", "external_id")
 
 #: Fields leadcli keeps itself.
 KEPT_FIELDS: tuple[str, ...] = (
@@ -51,27 +59,7 @@ KEPT_FIELDS: tuple[str, ...] = (
 )
 
 #: Every key of a lead record, in output order.
-RECORD_FIELDS: tuple[str, ...] = (
-    "id",
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "company",
-    "title",
-    "website",
-    "city",
-    "country",
-    "source",
-    "owner",
-    "value",
-    "notes",
-    "tags",
-    "external_id",
-    "do_not_contact",
-    *KEPT_FIELDS,
-    "custom",
-)
+RECORD_FIELDS: tuple[str, ...] = ("id", *SETTABLE_FIELDS, *KEPT_FIELDS, "custom")
 
 _COLUMNS = tuple(f for f in RECORD_FIELDS if f not in ("tags",))
 _SELECT = (

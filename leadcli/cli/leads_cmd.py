@@ -71,9 +71,15 @@ LIST_COLUMNS: list[tuple[str, Any]] = [
 DEFAULT_TABLE_LIMIT = 100
 
 
-def _field_values(**given: Any) -> dict[str, Any]:
-    """The settable fields the user actually passed (None means "not given")."""
-    return {name: value for name, value in given.items() if value is not None}
+def _given_fields(params: dict[str, Any]) -> dict[str, Any]:
+    """The settable fields among a command's parameters that the user passed (None: not)."""
+    from leadcli.leads import SETTABLE_FIELDS
+
+    return {
+        name: value
+        for name, value in params.items()
+        if name in SETTABLE_FIELDS and name != "tags" and value is not None
+    }
 
 
 def _parse_custom(pairs: list[str] | None) -> dict[str, str | None]:
@@ -128,23 +134,7 @@ def add(
     from leadcli.leads import add_lead, get_lead
 
     app_state = state(ctx)
-    values = _field_values(
-        first_name=first_name,
-        last_name=last_name,
-        email=email,
-        phone=phone,
-        company=company,
-        title=title,
-        website=website,
-        city=city,
-        country=country,
-        source=source,
-        owner=owner,
-        value=value,
-        notes=notes,
-        external_id=external_id,
-        do_not_contact=do_not_contact,
-    )
+    values = _given_fields(locals())
     custom = {k: v for k, v in _parse_custom(field).items() if v is not None}
     region = app_state.config()["contacts.phone_region"]
     store = app_state.store()
@@ -360,23 +350,7 @@ def edit(
     from leadcli.leads import edit_lead, get_lead
 
     app_state = state(ctx)
-    values = _field_values(
-        first_name=first_name,
-        last_name=last_name,
-        email=email,
-        phone=phone,
-        company=company,
-        title=title,
-        website=website,
-        city=city,
-        country=country,
-        source=source,
-        owner=owner,
-        value=value,
-        notes=notes,
-        external_id=external_id,
-        do_not_contact=do_not_contact,
-    )
+    values = _given_fields(locals())
     store = app_state.store()
     changes = edit_lead(
         store,
