@@ -84,6 +84,12 @@ SETTINGS: dict[str, Setting] = {
             "BANT criteria met (of 4) for a lead to become a sales-qualified lead.",
         ),
         Setting(
+            "qualify.timeline_horizon_days",
+            180,
+            _positive_int,
+            "A BANT timeline counts as met when the purchase is this many days away or less.",
+        ),
+        Setting(
             "qualify.mql_min_score",
             50,
             _score,

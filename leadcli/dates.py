@@ -72,3 +72,116 @@ def to_local_display(text: str | None) -> str:
         return from_store(text).astimezone().strftime("%Y-%m-%d %H:%M")
     except ValueError:
         return text
+
+
+_UNITS = {
+    "m": "minutes",
+    "min": "minutes",
+    "mins": "minutes",
+    "minute": "minutes",
+    "minutes": "minutes",
+    "h": "hours",
+    "hr": "hours",
+    "hrs": "hours",
+    "hour": "hours",
+    "hours": "hours",
+    "d": "days",
+    "day": "days",
+    "days": "days",
+    "w": "weeks",
+    "wk": "weeks",
+    "week": "weeks",
+    "weeks": "weeks",
+    "mo": "months",
+    "month": "months",
+    "months": "months",
+    "y": "years",
+    "yr": "years",
+    "year": "years",
+    "years": "years",
+}
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def _quarter_start(year: int, quarter: int) -> datetime:
+    return datetime(year, 3 * (quarter - 1) + 1, 1)
+
+
+def parse_when(text: str, *, now_: datetime | None = None) -> datetime:
+    """A date/time as people write it, absolute or relative; naive results are local time.
+
+    Besides anything dateutil reads ("2026-09-01", "Dec 1 14:00"), this understands:
+    "now", "today", "tomorrow", "yesterday" (each optionally with a time: "tomorrow 9am");
+    "in 3 days", "in 2 months", "3 days ago"; short forms "3d", "2w", "6h", "3mo";
+    "next monday", "next week|month|quarter|year"; "this quarter"; "Q3" or "Q3 2027"
+    (a quarter means its first day; a past quarter of this year means next year's);
+    "end of month|quarter|year". Raises ValueError otherwise.
+    """
+    import re
+
+    from dateutil.relativedelta import relativedelta
+
+    current = (now_ or now()).astimezone().replace(tzinfo=None, microsecond=0)
+    today = current.replace(hour=0, minute=0, second=0)
+    phrase = " ".join(text.strip().lower().split())
+    if not phrase:
+        raise ValueError("empty date")
+
+    def with_time(day: datetime, rest: str) -> datetime:
+        if not rest:
+            return day
+        clock = parse_datetime(rest, now_=now_)
+        return day.replace(hour=clock.hour, minute=clock.minute, second=clock.second)
+
+    if phrase == "now":
+        return current
+    for word, offset in (("today", 0), ("tomorrow", 1), ("yesterday", -1)):
+        if phrase == word or phrase.startswith(word + " "):
+            rest = phrase[len(word) :].strip().removeprefix("at ").strip()
+            return with_time(today + relativedelta(days=offset), rest)
+
+    match = re.fullmatch(r"(?:in\s+)?(\d+)\s*([a-z]+)(\s+ago)?", phrase)
+    if match and match.group(2) in _UNITS:
+        amount = int(match.group(1)) * (-1 if match.group(3) else 1)
+        unit = _UNITS[match.group(2)]
+        base = current if unit in ("minutes", "hours") else today
+        return base + relativedelta(**{unit: amount})
+
+    match = re.fullmatch(r"(next|this)\s+(\w+)", phrase)
+    if match:
+        which, what = match.groups()
+        step = 1 if which == "next" else 0
+        if what in _WEEKDAYS:
+            days_ahead = (_WEEKDAYS.index(what) - today.weekday()) % 7 or 7
+            return today + relativedelta(days=days_ahead)
+        if what == "week":
+            monday = today - relativedelta(days=today.weekday())
+            return monday + relativedelta(weeks=step)
+        if what == "month":
+            return today.replace(day=1) + relativedelta(months=step)
+        if what == "quarter":
+            start = _quarter_start(today.year, (today.month - 1) // 3 + 1)
+            return start + relativedelta(months=3 * step)
+        if what == "year":
+            return datetime(today.year + step, 1, 1)
+
+    match = re.fullmatch(r"q([1-4])(?:\s+(\d{4}))?", phrase)
+    if match:
+        quarter = int(match.group(1))
+        year = int(match.group(2)) if match.group(2) else today.year
+        start = _quarter_start(year, quarter)
+        if not match.group(2) and start + relativedelta(months=3) <= today:
+            start = _quarter_start(year + 1, quarter)
+        return start
+
+    match = re.fullmatch(r"end of (?:the )?(month|quarter|year)", phrase)
+    if match:
+        what = match.group(1)
+        if what == "month":
+            return today.replace(day=1) + relativedelta(months=1, days=-1)
+        if what == "quarter":
+            start = _quarter_start(today.year, (today.month - 1) // 3 + 1)
+            return start + relativedelta(months=3, days=-1)
+        return datetime(today.year, 12, 31)
+
+    return parse_datetime(text, now_=now_)

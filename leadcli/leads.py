@@ -59,14 +59,16 @@ KEPT_FIELDS: tuple[str, ...] = (
 )
 
 #: Every key of a lead record, in output order.
-RECORD_FIELDS: tuple[str, ...] = ("id", *SETTABLE_FIELDS, *KEPT_FIELDS, "custom")
+RECORD_FIELDS: tuple[str, ...] = ("id", *SETTABLE_FIELDS, *KEPT_FIELDS, "bant", "custom")
 
-_COLUMNS = tuple(f for f in RECORD_FIELDS if f not in ("tags",))
+_COLUMNS = tuple(f for f in RECORD_FIELDS if f not in ("tags", "bant"))
 _SELECT = (
     "SELECT "
     + ", ".join(f"leads.{c}" for c in _COLUMNS)
     + ", (SELECT json_group_array(tag) FROM lead_tags WHERE lead_id = leads.id) AS tags"
-    + " FROM leads"
+    + ", (SELECT json_group_object(criterion, json_object('answer', answer, 'detail', detail,"
+    " 'met', json(iif(met, 'true', 'false')), 'at', answered_at)) FROM bant_answers"
+    " WHERE lead_id = leads.id) AS bant" + " FROM leads"
 )
 
 #: ``--sort`` keys and the SQL order they stand for; ``-key`` sorts descending.
@@ -204,6 +206,7 @@ def _record(row: sqlite3.Row) -> dict[str, Any]:
     record = {name: row[name] for name in RECORD_FIELDS}
     record["tags"] = json.loads(row["tags"]) if row["tags"] else []
     record["custom"] = json.loads(row["custom"]) if row["custom"] else {}
+    record["bant"] = json.loads(row["bant"]) if row["bant"] else {}
     record["do_not_contact"] = bool(row["do_not_contact"])
     return record
 

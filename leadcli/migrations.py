@@ -123,9 +123,31 @@ def m001_initial(db: Database) -> None:
     )
 
 
+def m002_bant(db: Database) -> None:
+    """Structured BANT answers, the latest per criterion; earlier answers live in history."""
+    db.execute(
+        """
+        CREATE TABLE bant_answers (
+            lead_id INTEGER NOT NULL REFERENCES leads(id) ON DELETE CASCADE,
+            criterion TEXT NOT NULL CHECK (criterion IN
+                ('budget', 'authority', 'need', 'timeline')),
+            answer TEXT NOT NULL,  -- yes / no / unknown, an authority level, or 'amount'/'date'
+            detail TEXT,           -- the amount, the date (YYYY-MM-DD) or the need's text
+            met INTEGER NOT NULL CHECK (met IN (0, 1)),
+            answered_at TEXT NOT NULL,
+            evidence TEXT,
+            PRIMARY KEY (lead_id, criterion)
+        ) WITHOUT ROWID
+        """
+    )
+    # Funnel and lead-time reports read stage events by time.
+    db.execute("CREATE INDEX history_event_at ON history (event, at)")
+
+
 #: Every step in order; the schema version is the number of steps applied.
 MIGRATIONS: list[Callable[[Database], None]] = [
     m001_initial,
+    m002_bant,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

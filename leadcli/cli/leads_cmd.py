@@ -270,9 +270,12 @@ def show(
     Example: leadcli show 42
     """
     from leadcli.leads import RECORD_FIELDS, get_lead
+    from leadcli.transitions import stage_timeline
 
     store = state(ctx).store()
     record = get_lead(store, lead_id)
+    with store.read() as conn:
+        record["stage_timeline"] = stage_timeline(conn, lead_id)
     if fmt is OutputFormat.json:
         write_object(record, sys.stdout)
         return
@@ -292,7 +295,7 @@ def show(
     time_fields = {f for f in RECORD_FIELDS if f.endswith("_at")}
     for field_name in RECORD_FIELDS:
         value = record[field_name]
-        if field_name == "custom" or value in (None, [], {}, ""):
+        if field_name in ("custom", "bant") or value in (None, [], {}, ""):
             continue
         if field_name in time_fields:
             value = time_cell(value)
@@ -303,6 +306,29 @@ def show(
 
     console.print(Text(f"Lead {record['id']}", style="bold"), Text(" "), safe_cell(name or ""))
     console.print(card)
+    if record["bant"]:
+        console.print()
+        render_table(
+            (
+                [
+                    c,
+                    a["answer"] if a["detail"] is None else f"{a['answer']}: {a['detail']}",
+                    a["met"],
+                    time_cell(a["at"]),
+                ]
+                for c, a in sorted(record["bant"].items())
+            ),
+            ["Criterion", "Answer", "Met", "Answered"],
+            title="BANT",
+            console=console,
+        )
+    console.print()
+    render_table(
+        ([s["stage"], time_cell(s["entered_at"]), s["reason"]] for s in record["stage_timeline"]),
+        ["Stage", "Entered", "Why"],
+        title="Stages",
+        console=console,
+    )
     if record["history"]:
         console.print()
         render_table(

@@ -1,0 +1,218 @@
+"""BANT answers, the qualification rules at their thresholds, prompts and the script path."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from leadcli import dates
+from leadcli import qualification as q
+from leadcli.errors import InvalidValue
+from leadcli.leads import add_lead, get_lead
+
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("text", "answer", "detail", "met"),
+    [
+        ("20000", "amount", "20000", True),
+        ("$12,500.50", "amount", "12500.5", True),
+        ("0", "no", None, False),
+        ("yes", "yes", None, True),
+        ("No", "no", None, False),
+        ("unknown", "unknown", None, False),
+    ],
+)
+def test_budget(text, answer, detail, met):
+    assert q.parse_budget(text) == q.Answer("budget", answer, detail, met)
+
+
+def test_authority_and_need():
+    assert q.parse_authority("Decision Maker").met
+    assert not q.parse_authority("influencer").met
+    assert q.parse_need("yes: replacing spreadsheets") == q.Answer(
+        "need", "yes", "replacing spreadsheets", True
+    )
+    assert not q.parse_need("no").met
+    for bad, parse in (
+        ("boss", q.parse_authority),
+        ("maybe", q.parse_need),
+        ("lots", q.parse_budget),
+    ):
+        with pytest.raises(InvalidValue):
+            parse(bad)
+
+
+@pytest.mark.parametrize(
+    ("text", "day", "met"),
+    [
+        ("in 2 months", "2027-01-22", True),
+        ("2026-09-01", "2026-09-01", True),
+        ("next quarter", "2027-01-01", True),
+        ("Q3", "2027-07-01", False),
+        ("in 3 months", "2027-02-22", True),
+        ("2028-01-01", "2028-01-01", False),
+    ],
+)
+def test_timeline_phrases_and_horizon(text, day, met):
+    answer = q.parse_timeline(text, horizon_days=180, now_=NOW)
+    assert (answer.answer, answer.detail, answer.met) == ("date", day, met)
+
+
+def test_timeline_unknown_and_bad():
+    assert q.parse_timeline("unknown", horizon_days=180, now_=NOW).answer == "unknown"
+    with pytest.raises(InvalidValue, match="timeline"):
+        q.parse_timeline("when pigs fly", horizon_days=180, now_=NOW)
+
+
+@given(st.integers(min_value=1, max_value=3000), st.sampled_from(["d", " days", " day"]))
+def test_relative_days(n, unit):
+    got = dates.parse_when(f"in {n}{unit}", now_=NOW)
+    assert got - datetime(2026, 11, 22) == timedelta(days=n)
+
+
+@given(st.text(max_size=40))
+def test_parse_when_only_raises_value_error(text):
+    """Any text is a datetime or a ValueError (shown as a usage error), never a crash."""
+    with contextlib.suppress(ValueError):
+        assert isinstance(dates.parse_when(text, now_=NOW), datetime)
+
+
+@pytest.mark.parametrize(
+    ("met", "score", "expected"),
+    [
+        (4, None, "sql"),
+        (3, None, "sql"),
+        (2, None, "mql"),
+        (1, None, "mql"),
+        (0, None, None),
+        (0, 51, "mql"),
+        (0, 50, None),
+        (2, 99, "mql"),
+    ],
+)
+def test_rules_at_thresholds(met, score, expected):
+    assert q.conclude(met, score, sql_min_criteria=3, mql_min_score=50) == expected
+
+
+def test_rules_follow_config():
+    assert q.conclude(2, None, sql_min_criteria=2, mql_min_score=50) == "sql"
+
+
+def test_qualify_advances_forward_only_and_records_each_answer(store):
+    lead_id = add_lead(store, {"first_name": "Ana"})
+    result = q.qualify(store, lead_id, {"need": q.parse_need("yes")}, note="form answer")
+    assert result.stage_change.new == "mql"
+    answers = {
+        "budget": q.parse_budget("20000"),
+        "authority": q.parse_authority("decision-maker"),
+    }
+    result = q.qualify(store, lead_id, answers, note="call with CFO")
+    assert (result.met, result.conclusion, result.stage_change.new) == (3, "sql", "sql")
+    lead = get_lead(store, lead_id)
+    assert lead["stage"] == "sql"
+    assert lead["bant"]["budget"]["detail"] == "20000"
+    qualified = [e for e in lead["history"] if e["event"] == "qualified"]
+    assert [list(e["changes"]) for e in qualified] == [["need"], ["budget"], ["authority"]]
+    assert qualified[-1]["reason"] == "call with CFO"
+    # answering "no" later does not move the lead back
+    result = q.qualify(store, lead_id, {"budget": q.parse_budget("no")})
+    assert result.conclusion == "mql" and result.stage_change is None
+    assert get_lead(store, lead_id)["stage"] == "sql"
+
+
+def test_qualify_no_advance_and_unchanged_answers(store):
+    lead_id = add_lead(store, {"first_name": "Ana"})
+    result = q.qualify(store, lead_id, {"need": q.parse_need("yes")}, advance=False)
+    assert result.conclusion == "mql" and result.stage_change is None
+    assert get_lead(store, lead_id)["stage"] == "prospect"
+    before = len(get_lead(store, lead_id)["history"])
+    q.qualify(store, lead_id, {"need": q.parse_need("yes")}, advance=False)
+    assert len(get_lead(store, lead_id)["history"]) == before
+
+
+# ------------------------------------------------------------------------------- CLI
+
+
+def test_headline_qualify_then_close_then_reopen(cli):
+    assert cli("add", "--first-name", "Ana", "--company", "Acme").stdout.strip() == "1"
+    result = cli(
+        "qualify",
+        "1",
+        "--budget",
+        "20000",
+        "--authority",
+        "decision-maker",
+        "--need",
+        "yes",
+        "--timeline",
+        "in 2 months",
+        "--note",
+        "call with CFO",
+    )
+    assert result.exit_code == 0, result.stderr
+    assert "prospect → sql" in result.stdout
+    lead = json.loads(cli("show", "1", "-f", "json").stdout)
+    assert lead["stage"] == "sql"
+    assert set(lead["bant"]) == {"budget", "authority", "need", "timeline"}
+    events = [(e["event"], list(e["changes"])) for e in lead["history"]]
+    assert events[1:] == [
+        ("qualified", ["budget"]),
+        ("qualified", ["authority"]),
+        ("qualified", ["need"]),
+        ("qualified", ["timeline"]),
+        ("stage", ["stage"]),
+    ]
+
+    closed = cli("advance", "1", "--to", "customer", "--value", "12000", "-f", "json")
+    assert closed.exit_code == 0, closed.stderr
+    lead = json.loads(cli("show", "1", "-f", "json").stdout)
+    assert (lead["stage"], lead["value"]) == ("customer", 12000)
+    assert lead["closed_at"]
+
+    again = cli("advance", "1")
+    assert again.exit_code == 1
+    assert "closed" in again.stderr and "--reopen" in again.stderr
+    reopened = cli("advance", "1", "--reopen", "-f", "json")
+    assert json.loads(reopened.stdout)[0]["to"] == "sql"
+    lead = json.loads(cli("show", "1", "-f", "json").stdout)
+    assert lead["stage"] == "sql" and lead["closed_at"] is None
+
+
+def test_qualify_script_path_never_prompts(cli):
+    cli("add", "--first-name", "Ana")
+    result = cli("qualify", "1", input="20000\n")
+    assert result.exit_code == 1
+    assert "nothing to record" in result.stderr
+    assert json.loads(cli("show", "1", "-f", "json").stdout)["bant"] == {}
+
+
+def test_qualify_prompts_on_a_terminal(cli, monkeypatch):
+    from leadcli.cli import qualify_cmd
+
+    monkeypatch.setattr(qualify_cmd, "stdin_is_interactive", lambda: True)
+    cli("add", "--first-name", "Ana")
+    answers = "20000\nboss\ndecision-maker\nyes: spreadsheets\nin 2 months\nmet at expo\n"
+    result = cli("qualify", "1", input=answers)
+    assert result.exit_code == 0, result.stderr
+    assert "Budget" in result.stderr and "use one of" in result.stderr  # asked again
+    lead = json.loads(cli("show", "1", "-f", "json").stdout)
+    assert lead["stage"] == "sql"
+    assert lead["bant"]["need"]["detail"] == "spreadsheets"
+    # the second time, current answers are the defaults: Enter keeps them all
+    again = cli("qualify", "1", input="\n\n\n\n\n")
+    assert again.exit_code == 0 and "[20000]" in again.stderr
+    assert json.loads(cli("show", "1", "-f", "json").stdout)["bant"] == lead["bant"]
+
+
+def test_qualify_bad_answer_exits_1_and_writes_nothing(cli):
+    cli("add", "--first-name", "Ana")
+    result = cli("qualify", "1", "--budget", "20000", "--authority", "the boss")
+    assert result.exit_code == 1 and "authority" in result.stderr
+    assert json.loads(cli("show", "1", "-f", "json").stdout)["bant"] == {}
