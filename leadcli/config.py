@@ -39,6 +39,13 @@ def _positive_int(value: str) -> int:
     return number
 
 
+def _number(value: str) -> float:
+    try:
+        return float(str(value).strip())
+    except ValueError:
+        raise ValueError("a number such as 1.5") from None
+
+
 def _score(value: str) -> int:
     number = _int(value, "a whole number from 0 to 100")
     if not 0 <= number <= 100:
@@ -74,6 +81,18 @@ SETTINGS: dict[str, Setting] = {
             14,
             _positive_int,
             "An open lead with no activity for this many days is flagged by `due`.",
+        ),
+        *(
+            Setting(f"urgency.{name}", default, _number, f"Urgency weight: {meaning}.")
+            for name, default, meaning in (
+                ("overdue", 1.0, "per day a follow-up or step is overdue (up to 30 days)"),
+                ("score", 4.0, "times the lead's score / 100"),
+                ("stage", 2.0, "times how far along the funnel the lead is (0 to 1)"),
+                ("new_lead", 8.0, "a new lead not contacted within the speed-to-lead SLA"),
+                ("follow_up", 5.0, "a follow-up that is due"),
+                ("cadence", 3.0, "a cadence step that is due"),
+                ("stale", 1.0, "an open lead with no activity for followup.stale_days"),
+            )
         ),
         Setting("rating.hot", 70, _score, "Score at or above which a lead is rated hot."),
         Setting("rating.warm", 40, _score, "Score at or above which a lead is rated warm."),

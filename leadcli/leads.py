@@ -259,8 +259,12 @@ def _in(column: str, values: Sequence[str], *, nocase: bool = True) -> tuple[str
     return f"{column}{collate} IN ({marks})", tuple(values)
 
 
-def build_list_sql(query: LeadQuery) -> tuple[str, tuple[Any, ...]]:
-    """The SELECT for a query, with its parameters."""
+def filter_sql(query: LeadQuery) -> tuple[str, tuple[Any, ...]]:
+    """The query's filters as one SQL condition on the ``leads`` table, with parameters.
+
+    Shared by ``list`` and by other listings of leads (``due``), so filters mean the same
+    everywhere.
+    """
     where: list[tuple[str, tuple[Any, ...]]] = []
     if query.stages:
         where.append(_in("leads.stage", query.stages, nocase=False))
@@ -284,12 +288,18 @@ def build_list_sql(query: LeadQuery) -> tuple[str, tuple[Any, ...]]:
             )
         )
     where.extend(query.extra_where)
-    sql = _SELECT
+    if not where:
+        return "1", ()
     params: tuple[Any, ...] = ()
-    if where:
-        sql += " WHERE " + " AND ".join(f"({clause})" for clause, _ in where)
-        for _, values in where:
-            params += values
+    for _, values in where:
+        params += values
+    return " AND ".join(f"({clause})" for clause, _ in where), params
+
+
+def build_list_sql(query: LeadQuery) -> tuple[str, tuple[Any, ...]]:
+    """The SELECT for a query, with its parameters."""
+    condition, params = filter_sql(query)
+    sql = f"{_SELECT} WHERE {condition}"
     key = query.sort
     descending = key.startswith("-")
     key = key.lstrip("-")
@@ -387,6 +397,10 @@ def edit_lead(
         conn.executemany(
             "INSERT INTO lead_tags (lead_id, tag) VALUES (?, ?)", [(lead_id, t) for t in added]
         )
+        if changes.get("do_not_contact", [False, False])[1]:
+            from leadcli.cadences import end_enrolments
+
+            end_enrolments(conn, lead_id, "do not contact", now)
         history.record(conn, lead_id, history.EDITED, changes, at=now)
     return changes
 

@@ -144,10 +144,70 @@ def m002_bant(db: Database) -> None:
     db.execute("CREATE INDEX history_event_at ON history (event, at)")
 
 
+def m003_followups(db: Database) -> None:
+    """Activities, follow-ups and cadence enrolments, with the indexes `due` reads."""
+    db.execute(
+        """
+        CREATE TABLE activities (
+            id INTEGER PRIMARY KEY,
+            lead_id INTEGER NOT NULL REFERENCES leads(id) ON DELETE CASCADE,
+            kind TEXT NOT NULL CHECK (kind IN
+                ('call', 'email', 'meeting', 'sms', 'message', 'note')),
+            inbound INTEGER NOT NULL DEFAULT 0 CHECK (inbound IN (0, 1)),
+            at TEXT NOT NULL,
+            note TEXT,
+            outcome TEXT,
+            logged_at TEXT NOT NULL
+        )
+        """
+    )
+    db.execute("CREATE INDEX activities_lead ON activities (lead_id, at)")
+    db.execute(
+        """
+        CREATE TABLE followups (
+            id INTEGER PRIMARY KEY,
+            lead_id INTEGER NOT NULL REFERENCES leads(id) ON DELETE CASCADE,
+            due_at TEXT NOT NULL,
+            note TEXT,
+            created_at TEXT NOT NULL,
+            done_at TEXT
+        )
+        """
+    )
+    # Only open follow-ups are ever searched by date: a partial index stays small.
+    db.execute("CREATE INDEX followups_open_due ON followups (due_at) WHERE done_at IS NULL")
+    db.execute("CREATE INDEX followups_lead ON followups (lead_id) WHERE done_at IS NULL")
+    db.execute(
+        """
+        CREATE TABLE enrolments (
+            id INTEGER PRIMARY KEY,
+            lead_id INTEGER NOT NULL REFERENCES leads(id) ON DELETE CASCADE,
+            cadence TEXT NOT NULL,
+            steps TEXT NOT NULL,  -- JSON copy of the steps: editing the file later is safe
+            started_at TEXT NOT NULL,
+            next_step INTEGER NOT NULL DEFAULT 0,
+            next_due_at TEXT,     -- when the next step is due; NULL once ended
+            ended_at TEXT,
+            end_reason TEXT
+        )
+        """
+    )
+    db.execute(
+        "CREATE INDEX enrolments_active_due ON enrolments (next_due_at) WHERE ended_at IS NULL"
+    )
+    db.execute("CREATE INDEX enrolments_lead ON enrolments (lead_id) WHERE ended_at IS NULL")
+    # `due`: new leads not yet contacted, and leads gone quiet, found by range scans.
+    db.execute(
+        "CREATE INDEX leads_uncontacted ON leads (created_at) WHERE first_contacted_at IS NULL"
+    )
+    db.execute("CREATE INDEX leads_last_activity ON leads (last_activity_at)")
+
+
 #: Every step in order; the schema version is the number of steps applied.
 MIGRATIONS: list[Callable[[Database], None]] = [
     m001_initial,
     m002_bant,
+    m003_followups,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

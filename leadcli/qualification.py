@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from leadcli import dates, history
+from leadcli import dates, followups, history
 from leadcli.contacts import parse_amount
 from leadcli.errors import InvalidValue, NotFound
 from leadcli.stages import is_closed, rank
@@ -181,6 +181,13 @@ def qualify(
             for changes in events:
                 history.record(conn, lead_id, QUALIFIED, changes, reason=note, at=now)
             conn.execute("UPDATE leads SET updated_at = ? WHERE id = ?", (now, lead_id))
+        timeline = given.get("timeline")
+        if "timeline" in changed and timeline and timeline.answer == "date":
+            # The buying date is the day to talk again: a follow-up at 9:00 local time.
+            day = datetime.fromisoformat(timeline.detail or "").replace(hour=9)
+            followups.schedule(
+                conn, lead_id, dates.to_store(day), f"BANT timeline ({timeline.detail})"
+            )
         answers = {**before, **given}
         met = sum(a.met for a in answers.values())
         conclusion = conclude(

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from leadcli import dates, history
+from leadcli import cadences, dates, history
 from leadcli.errors import InvalidValue, LeadcliError, NotFound
 from leadcli.stages import CLOSED_STAGES, STAGES, is_closed, next_stage, rank
 from leadcli.store import Store
@@ -73,6 +73,7 @@ def change_stage(
     sets: dict[str, Any] = {"stage": new, "updated_at": dates.now_text()}
     if new in CLOSED_STAGES:
         sets["closed_at"] = at
+        cadences.end_enrolments(conn, lead["id"], f"closed ({new})", at)
     elif old in CLOSED_STAGES:
         sets["closed_at"] = None
     if new == "lost":

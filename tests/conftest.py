@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -28,6 +29,9 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.delenv("LEADCLI_DEBUG", raising=False)
     monkeypatch.delenv("LEADCLI_NOW", raising=False)
+    # Local time is UTC in tests, so expected local times do not depend on the machine.
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
     return db
 
 

@@ -167,6 +167,7 @@ def test_headline_qualify_then_close_then_reopen(cli):
         ("qualified", ["authority"]),
         ("qualified", ["need"]),
         ("qualified", ["timeline"]),
+        ("follow-up", ["follow_up"]),
         ("stage", ["stage"]),
     ]
 

@@ -269,6 +269,7 @@ def show(
 
     Example: leadcli show 42
     """
+    from leadcli import activities, cadences, followups
     from leadcli.leads import RECORD_FIELDS, get_lead
     from leadcli.transitions import stage_timeline
 
@@ -276,6 +277,12 @@ def show(
     record = get_lead(store, lead_id)
     with store.read() as conn:
         record["stage_timeline"] = stage_timeline(conn, lead_id)
+        record["activities"] = activities.for_lead(conn, lead_id)
+        record["follow_ups"] = [
+            {k: f[k] for k in ("id", "due_at", "note")}
+            for f in followups.open_followups(store, lead_id)
+        ]
+        record["cadences"] = cadences.enrolments_for(conn, lead_id)
     if fmt is OutputFormat.json:
         write_object(record, sys.stdout)
         return
@@ -320,6 +327,47 @@ def show(
             ),
             ["Criterion", "Answer", "Met", "Answered"],
             title="BANT",
+            console=console,
+        )
+    if record["follow_ups"]:
+        console.print()
+        render_table(
+            ([time_cell(f["due_at"]), f["note"]] for f in record["follow_ups"]),
+            ["Due", "Note"],
+            title="Follow-ups",
+            console=console,
+        )
+    if record["cadences"]:
+        console.print()
+        render_table(
+            (
+                [
+                    c["cadence"],
+                    f"{min(c['step'], c['steps'])} of {c['steps']}",
+                    time_cell(c["next_due_at"]),
+                    c["end_reason"] or "active",
+                ]
+                for c in record["cadences"]
+            ),
+            ["Cadence", "Step", "Next due", "Status"],
+            title="Cadences",
+            console=console,
+        )
+    if record["activities"]:
+        console.print()
+        render_table(
+            (
+                [
+                    time_cell(a["at"]),
+                    a["kind"],
+                    "in" if a["inbound"] else "out",
+                    a["outcome"],
+                    a["note"],
+                ]
+                for a in record["activities"]
+            ),
+            ["When", "Kind", "Dir", "Outcome", "Note"],
+            title="Activities",
             console=console,
         )
     console.print()

@@ -1,0 +1,245 @@
+"""Activities, follow-ups, the due list, iCalendar export and cadences."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+
+NOW = "2026-11-22T12:00:00Z"
+
+
+@pytest.fixture
+def at(monkeypatch):
+    """Move leadcli's clock: at("2026-11-22T12:00:00Z")."""
+
+    def move(when: str) -> None:
+        monkeypatch.setenv("LEADCLI_NOW", when)
+
+    move(NOW)
+    return move
+
+
+def add(cli, *args: str) -> int:
+    result = cli("add", *args)
+    assert result.exit_code == 0, result.stderr
+    return int(result.stdout)
+
+
+def due_json(cli, *args: str) -> list[dict]:
+    result = cli("due", "-f", "json", *args)
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_the_morning_due_list(cli, at):
+    at("2026-11-20T08:00:00Z")
+    yesterday = add(cli, "--first-name", "Yara")
+    today = add(cli, "--first-name", "Tom")
+    week = add(cli, "--first-name", "Wes")
+    dnc = add(cli, "--first-name", "Dee", "--do-not-contact")
+    for lead in (yesterday, today, week, dnc):
+        cli("log", str(lead), "email", "first touch")
+    at("2026-11-22T10:00:00Z")
+    new = add(cli, "--first-name", "Nia")
+    at(NOW)
+    assert cli("followup", str(yesterday), "2026-11-21 10:00", "overdue").exit_code == 0
+    assert cli("followup", str(today), "today 15:00").exit_code == 0
+    assert cli("followup", "add", str(week), "2026-11-27 10:00").exit_code == 0
+    assert cli("followup", str(dnc), "2026-11-20 10:00", "never shown").exit_code == 0
+
+    items = due_json(cli)
+    assert [(i["lead_id"], i["kind"]) for i in items] == [
+        (new, "new_lead"),
+        (yesterday, "follow_up"),
+        (today, "follow_up"),
+    ]
+    urgencies = [i["urgency"] for i in items]
+    assert urgencies == sorted(urgencies, reverse=True)
+    table = cli("due")
+    assert "Yara" in table.stdout and "Nia" in table.stdout and "Dee" not in table.stdout
+
+    ahead = due_json(cli, "--days", "7")
+    assert {i["lead_id"] for i in ahead} == {new, yesterday, today, week}
+
+    assert cli("followup", "done", str(yesterday), str(today), str(week)).exit_code == 0
+    assert cli("log", str(new), "call", "intro call").exit_code == 0
+    quiet = cli("due")
+    assert (quiet.exit_code, quiet.stdout, quiet.stderr) == (0, "", "")
+    assert cli("due", "--days", "7").stdout == ""
+
+
+def test_log_sets_contact_times(cli, at):
+    lead = add(cli, "--first-name", "Ana")
+    at("2026-11-22T13:00:00Z")
+    cli("log", str(lead), "email", "--inbound")
+    card = json.loads(cli("show", str(lead), "-f", "json").stdout)
+    assert card["first_contacted_at"] is None  # an inbound touch is not our contact
+    assert card["last_activity_at"] == "2026-11-22T13:00:00Z"
+    cli("log", str(lead), "call", "--at", "2026-11-22 12:30", "--outcome", "voicemail")
+    card = json.loads(cli("show", str(lead), "-f", "json").stdout)
+    assert card["first_contacted_at"] is not None
+    assert card["last_activity_at"] == "2026-11-22T13:00:00Z"  # an older touch keeps the latest
+    assert [(a["kind"], a["inbound"], a["outcome"]) for a in card["activities"]] == [
+        ("call", False, "voicemail"),
+        ("email", True, None),
+    ]
+    assert cli("log", str(lead), "fax").exit_code == 2
+    assert cli("log", "999", "call").exit_code == 1
+
+
+def test_followup_phrases_snooze_and_next_follow_up(cli, at):
+    lead = add(cli, "--first-name", "Ana")
+    for phrase in ("tomorrow 9am", "in 3 days", "3d", "2w", "next monday", "2026-12-01 14:00"):
+        assert cli("followup", str(lead), phrase).exit_code == 0, phrase
+    assert cli("followup", str(lead), "when pigs fly").exit_code == 2
+    card = json.loads(cli("show", str(lead), "-f", "json").stdout)
+    earliest = min(f["due_at"] for f in card["follow_ups"])
+    assert card["next_follow_up_at"] == earliest
+    assert cli("followup", "snooze", str(lead), "2027-01-05").exit_code == 0
+    card = json.loads(cli("show", str(lead), "-f", "json").stdout)
+    due = sorted(f["due_at"] for f in card["follow_ups"])
+    assert due[-1] == "2027-01-05T09:00:00Z"  # a day without a time means 9:00
+    assert card["next_follow_up_at"] == due[0]
+    listed = json.loads(cli("followup", "list", "-f", "json").stdout)
+    assert len(listed) == 6 and listed == sorted(listed, key=lambda f: f["due_at"])
+    cli("followup", "done", str(lead))
+    card = json.loads(cli("show", str(lead), "-f", "json").stdout)
+    assert card["next_follow_up_at"] is None and card["follow_ups"] == []
+
+
+def test_stale_leads_and_speed_to_lead_sla(cli, at, isolated_env):
+    at("2026-10-01T09:00:00Z")
+    quiet = add(cli, "--first-name", "Quinn")
+    cli("log", str(quiet), "call")
+    at("2026-11-22T11:30:00Z")
+    fresh = add(cli, "--first-name", "Fresh")
+    at(NOW)  # Fresh is 30 minutes old: inside the 60-minute SLA
+    assert [(i["lead_id"], i["kind"]) for i in due_json(cli)] == [(quiet, "stale")]
+    cli("config", "set", "followup.speed_to_lead_minutes", "15")
+    assert {i["lead_id"] for i in due_json(cli)} == {quiet, fresh}
+    cli("advance", str(quiet), "--lost", "--reason", "no budget")
+    assert {i["lead_id"] for i in due_json(cli)} == {fresh}
+
+
+def test_due_filters_and_limit(cli, at):
+    at("2026-11-20T09:00:00Z")
+    a = add(cli, "--first-name", "A", "--owner", "sam")
+    b = add(cli, "--first-name", "B", "--owner", "kim")
+    for lead in (a, b):
+        cli("log", str(lead), "call")
+        cli("followup", str(lead), "2026-11-21 09:00")
+    at(NOW)
+    assert [i["lead_id"] for i in due_json(cli, "--owner", "sam")] == [a]
+    assert due_json(cli, "--stage", "sql") == []
+    limited = cli("due", "--limit", "1")
+    assert "1 more" in limited.stderr
+
+
+def test_ics_parses_with_icalendar(cli, at, tmp_path: Path):
+    import icalendar
+
+    lead = add(cli, "--first-name", "Ana", "--company", "Acme", "--email", "ana@acme.com")
+    cli("followup", str(lead), "2026-11-22 15:30", "send the proposal")
+    cli("followup", str(lead), "2026-11-21 09:00", "overdue call")
+    path = tmp_path / "due.ics"
+    result = cli("due", "--ics", str(path))
+    assert result.exit_code == 0 and "Wrote 2 events" in result.stderr
+    calendar = icalendar.Calendar.from_ical(path.read_bytes())
+    events = sorted(calendar.walk("VEVENT"), key=lambda e: e.decoded("dtstart"))
+    assert [e.decoded("dtstart").isoformat() for e in events] == [
+        "2026-11-21T09:00:00+00:00",
+        "2026-11-22T15:30:00+00:00",
+    ]
+    assert all("Ana (Acme)" in str(e["summary"]) for e in events)
+    assert "send the proposal" in str(events[1]["description"])
+    assert f"leadcli show {lead}" in str(events[1]["description"])
+    again = tmp_path / "list.ics"
+    cli("followup", "list", "--ics", str(again))
+    assert len(icalendar.Calendar.from_ical(again.read_bytes()).walk("VEVENT")) == 2
+
+
+CADENCE_FILE = str(REPO / "examples" / "cadences.toml")
+
+
+def test_cadence_steps_come_due_day_by_day(cli, at):
+    assert "intro" in cli("cadence", "list", "--file", CADENCE_FILE).stdout
+    steps = json.loads(cli("cadence", "show", "intro", "--file", CADENCE_FILE, "-f", "json").stdout)
+    assert [(s["day"], s["kind"]) for s in steps] == [(0, "email"), (3, "call"), (7, "email")]
+    lead = add(cli, "--first-name", "Ana")
+    cli("log", str(lead), "note", "met at expo")  # a note is not a contact
+    assert cli("enroll", str(lead), "intro", "--file", CADENCE_FILE).exit_code == 0
+
+    def cadence_items() -> list[str]:
+        return [i["detail"] for i in due_json(cli) if i["kind"] == "cadence"]
+
+    assert cadence_items() == ["intro step 1: email (intro)"]
+    cli("log", str(lead), "email", "sent intro")
+    assert cadence_items() == []
+    at("2026-11-24T12:00:00Z")
+    assert cadence_items() == []  # day 2: nothing yet
+    at("2026-11-25T12:00:00Z")
+    assert cadence_items() == ["intro step 2: call"]
+    cli("log", str(lead), "call")
+    at("2026-11-29T12:00:00Z")
+    assert cadence_items() == ["intro step 3: email (case study)"]
+    cli("log", str(lead), "email")
+    card = json.loads(cli("show", str(lead), "-f", "json").stdout)
+    assert card["cadences"][0]["end_reason"] == "completed"
+
+
+def test_inbound_reply_closing_and_dnc_end_enrolments(cli, at):
+    leads = [add(cli, "--first-name", n) for n in ("Rae", "Cole", "Dan")]
+    assert cli("enroll", *map(str, leads), "intro", "--file", CADENCE_FILE).exit_code == 0
+    assert len([i for i in due_json(cli) if i["kind"] == "cadence"]) == 3
+    result = cli("log", str(leads[0]), "email", "interested!", "--inbound")
+    assert "cadence ended" in result.stdout
+    cli("advance", str(leads[1]), "--lost", "--reason", "not a fit")
+    cli("edit", str(leads[2]), "--do-not-contact")
+    assert [i for i in due_json(cli) if i["kind"] == "cadence"] == []
+    reasons = [
+        json.loads(cli("show", str(i), "-f", "json").stdout)["cadences"][0]["end_reason"]
+        for i in leads
+    ]
+    assert reasons == ["replied", "closed (lost)", "do not contact"]
+
+
+def test_enroll_errors(cli, at):
+    lead = add(cli, "--first-name", "Ana")
+    assert cli("enroll", str(lead), "nope", "--file", CADENCE_FILE).exit_code == 1
+    assert cli("enroll", "intro").exit_code == 2
+    cli("enroll", str(lead), "intro", "--file", CADENCE_FILE)
+    again = cli("enroll", str(lead), "intro", "--file", CADENCE_FILE)
+    assert again.exit_code == 1 and "already" in again.stderr
+    assert cli("unenroll", str(lead)).exit_code == 0
+    assert cli("enroll", str(lead), "intro", "--file", CADENCE_FILE).exit_code == 0
+
+
+def test_qualify_timeline_sets_a_follow_up(cli, at):
+    lead = add(cli, "--first-name", "Ana")
+    cli("qualify", str(lead), "--timeline", "2027-01-15")
+    [follow_up] = json.loads(cli("show", str(lead), "-f", "json").stdout)["follow_ups"]
+    assert follow_up["due_at"].startswith("2027-01-15")
+    assert "BANT timeline" in follow_up["note"]
+
+
+def test_due_from_cron_prints_nothing_when_quiet(tmp_path: Path):
+    """The shipped cron script against an empty database: no output, exit 0."""
+    env = {
+        **os.environ,
+        "LEADCLI_DB": str(tmp_path / "cron.db"),
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+    }
+    result = subprocess.run(
+        [str(REPO / "examples" / "cron" / "leadcli-due-mail")],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
