@@ -69,86 +69,148 @@ def window(config: Config, days: int = 0) -> Window:
     )
 
 
-def _part(kind: str, source: str, where: str, due_at: str, detail: str, ref: str) -> str:
-    urgency = (
-        f":w_{kind} + :c_overdue * max(-30.0, min(30.0, julianday(:now) - julianday({due_at})))"
-        f" + :c_score * coalesce(leads.score, 0) / 100.0 + :c_stage * ({_STAGE_PROGRESS})"
-    )
-    return (
-        f"SELECT '{kind}' AS kind, leads.id AS lead_id, {ref} AS ref_id, {due_at} AS due_at, "
-        f"{detail} AS detail, {urgency} AS urgency, {_LEAD_COLUMNS} FROM {source} "
-        f"WHERE {where} AND leads.do_not_contact = 0 "
-        f"AND leads.stage NOT IN ('customer', 'lost') AND {{lead_filter}}"
-    )
+_URGENCY = (
+    ":w_{kind} + :c_overdue * max(-30.0, min(30.0, :now_jd - ({due_jd})))"
+    " + :c_score * coalesce(leads.score, 0) / 100.0 + :c_stage * ({stage})"
+)
+_OPEN = "leads.do_not_contact = 0 AND leads.stage NOT IN ('customer', 'lost')"
 
 
+@dataclass(frozen=True)
+class _Part:
+    """One kind of item as narrow rows (kind, lead, reference, time, urgency): ranking a
+    hundred thousand candidates stays cheap, and lead details are joined for the shown rows."""
+
+    kind: str
+    source: str
+    where: str
+    base_at: str
+    due_jd: str
+    ref: str
+
+    def tail(self, lead_filter: str) -> str:
+        return f"FROM {self.source} WHERE {self.where} AND {_OPEN} AND {lead_filter}"
+
+    def select(self, lead_filter: str) -> str:
+        urgency = _URGENCY.format(kind=self.kind, due_jd=self.due_jd, stage=_STAGE_PROGRESS)
+        return (
+            f"SELECT '{self.kind}' AS kind, leads.id AS lead_id, {self.ref} AS ref_id, "
+            f"{self.base_at} AS base_at, {urgency} AS urgency {self.tail(lead_filter)}"
+        )
+
+
+# The `leads` partial indexes repeat _OPEN and the parts' conditions, so SQLite uses them.
 _PARTS = {
-    "follow_up": _part(
+    "follow_up": _Part(
         "follow_up",
-        "followups f JOIN leads ON leads.id = f.lead_id",
+        "followups f INDEXED BY followups_open_due JOIN leads ON leads.id = f.lead_id",
         "f.done_at IS NULL AND f.due_at <= :horizon",
         "f.due_at",
-        "f.note",
+        "julianday(f.due_at)",
         "f.id",
     ),
-    "cadence": _part(
+    "cadence": _Part(
         "cadence",
         "enrolments e JOIN leads ON leads.id = e.lead_id",
         "e.ended_at IS NULL AND e.next_due_at <= :horizon",
         "e.next_due_at",
-        "e.cadence || ' step ' || (e.next_step + 1) || ': ' || "
-        "json_extract(e.steps, '$[' || e.next_step || '].kind') || "
-        "coalesce(' (' || json_extract(e.steps, '$[' || e.next_step || '].note') || ')', '')",
+        "julianday(e.next_due_at)",
         "e.id",
     ),
-    "new_lead": _part(
+    "new_lead": _Part(
         "new_lead",
         "leads INDEXED BY leads_uncontacted",
-        "leads.first_contacted_at IS NULL AND leads.created_at > :new_since "
-        "AND leads.created_at <= :sla_cutoff AND leads.next_follow_up_at IS NULL",
-        "strftime('%Y-%m-%dT%H:%M:%SZ', leads.created_at, :sla)",
-        "'not contacted yet'",
+        "leads.first_contacted_at IS NULL AND leads.next_follow_up_at IS NULL "
+        "AND leads.created_at > :new_since AND leads.created_at <= :sla_cutoff",
+        "leads.created_at",
+        "julianday(leads.created_at) + :sla_days",
         "NULL",
     ),
-    "stale": _part(
+    "stale": _Part(
         "stale",
-        "leads INDEXED BY leads_last_activity",
-        "leads.last_activity_at < :stale_cutoff AND leads.next_follow_up_at IS NULL",
-        "strftime('%Y-%m-%dT%H:%M:%SZ', leads.last_activity_at, :stale)",
-        "'no activity since ' || substr(leads.last_activity_at, 1, 10)",
+        "leads INDEXED BY leads_quiet",
+        "leads.next_follow_up_at IS NULL AND leads.last_activity_at < :stale_cutoff",
+        "leads.last_activity_at",
+        "julianday(leads.last_activity_at) + :stale_days",
         "NULL",
     ),
 }
 
+# What each item says, looked up for the shown rows only.
+_DETAIL = (
+    "CASE ranked.kind "
+    "WHEN 'follow_up' THEN (SELECT note FROM followups WHERE id = ranked.ref_id) "
+    "WHEN 'cadence' THEN (SELECT e.cadence || ' step ' || (e.next_step + 1) || ': ' || "
+    "json_extract(e.steps, '$[' || e.next_step || '].kind') || "
+    "coalesce(' (' || json_extract(e.steps, '$[' || e.next_step || '].note') || ')', '') "
+    "FROM enrolments e WHERE e.id = ranked.ref_id) "
+    "WHEN 'new_lead' THEN 'not contacted yet' "
+    "ELSE 'no activity since ' || substr(ranked.base_at, 1, 10) END"
+)
+
 
 def build_sql(
     config: Config, query: LeadQuery, days: int = 0, limit: int | None = None
-) -> tuple[str, dict[str, Any]]:
+) -> tuple[str, str, dict[str, Any]]:
+    """The ranking query, the counting query, and their parameters."""
     lead_filter, filter_params = filter_sql(query)
     # filter_sql speaks in positional parameters; due's query is named: rename them.
     for index in range(len(filter_params)):
         lead_filter = lead_filter.replace("?", f":f{index}", 1)
     span = window(config, days)
+    sla_minutes = config["followup.speed_to_lead_minutes"]
     params: dict[str, Any] = {
-        "now": span.now,
+        "now_jd": julian_day(span.now),
         "horizon": span.horizon,
         "sla_cutoff": span.sla_cutoff,
         "new_since": span.new_since,
         "stale_cutoff": span.stale_cutoff,
-        "sla": f"+{config['followup.speed_to_lead_minutes']} minutes",
-        "stale": f"+{config['followup.stale_days']} days",
+        "sla_days": sla_minutes / 1440,
+        "stale_days": config["followup.stale_days"],
         **{f"c_{k}": config[f"urgency.{k}"] for k in ("overdue", "score", "stage")},
         **{f"w_{k}": config[f"urgency.{k}"] for k in KINDS},
         **{f"f{i}": value for i, value in enumerate(filter_params)},
     }
-    union = " UNION ALL ".join(part.format(lead_filter=lead_filter) for part in _PARTS.values())
-    sql = (
-        f"SELECT *, count(*) OVER () AS total FROM ({union}) ORDER BY urgency DESC, due_at, lead_id"
-    )
+    limit_sql = ""
     if limit is not None:
-        sql += " LIMIT :limit"
+        limit_sql = " LIMIT :limit"
         params["limit"] = limit
-    return sql, params
+    # The global top N is among each kind's top N: ranking kind by kind keeps every sort
+    # small, whatever the number of candidates.
+    union = " UNION ALL ".join(
+        f"SELECT * FROM ({part.select(lead_filter)} "
+        f"ORDER BY urgency DESC, base_at, lead_id{limit_sql})"
+        for part in _PARTS.values()
+    )
+    # Counting apart (not count(*) OVER ()) keeps the ranking a top-N sort: a window over
+    # every candidate costs more than the rest of the query.
+    count = "SELECT " + " + ".join(
+        f"(SELECT count(*) {part.tail(lead_filter)})" for part in _PARTS.values()
+    )
+    sql = (
+        f"WITH ranked AS (SELECT * FROM ({union}) "
+        f"ORDER BY urgency DESC, base_at, lead_id{limit_sql}) "
+        f"SELECT ranked.*, {_DETAIL} AS detail, {_LEAD_COLUMNS} "
+        "FROM ranked JOIN leads ON leads.id = ranked.lead_id "
+        "ORDER BY ranked.urgency DESC, ranked.base_at, ranked.lead_id"
+    )
+    return sql, count, params
+
+
+def julian_day(stored: str) -> float:
+    """The Julian day number SQLite's julianday() gives for a stored time."""
+    return dates.from_store(stored).timestamp() / 86400.0 + 2440587.5
+
+
+def _due_at(row: dict[str, Any], config: Config) -> str:
+    """When the item fell due: the follow-up's or step's time, or the SLA/staleness limit."""
+    if row["kind"] == "new_lead":
+        extra = timedelta(minutes=config["followup.speed_to_lead_minutes"])
+    elif row["kind"] == "stale":
+        extra = timedelta(days=config["followup.stale_days"])
+    else:
+        return row["base_at"]
+    return dates.to_store(dates.from_store(row["base_at"]) + extra)
 
 
 def due_items(
@@ -160,10 +222,14 @@ def due_items(
     limit: int | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
     """The due items, most urgent first (at most ``limit``), and how many there are in all."""
-    sql, params = build_sql(config, query or LeadQuery(), days, limit)
-    rows = [dict(r) for r in store.conn.execute(sql, params)]
-    total = rows[0]["total"] if rows else 0
+    sql, count, params = build_sql(config, query or LeadQuery(), days, limit)
+    with store.read() as conn:  # one snapshot for the rows and their count
+        rows = [dict(r) for r in conn.execute(sql, params)]
+        total = len(rows)
+        if limit is not None and total == limit:
+            total = conn.execute(count, params).fetchone()[0]
     for row in rows:
-        del row["total"]
+        row["due_at"] = _due_at(row, config)
+        del row["base_at"]
         row["urgency"] = round(row["urgency"], 2)
     return rows, total

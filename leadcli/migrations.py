@@ -174,8 +174,11 @@ def m003_followups(db: Database) -> None:
         )
         """
     )
-    # Only open follow-ups are ever searched by date: a partial index stays small.
-    db.execute("CREATE INDEX followups_open_due ON followups (due_at) WHERE done_at IS NULL")
+    # Only open follow-ups are ever searched by date: a partial index stays small, and
+    # carrying lead_id makes `due`'s scan index-only.
+    db.execute(
+        "CREATE INDEX followups_open_due ON followups (due_at, lead_id) WHERE done_at IS NULL"
+    )
     db.execute("CREATE INDEX followups_lead ON followups (lead_id) WHERE done_at IS NULL")
     db.execute(
         """
@@ -196,11 +199,21 @@ def m003_followups(db: Database) -> None:
         "CREATE INDEX enrolments_active_due ON enrolments (next_due_at) WHERE ended_at IS NULL"
     )
     db.execute("CREATE INDEX enrolments_lead ON enrolments (lead_id) WHERE ended_at IS NULL")
-    # `due`: new leads not yet contacted, and leads gone quiet, found by range scans.
+    # `due`: new leads not yet contacted, and leads gone quiet, found by range scans of
+    # partial indexes holding only candidates and covering every column the query reads
+    # (SQLite still checks the partial condition's columns, so they are in the index too).
     db.execute(
-        "CREATE INDEX leads_uncontacted ON leads (created_at) WHERE first_contacted_at IS NULL"
+        "CREATE INDEX leads_uncontacted ON leads (created_at, score, stage, do_not_contact, "
+        "first_contacted_at, next_follow_up_at) "
+        "WHERE first_contacted_at IS NULL AND next_follow_up_at IS NULL "
+        "AND do_not_contact = 0 AND stage NOT IN ('customer', 'lost')"
     )
-    db.execute("CREATE INDEX leads_last_activity ON leads (last_activity_at)")
+    db.execute(
+        "CREATE INDEX leads_quiet ON leads (last_activity_at, score, stage, do_not_contact, "
+        "next_follow_up_at) "
+        "WHERE next_follow_up_at IS NULL AND do_not_contact = 0 "
+        "AND stage NOT IN ('customer', 'lost')"
+    )
 
 
 #: Every step in order; the schema version is the number of steps applied.

@@ -243,3 +243,31 @@ def test_due_from_cron_prints_nothing_when_quiet(tmp_path: Path):
         env=env,
     )
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+
+
+def test_limited_due_list_is_the_head_of_the_full_one(store, monkeypatch):
+    """Ranking kind by kind (top N of each) must give the same top N as ranking all."""
+    from leadcli import activities, config, followups
+    from leadcli.due import due_items
+    from leadcli.leads import add_lead
+
+    monkeypatch.setenv("LEADCLI_NOW", "2026-09-01T09:00:00Z")
+    ids = [add_lead(store, {"first_name": f"P{n}"}) for n in range(40)]
+    for n, lead_id in enumerate(ids[:25]):
+        activities.log(store, lead_id, "call")
+        store.conn.execute("UPDATE leads SET score = ? WHERE id = ?", (n * 4 % 101, lead_id))
+    monkeypatch.setenv("LEADCLI_NOW", NOW)
+    from datetime import UTC, datetime, timedelta
+
+    for n, lead_id in enumerate(ids[::3]):
+        followups.add(store, lead_id, datetime(2026, 11, 22, tzinfo=UTC) - timedelta(days=n))
+    cfg = config.load()
+    everything, total = due_items(store, cfg)
+    assert total == len(everything) > 10
+    assert {i["kind"] for i in everything} == {"follow_up", "stale"}
+    for limit in (1, 5, 10):
+        head, counted = due_items(store, cfg, limit=limit)
+        assert counted == total
+        assert [(i["kind"], i["lead_id"]) for i in head] == [
+            (i["kind"], i["lead_id"]) for i in everything[:limit]
+        ]
