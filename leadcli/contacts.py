@@ -62,3 +62,32 @@ def parse_amount(raw: str) -> float:
         raise ValueError("is not an amount (write it like 12000 or 12,000.50)")
     text = re.sub(r"[$€£¥,]", "", text)
     return float(text)
+
+
+# Fast paths for bulk import: the shapes almost every real address and number has, checked
+# with a regular expression (~1 µs) instead of the libraries (~20-40 µs). Anything else, and
+# anything the fast path is unsure of, goes to the library, which stays the judge.
+_FAST_EMAIL = re.compile(
+    r"[A-Za-z0-9_%+-]+(?:\.[A-Za-z0-9_%+-]+)*@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+"
+    r"(?!(?:arpa|invalid|local|localhost|onion|test|internal|home|lan|corp|example)$)"
+    r"[A-Za-z]{2,24}"
+)
+
+
+def fast_email(text: str) -> str | None:
+    """The normalised email when ``text`` has a common, certainly valid shape; else None."""
+    text = text.strip()
+    if len(text) <= 254 and _FAST_EMAIL.fullmatch(text) and len(text.split("@", 1)[0]) <= 64:
+        return text.lower()
+    return None
+
+
+_NANP = re.compile(r"(?:\+?1[ .-]?)?\(?([2-9]\d\d)\)?[ .-]?([2-9]\d\d)[ .-]?(\d{4})")
+
+
+def fast_phone(text: str, region: str) -> str | None:
+    """E.164 for a plain North American number in a North American region; else None."""
+    if region not in ("US", "CA"):
+        return None
+    match = _NANP.fullmatch(text.strip())
+    return f"+1{match.group(1)}{match.group(2)}{match.group(3)}" if match else None

@@ -216,11 +216,47 @@ def m003_followups(db: Database) -> None:
     )
 
 
+def m004_import_batches(db: Database) -> None:
+    """Import batches (file, checksum, counts, mapping) and the leads each created, so an
+    import can be listed, recognised when repeated, and undone."""
+    db.execute(
+        """
+        CREATE TABLE import_batches (
+            id INTEGER PRIMARY KEY,
+            file_name TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            imported_at TEXT NOT NULL,
+            rows INTEGER NOT NULL,
+            imported INTEGER NOT NULL,
+            updated INTEGER NOT NULL,
+            duplicates INTEGER NOT NULL,
+            rejected INTEGER NOT NULL,
+            rejects_file TEXT,
+            mapping TEXT,          -- JSON: column -> field
+            options TEXT,          -- JSON: the flags that shaped it
+            last_history_id INTEGER NOT NULL,  -- history after this id means "touched since"
+            undone_at TEXT
+        )
+        """
+    )
+    db.execute("CREATE INDEX import_batches_sha256 ON import_batches (sha256)")
+    db.execute(
+        """
+        CREATE TABLE batch_leads (
+            batch_id INTEGER NOT NULL REFERENCES import_batches(id),
+            lead_id INTEGER NOT NULL,
+            PRIMARY KEY (batch_id, lead_id)
+        ) WITHOUT ROWID
+        """
+    )
+
+
 #: Every step in order; the schema version is the number of steps applied.
 MIGRATIONS: list[Callable[[Database], None]] = [
     m001_initial,
     m002_bant,
     m003_followups,
+    m004_import_batches,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -16,7 +16,7 @@ import typer
 from typer.core import TyperGroup
 
 from leadcli import __version__
-from leadcli.cli import config_cmd, followup_cmd, leads_cmd, qualify_cmd
+from leadcli.cli import config_cmd, followup_cmd, import_cmd, leads_cmd, qualify_cmd
 from leadcli.cli.state import AppState
 from leadcli.errors import LeadcliError
 
@@ -118,6 +118,7 @@ def root(
 
 
 app.add_typer(leads_cmd.app)
+app.add_typer(import_cmd.app)
 app.add_typer(qualify_cmd.app)
 app.add_typer(followup_cmd.app)
 app.add_typer(config_cmd.app, name="config", help="Show and change leadcli's configuration.")

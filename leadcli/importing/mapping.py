@@ -1,0 +1,198 @@
+"""What each column of an import means: built-in synonyms for web forms and other CRMs'
+exports (Salesforce, HubSpot, Pipedrive, Zoho), overridden by ``--map`` and ``--mapping``.
+
+Matching ignores case, spaces and punctuation ("E-mail", "email", "EMAIL ADDRESS" ...).
+A column that maps to nothing is kept as a custom field under its own name.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+from leadcli.errors import InvalidValue
+from leadcli.leads import SETTABLE_FIELDS
+
+#: Targets beyond the lead fields: a full name to split, the stage or an outcome, dates,
+#: and "ignore" to drop a column.
+SPECIAL_TARGETS = ("name", "stage", "converted", "created_at", "closed_at", "ignore", "custom")
+TARGETS = (*SETTABLE_FIELDS, *SPECIAL_TARGETS)
+
+_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "first_name": ("firstname", "first", "givenname", "fname", "forename", "personfirstname"),
+    "last_name": ("lastname", "last", "surname", "familyname", "lname", "personlastname"),
+    "name": ("name", "fullname", "contactname", "personname", "leadname", "yourname"),
+    "email": (
+        "email",
+        "emailaddress",
+        "mail",
+        "personemail",
+        "primaryemail",
+        "workemail",
+        "youremail",
+        "emailaddresses",
+    ),
+    "phone": (
+        "phone",
+        "phonenumber",
+        "mobile",
+        "mobilephone",
+        "mobilenumber",
+        "cell",
+        "cellphone",
+        "telephone",
+        "tel",
+        "personphone",
+        "workphone",
+        "businessphone",
+        "contactphonenumber",
+        "yourphone",
+    ),
+    "company": (
+        "company",
+        "companyname",
+        "organisation",
+        "organization",
+        "organizationname",
+        "organisationname",
+        "companyaccount",
+        "accountname",
+        "business",
+        "employer",
+    ),
+    "title": ("title", "jobtitle", "position", "role", "designation"),
+    "website": ("website", "web", "url", "companywebsite", "websiteurl", "domain"),
+    "city": ("city", "town", "mailingcity"),
+    "country": ("country", "countryregion", "mailingcountry"),
+    "source": ("source", "leadsource", "originalsource", "channel", "utmsource"),
+    "owner": (
+        "owner",
+        "leadowner",
+        "contactowner",
+        "ownerid",
+        "assignedto",
+        "salesrep",
+        "recordowner",
+        "owneruser",
+        "dealowner",
+    ),
+    "value": ("value", "dealvalue", "expectedvalue", "amount", "dealamount", "opportunityamount"),
+    "notes": ("notes", "note", "description", "comments", "comment", "message", "yourmessage"),
+    "tags": ("tags", "tag", "labels", "label"),
+    "external_id": (
+        "id",
+        "recordid",
+        "leadid",
+        "externalid",
+        "contactid",
+        "prospectid",
+        "salesforceid",
+        "hubspotid",
+    ),
+    "do_not_contact": (
+        "donotcontact",
+        "optout",
+        "hasoptedoutofemail",
+        "emailoptout",
+        "donotemail",
+        "donotcall",
+        "unsubscribed",
+        "doNotCall".lower(),
+    ),
+    "stage": (
+        "stage",
+        "status",
+        "leadstatus",
+        "lifecyclestage",
+        "leadstage",
+        "pipelinestage",
+        "dealstage",
+    ),
+    "converted": ("isconverted", "converted", "won", "iswon"),
+    "created_at": (
+        "createddate",
+        "createdtime",
+        "createdat",
+        "created",
+        "createdon",
+        "createdate",
+        "datecreated",
+        "submittedat",
+        "submissiondate",
+    ),
+    "closed_at": (
+        "converteddate",
+        "closeddate",
+        "closedate",
+        "dateclosed",
+        "wondate",
+        "closedwondate",
+    ),
+}
+
+
+def normalise_header(name: str) -> str:
+    """``"Person - Name"`` → ``personname``: case, spaces and punctuation do not matter."""
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+_LOOKUP = {syn: target for target, words in _SYNONYMS.items() for syn in words}
+# Pipedrive prefixes ("Person - Name", "Organization - Name", "Deal - Value"): strip and retry.
+_PREFIXES = ("person", "organization", "organisation", "deal", "lead", "contact")
+_PREFIX_TARGETS = {"organizationname": "company", "organisationname": "company"}
+
+
+def guess(header: str) -> str | None:
+    key = normalise_header(header)
+    if key in _PREFIX_TARGETS:
+        return _PREFIX_TARGETS[key]
+    if key in _LOOKUP:
+        return _LOOKUP[key]
+    for prefix in _PREFIXES:
+        if key.startswith(prefix) and key[len(prefix) :] in _LOOKUP:
+            return _LOOKUP[key[len(prefix) :]]
+    return None
+
+
+def parse_overrides(pairs: list[str], mapping_file: Path | None) -> dict[str, str]:
+    """``--mapping FILE.toml`` (a ``[map]`` table of column = field) then ``--map`` pairs."""
+    overrides: dict[str, str] = {}
+    if mapping_file is not None:
+        try:
+            data = tomllib.loads(mapping_file.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise InvalidValue("mapping", f"cannot read {mapping_file} ({exc})") from None
+        table = data.get("map", data)
+        overrides.update({str(k): str(v) for k, v in table.items()})
+    for pair in pairs:
+        column, sep, target = pair.rpartition("=")
+        if not sep or not column.strip():
+            raise InvalidValue("map", "use COLUMN=FIELD, e.g. --map 'E-Mail 2=email'")
+        overrides[column.strip()] = target.strip()
+    for target in overrides.values():
+        if target not in TARGETS:
+            raise InvalidValue(
+                "map", f"unknown field for a column; use one of {', '.join(TARGETS)}"
+            )
+    return overrides
+
+
+def build(header: list[str], overrides: dict[str, str]) -> list[str]:
+    """The target of each column: a field, a special target, or ``custom``.
+
+    The first column for a target wins; later ones are kept as custom fields, except
+    opt-out columns, which all count (opted out of email or of calls: do not contact).
+    """
+    by_key = {normalise_header(k): v for k, v in overrides.items()}
+    taken: set[str] = set()
+    targets = []
+    for column in header:
+        target = overrides.get(column) or by_key.get(normalise_header(column)) or guess(column)
+        if target in (None, "custom") or (
+            target in taken and target not in ("do_not_contact", "ignore", "tags")
+        ):
+            target = "custom"
+        taken.add(target)
+        targets.append(target)
+    return targets
