@@ -69,6 +69,7 @@ LIST_COLUMNS: list[tuple[str, Any]] = [
     ("Follow-up", lambda r: time_cell(r["next_follow_up_at"])),
 ]
 DEFAULT_TABLE_LIMIT = 100
+OPTIONAL_COLUMNS = ("Phone", "Score", "Source", "Follow-up")
 
 
 def _given_fields(params: dict[str, Any]) -> dict[str, Any]:
@@ -230,9 +231,15 @@ def list_leads(
     if not records:
         typer.echo("No leads match.", err=True)
         return
+    # Columns that are empty for every lead shown only take width from the others.
+    columns = [
+        (header, get)
+        for header, get in LIST_COLUMNS
+        if header not in OPTIONAL_COLUMNS or any(get(r) for r in records)
+    ]
     render_table(
-        ([get(r) for _, get in LIST_COLUMNS] for r in records),
-        [header for header, _ in LIST_COLUMNS],
+        ([get(r) for _, get in columns] for r in records),
+        [header for header, _ in columns],
         justify_right=("ID", "Score"),
         no_wrap=("ID", "Phone", "Stage", "Score", "Follow-up"),
     )

@@ -321,6 +321,10 @@ def _load(
         "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'leads'), 0), "
         "coalesce((SELECT max(id) FROM leads), 0))"
     ).fetchone()[0]
+    # New leads are numbered from the next free id on: base + line, counted from the first
+    # staged line (rejected and duplicate rows leave small gaps).
+    first_line = conn.execute("SELECT min(line) FROM staging").fetchone()[0] or 1
+    base -= first_line - 1
     batch = conn.execute(
         "INSERT INTO import_batches (file_name, sha256, imported_at, rows, imported, updated, "
         "duplicates, rejected, mapping, options, last_history_id) "
@@ -355,8 +359,8 @@ def _load(
     )
     cols = ", ".join(FTS_COLUMNS)
     conn.execute(
-        f"INSERT INTO leads_fts (rowid, {cols}) SELECT id, {cols} FROM leads WHERE id > ?",
-        (base,),
+        f"INSERT INTO leads_fts (rowid, {cols}) SELECT id, {cols} FROM leads WHERE id >= ?",
+        (base + first_line,),
     )
     new = ", ".join(f"new.{c}" for c in FTS_COLUMNS)
     conn.execute(

@@ -178,6 +178,21 @@ def parse_overrides(pairs: list[str], mapping_file: Path | None) -> dict[str, st
     return overrides
 
 
+#: Columns of leadcli's own exports that an import does not take back: leadcli computes them
+#: (or, for ``id``, they belong to the database the file came from).
+_OWN_EXPORT_ONLY = {
+    "id",
+    "updated_at",
+    "first_contacted_at",
+    "last_activity_at",
+    "next_follow_up_at",
+    "score",
+    "rating",
+    "bant",
+    "lost_reason",
+}
+
+
 def build(header: list[str], overrides: dict[str, str]) -> list[str]:
     """The target of each column: a field, a special target, or ``custom``.
 
@@ -185,10 +200,14 @@ def build(header: list[str], overrides: dict[str, str]) -> list[str]:
     opt-out columns, which all count (opted out of email or of calls: do not contact).
     """
     by_key = {normalise_header(k): v for k, v in overrides.items()}
+    own_export = {"id", "external_id", "created_at", "updated_at"} <= set(header)
     taken: set[str] = set()
     targets = []
     for column in header:
-        target = overrides.get(column) or by_key.get(normalise_header(column)) or guess(column)
+        target = overrides.get(column) or by_key.get(normalise_header(column))
+        if target is None and own_export and column in _OWN_EXPORT_ONLY:
+            target = "ignore"  # a leadcli export read back: its id is another database's
+        target = target or guess(column)
         if target in (None, "custom") or (
             target in taken and target not in ("do_not_contact", "ignore", "tags")
         ):

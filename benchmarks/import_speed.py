@@ -1,0 +1,165 @@
+"""How fast does leadcli import a big lead file? ``leadcli import`` as a whole process on a
+generated, deterministic N-row CSV (default 1,000,000) against the reference: a plain
+``csv.reader`` + ``executemany`` load of the same file into a fresh SQLite table in one
+transaction, timed in this same run. Prints both, the ratio, rows/s and leadcli's peak memory.
+
+    python benchmarks/import_speed.py [--rows 1000000] [--runs 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import random
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import unicodedata
+from pathlib import Path
+
+from _common import COMPANIES, DATA_DIR, FIRST, LAST, SOURCES, leadcli_command
+
+STATUSES = [
+    "New",
+    "Open - Not Contacted",
+    "Working - Contacted",
+    "Qualified",
+    "Closed - Converted",
+    "Closed - Not Converted",
+]
+
+
+def generate(path: Path, rows: int, seed: int = 7) -> Path:
+    """A web-form/CRM-like export: ~0.5 % repeat an earlier person, ~0.2 % are bad."""
+    if path.exists():
+        return path
+    rng = random.Random(seed)
+    tmp = path.with_suffix(".tmp")
+    with open(tmp, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(
+            [
+                "First Name",
+                "Last Name",
+                "Email",
+                "Phone",
+                "Company",
+                "Job Title",
+                "Lead Source",
+                "Lead Status",
+                "Created Date",
+                "Notes",
+            ]
+        )
+        for i in range(rows):
+            n = i
+            roll = rng.random()
+            if roll < 0.005 and i > 10:
+                n = rng.randrange(i)  # a duplicate of an earlier person
+            first, last = FIRST[n % len(FIRST)], LAST[(n // 7) % len(LAST)]
+            company = COMPANIES[(n // 3) % len(COMPANIES)]
+            local = unicodedata.normalize("NFKD", f"{first}.{last}").encode("ascii", "ignore")
+            email = f"{local.decode().lower()}.{n}@{company.lower()}.example.com"
+            if 0.005 <= roll < 0.006:
+                email = f"{first.lower()}@@broken"  # rejected: invalid email
+            npa, nxx, line = 200 + n % 700, 200 + n // 700 % 700, n // 490_000 % 10_000
+            shape = ["({}) {}-{:04d}", "+1 {} {} {:04d}", "{}.{}.{:04d}"][n % 3]
+            phone = shape.format(npa, nxx, line)
+            if 0.006 <= roll < 0.007:
+                first = last = email = phone = company = ""  # rejected: nobody
+            writer.writerow(
+                [
+                    first,
+                    last,
+                    email,
+                    phone,
+                    company,
+                    "Head of Sales" if n % 5 == 0 else "",
+                    SOURCES[n % len(SOURCES)],
+                    STATUSES[n % len(STATUSES)],
+                    f"2026-{n % 9 + 1:02d}-{n % 27 + 1:02d}T10:00:00Z",
+                    "met at the expo" if n % 11 == 0 else "",
+                ]
+            )
+    tmp.rename(path)
+    return path
+
+
+def reference_load(csv_path: Path, db_path: Path) -> float:
+    """The floor: csv.reader + executemany into a fresh table, one transaction."""
+    start = time.perf_counter()
+    conn = sqlite3.connect(db_path, isolation_level=None)
+    with open(csv_path, newline="", encoding="utf-8") as handle:
+        reader = csv.reader(handle)
+        header = next(reader)
+        columns = ", ".join(f"c{i} TEXT" for i in range(len(header)))
+        conn.execute(f"CREATE TABLE leads ({columns})")
+        marks = ", ".join("?" for _ in header)
+        conn.execute("BEGIN")
+        conn.executemany(f"INSERT INTO leads VALUES ({marks})", reader)
+        conn.execute("COMMIT")
+    conn.close()
+    return time.perf_counter() - start
+
+
+def leadcli_load(csv_path: Path, db_path: Path) -> tuple[float, float]:
+    """Seconds and peak resident memory (MB) of one `leadcli import` process."""
+    env = {**os.environ, "LEADCLI_DB": str(db_path)}
+    start = time.perf_counter()
+    process = subprocess.Popen(
+        [
+            *leadcli_command(),
+            "import",
+            str(csv_path),
+            "--rejects",
+            str(db_path) + ".rejects.csv",
+            "-f",
+            "json",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - start
+    _out, err = process.communicate()
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"leadcli import failed: {err.decode()}")
+    return seconds, usage.ru_maxrss / 1024
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    csv_path = generate(DATA_DIR / f"import-{args.rows}.csv", args.rows)
+    ours, references, peaks = [], [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        for run in range(args.runs):
+            references.append(reference_load(csv_path, Path(tmp) / f"ref{run}.db"))
+            seconds, peak = leadcli_load(csv_path, Path(tmp) / f"leadcli{run}.db")
+            ours.append(seconds)
+            peaks.append(peak)
+    reference, seconds = statistics.median(references), statistics.median(ours)
+    ratio = seconds / reference
+    print(
+        f"file         {csv_path.name} ({csv_path.stat().st_size / 1e6:.0f} MB, {args.rows:,} rows)"
+    )
+    print(f"reference    csv.reader + executemany   {reference:6.2f} s")
+    rate = args.rows / seconds
+    print(f"leadcli      import (whole process)     {seconds:6.2f} s  {rate:,.0f} rows/s")
+    print(f"ratio        {ratio:.2f}x  (target 4.5, goal 3.5)")
+    print(f"peak memory  {max(peaks):.0f} MB  (target 250)")
+    print(f"({args.runs} runs, medians)")
+    return 0 if ratio <= 4.5 and max(peaks) < 250 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
