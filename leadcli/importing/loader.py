@@ -138,7 +138,10 @@ class _Rejects:
             self._writer = csv.writer(self._handle)
             self._writer.writerow([*self.header, "line", "reason"])
         width = len(self.header)
-        padded = (cells + [""] * width)[: max(width, len(cells))]
+        extra = cells[width:]
+        if any(extra):  # keep them, without shifting line and reason out of their columns
+            reason += " (cells past the header: " + json.dumps(extra, ensure_ascii=False) + ")"
+        padded = (cells + [""] * width)[:width]
         self._writer.writerow([neutralise_formula(c) for c in padded] + [line, reason])
         self.count += 1
 

@@ -104,6 +104,8 @@ class RowConverter:
         row = LeadRow(line, {})
         values = row.values
         full_name = None
+        converted: bool | None = None
+        status: tuple[str, str] | None = None
         for index, column, target in self.plan:
             text = cells[index].strip()
             if not text:
@@ -144,11 +146,10 @@ class RowConverter:
                 stage = normalise_stage(text)
                 if stage is None:
                     row.custom[column] = text
-                elif row.stage != "customer":  # "converted" outranks a status column
-                    row.stage = stage
+                else:
+                    row.stage, status = stage, (column, text)
             elif target == "converted":
-                if text.lower() in _TRUE:
-                    row.stage = "customer"
+                converted = text.lower() in _TRUE
             elif target in ("created_at", "closed_at"):
                 stamp = _date(text)
                 if stamp is None or stamp > self.now:
@@ -158,6 +159,14 @@ class RowConverter:
             elif target == "custom":
                 row.custom[column] = text
             # "ignore": dropped on purpose
+        # A converted flag (Salesforce IsConverted, x-education Converted) is the system's
+        # record and outranks a status column both ways; a status it contradicts is kept.
+        if converted:
+            row.stage = "customer"
+        elif converted is False and row.stage == "customer":
+            row.stage = "lead"
+            if status:
+                row.custom[status[0]] = status[1]
         if full_name and not (values.get("first_name") or values.get("last_name")):
             first, last = split_name(full_name)
             if first:
