@@ -37,6 +37,7 @@ from leadcli.transitions import change_stage
 
 ON_DUPLICATE = ("merge", "skip", "update")
 BATCH_ROWS = 5000
+IMPORT_CACHE_KIB = 65536
 STAGED = (
     "first_name",
     "last_name",
@@ -207,6 +208,11 @@ def import_file(
         tags=options.tags,
     )
     rejects = _Rejects(options.rejects or default_rejects_path(name), table.header)
+    # Bulk loading rewrites index pages at random (email, phone ...): a 64 MB page cache for
+    # the database and for the staging table instead of the default 2 MB cuts the I/O, and
+    # still keeps a million-row import well under 250 MB of memory.
+    store.conn.execute(f"PRAGMA main.cache_size = -{IMPORT_CACHE_KIB}")
+    store.conn.execute(f"PRAGMA temp.cache_size = -{IMPORT_CACHE_KIB}")
     try:
         with store.write() as conn:
             _stage(conn, table, converter, rejects, summary, progress)
