@@ -235,3 +235,40 @@ def test_bom_is_never_part_of_the_first_column(cli, tmp_path: Path):
     path.write_bytes(codecs.BOM_UTF8 + b"Email,Company\nana@acme.com,Acme\n")
     summary = run_import(cli, str(path))
     assert summary["mapping"] == {"Email": "email", "Company": "company"}
+
+
+def test_progress_bar_on_a_terminal_only(tmp_path: Path):
+    """On a TTY the import draws a progress bar on stderr; piped, it prints nothing extra."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    db = str(tmp_path / "tty.db")
+    source = str(EXAMPLES / "crm-export.csv")
+    primary, secondary = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "leadcli", "--db", db, "import", source],
+        stdout=secondary,
+        stderr=secondary,
+        stdin=secondary,
+    )
+    os.close(secondary)
+    output = b""
+    while True:
+        try:
+            chunk = os.read(primary, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        output += chunk
+    assert process.wait(timeout=60) == 0
+    assert b"importing" in output and b"crm-export.csv" in output
+    piped = subprocess.run(
+        [sys.executable, "-m", "leadcli", "--db", str(tmp_path / "pipe.db"), "import", source],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert piped.stderr == "" and "importing" not in piped.stdout

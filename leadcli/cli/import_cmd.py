@@ -157,7 +157,7 @@ def import_files(
     render_table(
         (
             [
-                s["file"],
+                Path(s["file"]).name,
                 s["rows"],
                 s["imported"],
                 s["updated"],

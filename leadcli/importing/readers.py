@@ -194,8 +194,8 @@ def open_table(
     def consumed() -> int:
         try:
             return buffered.tell()
-        except OSError:
-            return 0
+        except (OSError, ValueError):  # stdin cannot tell; a finished file may be closed
+            return size
 
     def decoded(lines: Iterator[str]) -> Iterator[str]:
         try:
