@@ -10,7 +10,15 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from leadcli.cli.options import FormatOption, OutputFormat, stage_list
+from leadcli.cli.options import (
+    FormatOption,
+    OutputFormat,
+    OwnerFilter,
+    SourceFilter,
+    StageFilter,
+    TagFilter,
+    stage_list,
+)
 from leadcli.cli.output import emit, render_table, time_cell, write_object
 from leadcli.cli.state import state
 
@@ -243,16 +251,10 @@ def due(
     days: Annotated[
         int, typer.Option("--days", min=0, help="Also what is due this many days ahead.")
     ] = 0,
-    owner: Annotated[list[str] | None, typer.Option("--owner", help="Only these owners.")] = None,
-    stage: Annotated[
-        list[str] | None, typer.Option("--stage", "-s", help="Only these stages.")
-    ] = None,
-    source: Annotated[
-        list[str] | None, typer.Option("--source", help="Only these sources.")
-    ] = None,
-    tag: Annotated[
-        list[str] | None, typer.Option("--tag", "-t", help="Only with every such tag.")
-    ] = None,
+    owner: OwnerFilter = None,
+    stage: StageFilter = None,
+    source: SourceFilter = None,
+    tag: TagFilter = None,
     limit: Annotated[
         int | None,
         typer.Option(

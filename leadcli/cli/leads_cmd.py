@@ -7,7 +7,15 @@ from typing import Annotated, Any
 
 import typer
 
-from leadcli.cli.options import FormatOption, OutputFormat, stage_list
+from leadcli.cli.options import (
+    FormatOption,
+    OutputFormat,
+    OwnerFilter,
+    SourceFilter,
+    StageFilter,
+    TagFilter,
+    stage_list,
+)
 from leadcli.cli.output import emit, make_console, render_table, time_cell, write_object
 from leadcli.cli.state import state
 
@@ -153,24 +161,16 @@ def add(
 @app.command("list")
 def list_leads(
     ctx: typer.Context,
-    stage: Annotated[
-        list[str] | None, typer.Option("--stage", "-s", help="Only these stages (repeatable).")
-    ] = None,
-    source: Annotated[
-        list[str] | None, typer.Option("--source", help="Only these sources (repeatable).")
-    ] = None,
-    tag: Annotated[
-        list[str] | None, typer.Option("--tag", "-t", help="Only leads with every such tag.")
-    ] = None,
+    stage: StageFilter = None,
+    source: SourceFilter = None,
+    tag: TagFilter = None,
     rating: Annotated[
         list[str] | None, typer.Option("--rating", help="Only hot, warm or cold (repeatable).")
     ] = None,
     min_score: Annotated[
         int | None, typer.Option("--min-score", min=0, max=100, help="Only scores at least this.")
     ] = None,
-    owner: Annotated[
-        list[str] | None, typer.Option("--owner", help="Only these owners (repeatable).")
-    ] = None,
+    owner: OwnerFilter = None,
     search: Annotated[
         str | None,
         typer.Option("--search", "-q", help="Words to find in names, company, email, notes."),

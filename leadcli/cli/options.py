@@ -40,3 +40,18 @@ def parse_stage(value: str) -> str:
 
 def stage_list(values: list[str] | None) -> list[str]:
     return [parse_stage(v) for v in values or []]
+
+
+# Lead filters shared by `list` and `due`, so they read and behave the same everywhere.
+StageFilter = Annotated[
+    list[str] | None, typer.Option("--stage", "-s", help="Only these stages (repeatable).")
+]
+SourceFilter = Annotated[
+    list[str] | None, typer.Option("--source", help="Only these sources (repeatable).")
+]
+TagFilter = Annotated[
+    list[str] | None, typer.Option("--tag", "-t", help="Only leads with every such tag.")
+]
+OwnerFilter = Annotated[
+    list[str] | None, typer.Option("--owner", help="Only these owners (repeatable).")
+]

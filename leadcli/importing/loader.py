@@ -29,6 +29,7 @@ from leadcli.errors import LeadcliError, NotFound
 from leadcli.importing import mapping as mapping_mod
 from leadcli.importing.readers import Table, open_table
 from leadcli.importing.rows import LeadRow, Reject, RowConverter
+from leadcli.leads import CONTACT_FIELDS
 from leadcli.migrations import FTS_COLUMNS
 from leadcli.safe_text import neutralise_formula
 from leadcli.stages import CLOSED_STAGES, rank
@@ -38,23 +39,8 @@ from leadcli.transitions import change_stage
 ON_DUPLICATE = ("merge", "skip", "update")
 BATCH_ROWS = 5000
 IMPORT_CACHE_KIB = 65536
-STAGED = (
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "company",
-    "title",
-    "website",
-    "city",
-    "country",
-    "source",
-    "owner",
-    "value",
-    "notes",
-    "external_id",
-    "do_not_contact",
-)
+#: The lead fields a staging row carries, in column order.
+STAGED = (*CONTACT_FIELDS, "value", "notes", "external_id", "do_not_contact")
 _KEYS = ("email", "phone", "external_id")
 
 

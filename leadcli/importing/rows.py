@@ -23,10 +23,13 @@ from leadcli.contacts import (
     normalise_phone,
     parse_amount,
 )
+from leadcli.leads import TEXT_FIELDS
 from leadcli.safe_text import FORMULA_GUARD, restore_formula
 from leadcli.stages import normalise_stage
 
 _TRUE = {"1", "true", "yes", "y", "t", "x"}
+#: Fields whose cell is taken as written (trimmed).
+_PLAIN_TEXT = frozenset(TEXT_FIELDS) - {"email", "phone"}
 _IDENTITY = ("first_name", "last_name", "email", "phone", "company", "external_id")
 
 
@@ -112,19 +115,7 @@ class RowConverter:
                 continue
             if text[0] == FORMULA_GUARD:
                 text = restore_formula(text)
-            if target in (
-                "first_name",
-                "last_name",
-                "company",
-                "title",
-                "website",
-                "city",
-                "country",
-                "source",
-                "owner",
-                "notes",
-                "external_id",
-            ):
+            if target in _PLAIN_TEXT:
                 values[target] = text
             elif target == "email":
                 values["email"] = self._email(text, row)
