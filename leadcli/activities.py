@@ -13,7 +13,8 @@ from typing import Any
 
 from leadcli import cadences, dates, history
 from leadcli.cadences import ACTIVITY_KINDS
-from leadcli.errors import InvalidValue, NotFound
+from leadcli.errors import InvalidValue
+from leadcli.leads import lead_row
 from leadcli.store import Store
 
 KINDS = ACTIVITY_KINDS
@@ -37,11 +38,7 @@ def log(
         raise InvalidValue("at", "is in the future; schedule it with `leadcli followup`")
     at_text, now_text = dates.to_store(when), dates.to_store(now)
     with store.write() as conn:
-        lead = conn.execute(
-            "SELECT first_contacted_at, last_activity_at FROM leads WHERE id = ?", (lead_id,)
-        ).fetchone()
-        if lead is None:
-            raise NotFound(f"no lead with id {lead_id}", hint="`leadcli list` shows the ids")
+        lead = lead_row(conn, lead_id, "first_contacted_at, last_activity_at")
         cursor = conn.execute(
             "INSERT INTO activities (lead_id, kind, inbound, at, note, outcome, logged_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",

@@ -13,12 +13,8 @@ from typing import Any
 
 from leadcli import dates, history
 from leadcli.errors import NotFound
+from leadcli.leads import lead_row
 from leadcli.store import Store
-
-
-def _require_lead(conn: sqlite3.Connection, lead_id: int) -> None:
-    if conn.execute("SELECT 1 FROM leads WHERE id = ?", (lead_id,)).fetchone() is None:
-        raise NotFound(f"no lead with id {lead_id}", hint="`leadcli list` shows the ids")
 
 
 def refresh_next(conn: sqlite3.Connection, lead_ids: Sequence[int]) -> None:
@@ -31,7 +27,7 @@ def refresh_next(conn: sqlite3.Connection, lead_ids: Sequence[int]) -> None:
 
 def schedule(conn: sqlite3.Connection, lead_id: int, due_at: str, note: str | None) -> int:
     """Add a follow-up inside the caller's write transaction (``qualify`` uses this too)."""
-    _require_lead(conn, lead_id)
+    lead_row(conn, lead_id)
     cursor = conn.execute(
         "INSERT INTO followups (lead_id, due_at, note, created_at) VALUES (?, ?, ?, ?)",
         (lead_id, due_at, note, dates.now_text()),
@@ -53,7 +49,7 @@ def done(store: Store, lead_ids: Sequence[int]) -> int:
     count = 0
     with store.write() as conn:
         for lead_id in dict.fromkeys(lead_ids):
-            _require_lead(conn, lead_id)
+            lead_row(conn, lead_id)
             closed = conn.execute(
                 "UPDATE followups SET done_at = ? WHERE lead_id = ? AND done_at IS NULL",
                 (now, lead_id),
@@ -69,7 +65,7 @@ def snooze(store: Store, lead_id: int, when: datetime) -> dict[str, Any]:
     """Move the lead's earliest open follow-up to ``when``."""
     new = dates.to_store(when)
     with store.write() as conn:
-        _require_lead(conn, lead_id)
+        lead_row(conn, lead_id)
         row = conn.execute(
             "SELECT id, due_at, note FROM followups WHERE lead_id = ? AND done_at IS NULL "
             "ORDER BY due_at LIMIT 1",

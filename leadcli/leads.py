@@ -211,6 +211,14 @@ def _record(row: sqlite3.Row) -> dict[str, Any]:
     return record
 
 
+def lead_row(conn: sqlite3.Connection, lead_id: int, columns: str = "id") -> sqlite3.Row:
+    """Some columns of one lead, or NotFound: the check every command on an id starts with."""
+    row = conn.execute(f"SELECT {columns} FROM leads WHERE id = ?", (lead_id,)).fetchone()
+    if row is None:
+        raise NotFound(f"no lead with id {lead_id}", hint="`leadcli list` shows the ids")
+    return row
+
+
 def _fetch(conn: sqlite3.Connection, lead_id: int) -> dict[str, Any]:
     row = conn.execute(f"{_SELECT} WHERE leads.id = ?", (lead_id,)).fetchone()
     if row is None:

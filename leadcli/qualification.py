@@ -16,7 +16,8 @@ from typing import Any
 
 from leadcli import dates, followups, history
 from leadcli.contacts import parse_amount
-from leadcli.errors import InvalidValue, NotFound
+from leadcli.errors import InvalidValue
+from leadcli.leads import lead_row
 from leadcli.stages import is_closed, rank
 from leadcli.store import Store
 from leadcli.transitions import StageChange, change_stage
@@ -152,11 +153,7 @@ def qualify(
     forward to the stage the rules conclude. Never moves a lead back, never a closed one."""
     now = dates.now_text()
     with store.write() as conn:
-        lead = conn.execute(
-            "SELECT id, stage, score, value, lost_reason FROM leads WHERE id = ?", (lead_id,)
-        ).fetchone()
-        if lead is None:
-            raise NotFound(f"no lead with id {lead_id}", hint="`leadcli list` shows the ids")
+        lead = lead_row(conn, lead_id, "id, stage, score, value, lost_reason")
         before = current_answers(conn, lead_id)
         changed = {
             c: [before[c].summary() if c in before else None, a.summary()]

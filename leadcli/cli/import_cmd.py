@@ -21,7 +21,7 @@ class FilesByDefault(TyperGroup):
     really named ``undo`` can be given as ``./undo``."""
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
-        if not args or args[0] not in self.commands:
+        if not args or (args[0] not in self.commands and args[0] not in ("--help", "-h")):
             args = ["files", *args]
         return super().parse_args(ctx, args)
 
