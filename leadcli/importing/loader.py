@@ -303,6 +303,24 @@ def _mark_duplicates(conn: sqlite3.Connection) -> int:
 _NEW = "staging.first_line IS NULL AND staging.existing_id IS NULL"
 
 
+def _drop_indexes_for_bulk_load(conn: sqlite3.Connection) -> list[str]:
+    """When the file is at least as big as the table, drop the leads table's secondary
+    indexes and return the statements that rebuild them: one sorted build after the load is
+    several times cheaper than a million random index insertions during it. All inside the
+    import's transaction, so an interrupted import leaves the indexes as they were."""
+    staged = conn.execute("SELECT count(*) FROM staging").fetchone()[0]
+    existing = conn.execute("SELECT count(*) FROM leads").fetchone()[0]
+    if staged < 10_000 or staged < existing:
+        return []
+    indexes = conn.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'leads' "
+        "AND sql IS NOT NULL"
+    ).fetchall()
+    for name, _ in indexes:
+        conn.execute(f'DROP INDEX "{name}"')
+    return [sql for _, sql in indexes]
+
+
 def _load(
     conn: sqlite3.Connection,
     name: str,
@@ -343,6 +361,7 @@ def _load(
     summary.batch = batch
     reason = f"import #{batch} ({Path(name).name})"
     fields = ", ".join(STAGED)
+    rebuild = _drop_indexes_for_bulk_load(conn)
     # The search index is filled once, set-based, instead of by a trigger row by row.
     conn.execute("DROP TRIGGER leads_fts_ai")
     conn.execute(
@@ -352,6 +371,8 @@ def _load(
         f" custom FROM staging WHERE {_NEW} ORDER BY line",
         {"base": base, "now": now},
     )
+    for sql in rebuild:
+        conn.execute(sql)
     cols = ", ".join(FTS_COLUMNS)
     conn.execute(
         f"INSERT INTO leads_fts (rowid, {cols}) SELECT id, {cols} FROM leads WHERE id >= ?",
