@@ -38,7 +38,7 @@ from leadcli.transitions import change_stage
 
 ON_DUPLICATE = ("merge", "skip", "update")
 BATCH_ROWS = 5000
-IMPORT_CACHE_KIB = 65536
+IMPORT_CACHE_KIB = 32768
 #: The lead fields a staging row carries, in column order.
 STAGED = (*CONTACT_FIELDS, "value", "notes", "external_id", "do_not_contact")
 _KEYS = ("email", "phone", "external_id")
@@ -194,7 +194,7 @@ def import_file(
         tags=options.tags,
     )
     rejects = _Rejects(options.rejects or default_rejects_path(name), table.header)
-    # Bulk loading rewrites index pages at random (email, phone ...): a 64 MB page cache for
+    # Bulk loading rewrites index pages at random (email, phone ...): a 32 MB page cache for
     # the database and for the staging table instead of the default 2 MB cuts the I/O, and
     # still keeps a million-row import well under 250 MB of memory.
     store.conn.execute(f"PRAGMA main.cache_size = -{IMPORT_CACHE_KIB}")
