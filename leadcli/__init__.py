@@ -5,3 +5,7 @@ command-line layer in ``leadcli.cli``. Nothing outside ``leadcli.cli`` imports T
 """
 
 __version__ = "0.1.0"
+
+
+def version_line() -> str:
+    return f"leadcli {__version__}\n"

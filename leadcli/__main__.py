@@ -1,6 +1,6 @@
 """Allow ``python -m leadcli``."""
 
-from leadcli.cli.app import main
+from leadcli.cli.entry import main
 
 if __name__ == "__main__":
     main()

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from leadcli import __version__
+from leadcli import version_line
 from leadcli.cli import config_cmd, followup_cmd, import_cmd, leads_cmd, qualify_cmd
 from leadcli.cli.state import AppState
 from leadcli.errors import LeadcliError
@@ -88,7 +88,7 @@ app = typer.Typer(
 
 def _show_version(value: bool) -> None:
     if value:
-        sys.stdout.write(f"leadcli {__version__}\n")
+        sys.stdout.write(version_line())
         raise typer.Exit()
 
 
