@@ -7,6 +7,7 @@ standard library's ``tomllib``; writing uses ``tomli-w`` (the standard library c
 
 from __future__ import annotations
 
+import math
 import os
 import tomllib
 from collections.abc import Callable
@@ -41,9 +42,29 @@ def _positive_int(value: str) -> int:
 
 def _number(value: str) -> float:
     try:
-        return float(str(value).strip())
+        number = float(str(value).strip())
     except ValueError:
         raise ValueError("a number such as 1.5") from None
+    if not math.isfinite(number):  # nan / inf would poison every urgency sum
+        raise ValueError("a finite number such as 1.5")
+    return number
+
+
+def _criteria(value: str) -> int:
+    number = _int(value, "a whole number from 1 to 4")
+    if not 1 <= number <= 4:
+        raise ValueError("a whole number from 1 to 4")
+    return number
+
+
+def _known_region(value: str) -> str:
+    """``config set`` only: a region phonenumbers can parse numbers for. Checked when the
+    value is written, not on every load, so start-up never imports phonenumbers."""
+    import phonenumbers
+
+    if value not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValueError("a country code that phone numbers are known for, such as US, GB or DE")
+    return value
 
 
 def _score(value: str) -> int:
@@ -59,6 +80,8 @@ class Setting:
     default: Any
     parse: Callable[[str], Any]
     help: str
+    #: A further check of the parsed value, made by ``config set`` only (it may be slow).
+    check: Callable[[Any], Any] | None = None
 
 
 SETTINGS: dict[str, Setting] = {
@@ -69,6 +92,7 @@ SETTINGS: dict[str, Setting] = {
             "US",
             _region,
             "Country assumed for phone numbers written without +country code.",
+            _known_region,
         ),
         Setting(
             "followup.speed_to_lead_minutes",
@@ -95,11 +119,13 @@ SETTINGS: dict[str, Setting] = {
             )
         ),
         Setting("rating.hot", 70, _score, "Score at or above which a lead is rated hot."),
-        Setting("rating.warm", 40, _score, "Score at or above which a lead is rated warm."),
+        Setting(
+            "rating.warm", 40, _score, "Score at or above which a lead is rated warm (below hot)."
+        ),
         Setting(
             "qualify.sql_min_criteria",
             3,
-            _positive_int,
+            _criteria,
             "BANT criteria met (of 4) for a lead to become a sales-qualified lead.",
         ),
         Setting(
@@ -116,6 +142,15 @@ SETTINGS: dict[str, Setting] = {
         ),
     )
 }
+
+
+def _check_together(values: dict[str, Any]) -> None:
+    """Rules between settings; ``values`` holds every key (file over defaults)."""
+    if values["rating.warm"] >= values["rating.hot"]:
+        raise ValueError(
+            f"rating.warm ({values['rating.warm']}) must be below "
+            f"rating.hot ({values['rating.hot']})"
+        )
 
 
 def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -173,8 +208,8 @@ class Config:
         ]
 
 
-def load(path: Path | None = None) -> Config:
-    path = path or resolve_config_path()
+def _parsed(path: Path) -> dict[str, Any]:
+    """Every setting's value: the file's, parsed, over the defaults."""
     values = {key: setting.default for key, setting in SETTINGS.items()}
     for key, raw in read_file(path).items():
         if key in SETTINGS:
@@ -183,7 +218,14 @@ def load(path: Path | None = None) -> Config:
             except ValueError as exc:
                 raise ConfigError(f"config key {key} in {path} must be {exc}") from exc
         # Unknown keys are left alone: a newer leadcli may have written them.
-    return Config(values, path)
+    return values
+
+
+def load(path: Path | None = None) -> Config:
+    path = path or resolve_config_path()
+    # Rules between settings are checked by set_value only: a file an older leadcli wrote
+    # keeps loading.
+    return Config(_parsed(path), path)
 
 
 def set_value(key: str, raw: str, path: Path | None = None) -> Any:
@@ -196,11 +238,17 @@ def set_value(key: str, raw: str, path: Path | None = None) -> Any:
         )
     try:
         value = setting.parse(raw)
+        if setting.check is not None:
+            value = setting.check(value)
     except ValueError as exc:
         raise ConfigError(f"{key} must be {exc}") from exc
     import tomli_w
 
     written = read_file(path)
+    try:
+        _check_together({**_parsed(path), key: value})
+    except ValueError as exc:
+        raise ConfigError(f"{key} not changed: {exc}") from exc
     written[key] = value
     ensure_private_dir(path.parent)
     tmp = path.with_name(path.name + ".tmp")
