@@ -24,9 +24,25 @@ def _who(item: dict[str, Any]) -> str:
     return name or company or f"lead {item['lead_id']}"
 
 
-def write_ics(items: Iterable[dict[str, Any]], path: Path, *, uid_prefix: str) -> int:
-    """Write one event per item (keys: lead_id, due_at, ref_id or id, note/detail, names);
-    returns how many. UIDs are stable, so re-exporting updates events instead of adding."""
+def uid(item: dict[str, Any]) -> str:
+    """The event's UID, stable and distinct per kind of item, whichever command exports it:
+    ``followup-<follow-up id>@leadcli`` (a ``due`` item of kind follow_up, whose ``ref_id`` is
+    the follow-up's id, or a ``followup list`` record, whose ``id`` is), and
+    ``cadence-<enrolment id>-<step number>@leadcli`` for a cadence step (``ref_id`` is the
+    enrolment's id, ``step`` the step's number, 1 for the first)."""
+    kind = item.get("kind", "follow_up")
+    if kind == "cadence":
+        return f"cadence-{item['ref_id']}-{item['step']}@leadcli"
+    if kind == "follow_up":
+        ref = item["ref_id"] if "ref_id" in item else item["id"]
+        return f"followup-{ref}@leadcli"
+    raise ValueError(f"no calendar event for a {kind} item")
+
+
+def write_ics(items: Iterable[dict[str, Any]], path: Path) -> int:
+    """Write one event per item (keys: lead_id, due_at, kind/ref_id/step or id, note/detail,
+    names); returns how many. UIDs are stable (see ``uid``), so re-exporting updates events
+    instead of adding."""
     from icalendar import Calendar, Event
 
     calendar = Calendar()
@@ -37,8 +53,7 @@ def write_ics(items: Iterable[dict[str, Any]], path: Path, *, uid_prefix: str) -
     for item in items:
         start = dates.from_store(item["due_at"])
         event = Event()
-        ref = item.get("ref_id") or item.get("id") or item["lead_id"]
-        event.add("uid", f"{uid_prefix}-{ref}@leadcli")
+        event.add("uid", uid(item))
         event.add("dtstamp", stamp)
         event.add("dtstart", start)
         event.add("dtend", start + timedelta(minutes=EVENT_MINUTES))

@@ -148,6 +148,12 @@ _DETAIL = (
     "ELSE 'no activity since ' || substr(ranked.base_at, 1, 10) END"
 )
 
+# The cadence step's number (1 for the first), for its calendar event's UID.
+_STEP = (
+    "CASE ranked.kind WHEN 'cadence' THEN "
+    "(SELECT e.next_step + 1 FROM enrolments e WHERE e.id = ranked.ref_id) END"
+)
+
 
 def build_sql(
     config: Config, query: LeadQuery, days: int = 0, limit: int | None = None
@@ -190,7 +196,7 @@ def build_sql(
     sql = (
         f"WITH ranked AS (SELECT * FROM ({union}) "
         f"ORDER BY urgency DESC, base_at, lead_id{limit_sql}) "
-        f"SELECT ranked.*, {_DETAIL} AS detail, {_LEAD_COLUMNS} "
+        f"SELECT ranked.*, {_DETAIL} AS detail, {_STEP} AS step, {_LEAD_COLUMNS} "
         "FROM ranked JOIN leads ON leads.id = ranked.lead_id "
         "ORDER BY ranked.urgency DESC, ranked.base_at, ranked.lead_id"
     )

@@ -165,6 +165,43 @@ def test_ics_parses_with_icalendar(cli, at, tmp_path: Path):
     assert len(icalendar.Calendar.from_ical(again.read_bytes()).walk("VEVENT")) == 2
 
 
+def _uids(path: Path) -> list[str]:
+    import icalendar
+
+    return sorted(
+        str(e["uid"]) for e in icalendar.Calendar.from_ical(path.read_bytes()).walk("VEVENT")
+    )
+
+
+def test_ics_uids_are_distinct_per_kind_and_the_same_in_both_exports(cli, at, tmp_path: Path):
+    """Follow-up 1 and enrolment 1 must not share a UID; `due --ics` and
+    `followup list --ics` must give a follow-up the same one."""
+    lead = add(cli, "--first-name", "Ana")
+    cli("followup", str(lead), "2026-11-21 09:00", "overdue call")
+    assert cli("enroll", str(lead), "intro", "--file", CADENCE_FILE).exit_code == 0
+    due_ics, list_ics = tmp_path / "due.ics", tmp_path / "list.ics"
+    assert cli("due", "--ics", str(due_ics)).exit_code == 0
+    assert cli("followup", "list", "--ics", str(list_ics)).exit_code == 0
+    assert _uids(due_ics) == ["cadence-1-1@leadcli", "followup-1@leadcli"]
+    assert _uids(list_ics) == ["followup-1@leadcli"]
+    cli("log", str(lead), "email", "sent intro")  # step 1 done; step 2 is a new event
+    at("2026-11-25T12:00:00Z")
+    cli("due", "--ics", str(due_ics))
+    assert _uids(due_ics) == ["cadence-1-2@leadcli", "followup-1@leadcli"]
+
+
+def test_due_ics_holds_everything_due_not_only_the_table(cli, at, tmp_path: Path):
+    leads = [add(cli, "--first-name", f"P{n}") for n in range(55)]
+    for lead in leads:
+        cli("followup", str(lead), "2026-11-21 09:00")
+    path = tmp_path / "due.ics"
+    table = cli("due", "--ics", str(path))
+    assert table.exit_code == 0 and "5 more" in table.stderr
+    assert len(_uids(path)) == 55
+    assert cli("due", "-n", "3", "-f", "json", "--ics", str(path)).exit_code == 0
+    assert len(_uids(path)) == 55
+
+
 CADENCE_FILE = str(REPO / "examples" / "cadences.toml")
 
 

@@ -182,10 +182,10 @@ def followup_snooze(
     typer.echo(f"Lead {lead_id}: follow-up moved to {time_cell(result['due_at'])}.", err=True)
 
 
-def _export_ics(items: list[dict[str, Any]], path: Path, prefix: str) -> None:
+def _export_ics(items: list[dict[str, Any]], path: Path) -> None:
     from leadcli.calendar_export import write_ics
 
-    count = write_ics(items, path, uid_prefix=prefix)
+    count = write_ics(items, path)
     typer.echo(f"Wrote {count} event{'s' if count != 1 else ''} to {path}.", err=True)
 
 
@@ -210,7 +210,7 @@ def followup_list(
 
     items = followups.open_followups(state(ctx).store(), lead_id)
     if ics:
-        _export_ics(items, ics, "followup")
+        _export_ics(items, ics)
     columns = [
         "id",
         "lead_id",
@@ -272,7 +272,8 @@ def due(
 
     Lists overdue and today's follow-ups, cadence steps due, new leads not contacted within
     the speed-to-lead SLA, and leads gone quiet. When nothing is due it prints nothing at all
-    and exits 0, so cron sends no mail.
+    and exits 0, so cron sends no mail. --ics writes every follow-up and cadence step due,
+    one event each, whatever --limit or the table shows.
 
     Example: leadcli due --days 7 --owner sam
     """
@@ -289,7 +290,11 @@ def due(
         app_state.store(), app_state.config(), query, days=days, limit=effective
     )
     if ics:
-        _export_ics([i for i in items if i["kind"] in ("follow_up", "cadence")], ics, "due")
+        # The calendar gets everything due, whatever the table or --limit shows.
+        everything = items
+        if total > len(items):
+            everything, _ = due_items(app_state.store(), app_state.config(), query, days=days)
+        _export_ics([i for i in everything if i["kind"] in ("follow_up", "cadence")], ics)
     if not table:
         emit(
             items,
@@ -309,6 +314,7 @@ def due(
                 "stage",
                 "score",
                 "owner",
+                "step",
             ],
         )
         return
