@@ -3,23 +3,27 @@
 Four kinds of item, most urgent first:
 - ``follow_up``: open follow-ups due by the end of today (or of ``days`` ahead);
 - ``cadence``: cadence steps due in the same window;
-- ``new_lead``: leads never contacted whose speed-to-lead SLA has passed (only leads created
-  within the last ``followup.stale_days`` days: older never-contacted leads are a backlog for
-  ``list``, not today's work; this also keeps a freshly imported million rows out of the list);
+- ``new_lead``: open leads never contacted (``first_contacted_at`` empty) whose speed-to-lead
+  SLA has passed, however long ago they came in: an old lead nobody called is still work,
+  not backlog. A follow-up due in the window is the lead's item instead (it is listed
+  anyway); a follow-up further ahead does not hide that nobody has called yet.
 - ``stale``: open leads that were contacted but have had no activity for
-  ``followup.stale_days`` days and have nothing scheduled.
-Do-not-contact and closed leads never appear. A lead with an open follow-up is not also listed
-as new or stale: the follow-up is its item.
+  ``followup.stale_days`` days and have no open follow-up.
+Do-not-contact and closed leads never appear.
 
 Urgency follows Taskwarrior: a weighted sum whose coefficients are in the config
 (``urgency.*``): the item kind's weight, plus days overdue (capped at 30, negative for items
 ahead), the score and how far along the funnel the lead is. It is computed in SQL, and every
 part of the query is a range scan on a partial index, so ``due`` stays fast at a million leads.
+New leads overdue by more than the 30-day cap all have the same overdue part, so their
+urgency orders by stage and score alone: they are ranked stage by stage in score order, which
+an index on (stage, score, created_at) gives without sorting them all. How many items there
+are is counted up to ``COUNT_CAP``; past it, ``due_items`` says "more than".
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -30,6 +34,12 @@ from leadcli.stages import OPEN_STAGES
 from leadcli.store import Store
 
 KINDS = ("follow_up", "cadence", "new_lead", "stale")
+
+#: Items are counted up to this many, so a backlog of a million costs no more than this.
+COUNT_CAP = 10_000
+
+#: Days overdue beyond which the urgency's overdue part stops growing.
+OVERDUE_CAP_DAYS = 30
 
 _STAGE_PROGRESS = (
     "CASE leads.stage "
@@ -50,7 +60,7 @@ class Window:
     now: str
     horizon: str  # items due up to here are listed: end of today (local) + days
     sla_cutoff: str  # uncontacted leads created before this are past the SLA
-    new_since: str  # ... and created after this are still "new"
+    capped_before: str  # ... and created before this are overdue by more than the cap
     stale_cutoff: str  # last activity before this is stale
 
 
@@ -58,13 +68,13 @@ def window(config: Config, days: int = 0) -> Window:
     now = dates.now()
     local_midnight = now.astimezone().replace(hour=0, minute=0, second=0) + timedelta(days=1)
     stale = timedelta(days=config["followup.stale_days"])
+    sla_cutoff = now - timedelta(minutes=config["followup.speed_to_lead_minutes"])
     return Window(
         now=dates.to_store(now),
         horizon=dates.to_store(local_midnight + timedelta(days=days) - timedelta(seconds=1)),
-        sla_cutoff=dates.to_store(
-            now - timedelta(minutes=config["followup.speed_to_lead_minutes"])
-        ),
-        new_since=dates.to_store(now - stale),
+        sla_cutoff=dates.to_store(sla_cutoff),
+        # a second's margin: julianday() rounding never puts a row on the wrong side
+        capped_before=dates.to_store(sla_cutoff - timedelta(days=OVERDUE_CAP_DAYS, seconds=1)),
         stale_cutoff=dates.to_store(now - stale),
     )
 
@@ -87,6 +97,8 @@ class _Part:
     base_at: str
     due_jd: str
     ref: str
+    #: How the part is ranked before its LIMIT; an index order where one gives the urgency's.
+    order: str = "urgency DESC, base_at, lead_id"
 
     def tail(self, lead_filter: str) -> str:
         return f"FROM {self.source} WHERE {self.where} AND {_OPEN} AND {lead_filter}"
@@ -97,6 +109,42 @@ class _Part:
             f"SELECT '{self.kind}' AS kind, leads.id AS lead_id, {self.ref} AS ref_id, "
             f"{self.base_at} AS base_at, {urgency} AS urgency {self.tail(lead_filter)}"
         )
+
+
+_NEW = (
+    "leads.first_contacted_at IS NULL AND leads.created_at <= :sla_cutoff "
+    "AND (leads.next_follow_up_at IS NULL OR leads.next_follow_up_at > :horizon)"
+)
+
+
+def _new_lead(where: str, order: str | None = None) -> _Part:
+    part = _Part(
+        "new_lead",
+        "leads",
+        f"{_NEW} AND {where}",
+        "leads.created_at",
+        "julianday(leads.created_at) + :sla_days",
+        "NULL",
+    )
+    return part if order is None else replace(part, order=order)
+
+
+def _new_lead_parts(score_weight: float) -> list[_Part]:
+    """New leads: those created in the last OVERDUE_CAP_DAYS ranked by urgency; older ones
+    (equal overdue part) stage by stage, in the order of the score's weight, so that with an
+    index on (stage, score, created_at) each is a short index scan."""
+    parts = [_new_lead("leads.created_at >= :capped_before")]
+    by_score = (
+        "leads.created_at, leads.id"
+        if score_weight == 0
+        else f"leads.score {'DESC' if score_weight > 0 else 'ASC'}, leads.created_at, leads.id"
+    )
+    for stage in OPEN_STAGES:
+        old = f"leads.created_at < :capped_before AND leads.stage = '{stage}'"
+        # coalesce(score, 0) in the urgency: unscored leads rank with score 0, by age
+        parts.append(_new_lead(f"{old} AND leads.score IS NOT NULL", by_score))
+        parts.append(_new_lead(f"{old} AND leads.score IS NULL", "leads.created_at, leads.id"))
+    return parts
 
 
 # The `leads` partial indexes repeat _OPEN and the parts' conditions, so SQLite uses them.
@@ -116,15 +164,6 @@ _PARTS = {
         "e.next_due_at",
         "julianday(e.next_due_at)",
         "e.id",
-    ),
-    "new_lead": _Part(
-        "new_lead",
-        "leads INDEXED BY leads_uncontacted",
-        "leads.first_contacted_at IS NULL AND leads.next_follow_up_at IS NULL "
-        "AND leads.created_at > :new_since AND leads.created_at <= :sla_cutoff",
-        "leads.created_at",
-        "julianday(leads.created_at) + :sla_days",
-        "NULL",
     ),
     "stale": _Part(
         "stale",
@@ -169,7 +208,7 @@ def build_sql(
         "now_jd": julian_day(span.now),
         "horizon": span.horizon,
         "sla_cutoff": span.sla_cutoff,
-        "new_since": span.new_since,
+        "capped_before": span.capped_before,
         "stale_cutoff": span.stale_cutoff,
         "sla_days": sla_minutes / 1440,
         "stale_days": config["followup.stale_days"],
@@ -181,17 +220,26 @@ def build_sql(
     if limit is not None:
         limit_sql = " LIMIT :limit"
         params["limit"] = limit
-    # The global top N is among each kind's top N: ranking kind by kind keeps every sort
+    parts = [
+        _PARTS["follow_up"],
+        _PARTS["cadence"],
+        *_new_lead_parts(config["urgency.score"]),
+        _PARTS["stale"],
+    ]
+    # The global top N is among each part's top N: ranking part by part keeps every sort
     # small, whatever the number of candidates.
     union = " UNION ALL ".join(
-        f"SELECT * FROM ({part.select(lead_filter)} "
-        f"ORDER BY urgency DESC, base_at, lead_id{limit_sql})"
-        for part in _PARTS.values()
+        f"SELECT * FROM ({part.select(lead_filter)} ORDER BY {part.order}{limit_sql})"
+        for part in parts
     )
     # Counting apart (not count(*) OVER ()) keeps the ranking a top-N sort: a window over
-    # every candidate costs more than the rest of the query.
+    # every candidate costs more than the rest of the query. Each kind is counted up to
+    # COUNT_CAP + 1, so a huge backlog costs no more than that.
+    counted = [*_PARTS.values(), _new_lead("1")]
+    params["count_cap"] = COUNT_CAP + 1
     count = "SELECT " + " + ".join(
-        f"(SELECT count(*) {part.tail(lead_filter)})" for part in _PARTS.values()
+        f"(SELECT count(*) FROM (SELECT 1 {part.tail(lead_filter)} LIMIT :count_cap))"
+        for part in counted
     )
     sql = (
         f"WITH ranked AS (SELECT * FROM ({union}) "
@@ -227,13 +275,14 @@ def due_items(
     days: int = 0,
     limit: int | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
-    """The due items, most urgent first (at most ``limit``), and how many there are in all."""
+    """The due items, most urgent first (at most ``limit``), and how many there are in all:
+    exact up to COUNT_CAP; a larger number (COUNT_CAP + 1 or more) means "more than COUNT_CAP"."""
     sql, count, params = build_sql(config, query or LeadQuery(), days, limit)
     with store.read() as conn:  # one snapshot for the rows and their count
         rows = [dict(r) for r in conn.execute(sql, params)]
         total = len(rows)
         if limit is not None and total == limit:
-            total = conn.execute(count, params).fetchone()[0]
+            total = max(total, min(conn.execute(count, params).fetchone()[0], COUNT_CAP + 1))
     for row in rows:
         row["due_at"] = _due_at(row, config)
         del row["base_at"]

@@ -128,6 +128,44 @@ def test_stale_leads_and_speed_to_lead_sla(cli, at, isolated_env):
     assert {i["lead_id"] for i in due_json(cli)} == {fresh}
 
 
+def test_due_forgets_no_uncontacted_lead(cli, at):
+    """An uncontacted lead past the SLA is listed however old it is, and a follow-up only
+    hides it when that follow-up is itself in the list."""
+    at("2026-09-01T09:00:00Z")
+    old = add(cli, "--first-name", "Old")
+    far = add(cli, "--first-name", "Far")
+    near = add(cli, "--first-name", "Near")
+    quiet = add(cli, "--first-name", "Quiet")
+    cli("log", str(quiet), "call")
+    at(NOW)
+    cli("followup", str(far), "2026-12-20 10:00", "weeks away")
+    cli("followup", str(near), "2026-11-22 15:00", "today")
+    cli("followup", str(quiet), "2026-12-20 10:00", "scheduled")
+    assert {(i["lead_id"], i["kind"]) for i in due_json(cli)} == {
+        (old, "new_lead"),
+        (far, "new_lead"),
+        (near, "follow_up"),
+    }
+    ahead = {(i["lead_id"], i["kind"]) for i in due_json(cli, "--days", "30")}
+    assert ahead == {(old, "new_lead"), (far, "follow_up"), (near, "follow_up"),
+                     (quiet, "follow_up")}  # fmt: skip
+    cli("followup", "done", str(quiet))
+    assert (quiet, "stale") in {(i["lead_id"], i["kind"]) for i in due_json(cli)}
+
+
+def test_due_counts_a_huge_list_only_up_to_a_cap(cli, at, monkeypatch):
+    from leadcli import due
+
+    monkeypatch.setattr(due, "COUNT_CAP", 3)
+    for n in range(6):
+        add(cli, "--first-name", f"P{n}")
+    at("2026-11-23T12:00:00Z")
+    assert len(due_json(cli)) == 6  # the list itself is never capped
+    result = cli("due", "-n", "2")
+    assert "Due: more than 3 items" in result.stdout
+    assert "more than 1 more" in result.stderr
+
+
 def test_due_filters_and_limit(cli, at):
     at("2026-11-20T09:00:00Z")
     a = add(cli, "--first-name", "A", "--owner", "sam")
@@ -282,27 +320,42 @@ def test_due_from_cron_prints_nothing_when_quiet(tmp_path: Path):
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
 
 
-def test_limited_due_list_is_the_head_of_the_full_one(store, monkeypatch):
-    """Ranking kind by kind (top N of each) must give the same top N as ranking all."""
+@pytest.mark.parametrize("score_weight", [4.0, 0.0, -4.0])
+def test_limited_due_list_is_the_head_of_the_full_one(store, monkeypatch, score_weight):
+    """Ranking part by part (top N of each; old new leads stage by stage in score order)
+    must give the same top N as ranking all."""
+    from datetime import UTC, datetime, timedelta
+
     from leadcli import activities, config, followups
     from leadcli.due import due_items
     from leadcli.leads import add_lead
+    from leadcli.stages import OPEN_STAGES
 
     monkeypatch.setenv("LEADCLI_NOW", "2026-09-01T09:00:00Z")
-    ids = [add_lead(store, {"first_name": f"P{n}"}) for n in range(40)]
-    for n, lead_id in enumerate(ids[:25]):
+    ids = [add_lead(store, {"first_name": f"P{n}"}) for n in range(60)]
+    for lead_id in ids[:25]:
         activities.log(store, lead_id, "call")
-        store.conn.execute("UPDATE leads SET score = ? WHERE id = ?", (n * 4 % 101, lead_id))
+    monkeypatch.setenv("LEADCLI_NOW", "2026-11-10T09:00:00Z")
+    ids += [add_lead(store, {"first_name": f"R{n}"}) for n in range(10)]  # recent, uncontacted
+    with store.write() as conn:
+        for n, lead_id in enumerate(ids):
+            score = None if n % 7 == 3 else n * 4 % 101 // 10 * 10  # ties, and unscored
+            stage = OPEN_STAGES[n % len(OPEN_STAGES)]
+            conn.execute(
+                "UPDATE leads SET score = ?, stage = ? WHERE id = ?", (score, stage, lead_id)
+            )
     monkeypatch.setenv("LEADCLI_NOW", NOW)
-    from datetime import UTC, datetime, timedelta
-
     for n, lead_id in enumerate(ids[::3]):
         followups.add(store, lead_id, datetime(2026, 11, 22, tzinfo=UTC) - timedelta(days=n))
-    cfg = config.load()
+    followups.add(store, ids[40], datetime(2027, 1, 5, tzinfo=UTC))  # beyond the window
+    loaded = config.load()
+    cfg = config.Config({**loaded.values, "urgency.score": score_weight}, loaded.path)
     everything, total = due_items(store, cfg)
     assert total == len(everything) > 10
-    assert {i["kind"] for i in everything} == {"follow_up", "stale"}
-    for limit in (1, 5, 10):
+    assert {i["kind"] for i in everything} == {"follow_up", "stale", "new_lead"}
+    new = {i["lead_id"] for i in everything if i["kind"] == "new_lead"}
+    assert ids[40] in new and ids[-2] in new  # a far follow-up hides nothing; recent
+    for limit in (1, 5, 10, 20, 40):
         head, counted = due_items(store, cfg, limit=limit)
         assert counted == total
         assert [(i["kind"], i["lead_id"]) for i in head] == [

@@ -237,6 +237,13 @@ def followup_list(
 
 
 DUE_TABLE_LIMIT = 50
+
+
+def _more_than(count: int, cap: int) -> str:
+    """A count that ``due_items`` knows exactly up to a cap, and past it only as "more"."""
+    return f"more than {cap}" if count > cap else str(count)
+
+
 _LABELS = {
     "follow_up": "follow-up",
     "cadence": "cadence",
@@ -277,7 +284,7 @@ def due(
 
     Example: leadcli due --days 7 --owner sam
     """
-    from leadcli.due import due_items
+    from leadcli.due import COUNT_CAP, due_items
     from leadcli.leads import LeadQuery
 
     app_state = state(ctx)
@@ -334,12 +341,13 @@ def due(
             for i in items
         ),
         ["Urgency", "Due", "What", "ID", "Lead", "Contact", "Note"],
-        title=f"Due: {total} item{'s' if total != 1 else ''}",
+        title=f"Due: {_more_than(total, COUNT_CAP)} item{'s' if total != 1 else ''}",
         justify_right=("Urgency", "ID"),
         no_wrap=("Urgency", "Due", "ID"),
     )
     if total > len(items):
-        typer.echo(f"{total - len(items)} more; use --limit 0 to see all.", err=True)
+        more = _more_than(total - len(items), COUNT_CAP - len(items))
+        typer.echo(f"{more} more; use --limit 0 to see all.", err=True)
 
 
 cadence_app = typer.Typer(no_args_is_help=True)
