@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from leadcli import dates, history
-from leadcli.errors import NotFound
+from leadcli.errors import InvalidValue, NotFound
 from leadcli.leads import lead_row
 from leadcli.store import Store
 
@@ -62,7 +62,9 @@ def done(store: Store, lead_ids: Sequence[int]) -> int:
 
 
 def snooze(store: Store, lead_id: int, when: datetime) -> dict[str, Any]:
-    """Move the lead's earliest open follow-up to ``when``."""
+    """Move the lead's earliest open follow-up to ``when``, which must not be in the past."""
+    if dates.to_utc(when) < dates.now():
+        raise InvalidValue("when", "is in the past; snooze to a later time")
     new = dates.to_store(when)
     with store.write() as conn:
         lead_row(conn, lead_id)
@@ -90,6 +92,7 @@ def open_followups(store: Store, lead_id: int | None = None) -> list[dict[str, A
     )
     params: tuple[Any, ...] = ()
     if lead_id is not None:
+        lead_row(store.conn, lead_id)  # an unknown id is NotFound, not an empty list
         sql += " AND f.lead_id = ?"
         params = (lead_id,)
     return [dict(r) for r in store.conn.execute(sql + " ORDER BY f.due_at, f.id", params)]

@@ -49,7 +49,7 @@ class StageChange:
     reason: str
 
 
-def _last_change_at(conn: sqlite3.Connection, lead_id: int, created_at: str) -> str:
+def last_change_at(conn: sqlite3.Connection, lead_id: int, created_at: str) -> str:
     row = conn.execute(
         "SELECT max(at) FROM history WHERE lead_id = ? AND event = ?", (lead_id, history.STAGE)
     ).fetchone()
@@ -163,6 +163,8 @@ def advance(
     """
     if to is not None and to not in STAGES:
         raise InvalidValue("stage", f"unknown; use one of {', '.join(STAGES)}")
+    if lost and to is not None and to != "lost":
+        raise InvalidValue("to", f"--lost closes as lost; it cannot go with --to {to}")
     lost = lost or to == "lost"
     if lost and not (reason and reason.strip()):
         raise InvalidValue(
@@ -194,7 +196,7 @@ def advance(
                 raise InvalidValue(
                     "value", f"is recorded when moving to {' or '.join(VALUE_STAGES)}"
                 )
-            if at_text < _last_change_at(conn, lead_id, lead["created_at"]):
+            if at_text < last_change_at(conn, lead_id, lead["created_at"]):
                 raise InvalidValue(
                     "at", f"is before lead {lead_id}'s previous stage change or creation"
                 )

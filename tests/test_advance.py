@@ -166,3 +166,12 @@ def test_stdin_chain_moves_exactly_the_listed_leads(tmp_path):
     assert [m["id"] for m in moved] == [2, 4, 5]
     stages = {lead["id"]: lead["stage"] for lead in json.loads(leadcli("list", "-f", "json"))}
     assert stages == {1: "prospect", 2: "sql", 3: "prospect", 4: "sql", 5: "sql", 6: "prospect"}
+
+
+@pytest.mark.parametrize("to", ["sql", "customer", "prospect"])
+def test_lost_with_another_to_stage_is_refused(cli, to):
+    cli("add", "--first-name", "Ana")
+    result = cli("advance", "1", "--lost", "--reason", "x", "--to", to)
+    assert result.exit_code == 1 and "--lost" in result.stderr
+    assert json.loads(cli("show", "1", "-f", "json").stdout)["stage"] == "prospect"
+    assert cli("advance", "1", "--lost", "--reason", "x", "--to", "lost").exit_code == 0

@@ -274,7 +274,7 @@ def test_inbound_reply_closing_and_dnc_end_enrolments(cli, at):
     assert cli("enroll", *map(str, leads), "intro", "--file", CADENCE_FILE).exit_code == 0
     assert len([i for i in due_json(cli) if i["kind"] == "cadence"]) == 3
     result = cli("log", str(leads[0]), "email", "interested!", "--inbound")
-    assert "cadence ended" in result.stdout
+    assert "cadence ended" in result.stderr and result.stdout == ""
     cli("advance", str(leads[1]), "--lost", "--reason", "not a fit")
     cli("edit", str(leads[2]), "--do-not-contact")
     assert [i for i in due_json(cli) if i["kind"] == "cadence"] == []
@@ -294,6 +294,61 @@ def test_enroll_errors(cli, at):
     assert again.exit_code == 1 and "already" in again.stderr
     assert cli("unenroll", str(lead)).exit_code == 0
     assert cli("enroll", str(lead), "intro", "--file", CADENCE_FILE).exit_code == 0
+
+
+@pytest.mark.parametrize("bad", ["²", "١٢", "4²", "x"])
+def test_ids_are_ascii_digits_or_a_usage_error(cli, bad):
+    lead = add(cli, "--first-name", "Ana")
+    for args, stdin in (
+        (["advance", bad], None),
+        (["advance", "-"], f"{bad}\n"),
+        (["advance", str(lead), bad], None),
+        (["enroll", bad, "intro", "--file", CADENCE_FILE], None),
+    ):
+        result = cli(*args, input=stdin)
+        assert result.exit_code == 2, (args, result.stderr)
+        assert "whole numbers" in result.stderr and "internal error" not in result.stderr
+    assert json.loads(cli("show", str(lead), "-f", "json").stdout)["stage"] == "prospect"
+
+
+def test_unknown_lead_is_not_found_and_no_enrolment_says_so(cli, at):
+    lead = add(cli, "--first-name", "Ana")
+    for args in (
+        ["unenroll", "999"],
+        ["unenroll", str(lead), "999"],
+        ["followup", "list", "--lead", "999"],
+    ):
+        result = cli(*args)
+        assert result.exit_code == 1 and "no lead with id 999" in result.stderr, args
+        assert result.stdout == ""
+    none = cli("unenroll", str(lead))
+    assert none.exit_code == 0 and none.stdout == ""
+    assert f"Lead {lead} is not enrolled" in none.stderr
+    cli("enroll", str(lead), "intro", "--file", CADENCE_FILE)
+    assert "Ended 1 enrolment." in cli("unenroll", str(lead), str(lead)).stderr
+
+
+def test_snooze_to_the_past_is_refused(cli, at):
+    lead = add(cli, "--first-name", "Ana")
+    cli("followup", str(lead), "2026-11-25 10:00")
+    for past in ("2020-01-01", "2026-11-22 11:59"):
+        result = cli("followup", "snooze", str(lead), past)
+        assert result.exit_code == 1 and "past" in result.stderr, past
+    [follow_up] = json.loads(cli("followup", "list", "-f", "json").stdout)
+    assert follow_up["due_at"] == "2026-11-25T10:00:00Z"
+    assert cli("followup", "snooze", str(lead), "2026-11-22 12:30").exit_code == 0
+
+
+def test_confirmations_go_to_stderr_records_to_stdout(cli, at):
+    lead = add(cli, "--first-name", "Ana")
+    logged = cli("log", str(lead), "call", "intro")
+    assert logged.stdout == "" and "Logged outbound call" in logged.stderr
+    added = cli("followup", str(lead), "3d")
+    assert added.stdout == "" and f"Follow-up for lead {lead}" in added.stderr
+    record = json.loads(cli("followup", str(lead), "4d", "-f", "json").stdout)
+    assert record["lead_id"] == lead
+    record = json.loads(cli("log", str(lead), "email", "-f", "json").stdout)
+    assert "completed_steps" in record
 
 
 def test_qualify_timeline_sets_a_follow_up(cli, at):

@@ -157,7 +157,8 @@ def test_headline_qualify_then_close_then_reopen(cli):
         "call with CFO",
     )
     assert result.exit_code == 0, result.stderr
-    assert "prospect → sql" in result.stdout
+    assert "prospect → sql" in result.stderr and "→" not in result.stdout
+    assert "4 of 4 BANT criteria met" in result.stdout
     lead = json.loads(cli("show", "1", "-f", "json").stdout)
     assert lead["stage"] == "sql"
     assert set(lead["bant"]) == {"budget", "authority", "need", "timeline"}

@@ -17,6 +17,7 @@ from leadcli.cli.options import (
     SourceFilter,
     StageFilter,
     TagFilter,
+    parse_id,
     stage_list,
 )
 from leadcli.cli.output import emit, render_table, time_cell, write_object
@@ -97,7 +98,7 @@ def log_cmd(
         message += f" Completed {', '.join(result['completed_steps'])}."
     if result["ended_enrolments"]:
         message += " The lead replied: its cadence ended."
-    typer.echo(message)
+    typer.echo(message, err=True)
 
 
 class DefaultToAdd(TyperGroup):
@@ -142,7 +143,7 @@ def followup_add(
         state(ctx).store(), lead_id, _when(when, "WHEN", day_time=FOLLOW_UP_HOUR), note
     )
     if fmt is OutputFormat.table:
-        typer.echo(f"Follow-up for lead {lead_id} on {time_cell(result['due_at'])}.")
+        typer.echo(f"Follow-up for lead {lead_id} on {time_cell(result['due_at'])}.", err=True)
     elif fmt is OutputFormat.json:
         write_object(result, sys.stdout)
     else:
@@ -433,10 +434,11 @@ def enroll(
     """
     from leadcli import cadences
 
-    if len(args) < 2 or not all(a.isdigit() for a in args[:-1]):
+    if len(args) < 2:
         raise typer.BadParameter("give lead ids, then the cadence name", param_hint="ID... CADENCE")
+    lead_ids = [parse_id(a, "ID... CADENCE") for a in args[:-1]]
     cadence = cadences.get(args[-1], file)
-    ids = cadences.enroll(state(ctx).store(), [int(a) for a in args[:-1]], cadence)
+    ids = cadences.enroll(state(ctx).store(), lead_ids, cadence)
     typer.echo(
         f"Enrolled {len(ids)} lead{'s' if len(ids) != 1 else ''} in {cadence.name}.", err=True
     )
@@ -455,4 +457,9 @@ def unenroll(
     from leadcli import cadences
 
     count = cadences.unenroll(state(ctx).store(), lead_ids, cadence)
+    if count == 0:
+        which = f"in cadence {cadence!r} " if cadence else ""
+        whom = f"Lead {lead_ids[0]} is" if len(set(lead_ids)) == 1 else "None of these leads is"
+        typer.echo(f"{whom} not enrolled {which}at the moment; nothing to end.", err=True)
+        return
     typer.echo(f"Ended {count} enrolment{'s' if count != 1 else ''}.", err=True)

@@ -30,6 +30,15 @@ FormatOption = Annotated[
 ]
 
 
+def parse_id(text: str, param_hint: str = "ID") -> int:
+    """A lead id typed by a person: ASCII digits only (``str.isdigit`` also accepts "²",
+    which ``int`` refuses); anything else is a usage error (exit 2)."""
+    text = text.strip()
+    if not (text.isascii() and text.isdigit()):
+        raise typer.BadParameter("ids are whole numbers such as 42", param_hint=param_hint)
+    return int(text)
+
+
 def parse_stage(value: str) -> str:
     """Option callback helper: our stage names, case-insensitive; exit 2 on anything else."""
     stage = value.strip().lower()

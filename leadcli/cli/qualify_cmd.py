@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from leadcli.cli.options import FormatOption, OutputFormat, parse_stage
+from leadcli.cli.options import FormatOption, OutputFormat, parse_id, parse_stage
 from leadcli.cli.output import emit, render_table, time_cell, write_object
 from leadcli.cli.state import state
 from leadcli.errors import LeadcliError
@@ -169,12 +169,14 @@ def qualify(
         ["Criterion", "Answer", "Met"],
         title=f"Lead {lead_id}: {result.met} of 4 BANT criteria met",
     )
+    # The table is the result; what happened to the stage is a message for the person.
     if change:
-        typer.echo(f"Lead {lead_id}: {change.old} → {change.new} ({change.reason}).")
+        message = f"Lead {lead_id}: {change.old} → {change.new} ({change.reason})."
     elif result.conclusion and no_advance:
-        typer.echo(f"Lead {lead_id}: the rules say {result.conclusion}; not moved (--no-advance).")
+        message = f"Lead {lead_id}: the rules say {result.conclusion}; not moved (--no-advance)."
     else:
-        typer.echo(f"Lead {lead_id}: stage unchanged.")
+        message = f"Lead {lead_id}: stage unchanged."
+    typer.echo(message, err=True)
 
 
 def _read_ids(args: list[str]) -> list[int]:
@@ -186,14 +188,11 @@ def _read_ids(args: list[str]) -> list[int]:
             ids.extend(line.strip() for line in sys.stdin)
         else:
             ids.append(arg)
-    result = []
-    for text in ids:
-        if not text or text.lower() == "id":
-            continue
-        if not text.isdigit():
-            raise typer.BadParameter("ids are whole numbers (or - to read them from stdin)")
-        result.append(int(text))
-    return result
+    return [
+        parse_id(text, "ID... (whole numbers, or - to read them from stdin)")
+        for text in ids
+        if text and text.lower() != "id"
+    ]
 
 
 @app.command()
