@@ -37,6 +37,40 @@ def schedule(conn: sqlite3.Connection, lead_id: int, due_at: str, note: str | No
     return int(cursor.lastrowid or 0)
 
 
+def keep_one(
+    conn: sqlite3.Connection, lead_id: int, marker: str, due_at: str | None, note: str
+) -> None:
+    """Keep at most one open follow-up whose note starts with ``marker`` (inside the caller's
+    write): move it to ``due_at`` (or schedule it), or with ``due_at`` None mark it done."""
+    rows = conn.execute(
+        "SELECT id, due_at FROM followups WHERE lead_id = ? AND done_at IS NULL "
+        "AND substr(note, 1, ?) = ? ORDER BY due_at, id",
+        (lead_id, len(marker), marker),
+    ).fetchall()
+    keep = rows[0] if rows and due_at is not None else None
+    extra = [r["id"] for r in rows if keep is None or r["id"] != keep["id"]]
+    if extra:
+        conn.executemany(
+            "UPDATE followups SET done_at = ? WHERE id = ?",
+            [(dates.now_text(), i) for i in extra],
+        )
+        history.record(
+            conn, lead_id, "follow-up", {"follow_up_done": [None, len(extra)]}, reason=marker
+        )
+    if due_at is None:
+        refresh_next(conn, [lead_id])
+    elif keep is None:
+        schedule(conn, lead_id, due_at, note)
+    elif keep["due_at"] != due_at:
+        conn.execute(
+            "UPDATE followups SET due_at = ?, note = ? WHERE id = ?", (due_at, note, keep["id"])
+        )
+        refresh_next(conn, [lead_id])
+        history.record(
+            conn, lead_id, "follow-up", {"follow_up": [keep["due_at"], due_at]}, reason=note
+        )
+
+
 def add(store: Store, lead_id: int, when: datetime, note: str | None = None) -> dict[str, Any]:
     with store.write() as conn:
         followup_id = schedule(conn, lead_id, dates.to_store(when), note)

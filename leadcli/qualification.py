@@ -25,6 +25,8 @@ from leadcli.transitions import StageChange, change_stage
 CRITERIA = ("budget", "authority", "need", "timeline")
 AUTHORITY_LEVELS = ("decision-maker", "influencer", "user", "none", "unknown")
 QUALIFIED = "qualified"
+#: The note of the one open follow-up a BANT timeline date sets (then "(2027-01-15)").
+TIMELINE_FOLLOW_UP = "BANT timeline"
 
 _YES = {"yes", "y", "true", "1"}
 _NO = {"no", "n", "false", "0", "none"}
@@ -89,6 +91,9 @@ def parse_need(text: str) -> Answer:
 
 
 def parse_timeline(text: str, *, horizon_days: int, now_: datetime | None = None) -> Answer:
+    """A buying date (or unknown / no). It is met when the date is from today to
+    ``horizon_days`` ahead; a date that has passed is not met: a purchase that did not happen
+    then is not a buying timeline (ask again). It still is recorded, as said."""
     word = text.strip().lower()
     if word in _UNKNOWN or word in ("no", "none", "never"):
         return Answer("timeline", "unknown" if word in _UNKNOWN else "no", None, False)
@@ -99,7 +104,7 @@ def parse_timeline(text: str, *, horizon_days: int, now_: datetime | None = None
             "timeline", "use a date (2026-09-01) or a phrase (in 3 months, next quarter, Q3)"
         ) from None
     today = (now_ or dates.now()).astimezone().replace(tzinfo=None)
-    met = when <= today + timedelta(days=horizon_days)
+    met = today.date() <= when.date() and when <= today + timedelta(days=horizon_days)
     return Answer("timeline", "date", when.date().isoformat(), met)
 
 
@@ -179,11 +184,20 @@ def qualify(
                 history.record(conn, lead_id, QUALIFIED, changes, reason=note, at=now)
             conn.execute("UPDATE leads SET updated_at = ? WHERE id = ?", (now, lead_id))
         timeline = given.get("timeline")
-        if "timeline" in changed and timeline and timeline.answer == "date":
-            # The buying date is the day to talk again: a follow-up at 9:00 local time.
-            day = datetime.fromisoformat(timeline.detail or "").replace(hour=9)
-            followups.schedule(
-                conn, lead_id, dates.to_store(day), f"BANT timeline ({timeline.detail})"
+        if "timeline" in changed and timeline:
+            # The buying date is the day to talk again: one follow-up at 9:00 local time,
+            # moved when the date changes, closed when it becomes unknown or has passed.
+            due_at = None
+            if timeline.answer == "date":
+                day = datetime.fromisoformat(timeline.detail or "").replace(hour=9)
+                if dates.to_utc(day) > dates.now():
+                    due_at = dates.to_store(day)
+            followups.keep_one(
+                conn,
+                lead_id,
+                TIMELINE_FOLLOW_UP,
+                due_at,
+                f"{TIMELINE_FOLLOW_UP} ({timeline.detail})",
             )
         answers = {**before, **given}
         met = sum(a.met for a in answers.values())

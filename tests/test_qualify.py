@@ -53,7 +53,8 @@ def test_authority_and_need():
     ("text", "day", "met"),
     [
         ("in 2 months", "2027-01-22", True),
-        ("2026-09-01", "2026-09-01", True),
+        ("2026-09-01", "2026-09-01", False),  # passed: not a buying timeline
+        ("2026-11-22", "2026-11-22", True),
         ("next quarter", "2027-01-01", True),
         ("Q3", "2027-07-01", False),
         ("in 3 months", "2027-02-22", True),
@@ -210,7 +211,63 @@ def test_qualify_prompts_on_a_terminal(cli, monkeypatch):
     # the second time, current answers are the defaults: Enter keeps them all
     again = cli("qualify", "1", input="\n\n\n\n\n")
     assert again.exit_code == 0 and "[20000]" in again.stderr
-    assert json.loads(cli("show", "1", "-f", "json").stdout)["bant"] == lead["bant"]
+    after = json.loads(cli("show", "1", "-f", "json").stdout)
+    assert after["bant"] == lead["bant"]
+    assert len(after["history"]) == len(lead["history"])
+
+
+def test_enter_on_a_lead_without_answers_records_nothing(cli, monkeypatch):
+    from leadcli.cli import qualify_cmd
+
+    monkeypatch.setattr(qualify_cmd, "stdin_is_interactive", lambda: True)
+    cli("add", "--first-name", "Ana")
+    before = json.loads(cli("show", "1", "-f", "json").stdout)
+    result = cli("qualify", "1", input="\n\n\n\n\n")
+    assert result.exit_code == 0, result.stderr
+    assert "[unknown]" not in result.stderr
+    after = json.loads(cli("show", "1", "-f", "json").stdout)
+    assert after["bant"] == {} and after["history"] == before["history"]
+    # only the answer that changes is recorded
+    cli("qualify", "1", input="\ninfluencer\n\n\n\n")
+    after = json.loads(cli("show", "1", "-f", "json").stdout)
+    assert set(after["bant"]) == {"authority"}
+    assert [list(e["changes"]) for e in after["history"][len(before["history"]) :]] == [
+        ["authority"]
+    ]
+
+
+def _bant_follow_ups(cli, lead: int) -> list[dict]:
+    card = json.loads(cli("show", str(lead), "-f", "json").stdout)
+    return [f for f in card["follow_ups"] if f["note"].startswith("BANT timeline")]
+
+
+def test_one_open_timeline_follow_up_moved_or_closed(cli, monkeypatch):
+    monkeypatch.setenv("LEADCLI_NOW", "2026-11-22T12:00:00Z")
+    cli("add", "--first-name", "Ana")
+    cli("qualify", "1", "--timeline", "2027-01-15")
+    cli("qualify", "1", "--timeline", "2027-02-01")
+    [follow_up] = _bant_follow_ups(cli, 1)
+    assert follow_up["due_at"].startswith("2027-02-01T09:00")
+    assert "2027-02-01" in follow_up["note"]
+    cli("followup", "1", "2026-12-01", "my own call")
+    cli("qualify", "1", "--timeline", "unknown")
+    assert _bant_follow_ups(cli, 1) == []
+    card = json.loads(cli("show", "1", "-f", "json").stdout)
+    assert [f["note"] for f in card["follow_ups"]] == ["my own call"]  # others untouched
+    assert card["next_follow_up_at"].startswith("2026-12-01")
+    cli("qualify", "1", "--timeline", "2027-03-01")
+    assert len(_bant_follow_ups(cli, 1)) == 1
+
+
+def test_a_past_timeline_is_not_met_and_sets_no_overdue_follow_up(cli, monkeypatch):
+    monkeypatch.setenv("LEADCLI_NOW", "2026-11-22T12:00:00Z")
+    cli("add", "--first-name", "Ana")
+    cli("qualify", "1", "--timeline", "2027-01-15")
+    result = json.loads(cli("qualify", "1", "--timeline", "2026-09-01", "-f", "json").stdout)
+    assert result["answers"]["timeline"] == {"answer": "date", "detail": "2026-09-01", "met": False}
+    assert _bant_follow_ups(cli, 1) == []  # the old one closed, no overdue one added
+    due = json.loads(cli("due", "-f", "json").stdout)
+    assert [i for i in due if i["kind"] == "follow_up"] == []
 
 
 def test_qualify_bad_answer_exits_1_and_writes_nothing(cli):

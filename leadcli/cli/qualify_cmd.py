@@ -38,7 +38,8 @@ def _duration(seconds: int | None) -> str:
 
 
 def _ask(answers: dict[str, Any], config: Any) -> tuple[dict[str, Any], str | None]:
-    """The four questions on a terminal, each showing the current answer as its default."""
+    """The four questions on a terminal, each showing the current answer as its default.
+    Enter keeps the current answer, or no answer: only answers typed are returned."""
     from leadcli import qualification as q
 
     parsers = {
@@ -53,9 +54,11 @@ def _ask(answers: dict[str, Any], config: Any) -> tuple[dict[str, Any], str | No
     given: dict[str, Any] = {}
     for criterion, (question, parse) in parsers.items():
         current = answers.get(criterion)
-        default = current.summary() if current else "unknown"
+        default = current.summary() if current else ""
         while True:
-            text = typer.prompt(question, default=default, err=True)
+            text = typer.prompt(question, default=default, show_default=bool(default), err=True)
+            if text.strip() == default:
+                break  # Enter (or the same text): nothing to record
             try:
                 given[criterion] = parse(text)
                 break
