@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from leadcli import __version__
 
 
@@ -69,10 +71,16 @@ def test_default_database_comes_from_env(proc, tmp_path: Path):
     assert db.exists()
 
 
-def test_piped_table_has_no_colour_and_is_100_wide(proc, tmp_path: Path):
+@pytest.mark.parametrize(("columns", "limit"), [(None, 100), ("60", 60), ("²", 100)])
+def test_piped_table_has_no_colour_and_fits_the_width(proc, tmp_path: Path, columns, limit):
+    """Data wider than any limit (a long company and notes), so the width rule must act:
+    100 when COLUMNS is unset (or not a number) and stdout is a pipe, else COLUMNS."""
     db = str(tmp_path / "T")
-    proc("--db", db, "add", "--first-name", "Ana", "--notes", "x " * 200)
+    wide = "Consolidated International Widget Manufacturing and Distribution Holdings " * 3
+    proc("--db", db, "add", "--first-name", "Ana", "--company", wide, "--notes", "x " * 200)
     env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "NO_COLOR")}
+    if columns is not None:
+        env["COLUMNS"] = columns
     result = subprocess.run(
         [sys.executable, "-m", "leadcli", "--db", db, "list"],
         capture_output=True,
@@ -81,7 +89,9 @@ def test_piped_table_has_no_colour_and_is_100_wide(proc, tmp_path: Path):
         check=True,
     )
     assert "\x1b" not in result.stdout
-    assert max(len(line) for line in result.stdout.splitlines()) <= 100
+    lines = result.stdout.splitlines()
+    assert "Consolidated" in result.stdout
+    assert max(len(line) for line in lines) == limit  # as wide as allowed, never wider
 
 
 def test_broken_pipe_is_quiet(tmp_path: Path):

@@ -34,13 +34,21 @@ def make_console(file: TextIO | None = None) -> Console:
     is_tty = file.isatty()
     width: int | None = None
     columns = os.environ.get("COLUMNS", "")
-    if columns.isdigit() and int(columns) > 0:
+    if columns.isascii() and columns.isdigit() and int(columns) > 0:
         width = int(columns)
     elif not is_tty:
         width = NON_TTY_WIDTH
+    # Rich reads COLUMNS / LINES itself and int()s anything str.isdigit() accepts ("²"):
+    # it sees them only when they are plain numbers.
+    environ = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("COLUMNS", "LINES") or (v.isascii() and v.isdigit())
+    }
     return Console(
         file=file,
         width=width,
+        _environ=environ,
         no_color=not is_tty or "NO_COLOR" in os.environ,
         color_system="auto" if is_tty else None,
         highlight=False,
