@@ -251,12 +251,63 @@ def m004_import_batches(db: Database) -> None:
     )
 
 
+def m005_import_ranges(db: Database) -> None:
+    """Imports and deletes that stay fast at a million leads, and `due` that forgets no one.
+
+    - An import numbers the leads it creates from one contiguous range while it holds the
+      write lock, so a batch is its first and last lead id: no row per lead in
+      ``batch_leads`` (kept for batches imported before this step).
+    - Deleting a lead makes SQLite look for its rows in every table that references it; a
+      partial index (only open follow-ups, only active enrolments) cannot serve that lookup,
+      so each delete scanned those tables. Full indexes on ``lead_id`` serve both.
+    - Reports read stage changes by time; ``created`` events by time are ``leads.created_at``.
+      An index over stage events only is half the size of one over every event.
+    - Indexes hold only rows that can match: most leads have no external id and a freshly
+      imported lead has no activity, so a big import no longer builds entries for them.
+    - `due` lists uncontacted leads however old (not only those with no follow-up at all):
+      by age, and stage by stage by score once their overdue part is capped.
+    """
+    db.execute("ALTER TABLE import_batches ADD COLUMN first_lead_id INTEGER")
+    db.execute("ALTER TABLE import_batches ADD COLUMN last_lead_id INTEGER")
+    db.execute("DROP INDEX followups_lead")
+    db.execute("CREATE INDEX followups_lead ON followups (lead_id)")
+    db.execute("DROP INDEX enrolments_lead")
+    db.execute("CREATE INDEX enrolments_lead ON enrolments (lead_id)")
+    db.execute("DROP INDEX history_event_at")
+    db.execute("CREATE INDEX history_stage_at ON history (at) WHERE event = 'stage'")
+    db.execute("DROP INDEX leads_external_id")
+    db.execute(
+        "CREATE INDEX leads_external_id ON leads (external_id) WHERE external_id IS NOT NULL"
+    )
+    db.execute("DROP INDEX leads_quiet")
+    db.execute(
+        "CREATE INDEX leads_quiet ON leads (last_activity_at, score, stage, do_not_contact, "
+        "next_follow_up_at) "
+        "WHERE last_activity_at IS NOT NULL AND next_follow_up_at IS NULL "
+        "AND do_not_contact = 0 AND stage NOT IN ('customer', 'lost')"
+    )
+    uncontacted = (
+        "WHERE first_contacted_at IS NULL AND do_not_contact = 0 "
+        "AND stage NOT IN ('customer', 'lost')"
+    )
+    db.execute("DROP INDEX leads_uncontacted")
+    db.execute(
+        "CREATE INDEX leads_new ON leads (created_at, next_follow_up_at, score, stage, "
+        f"do_not_contact, first_contacted_at) {uncontacted}"
+    )
+    db.execute(
+        "CREATE INDEX leads_new_by_score ON leads (stage, score DESC, created_at, "
+        f"next_follow_up_at, do_not_contact, first_contacted_at) {uncontacted}"
+    )
+
+
 #: Every step in order; the schema version is the number of steps applied.
 MIGRATIONS: list[Callable[[Database], None]] = [
     m001_initial,
     m002_bant,
     m003_followups,
     m004_import_batches,
+    m005_import_ranges,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -117,6 +117,14 @@ def test_killed_import_leaves_the_database_as_it_was(tmp_path: Path):
     small = tmp_path / "small.csv"
     small.write_text("Name,Email\nAna Silva,ana@acme.com\nBob Stone,bob@zeta.com\n")
     subprocess.run([*base, "import", str(small)], env=env, check=True, capture_output=True)
+    # How long a whole import takes here, so that every kill lands inside one.
+    start = time.monotonic()
+    subprocess.run(
+        [*base, "--db", str(tmp_path / "timing.db"), "import", str(big)],
+        check=True,
+        capture_output=True,
+    )
+    duration = time.monotonic() - start
     rng = random.Random(42)
     for _ in range(10):
         process = subprocess.Popen(
@@ -125,9 +133,9 @@ def test_killed_import_leaves_the_database_as_it_was(tmp_path: Path):
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        time.sleep(rng.uniform(0.3, 6.0))
+        time.sleep(rng.uniform(0.05, 0.75) * duration)
         process.send_signal(signal.SIGKILL)
-        process.wait()
+        assert process.wait() == -signal.SIGKILL, "the import ended before it was killed"
         with sqlite3.connect(db) as conn:
             assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
             assert conn.execute("SELECT count(*) FROM leads").fetchone()[0] == 2

@@ -1,10 +1,11 @@
 """Loading an import: one transaction, set-based SQL, every row accounted for.
 
-Rows are validated while streaming into a temporary staging table (memory stays flat), then
-de-duplicated and written with a handful of ``INSERT ... SELECT`` statements: leads, tags,
-search index, history and batch membership. New leads get the id ``base + line``, so every
-staging row knows its lead without a lookup table (ids may skip numbers where rows were
-rejected; ids were never promised to be dense). Duplicates, usually few, are merged one by one.
+Rows are validated while streaming straight into ``leads`` (memory stays flat); duplicates,
+the search index and history are then settled with a handful of set-based statements. New
+leads get the id ``base + line`` from one contiguous range, so a row knows its lead without a
+lookup table and a batch is its first and last id (ids may skip numbers where rows were
+rejected or merged; ids were never promised to be dense). Duplicates, usually few, are merged
+one by one.
 
 Interrupted at any point (Ctrl-C, kill, crash), the transaction is not committed and the
 database is as it was; the rejects file is only moved into place after the commit.
@@ -17,28 +18,33 @@ import hashlib
 import io
 import json
 import os
+import queue
 import sqlite3
 import sys
+import threading
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 from leadcli import dates, history
+from leadcli.cadences import end_enrolments
 from leadcli.errors import LeadcliError, NotFound
 from leadcli.importing import mapping as mapping_mod
 from leadcli.importing.readers import Table, open_table
-from leadcli.importing.rows import LeadRow, Reject, RowConverter
+from leadcli.importing.rows import Reject, RowConverter
 from leadcli.leads import CONTACT_FIELDS
 from leadcli.migrations import FTS_COLUMNS
 from leadcli.safe_text import neutralise_formula
 from leadcli.stages import CLOSED_STAGES, rank
 from leadcli.store import Store
-from leadcli.transitions import change_stage
+from leadcli.transitions import change_stage, last_change_at
 
 ON_DUPLICATE = ("merge", "skip", "update")
-BATCH_ROWS = 5000
 IMPORT_CACHE_KIB = 32768
+#: Rows a multi-row INSERT carries: big enough that per-statement costs vanish.
+ROWS_PER_STATEMENT = 500
+SWITCH_INTERVAL = 0.0005
 #: The lead fields a staging row carries, in column order.
 STAGED = (*CONTACT_FIELDS, "value", "notes", "external_id", "do_not_contact")
 _KEYS = ("email", "phone", "external_id")
@@ -194,15 +200,18 @@ def import_file(
         tags=options.tags,
     )
     rejects = _Rejects(options.rejects or default_rejects_path(name), table.header)
+    size = table.byte_count or (len(buffered.getbuffer()) if buffered else 0)
     # Bulk loading rewrites index pages at random (email, phone ...): a 32 MB page cache for
-    # the database and for the staging table instead of the default 2 MB cuts the I/O, and
+    # the database and for temporary tables instead of the default 2 MB cuts the I/O, and
     # still keeps a million-row import well under 250 MB of memory.
     store.conn.execute(f"PRAGMA main.cache_size = -{IMPORT_CACHE_KIB}")
     store.conn.execute(f"PRAGMA temp.cache_size = -{IMPORT_CACHE_KIB}")
     try:
         with store.write() as conn:
-            _stage(conn, table, converter, rejects, summary, progress)
-            _load(conn, name, sha256, options, summary)
+            load = _Load(conn, converter, options, summary, set(targets))
+            load.begin(name, sha256, size)
+            load.stream(table, rejects, progress)
+            load.finish()
             summary.rejected = rejects.count
             if options.dry_run:
                 raise _DryRun
@@ -223,243 +232,348 @@ def import_file(
     return summary
 
 
-def _stage(
-    conn: sqlite3.Connection,
-    table: Table,
-    converter: RowConverter,
-    rejects: _Rejects,
-    summary: ImportSummary,
-    progress: Callable[[int, int], None] | None,
-) -> None:
-    conn.execute("DROP TABLE IF EXISTS temp.staging")
-    columns = ", ".join(f"{c} {'REAL' if c == 'value' else 'TEXT'}" for c in STAGED)
-    conn.execute(
-        f"CREATE TEMP TABLE staging (line INTEGER PRIMARY KEY, {columns}, stage TEXT, "
-        "created_at TEXT, closed_at TEXT, tags TEXT, custom TEXT, first_line INTEGER, "
-        "existing_id INTEGER)"
-    )
-    marks = ", ".join("?" for _ in range(len(STAGED) + 6))
-    insert = (
-        f"INSERT INTO staging (line, {', '.join(STAGED)}, stage, created_at, closed_at, tags, "
-        f"custom) VALUES ({marks})"
-    )
-    batch: list[tuple[Any, ...]] = []
-    rows = 0
-    for line, cells in table.rows:
-        rows += 1
-        try:
-            row = converter.convert(line, cells)
-        except Reject as why:
-            rejects.add(line, cells, str(why))
-            continue
-        batch.append(_staged(row))
-        if len(batch) >= BATCH_ROWS:
-            conn.executemany(insert, batch)
-            batch.clear()
-            if progress and table.bytes_read:
-                progress(table.bytes_read(), rows)
-    conn.executemany(insert, batch)
-    summary.rows = rows
-    if progress and table.bytes_read:
-        progress(table.bytes_read(), rows)
+#: A file at least this big, with at least as many rows as the table holds leads, is loaded
+#: with the indexes dropped and rebuilt after: one sorted build costs several times less
+#: than a million random index insertions.
+BULK_MIN_BYTES = 1 << 20
+#: Fewer bytes than any real lead row takes: a file's size over this bounds its row count.
+MIN_ROW_BYTES = 100
 
 
-def _staged(row: LeadRow) -> tuple[Any, ...]:
-    values = row.values
-    return (
-        row.line,
-        *(values.get(c) for c in STAGED[:-1]),
-        values.get("do_not_contact", 0),
-        row.stage,
-        row.created_at,
-        row.closed_at,
-        json.dumps(row.tags, ensure_ascii=False) if row.tags else None,
-        json.dumps(row.custom, ensure_ascii=False) if row.custom else None,
-    )
+class _Load:
+    """One import inside its transaction.
 
+    Rows stream straight into ``leads`` as multi-row ``INSERT ... VALUES`` statements that
+    bind only the columns the file can fill: per statement, not per row, is where SQLite
+    spends its fixed costs (the stage CHECK alone builds a lookup table each time). New leads
+    get the id ``base + line``, so a row and its lead know each other without a lookup. Then,
+    set-based: indexes, duplicates, the search index and history; the few duplicates are
+    merged into their leads one by one and their rows deleted again.
+    """
 
-def _mark_duplicates(conn: sqlite3.Connection) -> int:
-    """Set ``first_line`` (an earlier row of the file with the same key) and ``existing_id``
-    (a lead already in the database with the same key); return how many rows are either."""
-    for key in _KEYS:
-        conn.execute(f"CREATE INDEX temp.staging_{key} ON staging ({key}) WHERE {key} IS NOT NULL")
-        conn.execute(
-            f"UPDATE staging SET first_line = min(coalesce(first_line, g.first), g.first) "
-            f"FROM (SELECT {key} AS k, min(line) AS first FROM staging WHERE {key} IS NOT NULL "
-            f"GROUP BY {key} HAVING count(*) > 1) AS g "
-            f"WHERE staging.{key} = g.k AND staging.line > g.first"
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        converter: RowConverter,
+        options: ImportOptions,
+        summary: ImportSummary,
+        targets: set[str],
+    ) -> None:
+        self.conn = conn
+        self.converter = converter
+        self.options = options
+        self.summary = summary
+        self.now = dates.now_text()
+        # Only the lead fields the file maps (or --source sets) are bound; the rest are NULL.
+        mapped = targets | ({"first_name", "last_name"} if "name" in targets else set())
+        if options.source:
+            mapped.add("source")
+        self.fields = [f for f in STAGED if f in mapped]
+        self.keys = [k for k in _KEYS if k in self.fields]
+        self.floor = conn.execute(
+            "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'leads'), 0), "
+            "coalesce((SELECT max(id) FROM leads), 0))"
+        ).fetchone()[0]
+        self.batch = 0
+        self.reason = ""
+        self.rebuild_leads: list[str] = []
+        self.rebuild_history: list[str] = []
+
+    def begin(self, name: str, sha256: str, size: int) -> None:
+        """Record the batch, and choose between index upkeep and a rebuild after the load."""
+        options = self.options
+        self.batch = self.conn.execute(
+            "INSERT INTO import_batches (file_name, sha256, imported_at, rows, imported, "
+            "updated, duplicates, rejected, mapping, options, last_history_id) "
+            "VALUES (?, ?, ?, 0, 0, 0, 0, 0, ?, ?, 0)",
+            (
+                name,
+                sha256,
+                self.now,
+                json.dumps(self.summary.mapping, ensure_ascii=False),
+                json.dumps(
+                    {
+                        "on_duplicate": options.on_duplicate,
+                        "source": options.source,
+                        "tags": options.tags,
+                        "region": options.region,
+                    }
+                ),
+            ),
+        ).lastrowid
+        self.summary.batch = self.batch
+        self.reason = f"import #{self.batch} ({Path(name).name})"
+        rows_at_most = size // MIN_ROW_BYTES
+        if size >= BULK_MIN_BYTES:
+            leads = self.conn.execute("SELECT count(*) FROM leads").fetchone()[0]
+            if rows_at_most >= leads:
+                self.rebuild_leads = _drop_indexes(self.conn, "leads")
+            events = self.conn.execute("SELECT coalesce(max(id), 0) FROM history").fetchone()[0]
+            if 2 * rows_at_most >= events:
+                self.rebuild_history = _drop_indexes(self.conn, "history")
+        # The search index is filled once, set-based, instead of by a trigger row by row.
+        self.conn.execute("DROP TRIGGER leads_fts_ai")
+
+    def _insert_sql(self, rows: int) -> str:
+        marks = ", ".join("coalesce(?, 0)" if f == "do_not_contact" else "?" for f in self.fields)
+        one = f"(?, {marks}, ?, ?, ?, ?, '{self.now}')"
+        return (
+            f"INSERT INTO leads (id, {', '.join(self.fields)}, stage, created_at, closed_at, "
+            f"custom, updated_at) VALUES " + ", ".join([one] * rows)
         )
-    if conn.execute("SELECT EXISTS (SELECT 1 FROM leads)").fetchone()[0]:
-        for key in _KEYS:
-            conn.execute(
-                f"UPDATE staging SET existing_id = l.id FROM leads AS l "
-                f"WHERE l.{key} = staging.{key} AND staging.existing_id IS NULL"
+
+    def stream(
+        self,
+        table: Table,
+        rejects: _Rejects,
+        progress: Callable[[int, int], None] | None,
+    ) -> None:
+        """Convert and insert every row; rejected rows go to the rejects file."""
+        conn, convert, fields, now = self.conn, self.converter.convert, self.fields, self.now
+        width = len(fields) + 5
+        limit = conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+        per_statement = max(1, min(ROWS_PER_STATEMENT, limit // width))
+        full = self._insert_sql(per_statement)
+        params: list[Any] = []
+        tags: list[tuple[int, str]] = []
+        pending = statements = rows = 0
+        base: int | None = None
+        cols = ", ".join(FTS_COLUMNS)
+        # The search index is filled chunk by chunk on the inserting thread too, where SQLite
+        # works without the GIL while this thread converts the next rows.
+        index = f"INSERT INTO leads_fts (rowid, {cols}) SELECT id, {cols} FROM leads WHERE id > ?"
+        indexed = self.floor
+        with _Inserter(conn) as inserter:
+            for line, cells in table.rows:
+                rows += 1
+                try:
+                    row = convert(line, cells)
+                except Reject as why:
+                    rejects.add(line, cells, str(why))
+                    continue
+                if base is None:  # ids count on from the first imported row
+                    base = self.floor - line + 1
+                lead_id = base + line
+                created = row.created_at or now
+                closed = (
+                    max(row.closed_at or created, created) if row.stage in CLOSED_STAGES else None
+                )
+                params.append(lead_id)
+                params.extend(map(row.values.get, fields))
+                params.append(row.stage)
+                params.append(created)
+                params.append(closed)
+                params.append(json.dumps(row.custom, ensure_ascii=False) if row.custom else None)
+                if row.tags:
+                    tags.extend((lead_id, t) for t in row.tags)
+                pending += 1
+                if pending == per_statement:
+                    inserter.submit(full, params)
+                    params = []
+                    pending = 0
+                    statements += 1
+                    if statements % 10 == 0:
+                        inserter.submit(index + " AND id <= ?", [indexed, lead_id])
+                        indexed = lead_id
+                    if progress and table.bytes_read and statements % 20 == 0:
+                        progress(table.bytes_read(), rows)
+            if pending:
+                inserter.submit(self._insert_sql(pending), params)
+            inserter.submit(index, [indexed])
+        conn.executemany("INSERT OR IGNORE INTO lead_tags (lead_id, tag) VALUES (?, ?)", tags)
+        self.summary.rows = rows
+        if progress and table.bytes_read:
+            progress(table.bytes_read(), rows)
+
+    def finish(self) -> None:
+        """Indexes, duplicates, search index, history, merges, and the batch's counts."""
+        conn, floor = self.conn, self.floor
+        for sql in self.rebuild_leads:
+            conn.execute(sql)
+        duplicates = self._find_duplicates()
+        cols = ", ".join(FTS_COLUMNS)
+        new = ", ".join(f"new.{c}" for c in FTS_COLUMNS)
+        conn.execute(
+            f"CREATE TRIGGER leads_fts_ai AFTER INSERT ON leads BEGIN "
+            f"INSERT INTO leads_fts (rowid, {cols}) VALUES (new.id, {new}); END"
+        )
+        created = "leads.id > :floor AND leads.id NOT IN (SELECT id FROM temp.import_dups)"
+        params = {"floor": floor, "reason": self.reason}
+        conn.execute(
+            f"INSERT INTO history (lead_id, at, event, changes, reason) "
+            f"SELECT id, created_at, 'created', NULL, :reason FROM leads WHERE {created} "
+            f"ORDER BY id",
+            params,
+        )
+        # A file that says where a lead stands (status, converted) is history from elsewhere:
+        # the change is recorded when the file says it happened.
+        conn.execute(
+            f"INSERT INTO history (lead_id, at, event, changes, reason) "
+            f"SELECT id, coalesce(closed_at, created_at), 'stage', "
+            f"json_object('stage', json_array('prospect', stage)), 'import' "
+            f"FROM leads WHERE {created} AND stage != 'prospect' ORDER BY id",
+            params,
+        )
+        for sql in self.rebuild_history:
+            conn.execute(sql)
+        summary = self.summary
+        summary.imported = conn.execute(
+            f"SELECT count(*) FROM leads WHERE {created}", params
+        ).fetchone()[0]
+        if duplicates:
+            self._merge_duplicates()
+        conn.execute(
+            "UPDATE import_batches SET rows = ?, imported = ?, updated = ?, duplicates = ?, "
+            "first_lead_id = CASE WHEN ? THEN ? + 1 END, "
+            "last_lead_id = CASE WHEN ? THEN (SELECT max(id) FROM leads) END, "
+            "last_history_id = (SELECT coalesce(max(id), 0) FROM history) WHERE id = ?",
+            (
+                summary.rows,
+                summary.imported,
+                summary.updated,
+                summary.duplicates,
+                summary.imported,
+                floor,
+                summary.imported,
+                self.batch,
+            ),
+        )
+        conn.execute("DROP TABLE temp.import_dups")
+
+    def _find_duplicates(self) -> int:
+        """Fill ``temp.import_dups`` with each new lead that shares an email, phone or
+        external id with an older lead (in the database, or earlier in the file), and the
+        oldest such lead; return how many."""
+        conn = self.conn
+        conn.execute("DROP TABLE IF EXISTS temp.import_dups")
+        conn.execute(
+            "CREATE TEMP TABLE import_dups (id INTEGER PRIMARY KEY, first INTEGER NOT NULL)"
+        )
+        if not self.keys:
+            return 0
+        if self.rebuild_leads:
+            # Most of the table is new: one pass over each key's index, grouping equal values,
+            # beats an index seek per new lead.
+            for k in self.keys:
+                conn.execute(
+                    f"INSERT INTO temp.import_dups (id, first) SELECT n.id, g.first "
+                    f"FROM (SELECT {k} AS value, min(id) AS first FROM leads "
+                    f"WHERE {k} IS NOT NULL GROUP BY {k} HAVING count(*) > 1) AS g "
+                    f"JOIN leads AS n ON n.{k} = g.value AND n.id > g.first "
+                    f"WHERE n.id > ? "
+                    f"ON CONFLICT (id) DO UPDATE SET first = min(first, excluded.first)",
+                    (self.floor,),
+                )
+        else:
+            # A few new leads in a big table: one index seek per key and new lead.
+            probes = ", ".join(
+                f"coalesce((SELECT min(o.id) FROM leads AS o WHERE o.{k} = n.{k}), n.id)"
+                for k in self.keys
             )
-    return conn.execute(
-        "SELECT count(*) FROM staging WHERE first_line IS NOT NULL OR existing_id IS NOT NULL"
-    ).fetchone()[0]
+            first = f"min({probes})" if len(self.keys) > 1 else probes
+            conn.execute(
+                f"INSERT INTO temp.import_dups (id, first) SELECT id, first FROM "
+                f"(SELECT n.id AS id, {first} AS first FROM leads AS n WHERE n.id > ?) "
+                f"WHERE first < id",
+                (self.floor,),
+            )
+        return conn.execute("SELECT count(*) FROM temp.import_dups").fetchone()[0]
+
+    def _merge_duplicates(self) -> None:
+        """Apply ``--on-duplicate`` to each duplicate row, in file order, then delete the rows
+        they were loaded as (their tags go with them)."""
+        conn, summary = self.conn, self.summary
+        target_of: dict[int, int] = {}
+        for dup_id, first in conn.execute(
+            "SELECT id, first FROM temp.import_dups ORDER BY id"
+        ).fetchall():
+            # An earlier row of this file stands for the lead it was merged into.
+            target = target_of.get(first, first)
+            target_of[dup_id] = target
+            row = conn.execute("SELECT * FROM leads WHERE id = ?", (dup_id,)).fetchone()
+            tags = [
+                t for (t,) in conn.execute("SELECT tag FROM lead_tags WHERE lead_id = ?", (dup_id,))
+            ]
+            policy = self.options.on_duplicate
+            if policy == "skip" or not _merge_one(
+                conn, target, row, tags, policy, self.now, self.reason
+            ):
+                summary.duplicates += 1
+            else:
+                summary.updated += 1
+        conn.execute("DELETE FROM leads WHERE id IN (SELECT id FROM temp.import_dups)")
 
 
-_NEW = "staging.first_line IS NULL AND staging.existing_id IS NULL"
+class _Inserter:
+    """Runs the load's INSERT statements on a second thread.
+
+    SQLite releases the GIL while it executes a statement, so reading and validating the
+    next rows (Python, one core) and inserting the previous ones (SQLite, the other core)
+    overlap: on two cores this hides most of the insert time. Statements run in order on one
+    connection, never two at once; an error in one stops the rest and is raised here.
+    """
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self.queue: queue.Queue[tuple[str, list[Any]] | None] = queue.Queue(maxsize=4)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="leadcli-insert", daemon=True)
+
+    def _run(self) -> None:
+        while (item := self.queue.get()) is not None:
+            if self.error is None:
+                try:
+                    self.conn.execute(*item)
+                except BaseException as exc:  # handed to the caller's thread
+                    self.error = exc
+
+    def submit(self, sql: str, params: list[Any]) -> None:
+        if self.error is not None:
+            raise self.error
+        self.queue.put((sql, params))
+
+    def __enter__(self) -> _Inserter:
+        # The converting thread would otherwise keep the GIL up to 5 ms after each insert
+        # finished, leaving the inserting thread idle.
+        self.interval = sys.getswitchinterval()
+        sys.setswitchinterval(SWITCH_INTERVAL)
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.queue.put(None)  # after the statements already queued: they finish first
+        self.thread.join()
+        sys.setswitchinterval(self.interval)
+        if self.error is not None and exc_info[0] is None:
+            raise self.error
 
 
-def _drop_indexes_for_bulk_load(conn: sqlite3.Connection) -> list[str]:
-    """When the file is at least as big as the table, drop the leads table's secondary
-    indexes and return the statements that rebuild them: one sorted build after the load is
-    several times cheaper than a million random index insertions during it. All inside the
-    import's transaction, so an interrupted import leaves the indexes as they were."""
-    staged = conn.execute("SELECT count(*) FROM staging").fetchone()[0]
-    existing = conn.execute("SELECT count(*) FROM leads").fetchone()[0]
-    if staged < 10_000 or staged < existing:
-        return []
+def _drop_indexes(conn: sqlite3.Connection, table: str) -> list[str]:
+    """Drop ``table``'s own indexes and return the statements that rebuild them; all inside
+    the import's transaction, so an interrupted import leaves them as they were."""
     indexes = conn.execute(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'leads' "
-        "AND sql IS NOT NULL"
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
+        "AND sql IS NOT NULL",
+        (table,),
     ).fetchall()
     for name, _ in indexes:
         conn.execute(f'DROP INDEX "{name}"')
     return [sql for _, sql in indexes]
 
 
-def _load(
-    conn: sqlite3.Connection,
-    name: str,
-    sha256: str,
-    options: ImportOptions,
-    summary: ImportSummary,
-) -> None:
-    now = dates.now_text()
-    duplicates = _mark_duplicates(conn)
-    base = conn.execute(
-        "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'leads'), 0), "
-        "coalesce((SELECT max(id) FROM leads), 0))"
-    ).fetchone()[0]
-    # New leads are numbered from the next free id on: base + line, counted from the first
-    # staged line (rejected and duplicate rows leave small gaps).
-    first_line = conn.execute("SELECT min(line) FROM staging").fetchone()[0] or 1
-    base -= first_line - 1
-    batch = conn.execute(
-        "INSERT INTO import_batches (file_name, sha256, imported_at, rows, imported, updated, "
-        "duplicates, rejected, mapping, options, last_history_id) "
-        "VALUES (?, ?, ?, ?, 0, 0, 0, 0, ?, ?, 0)",
-        (
-            name,
-            sha256,
-            now,
-            summary.rows,
-            json.dumps(summary.mapping, ensure_ascii=False),
-            json.dumps(
-                {
-                    "on_duplicate": options.on_duplicate,
-                    "source": options.source,
-                    "tags": options.tags,
-                    "region": options.region,
-                }
-            ),
-        ),
-    ).lastrowid
-    summary.batch = batch
-    reason = f"import #{batch} ({Path(name).name})"
-    fields = ", ".join(STAGED)
-    rebuild = _drop_indexes_for_bulk_load(conn)
-    # The search index is filled once, set-based, instead of by a trigger row by row.
-    conn.execute("DROP TRIGGER leads_fts_ai")
-    conn.execute(
-        f"INSERT INTO leads (id, {fields}, stage, created_at, updated_at, closed_at, custom) "
-        f"SELECT :base + line, {fields}, stage, coalesce(created_at, :now), :now, "
-        f"CASE WHEN stage IN ('customer', 'lost') THEN coalesce(closed_at, created_at, :now) END,"
-        f" custom FROM staging WHERE {_NEW} ORDER BY line",
-        {"base": base, "now": now},
-    )
-    for sql in rebuild:
-        conn.execute(sql)
-    cols = ", ".join(FTS_COLUMNS)
-    conn.execute(
-        f"INSERT INTO leads_fts (rowid, {cols}) SELECT id, {cols} FROM leads WHERE id >= ?",
-        (base + first_line,),
-    )
-    new = ", ".join(f"new.{c}" for c in FTS_COLUMNS)
-    conn.execute(
-        f"CREATE TRIGGER leads_fts_ai AFTER INSERT ON leads BEGIN "
-        f"INSERT INTO leads_fts (rowid, {cols}) VALUES (new.id, {new}); END"
-    )
-    conn.execute(
-        f"INSERT OR IGNORE INTO lead_tags (lead_id, tag) SELECT :base + line, trim(j.value) "
-        f"FROM staging, json_each(staging.tags) AS j WHERE {_NEW} AND staging.tags IS NOT NULL "
-        f"AND trim(j.value) != ''",
-        {"base": base},
-    )
-    conn.execute(
-        f"INSERT INTO batch_leads (batch_id, lead_id) SELECT ?, ? + line FROM staging WHERE {_NEW}",
-        (batch, base),
-    )
-    conn.execute(
-        f"INSERT INTO history (lead_id, at, event, changes, reason) "
-        f"SELECT :base + line, :now, 'created', NULL, :reason FROM staging WHERE {_NEW}",
-        {"base": base, "now": now, "reason": reason},
-    )
-    # A file that says where a lead stands (status, converted) is history from elsewhere:
-    # the change is recorded when the file says it happened.
-    conn.execute(
-        f"INSERT INTO history (lead_id, at, event, changes, reason) "
-        f"SELECT :base + line, CASE WHEN stage IN ('customer', 'lost') "
-        f"THEN coalesce(closed_at, created_at, :now) ELSE coalesce(created_at, :now) END, "
-        f"'stage', json_object('stage', json_array('prospect', stage)), 'import' "
-        f"FROM staging WHERE {_NEW} AND stage != 'prospect'",
-        {"base": base, "now": now},
-    )
-    summary.imported = conn.execute(
-        "SELECT count(*) FROM batch_leads WHERE batch_id = ?", (batch,)
-    ).fetchone()[0]
-    if duplicates:
-        _merge_duplicates(conn, base, options.on_duplicate, now, reason, summary)
-    conn.execute(
-        "UPDATE import_batches SET imported = ?, updated = ?, duplicates = ?, "
-        "last_history_id = (SELECT coalesce(max(id), 0) FROM history) WHERE id = ?",
-        (summary.imported, summary.updated, summary.duplicates, batch),
-    )
-    conn.execute("DROP TABLE temp.staging")
-
-
-def _merge_duplicates(
-    conn: sqlite3.Connection,
-    base: int,
-    policy: str,
-    now: str,
-    reason: str,
-    summary: ImportSummary,
-) -> None:
-    """Apply ``--on-duplicate`` to each duplicate row, in file order."""
-    rows = conn.execute(
-        f"SELECT line, {', '.join(STAGED)}, stage, tags, custom, first_line, existing_id "
-        "FROM staging WHERE first_line IS NOT NULL OR existing_id IS NOT NULL ORDER BY line"
-    ).fetchall()
-    target_of: dict[int, int] = {}
-    for row in rows:
-        if row["existing_id"] is not None:
-            target = row["existing_id"]
-        else:  # an earlier row of this file: its lead, or the lead it merged into
-            target = target_of.get(row["first_line"], base + row["first_line"])
-        target_of[row["line"]] = target
-        if policy == "skip" or not _merge_one(conn, target, row, policy, now, reason):
-            summary.duplicates += 1
-        else:
-            summary.updated += 1
-
-
 def _merge_one(
     conn: sqlite3.Connection,
     lead_id: int,
     row: sqlite3.Row,
+    tags: list[str],
     policy: str,
     now: str,
     reason: str,
 ) -> bool:
     """Merge (fill empty fields, union tags, keep the more advanced stage) or update
-    (non-empty values win); returns whether anything changed."""
+    (non-empty values win) the duplicate ``row`` into lead ``lead_id``; return whether
+    anything changed."""
     lead = conn.execute("SELECT * FROM leads WHERE id = ?", (lead_id,)).fetchone()
-    if lead is None:  # pragma: no cover - the target was created or found in this transaction
-        return False
     changes: dict[str, list[Any]] = {}
     for name in STAGED:
         new = row[name]
@@ -486,8 +600,7 @@ def _merge_one(
         t.lower()
         for (t,) in conn.execute("SELECT tag FROM lead_tags WHERE lead_id = ?", (lead_id,))
     }
-    new_tags = [t.strip() for t in json.loads(row["tags"] or "[]") if t.strip()]
-    added = [t for t in dict.fromkeys(new_tags) if t.lower() not in old_tags]
+    added = [t for t in dict.fromkeys(tags) if t.lower() not in old_tags]
     if added:
         conn.executemany(
             "INSERT OR IGNORE INTO lead_tags (lead_id, tag) VALUES (?, ?)",
@@ -496,13 +609,18 @@ def _merge_one(
         changes["tags"] = [None, added]
     if changes:
         history.record(conn, lead_id, "merged", changes, reason=reason, at=now)
+    if changes.get("do_not_contact"):
+        end_enrolments(conn, lead_id, "do not contact", now)
     stage = row["stage"]
     if (
         stage != lead["stage"]
         and lead["stage"] not in CLOSED_STAGES
         and (rank(stage) > rank(lead["stage"]) or stage in CLOSED_STAGES)
     ):
-        change_stage(conn, dict(lead), stage, reason="import", at=now)
+        # When the file says it happened, unless that is before the lead's own last move.
+        said = row["closed_at"] if stage in CLOSED_STAGES else row["created_at"]
+        at = max(said, last_change_at(conn, lead_id, lead["created_at"]))
+        change_stage(conn, dict(lead), stage, reason="import", at=at)
         changes["stage"] = [lead["stage"], stage]
     return bool(changes)
 
@@ -520,37 +638,51 @@ def undo_batch(store: Store, batch_id: int) -> UndoResult:
     now = dates.now_text()
     with store.write() as conn:
         batch = conn.execute(
-            "SELECT last_history_id, undone_at FROM import_batches WHERE id = ?", (batch_id,)
+            "SELECT last_history_id, undone_at, first_lead_id, last_lead_id "
+            "FROM import_batches WHERE id = ?",
+            (batch_id,),
         ).fetchone()
         if batch is None:
             raise NotFound(f"no import batch {batch_id}", hint="`leadcli imports` lists them")
         if batch["undone_at"]:
             raise LeadcliError(f"import batch {batch_id} was already undone")
-        touched = {
-            lead_id
-            for (lead_id,) in conn.execute(
-                "SELECT DISTINCT h.lead_id FROM history h JOIN batch_leads b "
-                "ON b.lead_id = h.lead_id AND b.batch_id = ? WHERE h.id > ?",
-                (batch_id, batch["last_history_id"]),
-            )
+        # A batch's leads are its id range; batches from before schema 5 listed them one by one.
+        member = (
+            "({id} BETWEEN :first AND :last "
+            "OR {id} IN (SELECT lead_id FROM batch_leads WHERE batch_id = :batch))"
+        )
+        params = {
+            "first": batch["first_lead_id"],
+            "last": batch["last_lead_id"],
+            "batch": batch_id,
+            "since": batch["last_history_id"],
+            "now": now,
+            "reason": f"import #{batch_id} undone",
         }
-        created = [
-            lead_id
-            for (lead_id,) in conn.execute(
-                "SELECT b.lead_id FROM batch_leads b JOIN leads l ON l.id = b.lead_id "
-                "WHERE b.batch_id = ? ORDER BY b.lead_id",
-                (batch_id,),
+        conn.execute("DROP TABLE IF EXISTS temp.undo_kept")
+        conn.execute(
+            "CREATE TEMP TABLE undo_kept AS SELECT DISTINCT lead_id AS id FROM history "
+            f"WHERE id > :since AND {member.format(id='lead_id')}",
+            params,
+        )
+        created = f"FROM leads WHERE {member.format(id='leads.id')}"
+        kept = [
+            i
+            for (i,) in conn.execute(
+                f"SELECT id {created} AND id IN (SELECT id FROM temp.undo_kept) ORDER BY id", params
             )
         ]
-        removed = [i for i in created if i not in touched]
-        conn.executemany(
+        removed_where = f"{created} AND id NOT IN (SELECT id FROM temp.undo_kept)"
+        removed = [i for (i,) in conn.execute(f"SELECT id {removed_where} ORDER BY id", params)]
+        conn.execute(
             "INSERT INTO history (lead_id, at, event, changes, reason) "
-            "VALUES (?, ?, 'erased', NULL, ?)",
-            [(i, now, f"import #{batch_id} undone") for i in removed],
+            f"SELECT id, :now, 'erased', NULL, :reason {removed_where} ORDER BY id",
+            params,
         )
-        conn.executemany("DELETE FROM leads WHERE id = ?", [(i,) for i in removed])
+        conn.execute(f"DELETE {removed_where}", params)
         conn.execute("UPDATE import_batches SET undone_at = ? WHERE id = ?", (now, batch_id))
-    return UndoResult(batch_id, removed, sorted(touched.intersection(created)))
+        conn.execute("DROP TABLE temp.undo_kept")
+    return UndoResult(batch_id, removed, kept)
 
 
 def list_batches(store: Store) -> list[dict[str, Any]]:

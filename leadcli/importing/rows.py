@@ -96,6 +96,8 @@ class RowConverter:
         while self.width and not header[self.width - 1].strip():
             self.width -= 1
         self.plan = [(i, header[i], targets[i]) for i in range(self.width)]
+        # A status column holds a handful of words over a million rows: read each once.
+        self._stages: dict[str, str | None] = {}
 
     def convert(self, line: int, cells: list[str]) -> LeadRow:
         if len(cells) != self.width and any(c.strip() for c in cells[self.width :]):
@@ -134,7 +136,10 @@ class RowConverter:
                 except ValueError:
                     row.custom[column] = text
             elif target == "stage":
-                stage = normalise_stage(text)
+                try:
+                    stage = self._stages[text]
+                except KeyError:
+                    stage = self._stages[text] = normalise_stage(text)
                 if stage is None:
                     row.custom[column] = text
                 else:
