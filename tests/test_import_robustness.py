@@ -151,6 +151,7 @@ def test_killed_import_leaves_the_database_as_it_was(tmp_path: Path):
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         count = conn.execute("SELECT count(*) FROM leads").fetchone()[0]
+        conn.execute("INSERT INTO leads_fts (leads_fts) VALUES ('integrity-check')")
         fts = conn.execute("SELECT count(*) FROM leads_fts WHERE leads_fts MATCH 'acme'")
         assert fts.fetchone()[0] > 0
     assert count == 2 + summary["imported"]

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from typer.core import TyperGroup
@@ -12,6 +13,10 @@ from typer.core import TyperGroup
 from leadcli.cli.options import FormatOption, OutputFormat
 from leadcli.cli.output import emit, render_table, time_cell, write_object
 from leadcli.cli.state import state
+from leadcli.errors import LeadcliError
+
+if TYPE_CHECKING:
+    from leadcli.importing.loader import ImportSummary
 
 app = typer.Typer()
 
@@ -90,7 +95,12 @@ def import_files(
     Example: leadcli import leads.csv --source webinar --tag 2026-q4
     """
     from leadcli.contacts import normalise_phone
-    from leadcli.importing.loader import ON_DUPLICATE, ImportOptions
+    from leadcli.importing.loader import (
+        ON_DUPLICATE,
+        ImportOptions,
+        check_readable,
+        combined_summary,
+    )
 
     if on_duplicate not in ON_DUPLICATE:
         raise typer.BadParameter(f"use {', '.join(ON_DUPLICATE)}", param_hint="--on-duplicate")
@@ -122,15 +132,23 @@ def import_files(
         source=source,
         tags=[t for value in tag or [] for t in value.split(",") if t.strip()],
     )
+    check_readable(files)
     store = app_state.store()
-    summaries = []
+    results: list[ImportSummary] = []
     for path in files:
-        summary = _run(store, path, options)
+        try:
+            summary = _run(store, path, options)
+        except LeadcliError as exc:
+            if not results:
+                raise
+            done = ", ".join(f"{Path(s.file).name} as batch {s.batch}" for s in results)
+            raise LeadcliError(f"{exc}; already imported: {done}", hint=exc.hint) from None
         for notice in summary.notices:
             typer.echo(notice, err=True)
-        summaries.append(summary.as_dict())
+        results.append(summary)
+    summaries = [s.as_dict() for s in results]
     if fmt is OutputFormat.json:
-        write_object(summaries[0] if len(summaries) == 1 else summaries, sys.stdout)
+        write_object(summaries[0] if len(results) == 1 else combined_summary(results), sys.stdout)
         return
     columns = [
         "file",
@@ -187,18 +205,20 @@ def _run(store: Any, path: str, options: Any) -> Any:
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
 
     size = Path(path).stat().st_size if path != "-" and Path(path).exists() else None
+    start = time.monotonic()
     with Progress(
         TextColumn("[bold]importing"),
         BarColumn(),
         DownloadColumn(),
-        TextColumn("{task.fields[rows]:,} rows"),
+        TextColumn("{task.fields[rows]:,} rows, {task.fields[rate]:,.0f} rows/s"),
         console=Console(stderr=True),
         transient=True,
     ) as bar:
-        task = bar.add_task("import", total=size, rows=0)
+        task = bar.add_task("import", total=size, rows=0, rate=0)
 
         def update(done: int, rows: int) -> None:
-            bar.update(task, completed=done, rows=rows)
+            rate = rows / max(time.monotonic() - start, 1e-3)
+            bar.update(task, completed=done, rows=rows, rate=rate)
 
         return import_file(store, path, options, progress=update)
 
@@ -221,12 +241,13 @@ def import_undo(
     if fmt is OutputFormat.json:
         write_object({"batch": batch, "removed": result.removed, "kept": result.kept}, sys.stdout)
         return
-    typer.echo(f"Batch {batch}: removed {len(result.removed)} leads.")
+    typer.echo(f"Batch {batch}: removed {len(result.removed)} leads.", err=True)
     if result.kept:
         typer.echo(
             f"Kept {len(result.kept)} changed since the import: "
             + ", ".join(map(str, result.kept[:50]))
-            + (" ..." if len(result.kept) > 50 else "")
+            + (" ..." if len(result.kept) > 50 else ""),
+            err=True,
         )
 
 

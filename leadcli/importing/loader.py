@@ -103,6 +103,35 @@ def _read_source(path: str, stdin: IO[bytes] | None) -> tuple[str, str, IO[bytes
     return path, digest.hexdigest(), None
 
 
+def check_readable(paths: list[str]) -> None:
+    """Fail before anything is written when a named file cannot be opened: a typo in the
+    last of three names must not leave the first two imported."""
+    for path in paths:
+        if path != "-":
+            try:
+                with open(path, "rb"):
+                    pass
+            except OSError as exc:
+                raise LeadcliError(f"cannot read {path}: {exc.strerror}") from None
+
+
+#: The counts that add up over several files' summaries.
+COUNTS = ("rows", "imported", "updated", "duplicates", "rejected")
+
+
+def combined_summary(summaries: list[ImportSummary]) -> dict[str, Any]:
+    """Several files' summaries as one object: the totals (``rows`` still equals the sum of
+    the others) and each file's own summary, with its rejects file, under ``files``."""
+    totals: dict[str, Any] = {key: sum(getattr(s, key) for s in summaries) for key in COUNTS}
+    rejects = [s.rejects_file for s in summaries if s.rejects_file]
+    return {
+        **totals,
+        "rejects_file": rejects[0] if len(rejects) == 1 else None,
+        "rejects_files": rejects,
+        "files": [s.as_dict() for s in summaries],
+    }
+
+
 def default_rejects_path(source: str) -> Path:
     if source == "-":
         return Path.cwd() / "leadcli-rejects.csv"
@@ -579,11 +608,14 @@ def _merge_one(
     lead = conn.execute("SELECT * FROM leads WHERE id = ?", (lead_id,)).fetchone()
     changes: dict[str, list[Any]] = {}
     for name in LEAD_FIELDS:
-        new = row[name]
-        if new in (None, "") or (name == "do_not_contact" and not new):
-            continue
-        old = lead[name]
-        if (policy == "update" and new != old) or (policy == "merge" and old in (None, "")):
+        new, old = row[name], lead[name]
+        if name == "do_not_contact":
+            # An opt-out from any source holds, whatever the policy; one is never undone here.
+            if new and not old:
+                changes[name] = [False, True]
+        elif new not in (None, "") and (
+            (policy == "update" and new != old) or (policy == "merge" and old in (None, ""))
+        ):
             changes[name] = [old, new]
     custom = json.loads(lead["custom"]) if lead["custom"] else {}
     extra = json.loads(row["custom"]) if row["custom"] else {}
