@@ -1,11 +1,11 @@
 """Loading an import: one transaction, set-based SQL, every row accounted for.
 
-Rows are validated while streaming straight into ``leads`` (memory stays flat); duplicates,
-the search index and history are then settled with a handful of set-based statements. New
-leads get the id ``base + line`` from one contiguous range, so a row knows its lead without a
-lookup table and a batch is its first and last id (ids may skip numbers where rows were
-rejected or merged; ids were never promised to be dense). Duplicates, usually few, are merged
-one by one.
+Rows are validated a chunk at a time and stream straight into ``leads`` and the search index
+(memory stays flat), inserted on a second thread while the next chunk is converted;
+duplicates and history are then settled with a handful of set-based statements. New leads get
+the id ``base + line`` from one contiguous range, so a row knows its lead without a lookup
+table and a batch is its first and last id (ids may skip numbers where rows were rejected or
+merged; ids were never promised to be dense). Duplicates, usually few, are merged one by one.
 
 Interrupted at any point (Ctrl-C, kill, crash), the transaction is not committed and the
 database is as it was; the rejects file is only moved into place after the commit.
@@ -45,6 +45,7 @@ ON_DUPLICATE = ("merge", "skip", "update")
 IMPORT_CACHE_KIB = 32768
 #: Rows a multi-row INSERT carries: big enough that per-statement costs vanish.
 ROWS_PER_STATEMENT = 500
+#: How long (seconds) a thread may keep the GIL while the other waits, during the load.
 SWITCH_INTERVAL = 0.0005
 _KEYS = ("email", "phone", "external_id")
 
