@@ -155,3 +155,31 @@ def test_killed_import_leaves_the_database_as_it_was(tmp_path: Path):
         fts = conn.execute("SELECT count(*) FROM leads_fts WHERE leads_fts MATCH 'acme'")
         assert fts.fetchone()[0] > 0
     assert count == 2 + summary["imported"]
+
+
+@pytest.mark.slow
+def test_ctrl_c_rolls_an_import_back_and_says_so(tmp_path: Path):
+    """Ctrl-C while rows are streaming (both threads busy): exit 130, one line, no traceback,
+    nothing written, no half-written rejects file left behind."""
+    big = _big_file(tmp_path / "big.csv", 200_000)
+    db = tmp_path / "int.db"
+    base = [sys.executable, "-m", "leadcli", "--db"]
+    start = time.monotonic()
+    subprocess.run([*base, str(tmp_path / "t.db"), "import", str(big)], check=True)
+    duration = time.monotonic() - start
+    process = subprocess.Popen(
+        [*base, str(db), "import", str(big)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(0.3 * duration)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert err == "Interrupted.\n" and out == ""
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert conn.execute("SELECT count(*) FROM leads").fetchone()[0] == 0
+        assert conn.execute("SELECT count(*) FROM import_batches").fetchone()[0] == 0
+    assert not list(tmp_path.glob("*.partial"))
