@@ -447,3 +447,21 @@ def test_bulk_and_incremental_loads_agree(bulk: bool, tmp_path: Path, monkeypatc
     # ...and holds the merged rows' words only where they were merged to.
     fts = store.conn.execute("SELECT rowid FROM leads_fts WHERE leads_fts MATCH 'silva'")
     assert [r[0] for r in fts] == [3]
+
+
+def test_every_opt_out_column_counts(cli, tmp_path: Path):
+    path = tmp_path / "optouts.csv"
+    path.write_text(
+        "Email,Do Not Email,Do Not Call\n"
+        "a@acme.com,Yes,No\n"
+        "b@acme.com,No,Yes\n"
+        "c@acme.com,No,No\n"
+        "d@acme.com,,\n"
+    )
+    run_import(cli, str(path))
+    assert {lead["email"]: lead["do_not_contact"] for lead in leads(cli)} == {
+        "a@acme.com": True,
+        "b@acme.com": True,
+        "c@acme.com": False,
+        "d@acme.com": False,
+    }

@@ -163,7 +163,14 @@ class RowConverter:
                     if c:
                         tags[i].extend(c.replace(";", ",").split(","))
             elif target == "do_not_contact":
-                values["do_not_contact"] = [1 if c.lower() in _TRUE else None for c in col]
+                # Every opt-out column counts (opted out of email, or of calls): any one holds.
+                opted = [1 if c.lower() in _TRUE else None for c in col]
+                before = values.get("do_not_contact")
+                values["do_not_contact"] = (
+                    opted
+                    if before is None
+                    else [a or b for a, b in zip(before, opted, strict=True)]
+                )
             elif target == "value":
                 values["value"] = self._amounts(col, column, custom)
             elif target == "stage":
