@@ -465,3 +465,16 @@ def test_every_opt_out_column_counts(cli, tmp_path: Path):
         "c@acme.com": False,
         "d@acme.com": False,
     }
+
+
+def test_rejected_and_merged_rows_use_up_no_ids(cli, tmp_path: Path):
+    """Nightly re-imports of a whole export must not make ids grow: rejected rows take no id,
+    and rows merged into existing leads give theirs back."""
+    first = tmp_path / "first.csv"
+    first.write_text("Email\na@acme.com\nnot-an-email@\nb@acme.com\n")
+    run_import(cli, str(first))
+    assert sorted(lead["id"] for lead in leads(cli)) == [1, 2]
+    again = tmp_path / "again.csv"  # other bytes, the same people
+    again.write_text("Email,Title\nb@acme.com,CTO\na@acme.com,CEO\n")
+    assert run_import(cli, str(again))["updated"] == 2
+    assert cli("add", "--email", "c@acme.com").stdout.strip() == "3"

@@ -2,10 +2,10 @@
 
 Rows are validated a chunk at a time and stream straight into ``leads`` and the search index
 (memory stays flat), inserted on a second thread while the next chunk is converted;
-duplicates and history are then settled with a handful of set-based statements. New leads get
-the id ``base + line`` from one contiguous range, so a row knows its lead without a lookup
-table and a batch is its first and last id (ids may skip numbers where rows were rejected or
-merged; ids were never promised to be dense). Duplicates, usually few, are merged one by one.
+duplicates and history are then settled with a handful of set-based statements. New leads are
+numbered on from the highest id in one contiguous range, so a batch is its first and last id
+(ids skip the numbers of rows merged into other leads; ids were never promised to be dense).
+Duplicates, usually few, are merged one by one.
 
 Interrupted at any point (Ctrl-C, kill, crash), the transaction is not committed and the
 database is as it was; the rejects file is only moved into place after the commit.
@@ -275,8 +275,9 @@ class _Load:
     Rows stream straight into ``leads`` as multi-row ``INSERT ... VALUES`` statements that
     bind only the columns the file can fill: per statement, not per row, is where SQLite
     spends its fixed costs (the stage CHECK alone builds a lookup table each time). The
-    search index follows chunk by chunk. New leads get the id ``base + line``, so a row and
-    its lead know each other without a lookup. Then, set-based: indexes, duplicates and
+    search index follows chunk by chunk. New leads are numbered as they come, so the
+    statement carries each lead's id and nothing has to look it up. Then, set-based: indexes,
+    duplicates and
     history; the few duplicates are merged into their leads one by one and their rows deleted
     again (the search index must hold them by then: deleting a row it lacks corrupts it).
     """
@@ -363,7 +364,7 @@ class _Load:
         per_statement = max(1, min(ROWS_PER_STATEMENT, limit // width))
         tags: list[tuple[int, str]] = []
         rows = statements = 0
-        base: int | None = None
+        next_id = floor + 1
         cols = ", ".join(FTS_COLUMNS)
         # The search index is filled chunk by chunk on the inserting thread too, where SQLite
         # works without the GIL while this thread converts the next rows.
@@ -377,14 +378,15 @@ class _Load:
                     rejects.add(line, cells, reason)
                 if not chunk.lines:
                     continue
-                if base is None:  # ids count on from the first imported row
-                    base = floor - chunk.lines[0] + 1
-                ids = [base + line for line in chunk.lines]
+                ids = list(range(next_id, next_id + len(chunk.lines)))
+                next_id += len(ids)
                 inserter.submit(
                     self._insert_sql(len(ids)),
                     list(chain.from_iterable(zip(ids, *chunk.columns, strict=True))),
                 )
-                tags.extend((base + line, tag) for line, tag in chunk.tags)
+                if chunk.tags:
+                    id_of = dict(zip(chunk.lines, ids, strict=True))
+                    tags.extend((id_of[line], tag) for line, tag in chunk.tags)
                 self.inserted += len(ids)
                 statements += 1
                 if statements % 10 == 0:
@@ -449,6 +451,13 @@ class _Load:
                 summary.imported,
                 self.batch,
             ),
+        )
+        # Rows merged away gave their ids back: the next lead continues after the highest one
+        # this import kept, and never reuses an id that existed before it (AUTOINCREMENT).
+        conn.execute(
+            "UPDATE sqlite_sequence SET seq = max(?, (SELECT coalesce(max(id), 0) FROM leads)) "
+            "WHERE name = 'leads'",
+            (floor,),
         )
         conn.execute("DROP TABLE temp.import_dups")
 
