@@ -11,6 +11,9 @@ import os
 from datetime import UTC, datetime
 
 STORE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+#: The years leadcli keeps. Outside them a date is a typo or junk from a file, and near
+#: datetime's own limits (year 1, 9999) time-zone shifts and calendar arithmetic overflow.
+MIN_YEAR, MAX_YEAR = 1900, 9998
 
 
 def now() -> datetime:
@@ -29,8 +32,16 @@ def to_utc(value: datetime) -> datetime:
 
 
 def to_store(value: datetime) -> str:
-    """The stored text form of a datetime."""
-    return to_utc(value).strftime(STORE_FORMAT)
+    """The stored text form of a datetime (``isoformat`` pads the year to four digits on every
+    platform, which ``strftime("%Y")`` does not)."""
+    return to_utc(value).replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
+
+
+def check_range(value: datetime) -> datetime:
+    """``value`` itself, or ValueError when its year is outside MIN_YEAR..MAX_YEAR."""
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise ValueError(f"is outside the years leadcli keeps ({MIN_YEAR} to {MAX_YEAR})")
+    return value
 
 
 def now_text() -> str:
@@ -59,9 +70,10 @@ def parse_datetime(text: str, *, now_: datetime | None = None) -> datetime:
         .replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=None)
     )
     try:
-        return date_parser.parse(text, default=default)
+        parsed = date_parser.parse(text, default=default)
     except (ValueError, OverflowError) as exc:
         raise ValueError("not a date or time leadcli understands") from exc
+    return check_range(parsed)
 
 
 def to_local_display(text: str | None) -> str:
@@ -108,6 +120,15 @@ def _quarter_start(year: int, quarter: int) -> datetime:
 
 
 def parse_when(text: str, *, now_: datetime | None = None) -> datetime:
+    """A date/time as people write it (see ``_parse_when``), within the years leadcli keeps;
+    raises ValueError otherwise."""
+    try:
+        return check_range(_parse_when(text, now_=now_))
+    except OverflowError:  # "in 99999 years"
+        raise ValueError(f"is outside the years leadcli keeps ({MIN_YEAR} to {MAX_YEAR})") from None
+
+
+def _parse_when(text: str, *, now_: datetime | None = None) -> datetime:
     """A date/time as people write it, absolute or relative; naive results are local time.
 
     Besides anything dateutil reads ("2026-09-01", "Dec 1 14:00"), this understands:

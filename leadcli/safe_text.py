@@ -48,16 +48,26 @@ def json_safe(encoded: str) -> str:
 
 # Spreadsheets run a cell as a formula when it starts with one of these (OWASP's list).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
-# ...but a number or a phone number is data people need intact: +1 415 555 0100, -42.5.
-_NUMBER_LIKE = re.compile(r"^[+-]?[0-9][0-9 ().,-]*$")
+# ...but a number or a phone number is data people need intact: -42.5, 1,200, +14155550100,
+# +1 415 555 0100. A phone number has at least seven digits; "+1-2" or "-1-2" is too short to
+# be one, and a spreadsheet would compute it.
+_NUMBER = re.compile(r"^[+-]?(?:[0-9]+(?:[.,][0-9]+)*|[.][0-9]+)(?:[eE][+-]?[0-9]+)?$")
+_PHONE = re.compile(r"^\+?[0-9][0-9 ().-]*$")
+_PHONE_MIN_DIGITS = 7
 FORMULA_GUARD = "'"
+
+
+def _number_like(body: str) -> bool:
+    if _NUMBER.match(body):
+        return True
+    return bool(_PHONE.match(body)) and sum(c.isdigit() for c in body) >= _PHONE_MIN_DIGITS
 
 
 def _needs_guard(cell: str) -> bool:
     # A cell of guard quotes in front of a formula needs one more quote too, or importing it
     # back would strip a quote the user typed: this keeps neutralise/restore a bijection.
     body = cell.lstrip(FORMULA_GUARD)
-    return body.startswith(_FORMULA_START) and not _NUMBER_LIKE.match(body)
+    return body.startswith(_FORMULA_START) and not _number_like(body)
 
 
 def neutralise_formula(cell: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import sqlite3
@@ -118,3 +119,75 @@ def test_broken_pipe_is_quiet(tmp_path: Path):
     )
     assert pipeline.stdout == "{"
     assert "Traceback" not in pipeline.stderr and "Error" not in pipeline.stderr
+
+
+def test_out_of_range_input_is_a_clear_error_not_an_internal_one(proc, tmp_path: Path):
+    """Numbers SQLite cannot hold, dates outside the years kept, unusable paths and bytes
+    that are not UTF-8: each a clear one-line error, never 'unexpected internal error'."""
+    db = str(tmp_path / "r.db")
+    assert proc("--db", db, "add", "--first-name", "Ana").returncode == 0
+    usage = [
+        ["show", "99999999999999999999"],
+        ["list", "--limit", "99999999999999999999"],
+        ["due", "--days", "999999999"],
+        ["followup", "1", "0001-01-01"],
+        ["followup", "1", "9999-12-31 23:59"],
+        ["log", "1", "call", "--at", "0001-01-01"],
+    ]
+    for args in usage:
+        result = proc("--db", db, *args)
+        assert result.returncode == 2, (args, result.stderr)
+        assert "internal error" not in result.stderr and "Traceback" not in result.stderr
+    failing = [
+        ["due", "--ics", str(tmp_path / "no" / "such" / "x.ics")],
+        ["import", __file__, "--rejects", str(tmp_path)],  # a folder
+    ]
+    for args in failing:
+        result = proc("--db", db, *args)
+        assert result.returncode == 1, (args, result.stderr)
+        assert result.stderr.startswith("Error: cannot") and result.stderr.count("\n") == 1
+    raw = subprocess.run(
+        [sys.executable, "-m", "leadcli", "--db", db, "add", "--company", b"\xff"],
+        capture_output=True,
+    )
+    assert raw.returncode == 1 and raw.stderr.startswith(b"Error: an argument is not valid")
+
+
+def test_file_names_in_messages_cannot_drive_the_terminal(proc, tmp_path: Path):
+    evil = tmp_path / "e\x1b[2Jvil\u202e.csv"
+    result = proc("--db", str(tmp_path / "r.db"), "import", str(evil))
+    assert result.returncode == 1
+    assert "\x1b" not in result.stderr and "\u202e" not in result.stderr
+    assert "\\x1b[2J" in result.stderr
+
+
+def test_imported_dates_outside_the_kept_years_stay_as_custom_fields(proc, tmp_path: Path):
+    db = str(tmp_path / "d.db")
+    path = tmp_path / "old.csv"
+    path.write_text("first_name,created_at\nq,0001-01-02\nr,0001-01-01\n")
+    result = proc("--db", db, "import", str(path), "-f", "json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["imported"] == 2
+    for args in (["due"], ["show", "1"], ["history", "1"], ["list"]):
+        assert proc("--db", db, *args).returncode == 0, args
+    leads = json.loads(proc("--db", db, "list", "-f", "json").stdout)
+    assert leads[0]["custom"] == {"created_at": "0001-01-02"}
+    assert leads[0]["created_at"].startswith("20")
+
+
+def test_csv_headers_are_guarded_and_come_back(proc, tmp_path: Path):
+    """Custom fields are named by imported headers: in leadcli's CSV the header cells are as
+    safe as the data cells, and importing that CSV restores them."""
+    db = str(tmp_path / "h.db")
+    path = tmp_path / "h.csv"
+    path.write_text('Email,"=HYPERLINK(""http://x"",""y"")"\na@acme.com,v\n')
+    assert proc("--db", db, "import", str(path)).returncode == 0
+    exported = proc("--db", db, "list", "-f", "csv").stdout
+    header = next(csv.reader(exported.splitlines()))
+    assert header[-1] == '\'=HYPERLINK("http://x","y")'
+    again = tmp_path / "again.csv"
+    again.write_text(exported)
+    db2 = str(tmp_path / "h2.db")
+    assert proc("--db", db2, "import", str(again)).returncode == 0
+    [lead] = json.loads(proc("--db", db2, "list", "-f", "json").stdout)
+    assert lead["custom"] == {'=HYPERLINK("http://x","y")': "v"}

@@ -24,10 +24,22 @@ def all_commands():
     return list(walk(root, ""))
 
 
-def test_every_command_has_help_with_an_example():
+def all_groups():
+    root = get_command(app)
+
+    def walk(group, prefix):
+        yield prefix or "leadcli", group
+        for name, command in group.commands.items():
+            if hasattr(command, "commands"):
+                yield from walk(command, f"{prefix} {name}".strip())
+
+    return list(walk(root, ""))
+
+
+def test_every_command_and_group_has_help_with_an_example():
     missing = [
         path
-        for path, command in all_commands()
+        for path, command in all_commands() + all_groups()
         if not command.help or "Example:" not in command.help
     ]
     assert missing == []

@@ -275,3 +275,20 @@ def test_qualify_bad_answer_exits_1_and_writes_nothing(cli):
     result = cli("qualify", "1", "--budget", "20000", "--authority", "the boss")
     assert result.exit_code == 1 and "authority" in result.stderr
     assert json.loads(cli("show", "1", "-f", "json").stdout)["bant"] == {}
+
+
+def test_prompts_show_stored_answers_without_control_characters(cli, monkeypatch):
+    from leadcli.cli import qualify_cmd
+
+    monkeypatch.setattr(qualify_cmd, "stdin_is_interactive", lambda: True)
+    cli("add", "--first-name", "Ana")
+    hostile = "yes: \x1b[2J\x1b]8;;http://x\x1b\\L\u202eR\x9b31m"
+    assert cli("qualify", "1", "--need", hostile).exit_code == 0
+    result = cli("qualify", "1", input="\n\n\n\n\n")
+    assert result.exit_code == 0, result.stderr
+    assert "\\x1b[2J" in result.stderr
+    assert not any(c in result.stderr for c in "\x1b\x9b\u202e")
+    # Enter on the shown (escaped) answer keeps the stored one
+    assert json.loads(cli("show", "1", "-f", "json").stdout)["bant"]["need"]["detail"] == (
+        hostile.removeprefix("yes: ")
+    )

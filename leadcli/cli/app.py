@@ -19,6 +19,7 @@ from leadcli import version_line
 from leadcli.cli import config_cmd, followup_cmd, import_cmd, leads_cmd, qualify_cmd
 from leadcli.cli.state import AppState
 from leadcli.errors import LeadcliError
+from leadcli.safe_text import visible
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -30,11 +31,12 @@ def _debug() -> bool:
 
 
 def fail(message: str, hint: str | None = None) -> None:
-    """One line on stderr: what went wrong, and what to do."""
+    """One line on stderr: what went wrong, and what to do. Paths and names in it come from
+    the user or their files, so control characters are shown, never sent."""
     line = f"Error: {message}"
     if hint:
         line += f" ({hint})"
-    sys.stderr.write(line.replace("\n", " ") + "\n")
+    sys.stderr.write(visible(line.replace("\n", " ")) + "\n")
 
 
 class LeadcliGroup(TyperGroup):
@@ -62,6 +64,17 @@ class LeadcliGroup(TyperGroup):
         except KeyboardInterrupt:
             sys.stderr.write("Interrupted.\n")
             raise typer.Exit(EXIT_INTERRUPTED) from None
+        except OSError as exc:  # a file given to write or read: missing folder, a directory...
+            if _debug():
+                raise
+            where = f" {exc.filename}" if exc.filename else ""
+            fail(f"cannot use{where}: {exc.strerror or exc}", "check the path and its permissions")
+            raise typer.Exit(EXIT_FAILED) from None
+        except UnicodeError:  # an argument the shell passed in another encoding than UTF-8
+            if _debug():
+                raise
+            fail("an argument is not valid UTF-8 text", "check the terminal's encoding")
+            raise typer.Exit(EXIT_FAILED) from None
         except (typer.Exit, typer.Abort, typer.TyperException):
             # Typer's own: usage errors (exit 2), --help, explicit exits.
             raise
@@ -121,7 +134,12 @@ app.add_typer(leads_cmd.app)
 app.add_typer(import_cmd.app)
 app.add_typer(qualify_cmd.app)
 app.add_typer(followup_cmd.app)
-app.add_typer(config_cmd.app, name="config", help="Show and change leadcli's configuration.")
+app.add_typer(
+    config_cmd.app,
+    name="config",
+    help="Show and change leadcli's configuration.\n\n"
+    "Example: leadcli config set contacts.phone_region GB",
+)
 
 
 def main() -> None:

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from leadcli.cli.options import FormatOption, OutputFormat
-from leadcli.cli.output import emit, render_table
+from leadcli.cli.output import emit, render_table, say
 from leadcli.cli.state import state
 
 app = typer.Typer(no_args_is_help=True)
@@ -66,4 +66,4 @@ def config_set(
     from leadcli import config
 
     parsed = config.set_value(key, value)
-    typer.echo(f"{key} = {parsed}", err=True)
+    say(f"{key} = {parsed}")

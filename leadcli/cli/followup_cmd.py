@@ -11,7 +11,10 @@ import typer
 from typer.core import TyperGroup
 
 from leadcli.cli.options import (
+    MAX_INT,
     FormatOption,
+    LeadId,
+    LeadIds,
     OutputFormat,
     OwnerFilter,
     SourceFilter,
@@ -20,7 +23,7 @@ from leadcli.cli.options import (
     parse_id,
     stage_list,
 )
-from leadcli.cli.output import emit, render_table, time_cell, write_object
+from leadcli.cli.output import emit, render_table, say, time_cell, write_object
 from leadcli.cli.state import state
 
 app = typer.Typer()
@@ -57,7 +60,7 @@ def _name(item: dict[str, Any]) -> str:
 @app.command("log")
 def log_cmd(
     ctx: typer.Context,
-    lead_id: Annotated[int, typer.Argument(metavar="ID", help="The lead's id.")],
+    lead_id: LeadId,
     kind: Annotated[str, typer.Argument(help="call, email, meeting, sms, message or note.")],
     note: Annotated[str | None, typer.Argument(help="What happened.")] = None,
     inbound: Annotated[
@@ -98,7 +101,7 @@ def log_cmd(
         message += f" Completed {', '.join(result['completed_steps'])}."
     if result["ended_enrolments"]:
         message += " The lead replied: its cadence ended."
-    typer.echo(message, err=True)
+    say(message)
 
 
 class DefaultToAdd(TyperGroup):
@@ -123,7 +126,7 @@ app.add_typer(
 @followup_app.command("add")
 def followup_add(
     ctx: typer.Context,
-    lead_id: Annotated[int, typer.Argument(metavar="ID", help="The lead's id.")],
+    lead_id: LeadId,
     when: Annotated[
         str,
         typer.Argument(
@@ -143,7 +146,7 @@ def followup_add(
         state(ctx).store(), lead_id, _when(when, "WHEN", day_time=FOLLOW_UP_HOUR), note
     )
     if fmt is OutputFormat.table:
-        typer.echo(f"Follow-up for lead {lead_id} on {time_cell(result['due_at'])}.", err=True)
+        say(f"Follow-up for lead {lead_id} on {time_cell(result['due_at'])}.")
     elif fmt is OutputFormat.json:
         write_object(result, sys.stdout)
     else:
@@ -153,7 +156,7 @@ def followup_add(
 @followup_app.command("done")
 def followup_done(
     ctx: typer.Context,
-    lead_ids: Annotated[list[int], typer.Argument(metavar="ID...", help="Lead ids.")],
+    lead_ids: LeadIds,
 ) -> None:
     """Mark the leads' open follow-ups done.
 
@@ -162,13 +165,13 @@ def followup_done(
     from leadcli import followups
 
     count = followups.done(state(ctx).store(), lead_ids)
-    typer.echo(f"{count} follow-up{'s' if count != 1 else ''} done.", err=True)
+    say(f"{count} follow-up{'s' if count != 1 else ''} done.")
 
 
 @followup_app.command("snooze")
 def followup_snooze(
     ctx: typer.Context,
-    lead_id: Annotated[int, typer.Argument(metavar="ID", help="The lead's id.")],
+    lead_id: LeadId,
     when: Annotated[str, typer.Argument(help="The new time, e.g. 'next monday' or 2d.")],
 ) -> None:
     """Move a lead's next follow-up to a later time.
@@ -180,14 +183,14 @@ def followup_snooze(
     result = followups.snooze(
         state(ctx).store(), lead_id, _when(when, "WHEN", day_time=FOLLOW_UP_HOUR)
     )
-    typer.echo(f"Lead {lead_id}: follow-up moved to {time_cell(result['due_at'])}.", err=True)
+    say(f"Lead {lead_id}: follow-up moved to {time_cell(result['due_at'])}.")
 
 
 def _export_ics(items: list[dict[str, Any]], path: Path) -> None:
     from leadcli.calendar_export import write_ics
 
     count = write_ics(items, path)
-    typer.echo(f"Wrote {count} event{'s' if count != 1 else ''} to {path}.", err=True)
+    say(f"Wrote {count} event{'s' if count != 1 else ''} to {path}.")
 
 
 IcsOption = Annotated[
@@ -199,7 +202,9 @@ IcsOption = Annotated[
 @followup_app.command("list")
 def followup_list(
     ctx: typer.Context,
-    lead_id: Annotated[int | None, typer.Option("--lead", help="Only this lead's.")] = None,
+    lead_id: Annotated[
+        int | None, typer.Option("--lead", max=MAX_INT, help="Only this lead's.")
+    ] = None,
     ics: IcsOption = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
@@ -227,7 +232,7 @@ def followup_list(
         emit(items, fmt, columns=columns)
         return
     if not items:
-        typer.echo("No open follow-ups.", err=True)
+        say("No open follow-ups.")
         return
     render_table(
         ([time_cell(i["due_at"]), i["lead_id"], _name(i), i["phone"], i["note"]] for i in items),
@@ -257,7 +262,8 @@ _LABELS = {
 def due(
     ctx: typer.Context,
     days: Annotated[
-        int, typer.Option("--days", min=0, help="Also what is due this many days ahead.")
+        int,
+        typer.Option("--days", min=0, max=36500, help="Also what is due this many days ahead."),
     ] = 0,
     owner: OwnerFilter = None,
     stage: StageFilter = None,
@@ -269,6 +275,7 @@ def due(
             "--limit",
             "-n",
             min=0,
+            max=MAX_INT,
             show_default=False,
             help=f"At most this many (0: all). Default: all, or {DUE_TABLE_LIMIT} in a table.",
         ),
@@ -348,11 +355,16 @@ def due(
     )
     if total > len(items):
         more = _more_than(total - len(items), COUNT_CAP - len(items))
-        typer.echo(f"{more} more; use --limit 0 to see all.", err=True)
+        say(f"{more} more; use --limit 0 to see all.")
 
 
 cadence_app = typer.Typer(no_args_is_help=True)
-app.add_typer(cadence_app, name="cadence", help="Nurture cadences: list and show them.")
+app.add_typer(
+    cadence_app,
+    name="cadence",
+    help="Nurture cadences: list and show them.\n\n"
+    "Example: leadcli cadence show intro --file examples/cadences.toml",
+)
 CadenceFile = Annotated[
     Path | None,
     typer.Option(
@@ -390,7 +402,7 @@ def cadence_list(file: CadenceFile = None, fmt: FormatOption = OutputFormat.tabl
     else:
         from leadcli.cadences import default_path
 
-        typer.echo(f"No cadences; define them in {file or default_path()}.", err=True)
+        say(f"No cadences; define them in {file or default_path()}.")
 
 
 @cadence_app.command("show")
@@ -439,15 +451,13 @@ def enroll(
     lead_ids = [parse_id(a, "ID... CADENCE") for a in args[:-1]]
     cadence = cadences.get(args[-1], file)
     ids = cadences.enroll(state(ctx).store(), lead_ids, cadence)
-    typer.echo(
-        f"Enrolled {len(ids)} lead{'s' if len(ids) != 1 else ''} in {cadence.name}.", err=True
-    )
+    say(f"Enrolled {len(ids)} lead{'s' if len(ids) != 1 else ''} in {cadence.name}.")
 
 
 @app.command()
 def unenroll(
     ctx: typer.Context,
-    lead_ids: Annotated[list[int], typer.Argument(metavar="ID...", help="Lead ids.")],
+    lead_ids: LeadIds,
     cadence: Annotated[str | None, typer.Option("--cadence", help="Only this cadence.")] = None,
 ) -> None:
     """End leads' cadence enrolments.
@@ -460,6 +470,6 @@ def unenroll(
     if count == 0:
         which = f"in cadence {cadence!r} " if cadence else ""
         whom = f"Lead {lead_ids[0]} is" if len(set(lead_ids)) == 1 else "None of these leads is"
-        typer.echo(f"{whom} not enrolled {which}at the moment; nothing to end.", err=True)
+        say(f"{whom} not enrolled {which}at the moment; nothing to end.")
         return
-    typer.echo(f"Ended {count} enrolment{'s' if count != 1 else ''}.", err=True)
+    say(f"Ended {count} enrolment{'s' if count != 1 else ''}.")

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from leadcli.cli.options import FormatOption, OutputFormat
-from leadcli.cli.output import emit, render_table, time_cell, write_object
+from leadcli.cli.options import MAX_INT, FormatOption, OutputFormat
+from leadcli.cli.output import emit, render_table, say, time_cell, write_object
 from leadcli.cli.state import state
 from leadcli.errors import LeadcliError
 
@@ -144,7 +144,7 @@ def import_files(
             done = ", ".join(f"{Path(s.file).name} as batch {s.batch}" for s in results)
             raise LeadcliError(f"{exc}; already imported: {done}", hint=exc.hint) from None
         for notice in summary.notices:
-            typer.echo(notice, err=True)
+            say(notice)
         results.append(summary)
     summaries = [s.as_dict() for s in results]
     if fmt is OutputFormat.json:
@@ -193,7 +193,7 @@ def import_files(
     )
     for s in summaries:
         if s["rejects_file"]:
-            typer.echo(f"Rejected rows of {s['file']} are in {s['rejects_file']}.", err=True)
+            say(f"Rejected rows of {s['file']} are in {s['rejects_file']}.")
 
 
 def _run(store: Any, path: str, options: Any) -> Any:
@@ -227,7 +227,8 @@ def _run(store: Any, path: str, options: Any) -> Any:
 def import_undo(
     ctx: typer.Context,
     batch: Annotated[
-        int, typer.Argument(metavar="BATCH", help="A batch id from `leadcli imports`.")
+        int,
+        typer.Argument(metavar="BATCH", max=MAX_INT, help="A batch id from `leadcli imports`."),
     ],
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
@@ -241,13 +242,12 @@ def import_undo(
     if fmt is OutputFormat.json:
         write_object({"batch": batch, "removed": result.removed, "kept": result.kept}, sys.stdout)
         return
-    typer.echo(f"Batch {batch}: removed {len(result.removed)} leads.", err=True)
+    say(f"Batch {batch}: removed {len(result.removed)} leads.")
     if result.kept:
-        typer.echo(
+        say(
             f"Kept {len(result.kept)} changed since the import: "
             + ", ".join(map(str, result.kept[:50]))
             + (" ..." if len(result.kept) > 50 else ""),
-            err=True,
         )
 
 
@@ -264,7 +264,7 @@ def imports(ctx: typer.Context, fmt: FormatOption = OutputFormat.table) -> None:
         emit(batches, fmt, columns=list(batches[0]) if batches else ["id"])
         return
     if not batches:
-        typer.echo("No imports yet.", err=True)
+        say("No imports yet.")
         return
     render_table(
         (

@@ -8,7 +8,9 @@ from typing import Annotated, Any
 import typer
 
 from leadcli.cli.options import (
+    MAX_INT,
     FormatOption,
+    LeadId,
     OutputFormat,
     OwnerFilter,
     SourceFilter,
@@ -16,7 +18,7 @@ from leadcli.cli.options import (
     TagFilter,
     stage_list,
 )
-from leadcli.cli.output import emit, make_console, render_table, time_cell, write_object
+from leadcli.cli.output import emit, make_console, render_table, say, time_cell, write_object
 from leadcli.cli.state import state
 
 app = typer.Typer()
@@ -189,6 +191,7 @@ def list_leads(
             "--limit",
             "-n",
             min=0,
+            max=MAX_INT,
             help=f"At most this many (0: all). Default: all, or {DEFAULT_TABLE_LIMIT} in a table.",
             show_default=False,
         ),
@@ -229,7 +232,7 @@ def list_leads(
     more = effective_limit is not None and len(records) > effective_limit
     records = records[:effective_limit] if effective_limit else records
     if not records:
-        typer.echo("No leads match.", err=True)
+        say("No leads match.")
         return
     # Columns that are empty for every lead shown only take width from the others.
     columns = [
@@ -244,9 +247,8 @@ def list_leads(
         no_wrap=("ID", "Phone", "Stage", "Score", "Follow-up"),
     )
     if more:
-        typer.echo(
+        say(
             f"Showing the first {effective_limit}; use --limit N (0 for all) to see more.",
-            err=True,
         )
 
 
@@ -269,7 +271,7 @@ def _history_line(event: dict[str, Any]) -> str:
 @app.command()
 def show(
     ctx: typer.Context,
-    lead_id: Annotated[int, typer.Argument(metavar="ID", help="The lead's id.")],
+    lead_id: LeadId,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Show one lead: every field, custom fields, tags and its history.
@@ -397,7 +399,7 @@ def show(
 @app.command()
 def edit(
     ctx: typer.Context,
-    lead_id: Annotated[int, typer.Argument(metavar="ID", help="The lead's id.")],
+    lead_id: LeadId,
     first_name: FirstName = None,
     last_name: LastName = None,
     email: Email = None,
@@ -450,7 +452,7 @@ def edit(
             emit([record], fmt, columns=_columns(store))
         return
     if not changes:
-        typer.echo(f"Lead {lead_id}: nothing to change.", err=True)
+        say(f"Lead {lead_id}: nothing to change.")
         return
     render_table(
         ([name, old, new] for name, (old, new) in changes.items()),

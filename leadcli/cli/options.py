@@ -30,13 +30,21 @@ FormatOption = Annotated[
 ]
 
 
+#: The largest integer SQLite stores: a bigger id or count cannot name anything.
+MAX_INT = 2**63 - 1
+
+
 def parse_id(text: str, param_hint: str = "ID") -> int:
     """A lead id typed by a person: ASCII digits only (``str.isdigit`` also accepts "²",
     which ``int`` refuses); anything else is a usage error (exit 2)."""
     text = text.strip()
-    if not (text.isascii() and text.isdigit()):
+    if not (text.isascii() and text.isdigit()) or int(text) > MAX_INT:
         raise typer.BadParameter("ids are whole numbers such as 42", param_hint=param_hint)
     return int(text)
+
+
+LeadId = Annotated[int, typer.Argument(metavar="ID", max=MAX_INT, help="The lead's id.")]
+LeadIds = Annotated[list[int], typer.Argument(metavar="ID...", max=MAX_INT, help="Lead ids.")]
 
 
 def parse_stage(value: str) -> str:

@@ -58,6 +58,12 @@ def make_console(file: TextIO | None = None) -> Console:
     )
 
 
+def say(message: str) -> None:
+    """A message for people, on stderr. It may quote paths, file names or names from a
+    configuration: control characters are shown, never sent to the terminal."""
+    sys.stderr.write("\n".join(visible(line) for line in message.split("\n")) + "\n")
+
+
 def cell_text(value: Any) -> str:
     """A value as table text: control characters made visible, lists joined."""
     if value is None:
@@ -148,7 +154,9 @@ def write_delimited(
         dialect="excel-tab" if tsv else "excel",
         lineterminator="\n" if tsv else "\r\n",
     )
-    writer.writerow(columns)
+    # Column names are data too: custom fields are named by imported headers.
+    header = [neutralise_formula(c) for c in columns]
+    writer.writerow([visible(c) for c in header] if escape else header)
     for record in records:
         cells = flat_row(record, columns)
         writer.writerow([visible(c) for c in cells] if escape else cells)
@@ -189,7 +197,7 @@ def render_table(
 
     console = console or make_console()
     table = Table(
-        title=title,
+        title=visible(title) if title else None,
         box=box.SIMPLE_HEAD,
         show_edge=False,
         pad_edge=False,

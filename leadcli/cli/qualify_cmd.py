@@ -7,10 +7,11 @@ from typing import Annotated, Any
 
 import typer
 
-from leadcli.cli.options import FormatOption, OutputFormat, parse_id, parse_stage
-from leadcli.cli.output import emit, render_table, time_cell, write_object
+from leadcli.cli.options import FormatOption, LeadId, OutputFormat, parse_id, parse_stage
+from leadcli.cli.output import emit, render_table, say, time_cell, write_object
 from leadcli.cli.state import state
 from leadcli.errors import LeadcliError
+from leadcli.safe_text import visible
 
 app = typer.Typer()
 
@@ -54,7 +55,8 @@ def _ask(answers: dict[str, Any], config: Any) -> tuple[dict[str, Any], str | No
     given: dict[str, Any] = {}
     for criterion, (question, parse) in parsers.items():
         current = answers.get(criterion)
-        default = current.summary() if current else ""
+        # Shown on the terminal: an answer's text is lead data, so never raw control bytes.
+        default = visible(current.summary()) if current else ""
         while True:
             text = typer.prompt(question, default=default, show_default=bool(default), err=True)
             if text.strip() == default:
@@ -63,15 +65,15 @@ def _ask(answers: dict[str, Any], config: Any) -> tuple[dict[str, Any], str | No
                 given[criterion] = parse(text)
                 break
             except LeadcliError as exc:  # say why, ask again
-                typer.echo(f"  {exc}", err=True)
-    note = typer.prompt("Evidence note (optional)", default="", err=True).strip() or None
-    return given, note
+                say(f"  {exc}")
+    evidence = typer.prompt("Evidence note (optional)", default="", err=True).strip() or None
+    return given, evidence
 
 
 @app.command()
 def qualify(
     ctx: typer.Context,
-    lead_id: Annotated[int, typer.Argument(metavar="ID", help="The lead's id.")],
+    lead_id: LeadId,
     budget: Annotated[
         str | None, typer.Option("--budget", help="An amount (20000), or yes / no / unknown.")
     ] = None,
@@ -179,7 +181,7 @@ def qualify(
         message = f"Lead {lead_id}: the rules say {result.conclusion}; not moved (--no-advance)."
     else:
         message = f"Lead {lead_id}: stage unchanged."
-    typer.echo(message, err=True)
+    say(message)
 
 
 def _read_ids(args: list[str]) -> list[int]:
@@ -282,7 +284,7 @@ def advance(
 @app.command("history")
 def history_cmd(
     ctx: typer.Context,
-    lead_id: Annotated[int, typer.Argument(metavar="ID", help="The lead's id.")],
+    lead_id: LeadId,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """A lead's stage timeline: when it entered each stage, why, and how long it stayed.

@@ -158,7 +158,7 @@ class _Rejects:
         if self._writer is None:
             self._handle = open(self.tmp, "w", encoding="utf-8", newline="")  # noqa: SIM115
             self._writer = csv.writer(self._handle)
-            self._writer.writerow([*self.header, "line", "reason"])
+            self._writer.writerow([neutralise_formula(c) for c in [*self.header, "line", "reason"]])
         width = len(self.header)
         extra = cells[width:]
         if any(extra):  # keep them, without shifting line and reason out of their columns

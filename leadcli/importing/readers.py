@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from leadcli.errors import LeadcliError
+from leadcli.safe_text import restore_formula
 
 DELIMITERS = (",", ";", "\t", "|")
 SAMPLE_BYTES = 1 << 20
@@ -235,7 +236,8 @@ def open_table(
         delimiter = "\t" if fmt == "tsv" else sniff_delimiter(first_line)
     reader = csv.reader(decoded(iter(text)), delimiter=delimiter, strict=False)
     try:
-        header = next(reader)
+        # Headers leadcli wrote carry the same guard against formulas as its cells.
+        header = [restore_formula(name) for name in next(reader)]
     except StopIteration:
         header = []
     except csv.Error as exc:

@@ -62,12 +62,12 @@ def _date(text: str) -> str | None:
     """A stored timestamp for a date cell. ISO 8601 (what CRMs export) is read directly;
     dateutil, ~100 times slower, reads the rest. Files repeat dates a lot: cached."""
     try:
-        parsed = datetime.fromisoformat(text)
+        parsed = dates.check_range(datetime.fromisoformat(text))
     except ValueError:
         try:
             parsed = dates.parse_datetime(text)
         except ValueError:
-            return None
+            return None  # kept as a custom field instead
     return dates.to_store(parsed)
 
 
