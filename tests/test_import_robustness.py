@@ -133,7 +133,7 @@ def test_killed_import_leaves_the_database_as_it_was(tmp_path: Path):
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        time.sleep(rng.uniform(0.05, 0.75) * duration)
+        time.sleep(rng.uniform(0.05, 0.6) * duration)
         process.send_signal(signal.SIGKILL)
         assert process.wait() == -signal.SIGKILL, "the import ended before it was killed"
         with sqlite3.connect(db) as conn:
