@@ -168,7 +168,9 @@ _PARTS = {
     "stale": _Part(
         "stale",
         "leads INDEXED BY leads_quiet",
-        "leads.next_follow_up_at IS NULL AND leads.last_activity_at < :stale_cutoff",
+        # Contacted once: a lead nobody has contacted is a new lead, not a quiet one.
+        "leads.next_follow_up_at IS NULL AND leads.last_activity_at < :stale_cutoff "
+        "AND leads.first_contacted_at IS NOT NULL",
         "leads.last_activity_at",
         "julianday(leads.last_activity_at) + :stale_days",
         "NULL",

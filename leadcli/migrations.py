@@ -262,8 +262,9 @@ def m005_import_ranges(db: Database) -> None:
       so each delete scanned those tables. Full indexes on ``lead_id`` serve both.
     - Reports read stage changes by time; ``created`` events by time are ``leads.created_at``.
       An index over stage events only is half the size of one over every event.
-    - Indexes hold only rows that can match: most leads have no external id and a freshly
-      imported lead has no activity, so a big import no longer builds entries for them.
+    - Indexes hold only rows that can match: most leads have no external id, and a freshly
+      imported lead has no activity and nobody has contacted it (a lead gone quiet is one that
+      was contacted), so a big import no longer builds entries for them.
     - `due` lists uncontacted leads however old (not only those with no follow-up at all):
       by age, and stage by stage by score once their overdue part is capped.
     """
@@ -283,8 +284,9 @@ def m005_import_ranges(db: Database) -> None:
     db.execute(
         "CREATE INDEX leads_quiet ON leads (last_activity_at, score, stage, do_not_contact, "
         "next_follow_up_at) "
-        "WHERE last_activity_at IS NOT NULL AND next_follow_up_at IS NULL "
-        "AND do_not_contact = 0 AND stage NOT IN ('customer', 'lost')"
+        "WHERE last_activity_at IS NOT NULL AND first_contacted_at IS NOT NULL "
+        "AND next_follow_up_at IS NULL AND do_not_contact = 0 "
+        "AND stage NOT IN ('customer', 'lost')"
     )
     uncontacted = (
         "WHERE first_contacted_at IS NULL AND do_not_contact = 0 "

@@ -416,3 +416,13 @@ def test_limited_due_list_is_the_head_of_the_full_one(store, monkeypatch, score_
         assert [(i["kind"], i["lead_id"]) for i in head] == [
             (i["kind"], i["lead_id"]) for i in everything[:limit]
         ]
+
+
+def test_a_lead_who_only_wrote_to_us_is_new_not_quiet(cli, at):
+    """An inbound touch is activity but not contact: weeks later the lead is still waiting for
+    a first answer, listed once, as a new lead, not also as gone quiet."""
+    at("2026-10-01T09:00:00Z")
+    lead = add(cli, "--first-name", "Asker")
+    cli("log", str(lead), "email", "asked for pricing", "--inbound")
+    at(NOW)
+    assert [(i["lead_id"], i["kind"]) for i in due_json(cli)] == [(lead, "new_lead")]
