@@ -26,18 +26,29 @@ def _region(value: str) -> str:
     return value
 
 
-def _int(value: str, expected: str) -> int:
-    try:
-        return int(str(value).strip())
-    except ValueError:
-        raise ValueError(expected) from None
+def _whole(low: int, high: int | None = None) -> Callable[[str], int]:
+    """A parser for a whole number from ``low`` (up to ``high``), saying so when it is not."""
+    expected = (
+        f"a whole number of {low} or more"
+        if high is None
+        else f"a whole number from {low} to {high}"
+    )
+
+    def parse(value: str) -> int:
+        try:
+            number = int(str(value).strip())
+        except ValueError:
+            raise ValueError(expected) from None
+        if number < low or (high is not None and number > high):
+            raise ValueError(expected)
+        return number
+
+    return parse
 
 
-def _positive_int(value: str) -> int:
-    number = _int(value, "a whole number of 0 or more")
-    if number < 0:
-        raise ValueError("a whole number of 0 or more")
-    return number
+_positive_int = _whole(0)
+_criteria = _whole(1, 4)
+_score = _whole(0, 100)
 
 
 def _number(value: str) -> float:
@@ -50,13 +61,6 @@ def _number(value: str) -> float:
     return number
 
 
-def _criteria(value: str) -> int:
-    number = _int(value, "a whole number from 1 to 4")
-    if not 1 <= number <= 4:
-        raise ValueError("a whole number from 1 to 4")
-    return number
-
-
 def _known_region(value: str) -> str:
     """``config set`` only: a region phonenumbers can parse numbers for. Checked when the
     value is written, not on every load, so start-up never imports phonenumbers."""
@@ -65,13 +69,6 @@ def _known_region(value: str) -> str:
     if value not in phonenumbers.SUPPORTED_REGIONS:
         raise ValueError("a country code that phone numbers are known for, such as US, GB or DE")
     return value
-
-
-def _score(value: str) -> int:
-    number = _int(value, "a whole number from 0 to 100")
-    if not 0 <= number <= 100:
-        raise ValueError("a whole number from 0 to 100")
-    return number
 
 
 @dataclass(frozen=True)
