@@ -23,6 +23,7 @@ are is counted up to ``COUNT_CAP``; past it, ``due_items`` says "more than".
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
@@ -197,9 +198,13 @@ _STEP = (
 
 
 def build_sql(
-    config: Config, query: LeadQuery, days: int = 0, limit: int | None = None
+    config: Config,
+    query: LeadQuery,
+    days: int = 0,
+    limit: int | None = None,
+    kinds: Collection[str] = KINDS,
 ) -> tuple[str, str, dict[str, Any]]:
-    """The ranking query, the counting query, and their parameters."""
+    """The ranking query, the counting query, and their parameters, for items of ``kinds``."""
     lead_filter, filter_params = filter_sql(query)
     # filter_sql speaks in positional parameters; due's query is named: rename them.
     for index in range(len(filter_params)):
@@ -228,6 +233,7 @@ def build_sql(
         *_new_lead_parts(config["urgency.score"]),
         _PARTS["stale"],
     ]
+    parts = [part for part in parts if part.kind in kinds]
     # The global top N is among each part's top N: ranking part by part keeps every sort
     # small, whatever the number of candidates.
     union = " UNION ALL ".join(
@@ -237,7 +243,7 @@ def build_sql(
     # Counting apart (not count(*) OVER ()) keeps the ranking a top-N sort: a window over
     # every candidate costs more than the rest of the query. Each kind is counted up to
     # COUNT_CAP + 1, so a huge backlog costs no more than that.
-    counted = [*_PARTS.values(), _new_lead("1")]
+    counted = [part for part in (*_PARTS.values(), _new_lead("1")) if part.kind in kinds]
     params["count_cap"] = COUNT_CAP + 1
     count = "SELECT " + " + ".join(
         f"(SELECT count(*) FROM (SELECT 1 {part.tail(lead_filter)} LIMIT :count_cap))"
@@ -276,10 +282,12 @@ def due_items(
     *,
     days: int = 0,
     limit: int | None = None,
+    kinds: Collection[str] = KINDS,
 ) -> tuple[list[dict[str, Any]], int]:
-    """The due items, most urgent first (at most ``limit``), and how many there are in all:
-    exact up to COUNT_CAP; a larger number (COUNT_CAP + 1 or more) means "more than COUNT_CAP"."""
-    sql, count, params = build_sql(config, query or LeadQuery(), days, limit)
+    """The due items of ``kinds``, most urgent first (at most ``limit``), and how many there
+    are in all: exact up to COUNT_CAP; a larger number (COUNT_CAP + 1 or more) means "more
+    than COUNT_CAP"."""
+    sql, count, params = build_sql(config, query or LeadQuery(), days, limit, kinds)
     with store.read() as conn:  # one snapshot for the rows and their count
         rows = [dict(r) for r in conn.execute(sql, params)]
         total = len(rows)

@@ -243,6 +243,8 @@ def followup_list(
 
 
 DUE_TABLE_LIMIT = 50
+#: The due items that are events at a time of their own.
+CALENDAR_KINDS = ("follow_up", "cadence")
 
 
 def _more_than(count: int, cap: int) -> str:
@@ -305,11 +307,12 @@ def due(
         app_state.store(), app_state.config(), query, days=days, limit=effective
     )
     if ics:
-        # The calendar gets everything due, whatever the table or --limit shows.
-        everything = items
-        if total > len(items):
-            everything, _ = due_items(app_state.store(), app_state.config(), query, days=days)
-        _export_ics([i for i in everything if i["kind"] in ("follow_up", "cadence")], ics)
+        # The calendar gets every follow-up and cadence step due, whatever the table or
+        # --limit shows (and none of the new or quiet leads, which have no time of their own).
+        calendar, _ = due_items(
+            app_state.store(), app_state.config(), query, days=days, kinds=CALENDAR_KINDS
+        )
+        _export_ics(calendar, ics)
     if not table:
         emit(
             items,
