@@ -95,7 +95,6 @@ class RowConverter:
         source: str | None = None,
         tags: list[str] | None = None,
     ) -> None:
-        self.header = header
         self.region = region
         self.keep_invalid = keep_invalid
         self.source = source
@@ -113,6 +112,10 @@ class RowConverter:
             mapped.add("source")
         #: The lead fields this file can fill: only these are bound when inserting.
         self.fields = [f for f in LEAD_FIELDS if f in mapped]
+        # Columns whose cells may end up as custom fields (kept when they cannot be read).
+        self.may_add_custom = keep_invalid or bool(
+            mapped & {"value", "stage", "converted", "created_at", "closed_at", "custom"}
+        )
         # A status column holds a handful of words over a million rows: read each once.
         self._stages: dict[str, str | None] = {}
 
@@ -120,23 +123,10 @@ class RowConverter:
 
     def convert(self, rows: list[tuple[int, list[str]]]) -> Chunk:
         """Convert ``(line, cells)`` rows; rejected rows come back in ``Chunk.rejects``."""
-        width = self.width
-        rejects: list[tuple[int, list[str], str]] = []
-        good: list[tuple[int, list[str]]] = []
-        for line, cells in rows:
-            if len(cells) == width:
-                good.append((line, cells))
-            elif len(cells) > width and not any(c.strip() for c in cells[width:]):
-                good.append((line, cells[:width]))  # trailing empty cells: Excel's habit
-            elif len(cells) == 1 and cells[0].startswith("\x00unreadable"):
-                rejects.append((line, cells, cells[0][1:]))
-            else:
-                rejects.append(
-                    (line, cells, f"row has {len(cells)} fields, the header has {width}")
-                )
+        good, rejects = _by_shape(rows, self.width)
         n = len(good)
         values: dict[str, list[Any]] = {}
-        custom: list[dict[str, str]] = [{} for _ in range(n)] if self._may_add_custom() else []
+        custom: list[dict[str, str]] = [{} for _ in range(n)] if self.may_add_custom else []
         bad: dict[int, str] = {}
         tags: list[list[str]] = [[] for _ in range(n)]
         stage: list[str] = ["prospect"] * n
@@ -247,12 +237,6 @@ class RowConverter:
 
     # ------------------------------------------------------------------ columns
 
-    def _may_add_custom(self) -> bool:
-        targets = {t for _, _, t in self.plan}
-        return self.keep_invalid or bool(
-            targets & {"value", "stage", "converted", "created_at", "closed_at", "custom"}
-        )
-
     def _stage(self, text: str) -> str | None:
         try:
             return self._stages[text]
@@ -313,6 +297,25 @@ class RowConverter:
         for i, text in enumerate(full):
             if text and not (first[i] or last[i]):
                 first[i], last[i] = split_name(text)
+
+
+def _by_shape(
+    rows: list[tuple[int, list[str]]], width: int
+) -> tuple[list[tuple[int, list[str]]], list[tuple[int, list[str], str]]]:
+    """Rows as wide as the header (Excel's trailing empty cells cut off), and the rejects:
+    ragged rows, with the reason, and rows the CSV reader could not read."""
+    good: list[tuple[int, list[str]]] = []
+    rejects: list[tuple[int, list[str], str]] = []
+    for line, cells in rows:
+        if len(cells) == width:
+            good.append((line, cells))
+        elif len(cells) > width and not any(c.strip() for c in cells[width:]):
+            good.append((line, cells[:width]))
+        elif len(cells) == 1 and cells[0].startswith("\x00unreadable"):
+            rejects.append((line, cells, cells[0][1:]))
+        else:
+            rejects.append((line, cells, f"row has {len(cells)} fields, the header has {width}"))
+    return good, rejects
 
 
 def _clean(cells: tuple[str, ...]) -> list[str]:
