@@ -33,7 +33,7 @@ from leadcli import dates, history
 from leadcli.cadences import end_enrolments
 from leadcli.errors import LeadcliError, NotFound
 from leadcli.importing import mapping as mapping_mod
-from leadcli.importing.readers import Table, open_table
+from leadcli.importing.readers import ReadError, Table, open_table
 from leadcli.importing.rows import EXTRA_COLUMNS, LEAD_FIELDS, RowConverter
 from leadcli.migrations import FTS_COLUMNS
 from leadcli.safe_text import neutralise_formula
@@ -100,7 +100,7 @@ def _read_source(path: str, stdin: IO[bytes] | None) -> tuple[str, str, IO[bytes
             for chunk in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(chunk)
     except OSError as exc:
-        raise LeadcliError(f"cannot read {path}: {exc.strerror}") from None
+        raise ReadError.unopenable(path, exc) from None
     return path, digest.hexdigest(), None
 
 
@@ -113,7 +113,7 @@ def check_readable(paths: list[str]) -> None:
                 with open(path, "rb"):
                     pass
             except OSError as exc:
-                raise LeadcliError(f"cannot read {path}: {exc.strerror}") from None
+                raise ReadError.unopenable(path, exc) from None
 
 
 #: The counts that add up over several files' summaries.

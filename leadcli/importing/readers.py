@@ -38,6 +38,10 @@ csv.field_size_limit(64 * 1024 * 1024)  # 200 KB notes are normal; 64 MB is a sa
 class ReadError(LeadcliError):
     """The file cannot be read as a table at all (as opposed to one bad row)."""
 
+    @classmethod
+    def unopenable(cls, name: str, exc: OSError) -> ReadError:
+        return cls(f"cannot read {name}: {exc.strerror}")
+
 
 @dataclass
 class Table:
@@ -164,7 +168,7 @@ def open_table(
             raw = open(source, "rb")  # noqa: SIM115 - closed when the rows are consumed
             size = Path(source).stat().st_size
         except OSError as exc:
-            raise ReadError(f"cannot read {name}: {exc.strerror}") from None
+            raise ReadError.unopenable(name, exc) from None
     buffered = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(raw)  # type: ignore[arg-type]
     sample = buffered.peek(SAMPLE_BYTES)[:SAMPLE_BYTES]
     notices = []
