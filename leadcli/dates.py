@@ -14,6 +14,7 @@ STORE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 #: The years leadcli keeps. Outside them a date is a typo or junk from a file, and near
 #: datetime's own limits (year 1, 9999) time-zone shifts and calendar arithmetic overflow.
 MIN_YEAR, MAX_YEAR = 1900, 9998
+_OUTSIDE = f"is outside the years leadcli keeps ({MIN_YEAR} to {MAX_YEAR})"
 
 
 def now() -> datetime:
@@ -40,7 +41,7 @@ def to_store(value: datetime) -> str:
 def check_range(value: datetime) -> datetime:
     """``value`` itself, or ValueError when its year is outside MIN_YEAR..MAX_YEAR."""
     if not MIN_YEAR <= value.year <= MAX_YEAR:
-        raise ValueError(f"is outside the years leadcli keeps ({MIN_YEAR} to {MAX_YEAR})")
+        raise ValueError(_OUTSIDE)
     return value
 
 
@@ -125,7 +126,7 @@ def parse_when(text: str, *, now_: datetime | None = None) -> datetime:
     try:
         return check_range(_parse_when(text, now_=now_))
     except OverflowError:  # "in 99999 years"
-        raise ValueError(f"is outside the years leadcli keeps ({MIN_YEAR} to {MAX_YEAR})") from None
+        raise ValueError(_OUTSIDE) from None
 
 
 def _parse_when(text: str, *, now_: datetime | None = None) -> datetime:

@@ -25,6 +25,10 @@ if TYPE_CHECKING:
 NON_TTY_WIDTH = 100
 
 
+def _plain_number(text: str) -> bool:
+    return text.isascii() and text.isdigit()
+
+
 def make_console(file: TextIO | None = None) -> Console:
     """A Console that follows the contract: no colour off a TTY or with NO_COLOR; width from
     COLUMNS, else the terminal's, else 100 (cron mail is read in a wide window)."""
@@ -34,16 +38,14 @@ def make_console(file: TextIO | None = None) -> Console:
     is_tty = file.isatty()
     width: int | None = None
     columns = os.environ.get("COLUMNS", "")
-    if columns.isascii() and columns.isdigit() and int(columns) > 0:
+    if _plain_number(columns) and int(columns) > 0:
         width = int(columns)
     elif not is_tty:
         width = NON_TTY_WIDTH
     # Rich reads COLUMNS / LINES itself and int()s anything str.isdigit() accepts ("²"):
     # it sees them only when they are plain numbers.
     environ = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("COLUMNS", "LINES") or (v.isascii() and v.isdigit())
+        k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES") or _plain_number(v)
     }
     return Console(
         file=file,
