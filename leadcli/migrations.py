@@ -313,6 +313,79 @@ def m005_import_ranges(db: Database) -> None:
     )
 
 
+def m006_cheap_checks(db: Database) -> None:
+    """The lead table again, with its value checks written as ``=`` comparisons.
+
+    SQLite evaluates ``CHECK (stage IN ('prospect', ...))`` by building a lookup table for
+    every row written: the stage and rating checks cost a million-row import about a second,
+    while the same rules written with ``OR`` cost next to nothing. SQLite cannot change a
+    constraint in place, so the table is rebuilt as its documentation prescribes (new table,
+    copy, drop, rename; foreign keys are off meanwhile, see ``migrate``), keeping every id,
+    the id sequence, indexes and triggers; the search index reads rows by id and stays valid.
+    """
+    conn = db.conn
+    dependents = conn.execute(
+        "SELECT sql FROM sqlite_master WHERE tbl_name = 'leads' AND type IN ('index', 'trigger') "
+        "AND sql IS NOT NULL ORDER BY type, name"
+    ).fetchall()
+    sequence = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'leads'").fetchone()
+    one_of = " OR ".join
+    stages = one_of(f"stage = '{s}'" for s in _STAGES_AT_M006)
+    ratings = one_of(f"rating = '{r}'" for r in ("hot", "warm", "cold"))
+    conn.execute(
+        f"""
+        CREATE TABLE leads_m006 (
+            -- AUTOINCREMENT: an erased lead's id is never given to another lead, so
+            -- history rows and ids quoted in scripts keep meaning one person.
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            first_name TEXT,
+            last_name TEXT,
+            email TEXT,
+            phone TEXT,
+            company TEXT,
+            title TEXT,
+            website TEXT,
+            city TEXT,
+            country TEXT,
+            source TEXT,
+            owner TEXT,
+            value REAL,
+            notes TEXT,
+            external_id TEXT,
+            do_not_contact INTEGER NOT NULL DEFAULT 0
+                CHECK (do_not_contact = 0 OR do_not_contact = 1),
+            custom TEXT,  -- JSON object of columns an import did not recognise
+            -- Comparisons, not IN (...): see m006_cheap_checks.
+            stage TEXT NOT NULL DEFAULT 'prospect' CHECK ({stages}),
+            score INTEGER CHECK (score BETWEEN 0 AND 100),
+            rating TEXT CHECK ({ratings}),
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            first_contacted_at TEXT,
+            last_activity_at TEXT,
+            next_follow_up_at TEXT,
+            closed_at TEXT,
+            lost_reason TEXT
+        )
+        """
+    )
+    conn.execute("INSERT INTO leads_m006 SELECT * FROM leads ORDER BY id")
+    conn.execute("DROP TABLE leads")
+    conn.execute("ALTER TABLE leads_m006 RENAME TO leads")
+    if sequence is not None:  # the highest id ever given, which may exceed the highest left
+        conn.execute("DELETE FROM sqlite_sequence WHERE name = 'leads'")
+        conn.execute("INSERT INTO sqlite_sequence (name, seq) VALUES ('leads', ?)", sequence)
+    for (sql,) in dependents:
+        conn.execute(sql)
+    broken = conn.execute("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        raise DatabaseError(f"rebuilding the lead table left {len(broken)} dangling references")
+
+
+#: The stages as m006 wrote them into the lead table's check (a step never changes later).
+_STAGES_AT_M006 = ("prospect", "lead", "mql", "sql", "opportunity", "customer", "lost")
+
+
 #: Every step in order; the schema version is the number of steps applied.
 MIGRATIONS: list[Callable[[Database], None]] = [
     m001_initial,
@@ -320,6 +393,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     m003_followups,
     m004_import_batches,
     m005_import_ranges,
+    m006_cheap_checks,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -340,12 +414,20 @@ def migrate(store: Store, *, target: int | None = None) -> int:
     from sqlite_utils import Database
 
     db = Database(store.conn, recursive_triggers=False)
-    for number, step in enumerate(MIGRATIONS[:target], start=1):
-        if number <= current:
-            continue
-        with store.write():
-            if store.schema_version() >= number:  # another process got here first
+    # A step may rebuild a table (drop, then rename a copy): with foreign keys on, dropping
+    # the lead table would delete every tag and activity. The pragma only takes effect
+    # outside a transaction; steps that rebuild check the references themselves.
+    foreign_keys = store.conn.execute("PRAGMA foreign_keys").fetchone()[0]
+    store.conn.execute("PRAGMA foreign_keys = OFF")
+    try:
+        for number, step in enumerate(MIGRATIONS[:target], start=1):
+            if number <= current:
                 continue
-            step(db)
-            store.conn.execute(f"PRAGMA user_version = {number}")
+            with store.write():
+                if store.schema_version() >= number:  # another process got here first
+                    continue
+                step(db)
+                store.conn.execute(f"PRAGMA user_version = {number}")
+    finally:
+        store.conn.execute(f"PRAGMA foreign_keys = {foreign_keys}")
     return store.schema_version()

@@ -79,6 +79,62 @@ def test_old_database_migrates_forward_keeping_data(tmp_path: Path, monkeypatch)
     store.close()
 
 
+def test_rebuilding_the_lead_table_keeps_everything(tmp_path: Path):
+    """Schema 6 rebuilds ``leads`` (cheaper checks): ids, the id sequence, tags, the search
+    index, its triggers and the cascades all survive, and the checks still hold."""
+    path = tmp_path / "v5.db"
+    old = connect(path, migrate=False)
+    migrations.migrate(old, target=5)
+    with old.write() as conn:
+        conn.executemany(
+            "INSERT INTO leads (id, first_name, email, stage, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, '2025-01-01T00:00:00Z', '2025-01-01T00:00:00Z')",
+            [
+                (1, "Ana", "ana@acme.com", "mql"),
+                (2, "Bo", "b@acme.com", "lead"),
+                (9, "Cy", None, "lost"),
+            ],
+        )
+        conn.execute("INSERT INTO lead_tags (lead_id, tag) VALUES (1, 'vip')")
+        conn.execute("DELETE FROM leads WHERE id = 9")  # the sequence stays at 9
+    old.close()
+
+    store = connect(path)
+    conn = store.conn
+    assert store.schema_version() >= 6
+    assert [tuple(r) for r in conn.execute("SELECT id, first_name, stage FROM leads")] == [
+        (1, "Ana", "mql"),
+        (2, "Bo", "lead"),
+    ]
+    assert conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'leads'").fetchone()[0] == 9
+    indexes = {
+        r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE tbl_name = 'leads'")
+    }
+    assert {"leads_email", "leads_stage", "leads_new", "leads_fts_ai", "leads_fts_au"} <= indexes
+    assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+
+    def search(word: str) -> list[int]:
+        sql = "SELECT rowid FROM leads_fts WHERE leads_fts MATCH ? ORDER BY rowid"
+        return [r[0] for r in conn.execute(sql, (word,))]
+
+    assert search("ana") == [1]
+    with store.write():
+        conn.execute("UPDATE leads SET first_name = 'Bea' WHERE id = 2")
+        new_id = conn.execute(
+            "INSERT INTO leads (first_name, created_at, updated_at) VALUES ('Dee', 'x', 'x')"
+        ).lastrowid
+    assert (search("bea"), search("bo"), new_id) == ([2], [], 10)
+    for bad in ("stage = 'won'", "rating = 'tepid'", "do_not_contact = 2", "score = 101"):
+        with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
+            conn.execute(f"UPDATE leads SET {bad} WHERE id = 1")
+    conn.execute("UPDATE leads SET rating = NULL, stage = 'sql' WHERE id = 1")
+    with store.write():
+        conn.execute("DELETE FROM leads WHERE id = 1")
+    assert conn.execute("SELECT count(*) FROM lead_tags").fetchone()[0] == 0
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    store.close()
+
+
 def test_failed_migration_rolls_back_and_stays_pending(tmp_path: Path, monkeypatch):
     path = tmp_path / "x.db"
     connect(path).close()
