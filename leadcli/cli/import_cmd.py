@@ -213,12 +213,15 @@ def _run(store: Any, path: str, options: Any) -> Any:
         TextColumn("{task.fields[rows]:,} rows, {task.fields[rate]:,.0f} rows/s"),
         console=Console(stderr=True),
         transient=True,
+        # Drawn when the import reports progress, not by a refresh thread: a big import forks
+        # a worker, and a fork must not copy a process that has other threads running.
+        auto_refresh=False,
     ) as bar:
         task = bar.add_task("import", total=size, rows=0, rate=0)
 
         def update(done: int, rows: int) -> None:
             rate = rows / max(time.monotonic() - start, 1e-3)
-            bar.update(task, completed=done, rows=rows, rate=rate)
+            bar.update(task, completed=done, rows=rows, rate=rate, refresh=True)
 
         return import_file(store, path, options, progress=update)
 

@@ -23,9 +23,8 @@ import queue
 import sqlite3
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from itertools import chain, islice
 from pathlib import Path
 from typing import IO, Any
 
@@ -35,6 +34,7 @@ from leadcli.errors import LeadcliError, NotFound
 from leadcli.importing import mapping as mapping_mod
 from leadcli.importing.readers import ReadError, Table, open_table
 from leadcli.importing.rows import EXTRA_COLUMNS, LEAD_FIELDS, RowConverter
+from leadcli.importing.worker import PARALLEL_MIN_BYTES, can_fork, prepared_chunks
 from leadcli.migrations import FTS_COLUMNS
 from leadcli.safe_text import neutralise_formula
 from leadcli.stages import CLOSED_STAGES, STAGES, rank
@@ -265,6 +265,11 @@ def import_file(
 #: with the indexes dropped and rebuilt after: one sorted build costs several times less
 #: than a million random index insertions.
 BULK_MIN_BYTES = 1 << 20
+#: ...except indexes a load only appends to, kept up as rows come in (on the inserting thread,
+#: where that overlaps with converting): a new lead goes to the end of its stage's run (ids
+#: grow), a new lead has no activity (so never enters the quiet-lead index), and its events
+#: follow the last lead's.
+KEPT_DURING_BULK = frozenset({"leads_stage", "leads_quiet", "history_lead"})
 #: Fewer bytes than any real lead row takes: a file's size over this bounds its row count.
 MIN_ROW_BYTES = 100
 
@@ -302,6 +307,8 @@ class _Load:
             "coalesce((SELECT max(id) FROM leads), 0))"
         ).fetchone()[0]
         self.batch = 0
+        self.size = 0
+        self.tuned_search = False
         self.inserted = 0
         self.reason = ""
         self.rebuild_leads: list[str] = []
@@ -330,6 +337,7 @@ class _Load:
             ),
         ).lastrowid
         self.summary.batch = self.batch
+        self.size = size
         self.reason = f"import #{self.batch} ({Path(name).name})"
         rows_at_most = size // MIN_ROW_BYTES
         if size >= BULK_MIN_BYTES:
@@ -339,6 +347,8 @@ class _Load:
             events = self.conn.execute("SELECT coalesce(max(id), 0) FROM history").fetchone()[0]
             if 2 * rows_at_most >= events:
                 self.rebuild_history = _drop_indexes(self.conn, "history")
+            self.tuned_search = True
+            _tune_search_index(self.conn, bulk=True)
         # The search index is filled chunk by chunk (see stream), not by a trigger row by row.
         self.conn.execute("DROP TRIGGER leads_fts_ai")
 
@@ -358,47 +368,48 @@ class _Load:
         progress: Callable[[int, int], None] | None,
     ) -> None:
         """Convert and insert every row; rejected rows go to the rejects file."""
-        conn, convert, floor = self.conn, self.converter.convert, self.floor
+        conn, floor = self.conn, self.floor
         width = len(self.fields) + len(EXTRA_COLUMNS) + 1
         limit = conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
         per_statement = max(1, min(ROWS_PER_STATEMENT, limit // width))
         tags: list[tuple[int, str]] = []
         rows = statements = 0
-        next_id = floor + 1
         cols = ", ".join(FTS_COLUMNS)
         # The search index is filled chunk by chunk on the inserting thread too, where SQLite
         # works without the GIL while this thread converts the next rows.
         index = f"INSERT INTO leads_fts (rowid, {cols}) SELECT id, {cols} FROM leads WHERE id > ?"
-        indexed = floor
+        indexed = last_id = floor
+        # Forked (when it is) before the inserting thread starts.
+        chunks = prepared_chunks(
+            table.rows,
+            self.converter.convert,
+            per_statement,
+            floor + 1,
+            table.bytes_read,
+            parallel=self.size >= PARALLEL_MIN_BYTES and can_fork(),
+        )
         with _Inserter(conn) as inserter:
-            for batch in _chunks(table.rows, per_statement):
-                rows += len(batch)
-                chunk = convert(batch)
+            for chunk in chunks:
+                rows += chunk.rows
                 for line, cells, reason in chunk.rejects:
                     rejects.add(line, cells, reason)
-                if not chunk.lines:
+                if not chunk.count:
                     continue
-                ids = list(range(next_id, next_id + len(chunk.lines)))
-                next_id += len(ids)
-                inserter.submit(
-                    self._insert_sql(len(ids)),
-                    list(chain.from_iterable(zip(ids, *chunk.columns, strict=True))),
-                )
-                if chunk.tags:
-                    id_of = dict(zip(chunk.lines, ids, strict=True))
-                    tags.extend((id_of[line], tag) for line, tag in chunk.tags)
-                self.inserted += len(ids)
+                inserter.submit(self._insert_sql(chunk.count), chunk.params)
+                tags.extend(chunk.tags)
+                self.inserted += chunk.count
+                last_id = chunk.first_id + chunk.count - 1
                 statements += 1
                 if statements % 10 == 0:
-                    inserter.submit(index + " AND id <= ?", [indexed, ids[-1]])
-                    indexed = ids[-1]
-                    if progress and table.bytes_read:
-                        progress(table.bytes_read(), rows)
+                    inserter.submit(index + " AND id <= ?", [indexed, last_id])
+                    indexed = last_id
+                    if progress and chunk.bytes_read:
+                        progress(chunk.bytes_read, rows)
             inserter.submit(index, [indexed])
         conn.executemany("INSERT OR IGNORE INTO lead_tags (lead_id, tag) VALUES (?, ?)", tags)
         self.summary.rows = rows
         if progress and table.bytes_read:
-            progress(table.bytes_read(), rows)
+            progress(self.size, rows)
 
     def finish(self) -> None:
         """Indexes, duplicates, history, merges, and the batch's counts."""
@@ -432,6 +443,8 @@ class _Load:
         )
         for sql in self.rebuild_history:
             conn.execute(sql)
+        if self.tuned_search:
+            _tune_search_index(conn, bulk=False)
         summary = self.summary
         summary.imported = self.inserted - duplicates
         if duplicates:
@@ -585,19 +598,35 @@ _CREATED_IN = {s: [None, "prospect" if s in CLOSED_STAGES else s] for s in STAGE
 _CLOSED_FROM_PROSPECT = {s: ["prospect", s] for s in CLOSED_STAGES}
 
 
-def _chunks(rows: Iterator[tuple[int, list[str]]], size: int) -> Iterator[list[Any]]:
-    while batch := list(islice(rows, size)):
-        yield batch
+#: FTS5's settings for a bulk load, and the defaults they go back to: the terms of 16 MB of
+#: text gathered in memory before they are written (1 MB by default) and no merging of the
+#: segments written meanwhile (FTS5 still merges if 16 pile up) cut the search index's share
+#: of a million-row import by a fifth. ``hashsize`` is read by FTS5 like the documented
+#: options, though not documented itself.
+_SEARCH_INDEX_SETTINGS = {
+    True: {"hashsize": 16 << 20, "automerge": 0},
+    False: {"hashsize": 1 << 20, "automerge": 4},
+}
+
+
+def _tune_search_index(conn: sqlite3.Connection, *, bulk: bool) -> None:
+    for name, value in _SEARCH_INDEX_SETTINGS[bulk].items():
+        conn.execute("INSERT INTO leads_fts (leads_fts, rank) VALUES (?, ?)", (name, value))
 
 
 def _drop_indexes(conn: sqlite3.Connection, table: str) -> list[str]:
-    """Drop ``table``'s own indexes and return the statements that rebuild them; all inside
-    the import's transaction, so an interrupted import leaves them as they were."""
-    indexes = conn.execute(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
-        "AND sql IS NOT NULL",
-        (table,),
-    ).fetchall()
+    """Drop ``table``'s own indexes (but those ``KEPT_DURING_BULK``) and return the statements
+    that rebuild them; all inside the import's transaction, so an interrupted import leaves
+    them as they were."""
+    indexes = [
+        (name, sql)
+        for name, sql in conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
+            "AND sql IS NOT NULL",
+            (table,),
+        )
+        if name not in KEPT_DURING_BULK
+    ]
     for name, _ in indexes:
         conn.execute(f'DROP INDEX "{name}"')
     return [sql for _, sql in indexes]
