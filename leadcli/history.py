@@ -3,12 +3,18 @@
 Rows are only ever inserted (the database refuses updates and deletes, see migration 1).
 ``changes`` is a JSON object ``{"field": [old, new]}`` so any past state can be rebuilt by
 replaying a lead's rows in order.
+
+One event is not a row: the creation of a lead by an import. A million-row import would write
+a million rows saying only what its batch (``import_batches``, whose id range holds the lead)
+and the lead's ``created_at`` already say, and the stage it was created in is where its first
+stage change started from. ``for_lead`` shows that event like any other.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
+from pathlib import PurePath
 from typing import Any
 
 from leadcli import dates
@@ -43,13 +49,28 @@ def record(
     )
 
 
+def import_reason(batch_id: int, file_name: str) -> str:
+    """Why a lead changed in an import: ``import #3 (leads.csv)``."""
+    return f"import #{batch_id} ({PurePath(file_name).name})"
+
+
+def first_stage(conn: sqlite3.Connection, lead_id: int, current: str) -> str:
+    """The stage a lead was created in: where its first stage change started, or the stage
+    it is in if it never changed."""
+    row = conn.execute(
+        "SELECT changes FROM history WHERE lead_id = ? AND event = ? ORDER BY at, id LIMIT 1",
+        (lead_id, STAGE),
+    ).fetchone()
+    return json.loads(row[0])["stage"][0] if row else current
+
+
 def for_lead(conn: sqlite3.Connection, lead_id: int) -> list[dict[str, Any]]:
-    """A lead's events, oldest first."""
+    """A lead's events, oldest first (with its creation by an import, see the module)."""
     rows = conn.execute(
         "SELECT at, event, changes, reason FROM history WHERE lead_id = ? ORDER BY id",
         (lead_id,),
     ).fetchall()
-    return [
+    events = [
         {
             "at": row["at"],
             "event": row["event"],
@@ -58,3 +79,20 @@ def for_lead(conn: sqlite3.Connection, lead_id: int) -> list[dict[str, Any]]:
         }
         for row in rows
     ]
+    if not any(e["event"] == CREATED for e in events):
+        imported = conn.execute(
+            "SELECT leads.created_at, leads.stage, b.id, b.file_name FROM leads "
+            "JOIN import_batches AS b ON leads.id BETWEEN b.first_lead_id AND b.last_lead_id "
+            "WHERE leads.id = ?",
+            (lead_id,),
+        ).fetchone()
+        if imported:
+            created_at, stage, batch_id, file_name = imported
+            created = {
+                "at": created_at,
+                "event": CREATED,
+                "changes": {"stage": [None, first_stage(conn, lead_id, stage)]},
+                "reason": import_reason(batch_id, file_name),
+            }
+            events.insert(0, created)
+    return events

@@ -337,6 +337,30 @@ def test_imported_stages_are_history_at_the_files_dates(cli, tmp_path: Path):
     assert by_email["won@acme.com"]["closed_at"].startswith("2026-05-10")
 
 
+def test_an_imported_leads_creation_is_its_batch_not_a_row(cli, tmp_path: Path, db_path: Path):
+    """A million-row import writes no million "created" rows: the batch and the lead record
+    the creation, and `show` still starts the lead's history with it, in the stage the lead
+    was created in, also after the lead moved on."""
+    import sqlite3
+
+    path = tmp_path / "leads.csv"
+    path.write_text("Email,Lead Status,Created Date\nana@acme.com,MQL,2026-03-01\n")
+    run_import(cli, str(path))
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("SELECT count(*) FROM history").fetchone()[0] == 0
+    assert cli("advance", "1", "--to", "sql").exit_code == 0
+    history = json.loads(cli("show", "1", "-f", "json").stdout)["history"]
+    assert [(e["event"], e["at"][:10], e["changes"]["stage"], e["reason"]) for e in history] == [
+        ("created", "2026-03-01", [None, "mql"], "import #1 (leads.csv)"),
+        ("stage", history[1]["at"][:10], ["mql", "sql"], history[1]["reason"]),
+    ]
+    added = cli("add", "--email", "bo@acme.com")
+    assert added.exit_code == 0
+    history = json.loads(cli("show", "2", "-f", "json").stdout)["history"]
+    assert [e["event"] for e in history] == ["created"]  # stored by `add`, shown once
+    assert "import" not in (history[0]["reason"] or "")
+
+
 def test_a_merged_row_moves_its_lead_when_the_file_says(cli, tmp_path: Path):
     first = tmp_path / "first.csv"
     first.write_text("Email,Created Date\nhiro@tyrell.com,2026-01-05\n")

@@ -37,7 +37,7 @@ from leadcli.importing.rows import EXTRA_COLUMNS, LEAD_FIELDS, RowConverter
 from leadcli.importing.worker import PARALLEL_MIN_BYTES, can_fork, prepared_chunks
 from leadcli.migrations import FTS_COLUMNS
 from leadcli.safe_text import neutralise_formula
-from leadcli.stages import CLOSED_STAGES, STAGES, rank
+from leadcli.stages import CLOSED_STAGES, rank
 from leadcli.store import Store
 from leadcli.transitions import change_stage, last_change_at
 
@@ -338,7 +338,7 @@ class _Load:
         ).lastrowid
         self.summary.batch = self.batch
         self.size = size
-        self.reason = f"import #{self.batch} ({Path(name).name})"
+        self.reason = history.import_reason(self.batch, name)
         rows_at_most = size // MIN_ROW_BYTES
         if size >= BULK_MIN_BYTES:
             leads = self.conn.execute("SELECT count(*) FROM leads").fetchone()[0]
@@ -423,23 +423,18 @@ class _Load:
             f"CREATE TRIGGER leads_fts_ai AFTER INSERT ON leads BEGIN "
             f"INSERT INTO leads_fts (rowid, {cols}) VALUES (new.id, {new}); END"
         )
-        created = "leads.id > :floor AND leads.id NOT IN (SELECT id FROM temp.import_dups)"
-        params = {"floor": floor, "reason": self.reason}
         # A file that says where a lead stands (status, converted) is history from elsewhere,
-        # recorded when the file says it happened: an open stage is the stage the lead was
-        # created in (as `add` records "prospect"); a closed one is a move at its close date.
-        conn.execute(
-            f"INSERT INTO history (lead_id, at, event, changes, reason) "
-            f"SELECT id, created_at, 'created', {_stage_change_sql(_CREATED_IN)}, :reason "
-            f"FROM leads WHERE {created} ORDER BY id",
-            params,
-        )
+        # recorded when the file says it happened. An open stage is the stage the lead was
+        # created in; a closed one is a move from prospect at its close date. The creation
+        # itself is not a row per lead: the batch (its id range) and the lead's own
+        # created_at record it, and `history.for_lead` shows it (see there).
         conn.execute(
             f"INSERT INTO history (lead_id, at, event, changes, reason) "
             f"SELECT id, closed_at, 'stage', {_stage_change_sql(_CLOSED_FROM_PROSPECT)}, 'import' "
             # "+stage": a scan of the new id range, not the stage index and a sort.
-            f"FROM leads WHERE {created} AND +stage IN ('customer', 'lost') ORDER BY id",
-            params,
+            f"FROM leads WHERE id > ? AND +stage IN ('customer', 'lost') "
+            f"AND id NOT IN (SELECT id FROM temp.import_dups) ORDER BY id",
+            (floor,),
         )
         for sql in self.rebuild_history:
             conn.execute(sql)
@@ -592,9 +587,7 @@ def _stage_change_sql(changes: dict[str, list[str | None]]) -> str:
     return f"CASE stage {cases} END"
 
 
-#: An imported lead is created in its open stage, or in prospect when the file closed it...
-_CREATED_IN = {s: [None, "prospect" if s in CLOSED_STAGES else s] for s in STAGES}
-#: ...and then moves from prospect to the closed stage at its close date.
+#: An imported lead the file closed moves from prospect to its closed stage at its close date.
 _CLOSED_FROM_PROSPECT = {s: ["prospect", s] for s in CLOSED_STAGES}
 
 
