@@ -13,6 +13,7 @@ database is as it was; the rejects file is only moved into place after the commi
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import functools
 import hashlib
@@ -23,7 +24,7 @@ import queue
 import sqlite3
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -413,6 +414,10 @@ class _Load:
 
     def finish(self) -> None:
         """Indexes, duplicates, history, merges, and the batch's counts."""
+        with _index_builds(self.conn, bool(self.rebuild_leads or self.rebuild_history)):
+            self._settle()
+
+    def _settle(self) -> None:
         conn, floor = self.conn, self.floor
         for sql in self.rebuild_leads:
             conn.execute(sql)
@@ -600,6 +605,29 @@ _SEARCH_INDEX_SETTINGS = {
     True: {"hashsize": 16 << 20, "automerge": 0},
     False: {"hashsize": 1 << 20, "automerge": 4},
 }
+
+
+#: Page cache (KiB) while a bulk load's indexes are rebuilt and its duplicates settled. SQLite
+#: sorts an index's keys in runs the size of the page cache, on helper threads when it may
+#: use them, and merges the runs: small runs spread over two cores make this part of a
+#: million-row import about a quarter faster than the 32 MB cache the load itself uses.
+INDEX_BUILD_CACHE_KIB = 2048
+
+
+@contextlib.contextmanager
+def _index_builds(conn: sqlite3.Connection, building: bool) -> Iterator[None]:
+    """Sort with helper threads and a small cache while indexes are rebuilt, then go back."""
+    if not building:
+        yield
+        return
+    cache = conn.execute("PRAGMA main.cache_size").fetchone()[0]
+    conn.execute(f"PRAGMA threads = {min(4, os.cpu_count() or 1)}")
+    conn.execute(f"PRAGMA main.cache_size = -{INDEX_BUILD_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        conn.execute("PRAGMA threads = 0")
+        conn.execute(f"PRAGMA main.cache_size = {cache}")
 
 
 def _tune_search_index(conn: sqlite3.Connection, *, bulk: bool) -> None:
