@@ -65,29 +65,31 @@ def parse_amount(raw: str) -> float:
 
 
 # Fast paths for bulk import: the shapes almost every real address and number has, checked
-# with a regular expression (~1 µs) instead of the libraries (~20-40 µs). Anything else, and
-# anything the fast path is unsure of, goes to the library, which stays the judge.
+# with a regular expression (~0.5 µs) instead of the libraries (~20-40 µs). Anything else, and
+# anything the fast path is unsure of, goes to the library, which stays the judge. They take a
+# whole column of trimmed cells: a million-row import calls them once per chunk, not per cell.
 _FAST_EMAIL = re.compile(
+    r"(?=.{1,254}\Z)(?=[^@]{1,64}@)"  # the length limits: the address, its local part
     r"[A-Za-z0-9_%+-]+(?:\.[A-Za-z0-9_%+-]+)*@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+"
     r"(?!(?:arpa|invalid|local|localhost|onion|test|internal|home|lan|corp|example)$)"
     r"[A-Za-z]{2,24}"
 )
 
 
-def fast_email(text: str) -> str | None:
-    """The normalised email when ``text`` has a common, certainly valid shape; else None."""
-    text = text.strip()
-    if len(text) <= 254 and _FAST_EMAIL.fullmatch(text) and len(text.split("@", 1)[0]) <= 64:
-        return text.lower()
-    return None
+def fast_emails(cells: list[str]) -> list[str | None]:
+    """Each trimmed cell's normalised address when it has a common, certainly valid shape;
+    else None (for an empty cell too)."""
+    match = _FAST_EMAIL.fullmatch
+    return [cell.lower() if match(cell) else None for cell in cells]
 
 
 _NANP = re.compile(r"(?:\+?1[ .-]?)?\(?([2-9]\d\d)\)?[ .-]?([2-9]\d\d)[ .-]?(\d{4})")
 
 
-def fast_phone(text: str, region: str) -> str | None:
-    """E.164 for a plain North American number in a North American region; else None."""
+def fast_phones(cells: list[str], region: str) -> list[str | None]:
+    """E.164 for each trimmed cell holding a plain North American number, in a North American
+    region; else None (for an empty cell too)."""
     if region not in ("US", "CA"):
-        return None
-    match = _NANP.fullmatch(text.strip())
-    return f"+1{match.group(1)}{match.group(2)}{match.group(3)}" if match else None
+        return [None] * len(cells)
+    match = _NANP.fullmatch
+    return [f"+1{m[1]}{m[2]}{m[3]}" if (m := match(cell)) else None for cell in cells]

@@ -6,7 +6,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from leadcli.contacts import normalise_email, normalise_phone, parse_amount
+from leadcli.contacts import (
+    fast_emails,
+    fast_phones,
+    normalise_email,
+    normalise_phone,
+    parse_amount,
+)
 
 
 @pytest.mark.parametrize(
@@ -71,3 +77,33 @@ def test_amount_round_trips_with_thousands_separators(amount):
 def test_bad_amounts_are_refused(raw):
     with pytest.raises(ValueError):
         parse_amount(raw)
+
+
+# The import's fast paths skip the libraries for common shapes: whatever they accept, the
+# library must accept too, and normalise to the same text.
+_EMAILISH = st.from_regex(
+    r"\A[A-Za-z0-9_.%+'-]{0,70}@[A-Za-z0-9.-]{0,70}\.(com|co\.uk|example|test|io|x|[a-z]{20,26})\Z"
+)
+
+
+@given(st.one_of(st.emails(), _EMAILISH, st.text(max_size=30)))
+def test_fast_email_path_agrees_with_email_validator(text: str):
+    (fast,) = fast_emails([text.strip()])
+    if fast is not None:
+        assert normalise_email(text) == fast
+
+
+def test_fast_email_path_takes_the_common_shapes_and_leaves_the_rest():
+    cells = ["Ana.Silva@Acme.com", "", "a@b.example", "x" * 65 + "@acme.com", "ana@@acme.com"]
+    assert fast_emails(cells) == ["ana.silva@acme.com", None, None, None, None]
+
+
+_PHONEISH = st.from_regex(r"\A(\+?1[ .-]?)?\(?[0-9]{3}\)?[ .-]?[0-9]{3}[ .-]?[0-9]{4}\Z")
+
+
+@given(st.one_of(_PHONEISH, st.text(alphabet="0123456789 +-().", max_size=16)))
+def test_fast_phone_path_agrees_with_phonenumbers(text: str):
+    (fast,) = fast_phones([text.strip()], "US")
+    if fast is not None:
+        assert normalise_phone(text, "US") == fast
+    assert fast_phones([text.strip()], "FR") == [None]  # only for North American regions

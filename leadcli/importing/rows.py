@@ -22,8 +22,8 @@ from typing import Any
 
 from leadcli import dates
 from leadcli.contacts import (
-    fast_email,
-    fast_phone,
+    fast_emails,
+    fast_phones,
     normalise_email,
     normalise_phone,
     parse_amount,
@@ -251,7 +251,7 @@ class RowConverter:
         custom: list[dict[str, str]],
         tags: list[list[str]],
     ) -> list[str | None]:
-        out = [fast_email(c) if c else None for c in col]
+        out = fast_emails(col)
         if out.count(None) == col.count(""):
             return out  # every address took the fast path
         for i, c in enumerate(col):
@@ -268,7 +268,7 @@ class RowConverter:
 
     def _phones(self, col: list[str]) -> list[str | None]:
         region = self.region
-        out = [fast_phone(c, region) if c else None for c in col]
+        out = fast_phones(col, region)
         if out.count(None) == col.count(""):
             return out
         for i, c in enumerate(col):
