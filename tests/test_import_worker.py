@@ -147,3 +147,19 @@ def test_worker_is_ended_when_the_load_fails(tmp_path: Path, monkeypatch, forks)
     assert store.conn.execute("SELECT count(*) FROM leads").fetchone()[0] == 0
     assert store.conn.execute("SELECT count(*) FROM import_batches").fetchone()[0] == 0
     _assert_no_child_processes()
+
+
+def test_no_worker_is_forked_while_other_threads_run():
+    """A thread might hold a lock at the moment of a fork, and the worker would wait for it
+    for ever: an application calling the library from a threaded program converts in-process."""
+    import threading
+
+    release = threading.Event()
+    thread = threading.Thread(target=release.wait)
+    thread.start()
+    try:
+        assert worker.can_fork() is False
+    finally:
+        release.set()
+        thread.join()
+    assert worker.can_fork() is (len(os.sched_getaffinity(0)) >= 2)

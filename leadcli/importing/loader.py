@@ -389,7 +389,8 @@ class _Load:
             table.bytes_read,
             parallel=self.size >= PARALLEL_MIN_BYTES and can_fork(),
         )
-        with _Inserter(conn) as inserter:
+        # closing: a failure here (or Ctrl-C) ends the worker now, not when the frame goes.
+        with contextlib.closing(chunks), _Inserter(conn) as inserter:
             for chunk in chunks:
                 rows += chunk.rows
                 for line, cells, reason in chunk.rejects:

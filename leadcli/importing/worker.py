@@ -19,8 +19,9 @@ import os
 import pickle
 import signal
 import sys
+import threading
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from itertools import chain, islice
 from typing import Any
@@ -54,7 +55,7 @@ def _prepare(
     size: int,
     first_id: int,
     bytes_read: Callable[[], int] | None,
-) -> Iterator[Prepared]:
+) -> Generator[Prepared, None, None]:
     next_id = first_id
     while batch := list(islice(rows, size)):
         chunk = convert(batch)
@@ -82,7 +83,9 @@ def can_fork() -> bool:
     process with no threads) with at least two cores to run on."""
     if sys.platform != "linux" or not hasattr(os, "fork"):
         return False
-    return len(os.sched_getaffinity(0)) >= 2
+    # Another thread might hold a lock at the moment of the fork (a library's, the standard
+    # streams'), which would stay locked in the worker for ever.
+    return threading.active_count() == 1 and len(os.sched_getaffinity(0)) >= 2
 
 
 def prepared_chunks(
@@ -93,7 +96,7 @@ def prepared_chunks(
     bytes_read: Callable[[], int] | None,
     *,
     parallel: bool,
-) -> Iterator[Prepared]:
+) -> Generator[Prepared, None, None]:
     """The rows as ``Prepared`` chunks of ``size`` rows, numbered from ``first_id``.
 
     With ``parallel``, the worker is forked now, before the caller starts any thread (a
@@ -135,7 +138,7 @@ def _work(write_end: int, chunks: Iterator[Prepared]) -> None:  # pragma: no cov
         os._exit(status)
 
 
-def _receive(read_end: int, pid: int) -> Iterator[Prepared]:
+def _receive(read_end: int, pid: int) -> Generator[Prepared, None, None]:
     """The parent's side: yield the worker's chunks; raise its error; always reap it."""
     try:
         with open(read_end, "rb") as pipe:
