@@ -108,6 +108,21 @@ def test_worker_and_single_process_imports_agree(tmp_path: Path, monkeypatch, fo
     _assert_no_child_processes()
 
 
+def test_a_big_import_from_stdin_goes_through_the_worker(tmp_path: Path, forks):
+    """``import -`` holds stdin in memory; the worker reads its copy of it."""
+    import io
+
+    data = _messy_rows(20_000).encode()
+    assert len(data) > worker.PARALLEL_MIN_BYTES
+    store = connect(tmp_path / "leads.db")
+    summary = loader.import_file(
+        store, "-", loader.ImportOptions(rejects=tmp_path / "r.csv"), stdin=io.BytesIO(data)
+    )
+    assert forks and summary.rows == 20_000
+    assert summary.imported == store.conn.execute("SELECT count(*) FROM leads").fetchone()[0]
+    _assert_no_child_processes()
+
+
 def test_worker_read_error_reaches_the_caller(tmp_path: Path, forks):
     """Bytes that are not UTF-8 past the part read to detect the encoding: the worker's
     ReadError is raised here, and nothing is imported."""

@@ -105,8 +105,6 @@ def prepared_chunks(
     if not parallel:
         return _prepare(rows, convert, size, first_id, bytes_read)
     read_end, write_end = os.pipe()
-    sys.stdout.flush()  # a buffer copied into the worker must not be written twice
-    sys.stderr.flush()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the worker; its work is checked through the parent
         os.close(read_end)
