@@ -15,6 +15,7 @@ fast path cannot judge, a full name to split, custom columns) take it for that c
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -112,10 +113,6 @@ class RowConverter:
             mapped.add("source")
         #: The lead fields this file can fill: only these are bound when inserting.
         self.fields = [f for f in LEAD_FIELDS if f in mapped]
-        # Columns whose cells may end up as custom fields (kept when they cannot be read).
-        self.may_add_custom = keep_invalid or bool(
-            mapped & {"value", "stage", "converted", "created_at", "closed_at", "custom"}
-        )
         # A status column holds a handful of words over a million rows: read each once.
         self._stages: dict[str, str | None] = {}
 
@@ -126,12 +123,13 @@ class RowConverter:
         good, rejects = _by_shape(rows, self.width)
         n = len(good)
         values: dict[str, list[Any]] = {}
-        custom: list[dict[str, str]] = [{} for _ in range(n)] if self.may_add_custom else []
+        # By row, only for the rows that have some (most have none).
+        custom: defaultdict[int, dict[str, str]] = defaultdict(dict)
         bad: dict[int, str] = {}
-        tags: list[list[str]] = [[] for _ in range(n)]
+        tags: defaultdict[int, list[str]] = defaultdict(list)
         stage: list[str] = ["prospect"] * n
         status: list[tuple[str, str] | None] = [None] * n
-        converted: list[bool | None] = [None] * n
+        converted: list[bool | None] = []  # a flag per row, when a column says
         created: list[str | None] = [None] * n
         closed: list[str | None] = [None] * n
         full_name: list[str] | None = None
@@ -199,9 +197,11 @@ class RowConverter:
         if full_name is not None:
             self._split_names(full_name, values, n)
         identity = [values[f] for f in _IDENTITY if f in values]
-        for i, known in enumerate(zip(*identity, strict=True) if identity else [()] * n):
-            if not any(known) and i not in bad:
-                bad[i] = "no name, email, phone, company or external id"
+        known = list(map(any, zip(*identity, strict=True))) if identity else [False] * n
+        if not all(known):
+            for i, found in enumerate(known):
+                if not found and i not in bad:
+                    bad[i] = "no name, email, phone, company or external id"
         if self.source:
             values["source"] = [v or self.source for v in values.get("source", [None] * n)]
         created_at = [c or self.now for c in created]
@@ -209,21 +209,20 @@ class RowConverter:
             max(closed[i] or created_at[i], created_at[i]) if s in CLOSED_STAGES else None
             for i, s in enumerate(stage)
         ]
-        custom_json = (
-            [json.dumps(c, ensure_ascii=False) if c else None for c in custom]
-            if custom
-            else [None] * n
-        )
+        custom_json: list[str | None] = [None] * n
+        for i, fields in custom.items():
+            if fields:
+                custom_json[i] = json.dumps(fields, ensure_ascii=False)
         columns = [values.get(f, [None] * n) for f in self.fields]
         columns += [stage, created_at, closed_at, custom_json]
         lines = [line for line, _ in good]
         tag_pairs = []
-        if self.tags or any(tags):
+        if self.tags or tags:
             tag_pairs = [
                 (lines[i], t)
                 for i in range(n)
                 if i not in bad
-                for t in (*(t.strip() for t in tags[i]), *self.tags)
+                for t in (*(t.strip() for t in tags.get(i, ())), *self.tags)
                 if t
             ]
         if bad:
@@ -248,8 +247,8 @@ class RowConverter:
         self,
         col: list[str],
         bad: dict[int, str],
-        custom: list[dict[str, str]],
-        tags: list[list[str]],
+        custom: defaultdict[int, dict[str, str]],
+        tags: defaultdict[int, list[str]],
     ) -> list[str | None]:
         out = fast_emails(col)
         if out.count(None) == col.count(""):
@@ -280,7 +279,9 @@ class RowConverter:
         return out
 
     @staticmethod
-    def _amounts(col: list[str], column: str, custom: list[dict[str, str]]) -> list[Any]:
+    def _amounts(
+        col: list[str], column: str, custom: defaultdict[int, dict[str, str]]
+    ) -> list[Any]:
         out: list[Any] = [None] * len(col)
         for i, c in enumerate(col):
             if c:
