@@ -15,6 +15,7 @@ from typing import Any
 from leadcli import dates, history
 from leadcli.contacts import normalise_email, normalise_phone, parse_amount
 from leadcli.errors import InvalidValue, NotFound
+from leadcli.migrations import FTS_COLUMNS
 from leadcli.stages import STAGES
 from leadcli.store import Store
 
@@ -424,3 +425,27 @@ def custom_field_names(store: Store) -> list[str]:
 
 def count_leads(store: Store) -> int:
     return store.conn.execute("SELECT count(*) FROM leads").fetchone()[0]
+
+
+def delete_leads(conn: sqlite3.Connection, where: str, params: Any = ()) -> None:
+    """Delete the leads matching ``where`` (a condition on ``leads``), with their entries in
+    the search index; call inside a write transaction.
+
+    The index's delete trigger works a row at a time and, on an index that has been written
+    in several runs, takes about a second for five thousand leads; one statement taking the
+    rows out of the index, and the delete without the trigger, take a hundredth of that.
+    """
+    cols = ", ".join(FTS_COLUMNS)
+    conn.execute(
+        f"INSERT INTO leads_fts (leads_fts, rowid, {cols}) "
+        f"SELECT 'delete', id, {cols} FROM leads WHERE {where}",
+        params,
+    )
+    (trigger,) = conn.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'leads_fts_ad'"
+    ).fetchone()
+    # Dropped and created again inside the caller's transaction: nobody ever sees it gone,
+    # and if the transaction fails the drop is rolled back with it.
+    conn.execute("DROP TRIGGER leads_fts_ad")
+    conn.execute(f"DELETE FROM leads WHERE {where}", params)
+    conn.execute(trigger)

@@ -72,7 +72,7 @@ def test_same_file_twice_changes_nothing(cli, tmp_path: Path):
     assert len(json.loads(cli("imports", "-f", "json").stdout)) == 1
 
 
-def test_undo_keeps_leads_touched_since(cli, tmp_path: Path):
+def test_undo_keeps_leads_touched_since(cli, tmp_path: Path, db_path: Path):
     summary = run_import(cli, str(EXAMPLES / "crm-export.csv"))
     ids = sorted(lead["id"] for lead in leads(cli))
     cli("edit", str(ids[0]), "--title", "Changed since")
@@ -85,6 +85,13 @@ def test_undo_keeps_leads_touched_since(cli, tmp_path: Path):
     assert cli("import", "undo", "99").exit_code == 1
     batches = json.loads(cli("imports", "-f", "json").stdout)
     assert batches[0]["undone_at"]
+    # the removed leads left the search index too (and only they did)
+    searched = json.loads(cli("list", "--search", "example", "-f", "json").stdout)
+    assert [lead["id"] for lead in searched] == [ids[0]]
+    import sqlite3
+
+    with sqlite3.connect(db_path) as conn:  # raises if the index and the table disagree
+        conn.execute("INSERT INTO leads_fts (leads_fts) VALUES ('integrity-check')")
     # undone, the same file can come in again
     assert run_import(cli, str(EXAMPLES / "crm-export.csv"))["imported"] == 4
 

@@ -36,6 +36,7 @@ from leadcli.importing import mapping as mapping_mod
 from leadcli.importing.readers import ReadError, Table, open_table
 from leadcli.importing.rows import EXTRA_COLUMNS, LEAD_FIELDS, RowConverter
 from leadcli.importing.worker import PARALLEL_MIN_BYTES, can_fork, prepared_chunks
+from leadcli.leads import delete_leads
 from leadcli.migrations import FTS_COLUMNS
 from leadcli.safe_text import neutralise_formula
 from leadcli.stages import CLOSED_STAGES, rank
@@ -536,7 +537,7 @@ class _Load:
                 summary.duplicates += 1
             else:
                 summary.updated += 1
-        conn.execute("DELETE FROM leads WHERE id IN (SELECT id FROM temp.import_dups)")
+        delete_leads(conn, "id IN (SELECT id FROM temp.import_dups)")
 
 
 class _Inserter:
@@ -761,21 +762,29 @@ def undo_batch(store: Store, batch_id: int) -> UndoResult:
             f"WHERE id > :since AND {member.format(id='lead_id')}",
             params,
         )
-        created = f"FROM leads WHERE {member.format(id='leads.id')}"
+        created = member.format(id="leads.id")
         kept = [
             i
             for (i,) in conn.execute(
-                f"SELECT id {created} AND id IN (SELECT id FROM temp.undo_kept) ORDER BY id", params
+                f"SELECT id FROM leads WHERE {created} AND id IN (SELECT id FROM temp.undo_kept) "
+                "ORDER BY id",
+                params,
             )
         ]
         removed_where = f"{created} AND id NOT IN (SELECT id FROM temp.undo_kept)"
-        removed = [i for (i,) in conn.execute(f"SELECT id {removed_where} ORDER BY id", params)]
+        removed = [
+            i
+            for (i,) in conn.execute(
+                f"SELECT id FROM leads WHERE {removed_where} ORDER BY id", params
+            )
+        ]
         conn.execute(
             "INSERT INTO history (lead_id, at, event, changes, reason) "
-            f"SELECT id, :now, 'erased', NULL, :reason {removed_where} ORDER BY id",
+            f"SELECT id, :now, 'erased', NULL, :reason FROM leads WHERE {removed_where} "
+            "ORDER BY id",
             params,
         )
-        conn.execute(f"DELETE {removed_where}", params)
+        delete_leads(conn, removed_where, params)
         conn.execute("UPDATE import_batches SET undone_at = ? WHERE id = ?", (now, batch_id))
         conn.execute("DROP TABLE temp.undo_kept")
     return UndoResult(batch_id, removed, kept)
