@@ -178,3 +178,25 @@ def test_no_worker_is_forked_while_other_threads_run():
         release.set()
         thread.join()
     assert worker.can_fork() is (len(os.sched_getaffinity(0)) >= 2)
+
+
+def test_a_worker_that_dies_is_a_clear_error(tmp_path: Path, monkeypatch, forks):
+    """Killed (by the OOM killer, say) half-way: one clear error, the database as it was."""
+    from leadcli.errors import LeadcliError
+
+    monkeypatch.setattr(loader, "PARALLEL_MIN_BYTES", 0)
+    real_prepare = worker._prepare
+
+    def dying(*args: Any) -> Any:
+        chunks = real_prepare(*args)
+        yield next(chunks)
+        os._exit(9)  # in the worker: the parent never forks itself
+
+    monkeypatch.setattr(worker, "_prepare", dying)
+    path = tmp_path / "leads.csv"
+    path.write_text(_messy_rows(500), encoding="utf-8")
+    store = connect(tmp_path / "leads.db")
+    with pytest.raises(LeadcliError, match="worker process ended unexpectedly"):
+        loader.import_file(store, str(path), loader.ImportOptions(rejects=tmp_path / "r.csv"))
+    assert store.conn.execute("SELECT count(*) FROM leads").fetchone()[0] == 0
+    _assert_no_child_processes()

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from itertools import chain, islice
 from typing import Any
 
+from leadcli.errors import LeadcliError
 from leadcli.importing.rows import Chunk
 
 #: Below this many bytes a file is converted in this process: forking is not worth it.
@@ -143,8 +144,11 @@ def _receive(read_end: int, pid: int) -> Generator[Prepared, None, None]:
             while True:
                 try:
                     kind, payload = pickle.load(pipe)
-                except EOFError:
-                    raise RuntimeError("the import's worker process ended unexpectedly") from None
+                except (EOFError, pickle.UnpicklingError):  # killed, even half-way through
+                    raise LeadcliError(
+                        "the import's worker process ended unexpectedly; nothing was imported",
+                        hint="was it killed, or out of memory? run the import again",
+                    ) from None
                 if kind == "chunk":
                     yield payload
                 elif kind == "error":
