@@ -1,8 +1,9 @@
 """Loading an import: one transaction, set-based SQL, every row accounted for.
 
 Rows are validated a chunk at a time and stream straight into ``leads`` and the search index
-(memory stays flat), inserted on a second thread while the next chunk is converted;
-duplicates and history are then settled with a handful of set-based statements. New leads are
+(memory stays flat), inserted on a second thread while the next chunk is converted (by a
+forked worker process for a big file, see ``worker``); indexes, duplicates and history are
+then settled with a handful of set-based statements. New leads are
 numbered on from the highest id in one contiguous range, so a batch is its first and last id
 (ids skip the numbers of rows merged into other leads; ids were never promised to be dense).
 Duplicates, usually few, are merged one by one.
@@ -378,7 +379,7 @@ class _Load:
         rows = statements = 0
         cols = ", ".join(FTS_COLUMNS)
         # The search index is filled chunk by chunk on the inserting thread too, where SQLite
-        # works without the GIL while this thread converts the next rows.
+        # works without the GIL while the next rows are being made ready.
         index = f"INSERT INTO leads_fts (rowid, {cols}) SELECT id, {cols} FROM leads WHERE id > ?"
         indexed = last_id = floor
         # Forked (when it is) before the inserting thread starts.
@@ -543,10 +544,10 @@ class _Load:
 class _Inserter:
     """Runs the load's INSERT statements on a second thread.
 
-    SQLite releases the GIL while it executes a statement, so reading and validating the
-    next rows (Python, one core) and inserting the previous ones (SQLite, the other core)
-    overlap: on two cores this hides most of the insert time. Statements run in order on one
-    connection, never two at once; an error in one stops the rest and is raised here.
+    SQLite releases the GIL while it executes a statement, so getting the next rows ready
+    (converting them, or receiving them from the worker) and inserting the previous ones
+    overlap. Statements run in order on one connection, never two at once; an error in one
+    stops the rest and is raised here.
     """
 
     def __init__(self, conn: sqlite3.Connection) -> None:
@@ -633,6 +634,7 @@ def _index_builds(conn: sqlite3.Connection, building: bool) -> Iterator[None]:
 
 
 def _tune_search_index(conn: sqlite3.Connection, *, bulk: bool) -> None:
+    """Written to the index's own settings, in the import's transaction like the rest."""
     for name, value in _SEARCH_INDEX_SETTINGS[bulk].items():
         conn.execute("INSERT INTO leads_fts (leads_fts, rank) VALUES (?, ?)", (name, value))
 
