@@ -23,7 +23,7 @@ import threading
 import traceback
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
-from itertools import chain, islice
+from itertools import islice
 from typing import Any
 
 from leadcli.errors import LeadcliError
@@ -62,7 +62,12 @@ def _prepare(
         chunk = convert(batch)
         count = len(chunk.lines)
         ids = range(next_id, next_id + count)
-        params = list(chain.from_iterable(zip(ids, *chunk.columns, strict=True)))
+        # Row after row: each column's values go to every width-th place (slices run in C).
+        width = len(chunk.columns) + 1
+        params: list[Any] = [None] * (count * width)
+        params[0::width] = ids
+        for offset, column in enumerate(chunk.columns, start=1):
+            params[offset::width] = column
         tags: list[tuple[int, str]] = []
         if chunk.tags:
             id_of = dict(zip(chunk.lines, ids, strict=True))
