@@ -418,9 +418,12 @@ class _Load:
     def finish(self) -> None:
         """Indexes, duplicates, history, merges, and the batch's counts."""
         with _index_builds(self.conn, bool(self.rebuild_leads or self.rebuild_history)):
-            self._settle()
+            duplicates = self._index_and_record()
+        self._merge_and_count(duplicates)
 
-    def _settle(self) -> None:
+    def _index_and_record(self) -> int:
+        """Rebuild what was dropped, find the duplicates (returning how many), and record
+        the stages the file gives in history."""
         conn, floor = self.conn, self.floor
         for sql in self.rebuild_leads:
             conn.execute(sql)
@@ -448,7 +451,12 @@ class _Load:
             conn.execute(sql)
         if self.tuned_search:
             _tune_search_index(conn, bulk=False)
-        summary = self.summary
+        return duplicates
+
+    def _merge_and_count(self, duplicates: int) -> None:
+        """Merge the duplicates (one by one, with the page cache the load uses: each looks
+        up its lead) and record the batch's counts and id range."""
+        conn, floor, summary = self.conn, self.floor, self.summary
         summary.imported = self.inserted - duplicates
         if duplicates:
             self._merge_duplicates()
@@ -610,7 +618,7 @@ _SEARCH_INDEX_SETTINGS = {
 }
 
 
-#: Page cache (KiB) while a bulk load's indexes are rebuilt and its duplicates settled. SQLite
+#: Page cache (KiB) while a bulk load's indexes are rebuilt and its duplicates found. SQLite
 #: sorts an index's keys in runs the size of the page cache, on helper threads when it may
 #: use them, and merges the runs: small runs spread over two cores make this part of a
 #: million-row import about a quarter faster than the 32 MB cache the load itself uses.
