@@ -40,7 +40,7 @@ from leadcli.importing.worker import PARALLEL_MIN_BYTES, can_fork, prepared_chun
 from leadcli.leads import delete_leads
 from leadcli.migrations import FTS_COLUMNS
 from leadcli.safe_text import neutralise_formula
-from leadcli.stages import CLOSED_STAGES, rank
+from leadcli.stages import CLOSED_STAGES, STAGES, rank
 from leadcli.store import Store
 from leadcli.transitions import change_stage, last_change_at
 
@@ -526,26 +526,43 @@ class _Load:
 
     def _merge_duplicates(self) -> None:
         """Apply ``--on-duplicate`` to each duplicate row, in file order, then delete the rows
-        they were loaded as (their tags go with them)."""
-        conn, summary = self.conn, self.summary
+        they were loaded as (their tags go with them).
+
+        A nightly re-import is mostly rows that change nothing. Under ``skip`` none does;
+        under ``merge``, which only ever fills, adds, advances or closes, a row that brings
+        its lead nothing new brings it nothing whatever else is merged into that lead first.
+        Those are counted in one statement and only the others are merged one by one (under
+        ``update`` every row is, since a later row may undo an earlier one).
+        """
+        conn, summary, policy = self.conn, self.summary, self.options.on_duplicate
+        conn.execute("DROP TABLE IF EXISTS temp.import_same")
+        if policy == "skip":
+            conn.execute("CREATE TEMP TABLE import_same AS SELECT id FROM temp.import_dups")
+        elif policy == "merge":
+            conn.execute(f"CREATE TEMP TABLE import_same AS {_BRINGS_NOTHING}")
+        else:
+            conn.execute("CREATE TEMP TABLE import_same (id INTEGER)")
+        conn.execute("CREATE UNIQUE INDEX temp.import_same_id ON import_same (id)")
+        summary.duplicates += conn.execute("SELECT count(*) FROM temp.import_same").fetchone()[0]
         target_of: dict[int, int] = {}
-        for dup_id, first in conn.execute(
-            "SELECT id, first FROM temp.import_dups ORDER BY id"
+        for dup_id, first, first_of_first in conn.execute(
+            "SELECT d.id, d.first, f.first FROM temp.import_dups AS d "
+            "LEFT JOIN temp.import_dups AS f ON f.id = d.first "
+            "WHERE d.id NOT IN (SELECT id FROM temp.import_same) ORDER BY d.id"
         ).fetchall():
-            # An earlier row of this file stands for the lead it was merged into.
-            target = target_of.get(first, first)
+            # An earlier row of this file stands for the lead it was merged into (a row that
+            # brought nothing stands for the lead it would have been merged into).
+            target = target_of.get(first) or first_of_first or first
             target_of[dup_id] = target
             row = conn.execute("SELECT * FROM leads WHERE id = ?", (dup_id,)).fetchone()
             tags = [
                 t for (t,) in conn.execute("SELECT tag FROM lead_tags WHERE lead_id = ?", (dup_id,))
             ]
-            policy = self.options.on_duplicate
-            if policy == "skip" or not _merge_one(
-                conn, target, row, tags, policy, self.now, self.reason
-            ):
-                summary.duplicates += 1
-            else:
+            if _merge_one(conn, target, row, tags, policy, self.now, self.reason):
                 summary.updated += 1
+            else:
+                summary.duplicates += 1
+        conn.execute("DROP TABLE temp.import_same")
         delete_leads(conn, "id IN (SELECT id FROM temp.import_dups)")
 
 
@@ -605,6 +622,35 @@ def _stage_change_sql(changes: dict[str, list[str | None]]) -> str:
 
 #: An imported lead the file closed moves from prospect to its closed stage at its close date.
 _CLOSED_FROM_PROSPECT = {s: ["prospect", s] for s in CLOSED_STAGES}
+
+
+def _brings_nothing_sql() -> str:
+    """The duplicate rows a merge (see ``_merge_one``) would not change their lead with, read
+    against the lead they point to: no value for a field the lead has empty, no opt-out the
+    lead lacks, no stage it would move to, no tag it lacks, no custom fields (those are left
+    to ``_merge_one``). A row pointing to another duplicate is left to it too."""
+    closed = ", ".join(f"'{s}'" for s in CLOSED_STAGES)
+    ranks = " ".join(f"WHEN '{s}' THEN {rank(s)}" for s in STAGES)
+    fills = " AND ".join(
+        f"(n.{f} IS NULL OR n.{f} = '' OR NOT (o.{f} IS NULL OR o.{f} = ''))"
+        for f in LEAD_FIELDS
+        if f != "do_not_contact"
+    )
+    return (
+        "SELECT d.id FROM temp.import_dups AS d "
+        "JOIN leads AS n ON n.id = d.id JOIN leads AS o ON o.id = d.first "
+        "WHERE d.first NOT IN (SELECT id FROM temp.import_dups) AND n.custom IS NULL "
+        f"AND {fills} AND NOT (n.do_not_contact = 1 AND o.do_not_contact = 0) "
+        f"AND (n.stage = o.stage OR o.stage IN ({closed}) OR (n.stage NOT IN ({closed}) "
+        f"AND CASE n.stage {ranks} END <= CASE o.stage {ranks} END)) "
+        # lead_tags.tag compares without case, as _merge_one does (ASCII only: a non-ASCII
+        # tag differing in case goes to _merge_one, which is only slower)
+        "AND NOT EXISTS (SELECT 1 FROM lead_tags AS t WHERE t.lead_id = n.id AND NOT EXISTS "
+        "(SELECT 1 FROM lead_tags AS u WHERE u.lead_id = o.id AND u.tag = t.tag))"
+    )
+
+
+_BRINGS_NOTHING = _brings_nothing_sql()
 
 
 #: FTS5's settings for a bulk load, and the defaults they go back to: the terms of 16 MB of
