@@ -273,6 +273,8 @@ BULK_MIN_BYTES = 1 << 20
 #: grow), a new lead has no activity (so never enters the quiet-lead index), and its events
 #: follow the last lead's.
 KEPT_DURING_BULK = frozenset({"leads_stage", "leads_quiet", "history_lead"})
+#: The indexes duplicates are found with (one per key in ``_KEYS``).
+_KEY_INDEXES = frozenset({"leads_email", "leads_phone", "leads_external_id"})
 #: Fewer bytes than any real lead row takes: a file's size over this bounds its row count.
 MIN_ROW_BYTES = 100
 
@@ -314,6 +316,10 @@ class _Load:
         self.tuned_search = False
         self.inserted = 0
         self.reason = ""
+        self.bulk = False
+        #: Dropped indexes to build again: first those finding duplicates needs, then (once
+        #: the rows merged away are gone) the other lead indexes, and the history ones.
+        self.rebuild_keys: list[str] = []
         self.rebuild_leads: list[str] = []
         self.rebuild_history: list[str] = []
 
@@ -346,10 +352,14 @@ class _Load:
         if size >= BULK_MIN_BYTES:
             leads = self.conn.execute("SELECT count(*) FROM leads").fetchone()[0]
             if rows_at_most >= leads:
-                self.rebuild_leads = _drop_indexes(self.conn, "leads")
+                self.bulk = True
+                dropped = _drop_indexes(self.conn, "leads")
+                self.rebuild_keys = [sql for name, sql in dropped if name in _KEY_INDEXES]
+                self.rebuild_leads = [sql for name, sql in dropped if name not in _KEY_INDEXES]
             events = self.conn.execute("SELECT coalesce(max(id), 0) FROM history").fetchone()[0]
             if 2 * rows_at_most >= events:
-                self.rebuild_history = _drop_indexes(self.conn, "history")
+                self.bulk = True
+                self.rebuild_history = [sql for _, sql in _drop_indexes(self.conn, "history")]
             self.tuned_search = True
             _tune_search_index(self.conn, bulk=True)
         # The search index is filled chunk by chunk (see stream), not by a trigger row by row.
@@ -417,15 +427,19 @@ class _Load:
 
     def finish(self) -> None:
         """Indexes, duplicates, history, merges, and the batch's counts."""
-        with _index_builds(self.conn, bool(self.rebuild_leads or self.rebuild_history)):
-            duplicates = self._index_and_record()
-        self._merge_and_count(duplicates)
+        with _index_builds(self.conn, self.bulk):
+            duplicates = self._find_and_record()
+        self._merge(duplicates)
+        with _index_builds(self.conn, self.bulk):
+            for sql in self.rebuild_leads:
+                self.conn.execute(sql)
+        self._count()
 
-    def _index_and_record(self) -> int:
-        """Rebuild what was dropped, find the duplicates (returning how many), and record
-        the stages the file gives in history."""
+    def _find_and_record(self) -> int:
+        """Build the indexes duplicates are found with, find them (returning how many), and
+        record the stages the file gives in history."""
         conn, floor = self.conn, self.floor
-        for sql in self.rebuild_leads:
+        for sql in self.rebuild_keys:
             conn.execute(sql)
         duplicates = self._find_duplicates()
         cols = ", ".join(FTS_COLUMNS)
@@ -453,13 +467,16 @@ class _Load:
             _tune_search_index(conn, bulk=False)
         return duplicates
 
-    def _merge_and_count(self, duplicates: int) -> None:
-        """Merge the duplicates (one by one, with the page cache the load uses: each looks
-        up its lead) and record the batch's counts and id range."""
-        conn, floor, summary = self.conn, self.floor, self.summary
-        summary.imported = self.inserted - duplicates
+    def _merge(self, duplicates: int) -> None:
+        """Merge the duplicates, with the page cache the load uses (each looks up its lead),
+        before the indexes only the finished table needs are built."""
+        self.summary.imported = self.inserted - duplicates
         if duplicates:
             self._merge_duplicates()
+
+    def _count(self) -> None:
+        """Record the batch's counts and id range."""
+        conn, floor, summary = self.conn, self.floor, self.summary
         conn.execute(
             "UPDATE import_batches SET rows = ?, imported = ?, updated = ?, duplicates = ?, "
             "first_lead_id = CASE WHEN ? THEN ? + 1 END, "
@@ -496,7 +513,7 @@ class _Load:
         )
         if not self.keys:
             return 0
-        if self.rebuild_leads:
+        if self.bulk:
             # Most of the table is new: one pass over each key's index, grouping equal values,
             # beats an index seek per new lead.
             for k in self.keys:
@@ -693,10 +710,10 @@ def _tune_search_index(conn: sqlite3.Connection, *, bulk: bool) -> None:
         conn.execute("INSERT INTO leads_fts (leads_fts, rank) VALUES (?, ?)", (name, value))
 
 
-def _drop_indexes(conn: sqlite3.Connection, table: str) -> list[str]:
-    """Drop ``table``'s own indexes (but those ``KEPT_DURING_BULK``) and return the statements
-    that rebuild them; all inside the import's transaction, so an interrupted import leaves
-    them as they were."""
+def _drop_indexes(conn: sqlite3.Connection, table: str) -> list[tuple[str, str]]:
+    """Drop ``table``'s own indexes (but those ``KEPT_DURING_BULK``) and return their names
+    and the statements that rebuild them; all inside the import's transaction, so an
+    interrupted import leaves them as they were."""
     indexes = [
         (name, sql)
         for name, sql in conn.execute(
@@ -708,7 +725,7 @@ def _drop_indexes(conn: sqlite3.Connection, table: str) -> list[str]:
     ]
     for name, _ in indexes:
         conn.execute(f'DROP INDEX "{name}"')
-    return [sql for _, sql in indexes]
+    return indexes
 
 
 def _merge_one(
