@@ -54,14 +54,10 @@ def import_reason(batch_id: int, file_name: str) -> str:
     return f"import #{batch_id} ({PurePath(file_name).name})"
 
 
-def first_stage(conn: sqlite3.Connection, lead_id: int, current: str) -> str:
-    """The stage a lead was created in: where its first stage change started, or the stage
-    it is in if it never changed."""
-    row = conn.execute(
-        "SELECT changes FROM history WHERE lead_id = ? AND event = ? ORDER BY at, id LIMIT 1",
-        (lead_id, STAGE),
-    ).fetchone()
-    return json.loads(row[0])["stage"][0] if row else current
+def created_in(stage_changes: list[dict[str, Any]], current: str) -> str:
+    """The stage a lead was created in, given its stage changes oldest first (by time, then
+    id): where the first one started, or the stage it is in if it never changed."""
+    return stage_changes[0]["stage"][0] if stage_changes else current
 
 
 def for_lead(conn: sqlite3.Connection, lead_id: int) -> list[dict[str, Any]]:
@@ -88,10 +84,12 @@ def for_lead(conn: sqlite3.Connection, lead_id: int) -> list[dict[str, Any]]:
         ).fetchone()
         if imported:
             created_at, stage, batch_id, file_name = imported
+            # Stage changes by time (the sort keeps id order among equal times).
+            moves = sorted((e for e in events if e["event"] == STAGE), key=lambda e: e["at"])
             created = {
                 "at": created_at,
                 "event": CREATED,
-                "changes": {"stage": [None, first_stage(conn, lead_id, stage)]},
+                "changes": {"stage": [None, created_in([m["changes"] for m in moves], stage)]},
                 "reason": import_reason(batch_id, file_name),
             }
             events.insert(0, created)

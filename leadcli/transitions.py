@@ -223,7 +223,7 @@ def stage_timeline(conn: sqlite3.Connection, lead_id: int) -> list[dict[str, Any
         "SELECT at, changes, reason FROM history WHERE lead_id = ? AND event = ? ORDER BY at, id",
         (lead_id, history.STAGE),
     ).fetchall()
-    first = history.first_stage(conn, lead_id, lead["stage"])
+    first = history.created_in([json.loads(e["changes"]) for e in events[:1]], lead["stage"])
     segments = [{"stage": first, "entered_at": lead["created_at"], "reason": "created"}]
     for event in events:
         segments.append(
