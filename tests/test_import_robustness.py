@@ -106,6 +106,17 @@ def _big_file(path: Path, rows: int) -> Path:
     return path
 
 
+def _assert_group_ends(group: int, seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(group, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.05)
+    raise AssertionError("a process of the killed import is still running")
+
+
 @pytest.mark.slow
 def test_killed_import_leaves_the_database_as_it_was(tmp_path: Path):
     """Kill an import of 200,000 rows at random moments, ten times: the database stays
@@ -132,10 +143,12 @@ def test_killed_import_leaves_the_database_as_it_was(tmp_path: Path):
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            start_new_session=True,  # its own process group, with the worker it forks
         )
         time.sleep(rng.uniform(0.05, 0.6) * duration)
         process.send_signal(signal.SIGKILL)
         assert process.wait() == -signal.SIGKILL, "the import ended before it was killed"
+        _assert_group_ends(process.pid)  # the worker, if any, notices and goes too
         with sqlite3.connect(db) as conn:
             assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
             assert conn.execute("SELECT count(*) FROM leads").fetchone()[0] == 2
