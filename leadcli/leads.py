@@ -427,6 +427,17 @@ def count_leads(store: Store) -> int:
     return store.conn.execute("SELECT count(*) FROM leads").fetchone()[0]
 
 
+def drop_trigger(conn: sqlite3.Connection, name: str) -> str:
+    """Drop a trigger inside the caller's transaction and return the statement that creates
+    it again: nobody else ever sees it gone, and if the transaction fails the drop is rolled
+    back with it."""
+    (sql,) = conn.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?", (name,)
+    ).fetchone()
+    conn.execute(f'DROP TRIGGER "{name}"')
+    return sql
+
+
 def delete_leads(conn: sqlite3.Connection, where: str, params: Any = ()) -> None:
     """Delete the leads matching ``where`` (a condition on ``leads``), with their entries in
     the search index; call inside a write transaction.
@@ -441,11 +452,6 @@ def delete_leads(conn: sqlite3.Connection, where: str, params: Any = ()) -> None
         f"SELECT 'delete', id, {cols} FROM leads WHERE {where}",
         params,
     )
-    (trigger,) = conn.execute(
-        "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'leads_fts_ad'"
-    ).fetchone()
-    # Dropped and created again inside the caller's transaction: nobody ever sees it gone,
-    # and if the transaction fails the drop is rolled back with it.
-    conn.execute("DROP TRIGGER leads_fts_ad")
+    trigger = drop_trigger(conn, "leads_fts_ad")
     conn.execute(f"DELETE FROM leads WHERE {where}", params)
     conn.execute(trigger)

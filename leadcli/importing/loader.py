@@ -37,7 +37,7 @@ from leadcli.importing import mapping as mapping_mod
 from leadcli.importing.readers import ReadError, Table, open_table
 from leadcli.importing.rows import EXTRA_COLUMNS, LEAD_FIELDS, RowConverter
 from leadcli.importing.worker import PARALLEL_MIN_BYTES, can_fork, prepared_chunks
-from leadcli.leads import delete_leads
+from leadcli.leads import delete_leads, drop_trigger
 from leadcli.migrations import FTS_COLUMNS
 from leadcli.safe_text import neutralise_formula
 from leadcli.stages import CLOSED_STAGES, STAGES, rank
@@ -233,9 +233,10 @@ def import_file(
     )
     rejects = _Rejects(options.rejects or default_rejects_path(name), table.header)
     size = table.byte_count or (len(buffered.getbuffer()) if buffered else 0)
-    # Bulk loading rewrites index pages at random (email, phone ...): a 32 MB page cache for
-    # the database and for temporary tables instead of the default 2 MB cuts the I/O, and
-    # still keeps a million-row import well under 250 MB of memory.
+    # A load into a big table keeps its indexes and rewrites their pages at random (email,
+    # phone ...), and merges look leads up: a 32 MB page cache for the database and for
+    # temporary tables instead of the default 2 MB cuts the I/O, and still keeps a
+    # million-row import well under 250 MB of memory.
     store.conn.execute(f"PRAGMA main.cache_size = -{IMPORT_CACHE_KIB}")
     store.conn.execute(f"PRAGMA temp.cache_size = -{IMPORT_CACHE_KIB}")
     try:
@@ -284,12 +285,11 @@ class _Load:
 
     Rows stream straight into ``leads`` as multi-row ``INSERT ... VALUES`` statements that
     bind only the columns the file can fill: per statement, not per row, is where SQLite
-    spends its fixed costs (the stage CHECK alone builds a lookup table each time). The
-    search index follows chunk by chunk. New leads are numbered as they come, so the
-    statement carries each lead's id and nothing has to look it up. Then, set-based: indexes,
-    duplicates and
-    history; the few duplicates are merged into their leads one by one and their rows deleted
-    again (the search index must hold them by then: deleting a row it lacks corrupts it).
+    spends its fixed costs. The search index follows chunk by chunk. New leads are numbered
+    as they come, so the statement carries each lead's id and nothing has to look it up.
+    Then, set-based: indexes, duplicates and history; the duplicates are merged into their
+    leads (one by one where they bring something) and their rows deleted again (the search
+    index must hold them by then: deleting a row it lacks corrupts it).
     """
 
     def __init__(
@@ -316,6 +316,7 @@ class _Load:
         self.tuned_search = False
         self.inserted = 0
         self.reason = ""
+        self.fts_insert_trigger = ""
         self.bulk = False
         #: Dropped indexes to build again: first those finding duplicates needs, then (once
         #: the rows merged away are gone) the other lead indexes, and the history ones.
@@ -363,7 +364,7 @@ class _Load:
             self.tuned_search = True
             _tune_search_index(self.conn, bulk=True)
         # The search index is filled chunk by chunk (see stream), not by a trigger row by row.
-        self.conn.execute("DROP TRIGGER leads_fts_ai")
+        self.fts_insert_trigger = drop_trigger(self.conn, "leads_fts_ai")
 
     @functools.cache  # noqa: B019 - one loader per import; a handful of sizes
     def _insert_sql(self, rows: int) -> str:
@@ -429,7 +430,11 @@ class _Load:
         """Indexes, duplicates, history, merges, and the batch's counts."""
         with _index_builds(self.conn, self.bulk):
             duplicates = self._find_and_record()
-        self._merge(duplicates)
+        # Merged with the page cache the load uses (each looks up its lead), before the
+        # indexes only the finished table needs are built.
+        self.summary.imported = self.inserted - duplicates
+        if duplicates:
+            self._merge_duplicates(duplicates)
         with _index_builds(self.conn, self.bulk):
             for sql in self.rebuild_leads:
                 self.conn.execute(sql)
@@ -442,12 +447,7 @@ class _Load:
         for sql in self.rebuild_keys:
             conn.execute(sql)
         duplicates = self._find_duplicates()
-        cols = ", ".join(FTS_COLUMNS)
-        new = ", ".join(f"new.{c}" for c in FTS_COLUMNS)
-        conn.execute(
-            f"CREATE TRIGGER leads_fts_ai AFTER INSERT ON leads BEGIN "
-            f"INSERT INTO leads_fts (rowid, {cols}) VALUES (new.id, {new}); END"
-        )
+        conn.execute(self.fts_insert_trigger)
         # A file that says where a lead stands (status, converted) is history from elsewhere,
         # recorded when the file says it happened. An open stage is the stage the lead was
         # created in; a closed one is a move from prospect at its close date. The creation
@@ -466,13 +466,6 @@ class _Load:
         if self.tuned_search:
             _tune_search_index(conn, bulk=False)
         return duplicates
-
-    def _merge(self, duplicates: int) -> None:
-        """Merge the duplicates, with the page cache the load uses (each looks up its lead),
-        before the indexes only the finished table needs are built."""
-        self.summary.imported = self.inserted - duplicates
-        if duplicates:
-            self._merge_duplicates()
 
     def _count(self) -> None:
         """Record the batch's counts and id range."""
@@ -541,7 +534,7 @@ class _Load:
             )
         return conn.execute("SELECT count(*) FROM temp.import_dups").fetchone()[0]
 
-    def _merge_duplicates(self) -> None:
+    def _merge_duplicates(self, count: int) -> None:
         """Apply ``--on-duplicate`` to each duplicate row, in file order, then delete the rows
         they were loaded as (their tags go with them).
 
@@ -552,13 +545,16 @@ class _Load:
         ``update`` every row is, since a later row may undo an earlier one).
         """
         conn, summary, policy = self.conn, self.summary, self.options.on_duplicate
-        conn.execute("DROP TABLE IF EXISTS temp.import_same")
         if policy == "skip":
-            conn.execute("CREATE TEMP TABLE import_same AS SELECT id FROM temp.import_dups")
-        elif policy == "merge":
-            conn.execute(f"CREATE TEMP TABLE import_same AS {_BRINGS_NOTHING}")
-        else:
-            conn.execute("CREATE TEMP TABLE import_same (id INTEGER)")
+            summary.duplicates += count
+            delete_leads(conn, "id IN (SELECT id FROM temp.import_dups)")
+            return
+        conn.execute("DROP TABLE IF EXISTS temp.import_same")
+        conn.execute(
+            f"CREATE TEMP TABLE import_same AS {_BRINGS_NOTHING}"
+            if policy == "merge"
+            else "CREATE TEMP TABLE import_same (id INTEGER)"
+        )
         conn.execute("CREATE UNIQUE INDEX temp.import_same_id ON import_same (id)")
         summary.duplicates += conn.execute("SELECT count(*) FROM temp.import_same").fetchone()[0]
         target_of: dict[int, int] = {}
@@ -612,8 +608,8 @@ class _Inserter:
         self.queue.put((sql, params))
 
     def __enter__(self) -> _Inserter:
-        # The converting thread would otherwise keep the GIL up to 5 ms after each insert
-        # finished, leaving the inserting thread idle.
+        # The thread making rows ready would otherwise keep the GIL up to 5 ms after each
+        # insert finished, leaving the inserting thread idle.
         self.interval = sys.getswitchinterval()
         sys.setswitchinterval(SWITCH_INTERVAL)
         self.thread.start()
