@@ -107,7 +107,8 @@ def reference_load(csv_path: Path, db_path: Path) -> float:
 
 
 def leadcli_load(csv_path: Path, db_path: Path) -> tuple[float, float]:
-    """Seconds and peak resident memory (MB) of one `leadcli import` process."""
+    """Seconds and peak resident memory (MB) of one `leadcli import`: of its largest
+    process, as wait4 reports it (a big import forks a worker that converts rows)."""
     env = {**os.environ, "LEADCLI_DB": str(db_path)}
     start = time.perf_counter()
     process = subprocess.Popen(
@@ -156,7 +157,7 @@ def main() -> int:
     rate = args.rows / seconds
     print(f"leadcli      import (whole process)     {seconds:6.2f} s  {rate:,.0f} rows/s")
     print(f"ratio        {ratio:.2f}x  (target 4.5, goal 3.5)")
-    print(f"peak memory  {max(peaks):.0f} MB  (target 250)")
+    print(f"peak memory  {max(peaks):.0f} MB, largest process  (target 250)")
     print(f"({args.runs} runs, medians)")
     return 0 if ratio <= 4.5 and max(peaks) < 250 else 1
 
