@@ -200,3 +200,16 @@ def test_a_worker_that_dies_is_a_clear_error(tmp_path: Path, monkeypatch, forks)
         loader.import_file(store, str(path), loader.ImportOptions(rejects=tmp_path / "r.csv"))
     assert store.conn.execute("SELECT count(*) FROM leads").fetchone()[0] == 0
     _assert_no_child_processes()
+
+
+def test_an_import_gives_the_connection_its_settings_back(tmp_path: Path):
+    """An import reads without a memory map and with a bigger page cache; a program that
+    goes on using the store gets its own settings back."""
+    store = connect(tmp_path / "leads.db")
+    pragmas = ("mmap_size", "main.cache_size", "temp.cache_size", "threads")
+    before = [store.conn.execute(f"PRAGMA {p}").fetchone()[0] for p in pragmas]
+    assert before[0] > 0  # connect maps the file: the import has something to give back
+    path = tmp_path / "leads.csv"
+    path.write_text(_messy_rows(50), encoding="utf-8")
+    loader.import_file(store, str(path), loader.ImportOptions(rejects=tmp_path / "r.csv"))
+    assert [store.conn.execute(f"PRAGMA {p}").fetchone()[0] for p in pragmas] == before

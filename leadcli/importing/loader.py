@@ -233,14 +233,8 @@ def import_file(
     )
     rejects = _Rejects(options.rejects or default_rejects_path(name), table.header)
     size = table.byte_count or (len(buffered.getbuffer()) if buffered else 0)
-    # A load into a big table keeps its indexes and rewrites their pages at random (email,
-    # phone ...), and merges look leads up: a 32 MB page cache for the database and for
-    # temporary tables instead of the default 2 MB cuts the I/O, and still keeps a
-    # million-row import well under 250 MB of memory.
-    store.conn.execute(f"PRAGMA main.cache_size = -{IMPORT_CACHE_KIB}")
-    store.conn.execute(f"PRAGMA temp.cache_size = -{IMPORT_CACHE_KIB}")
     try:
-        with store.write() as conn:
+        with _import_settings(store.conn), store.write() as conn:
             load = _Load(conn, converter, options, summary)
             load.begin(name, sha256, size)
             load.stream(table, rejects, progress)
@@ -263,6 +257,28 @@ def import_file(
         summary.rows == summary.imported + summary.updated + summary.duplicates + summary.rejected
     )
     return summary
+
+
+@contextlib.contextmanager
+def _import_settings(conn: sqlite3.Connection) -> Iterator[None]:
+    """The connection's settings for an import, and back to what they were after it.
+
+    A load into a big table keeps its indexes and rewrites their pages at random (email,
+    phone ...), and merges look leads up: a 32 MB page cache for the database and for
+    temporary tables instead of the default 2 MB cuts the I/O. The file is read through
+    ``read`` rather than a memory map: mapped, every page of a big database an import
+    touches would count in its memory (300 MB re-importing a million leads), for no speed.
+    """
+    pragmas = ("main.cache_size", "temp.cache_size", "mmap_size")
+    before = {p: conn.execute(f"PRAGMA {p}").fetchone()[0] for p in pragmas}
+    conn.execute(f"PRAGMA main.cache_size = -{IMPORT_CACHE_KIB}")
+    conn.execute(f"PRAGMA temp.cache_size = -{IMPORT_CACHE_KIB}")
+    conn.execute("PRAGMA mmap_size = 0")
+    try:
+        yield
+    finally:
+        for pragma, value in before.items():
+            conn.execute(f"PRAGMA {pragma} = {value}")
 
 
 #: A file at least this big, with at least as many rows as the table holds leads, is loaded
@@ -550,12 +566,9 @@ class _Load:
             delete_leads(conn, "id IN (SELECT id FROM temp.import_dups)")
             return
         conn.execute("DROP TABLE IF EXISTS temp.import_same")
-        conn.execute(
-            f"CREATE TEMP TABLE import_same AS {_BRINGS_NOTHING}"
-            if policy == "merge"
-            else "CREATE TEMP TABLE import_same (id INTEGER)"
-        )
-        conn.execute("CREATE UNIQUE INDEX temp.import_same_id ON import_same (id)")
+        conn.execute("CREATE TEMP TABLE import_same (id INTEGER PRIMARY KEY)")
+        if policy == "merge":
+            conn.execute(f"INSERT INTO temp.import_same (id) {_BRINGS_NOTHING}")
         summary.duplicates += conn.execute("SELECT count(*) FROM temp.import_same").fetchone()[0]
         target_of: dict[int, int] = {}
         for dup_id, first, first_of_first in conn.execute(
