@@ -106,7 +106,7 @@ def time_process(argv: Sequence[str], runs: int, env: dict[str, str] | None = No
 def build_lead_db(path: Path, n: int, seed: int = 1) -> Path:
     """A leadcli database of ``n`` realistic leads, built set-based (not through the CLI)."""
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from leadcli.store import connect
+    from leadcli.storage.store import connect
 
     if path.exists():
         return path

@@ -1,7 +1,8 @@
 """leadcli: a command-line lead manager over a local SQLite database.
 
-The package is a plain library (``leadcli.store``, ``leadcli.leads``, ...) with a thin Typer
-command-line layer in ``leadcli.cli``. Nothing outside ``leadcli.cli`` imports Typer or Rich.
+The package is a plain library in packages by concern (``leadcli.storage``, ``leadcli.leads``,
+``leadcli.importing``, ...) with a thin Typer command-line layer in ``leadcli.cli``.
+Nothing outside ``leadcli.cli`` imports Typer or Rich.
 """
 
 __version__ = "0.1.0"

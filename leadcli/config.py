@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from leadcli.errors import ConfigError
-from leadcli.paths import ensure_private_dir, resolve_config_path
+from leadcli.storage.paths import ensure_private_dir, resolve_config_path
 
 
 def _region(value: str) -> str:

@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from leadcli.cli.app import app
-from leadcli.store import Store, connect
+from leadcli.storage.store import Store, connect
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared" / "datasets"

@@ -16,10 +16,10 @@ import typer
 from typer.core import TyperGroup
 
 from leadcli import version_line
-from leadcli.cli import config_cmd, followup_cmd, import_cmd, leads_cmd, qualify_cmd
+from leadcli.cli.commands import config, followups, imports, leads, pipeline
 from leadcli.cli.state import AppState
 from leadcli.errors import LeadcliError
-from leadcli.safe_text import visible
+from leadcli.text.safe_text import visible
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -130,12 +130,12 @@ def root(
     ctx.call_on_close(state.close)
 
 
-app.add_typer(leads_cmd.app)
-app.add_typer(import_cmd.app)
-app.add_typer(qualify_cmd.app)
-app.add_typer(followup_cmd.app)
+app.add_typer(leads.app)
+app.add_typer(imports.app)
+app.add_typer(pipeline.app)
+app.add_typer(followups.app)
 app.add_typer(
-    config_cmd.app,
+    config.app,
     name="config",
     help="Show and change leadcli's configuration.\n\n"
     "Example: leadcli config set contacts.phone_region GB",

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from leadcli.stages import STAGES
+from leadcli.pipeline.stages import STAGES
 
 
 class OutputFormat(StrEnum):

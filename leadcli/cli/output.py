@@ -1,6 +1,6 @@
 """Rendering results: Rich tables for people; JSON, JSON Lines, CSV and TSV for scripts.
 
-Every cell of lead data passes through ``leadcli.safe_text``: tables show control characters
+Every cell of lead data passes through ``leadcli.text.safe_text``: tables show control characters
 as visible escapes and never interpret Rich markup (cells are ``Text`` objects, not strings
 Rich would parse); CSV/TSV neutralise spreadsheet formulas. Rich is imported only when a
 table is drawn, since scripts asking for JSON should not pay for it.
@@ -15,9 +15,9 @@ import sys
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
-from leadcli import dates
 from leadcli.cli.options import OutputFormat
-from leadcli.safe_text import json_safe, neutralise_formula, visible
+from leadcli.text import dates
+from leadcli.text.safe_text import json_safe, neutralise_formula, visible
 
 if TYPE_CHECKING:
     from rich.console import Console

@@ -13,7 +13,7 @@ import typer
 
 if TYPE_CHECKING:
     from leadcli.config import Config
-    from leadcli.store import Store
+    from leadcli.storage.store import Store
 
 
 @dataclass
@@ -24,7 +24,7 @@ class AppState:
 
     def store(self) -> Store:
         if self._store is None:
-            from leadcli.store import connect
+            from leadcli.storage.store import connect
 
             self._store = connect(self.db_path)
         return self._store

@@ -30,19 +30,20 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from leadcli import dates, history
-from leadcli.cadences import end_enrolments
+from leadcli.engagement.cadences import end_enrolments
 from leadcli.errors import LeadcliError, NotFound
 from leadcli.importing import mapping as mapping_mod
 from leadcli.importing.readers import ReadError, Table, open_table
 from leadcli.importing.rows import EXTRA_COLUMNS, LEAD_FIELDS, RowConverter
 from leadcli.importing.worker import PARALLEL_MIN_BYTES, can_fork, prepared_chunks
-from leadcli.leads import delete_leads, drop_trigger
-from leadcli.migrations import FTS_COLUMNS
-from leadcli.safe_text import neutralise_formula
-from leadcli.stages import CLOSED_STAGES, STAGES, rank
-from leadcli.store import Store
-from leadcli.transitions import change_stage, last_change_at
+from leadcli.leads import history
+from leadcli.leads.records import delete_leads, drop_trigger
+from leadcli.pipeline.stages import CLOSED_STAGES, STAGES, rank
+from leadcli.pipeline.transitions import change_stage, last_change_at
+from leadcli.storage.migrations import FTS_COLUMNS
+from leadcli.storage.store import Store
+from leadcli.text import dates
+from leadcli.text.safe_text import neutralise_formula
 
 ON_DUPLICATE = ("merge", "skip", "update")
 IMPORT_CACHE_KIB = 32768

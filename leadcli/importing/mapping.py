@@ -12,7 +12,7 @@ import tomllib
 from pathlib import Path
 
 from leadcli.errors import InvalidValue
-from leadcli.leads import SETTABLE_FIELDS
+from leadcli.leads.records import SETTABLE_FIELDS
 
 #: Targets beyond the lead fields: a full name to split, the stage or an outcome, dates,
 #: and "ignore" to drop a column.

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from leadcli.errors import LeadcliError
-from leadcli.safe_text import restore_formula
+from leadcli.text.safe_text import restore_formula
 
 DELIMITERS = (",", ";", "\t", "|")
 SAMPLE_BYTES = 1 << 20

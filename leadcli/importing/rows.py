@@ -21,17 +21,17 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from leadcli import dates
-from leadcli.contacts import (
+from leadcli.leads.records import CONTACT_FIELDS, TEXT_FIELDS
+from leadcli.pipeline.stages import CLOSED_STAGES, normalise_stage
+from leadcli.text import dates
+from leadcli.text.contacts import (
     fast_emails,
     fast_phones,
     normalise_email,
     normalise_phone,
     parse_amount,
 )
-from leadcli.leads import CONTACT_FIELDS, TEXT_FIELDS
-from leadcli.safe_text import FORMULA_GUARD, restore_formula
-from leadcli.stages import CLOSED_STAGES, normalise_stage
+from leadcli.text.safe_text import FORMULA_GUARD, restore_formula
 
 _TRUE = {"1", "true", "yes", "y", "t", "x"}
 #: Fields whose cell is taken as written (trimmed).

@@ -1,0 +1,1 @@
+"""Touching leads: activities, follow-ups, nurture cadences and the due list."""

@@ -1,0 +1,133 @@
+"""Follow-ups: the next thing to do for a lead, and when.
+
+``leads.next_follow_up_at`` always equals the earliest open follow-up's time (kept in the same
+transaction as every change here), so ``list --sort follow-up`` and tables need no join.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from leadcli.errors import InvalidValue, NotFound
+from leadcli.leads import history
+from leadcli.leads.records import lead_row
+from leadcli.storage.store import Store
+from leadcli.text import dates
+
+
+def refresh_next(conn: sqlite3.Connection, lead_ids: Sequence[int]) -> None:
+    conn.executemany(
+        "UPDATE leads SET next_follow_up_at = (SELECT min(due_at) FROM followups "
+        "WHERE lead_id = leads.id AND done_at IS NULL) WHERE id = ?",
+        [(i,) for i in lead_ids],
+    )
+
+
+def schedule(conn: sqlite3.Connection, lead_id: int, due_at: str, note: str | None) -> int:
+    """Add a follow-up inside the caller's write transaction (``qualify`` uses this too)."""
+    lead_row(conn, lead_id)
+    cursor = conn.execute(
+        "INSERT INTO followups (lead_id, due_at, note, created_at) VALUES (?, ?, ?, ?)",
+        (lead_id, due_at, note, dates.now_text()),
+    )
+    refresh_next(conn, [lead_id])
+    history.record(conn, lead_id, "follow-up", {"follow_up": [None, due_at]}, reason=note)
+    return int(cursor.lastrowid or 0)
+
+
+def keep_one(
+    conn: sqlite3.Connection, lead_id: int, marker: str, due_at: str | None, note: str
+) -> None:
+    """Keep at most one open follow-up whose note starts with ``marker`` (inside the caller's
+    write): move it to ``due_at`` (or schedule it), or with ``due_at`` None mark it done."""
+    rows = conn.execute(
+        "SELECT id, due_at FROM followups WHERE lead_id = ? AND done_at IS NULL "
+        "AND substr(note, 1, ?) = ? ORDER BY due_at, id",
+        (lead_id, len(marker), marker),
+    ).fetchall()
+    keep = rows[0] if rows and due_at is not None else None
+    extra = [r["id"] for r in rows if keep is None or r["id"] != keep["id"]]
+    if extra:
+        conn.executemany(
+            "UPDATE followups SET done_at = ? WHERE id = ?",
+            [(dates.now_text(), i) for i in extra],
+        )
+        history.record(
+            conn, lead_id, "follow-up", {"follow_up_done": [None, len(extra)]}, reason=marker
+        )
+    if due_at is None:
+        refresh_next(conn, [lead_id])
+    elif keep is None:
+        schedule(conn, lead_id, due_at, note)
+    elif keep["due_at"] != due_at:
+        conn.execute(
+            "UPDATE followups SET due_at = ?, note = ? WHERE id = ?", (due_at, note, keep["id"])
+        )
+        refresh_next(conn, [lead_id])
+        history.record(
+            conn, lead_id, "follow-up", {"follow_up": [keep["due_at"], due_at]}, reason=note
+        )
+
+
+def add(store: Store, lead_id: int, when: datetime, note: str | None = None) -> dict[str, Any]:
+    with store.write() as conn:
+        followup_id = schedule(conn, lead_id, dates.to_store(when), note)
+    return {"id": followup_id, "lead_id": lead_id, "due_at": dates.to_store(when), "note": note}
+
+
+def done(store: Store, lead_ids: Sequence[int]) -> int:
+    """Mark every open follow-up of these leads done; returns how many."""
+    now = dates.now_text()
+    count = 0
+    with store.write() as conn:
+        for lead_id in dict.fromkeys(lead_ids):
+            lead_row(conn, lead_id)
+            closed = conn.execute(
+                "UPDATE followups SET done_at = ? WHERE lead_id = ? AND done_at IS NULL",
+                (now, lead_id),
+            ).rowcount
+            if closed:
+                history.record(conn, lead_id, "follow-up", {"follow_up_done": [None, closed]})
+            count += closed
+        refresh_next(conn, lead_ids)
+    return count
+
+
+def snooze(store: Store, lead_id: int, when: datetime) -> dict[str, Any]:
+    """Move the lead's earliest open follow-up to ``when``, which must not be in the past."""
+    if dates.to_utc(when) < dates.now():
+        raise InvalidValue("when", "is in the past; snooze to a later time")
+    new = dates.to_store(when)
+    with store.write() as conn:
+        lead_row(conn, lead_id)
+        row = conn.execute(
+            "SELECT id, due_at, note FROM followups WHERE lead_id = ? AND done_at IS NULL "
+            "ORDER BY due_at LIMIT 1",
+            (lead_id,),
+        ).fetchone()
+        if row is None:
+            raise NotFound(f"lead {lead_id} has no open follow-up to snooze")
+        conn.execute("UPDATE followups SET due_at = ? WHERE id = ?", (new, row["id"]))
+        refresh_next(conn, [lead_id])
+        history.record(
+            conn, lead_id, "follow-up", {"follow_up": [row["due_at"], new]}, reason="snoozed"
+        )
+    return {"id": row["id"], "lead_id": lead_id, "due_at": new, "note": row["note"]}
+
+
+def open_followups(store: Store, lead_id: int | None = None) -> list[dict[str, Any]]:
+    """Open follow-ups, soonest first, with who they are for."""
+    sql = (
+        "SELECT f.id, f.lead_id, f.due_at, f.note, leads.first_name, leads.last_name, "
+        "leads.company, leads.email, leads.phone FROM followups f JOIN leads "
+        "ON leads.id = f.lead_id WHERE f.done_at IS NULL"
+    )
+    params: tuple[Any, ...] = ()
+    if lead_id is not None:
+        lead_row(store.conn, lead_id)  # an unknown id is NotFound, not an empty list
+        sql += " AND f.lead_id = ?"
+        params = (lead_id,)
+    return [dict(r) for r in store.conn.execute(sql + " ORDER BY f.due_at, f.id", params)]

@@ -1,0 +1,1 @@
+"""Writing leads and follow-ups out for other programs (iCalendar ...)."""

@@ -1,0 +1,1 @@
+"""The lead record: fields, add / get / list / edit, filters, and its history."""

@@ -1,0 +1,1 @@
+"""The stages a lead moves through, the moves themselves, and BANT qualification."""

@@ -1,0 +1,1 @@
+"""The SQLite file: where it lives, opening it, and its versioned schema."""

@@ -1,0 +1,73 @@
+"""Start-up stays lean: commands do not import what they do not use.
+
+Asserts on which modules are loaded, not on timings (those live in benchmarks/startup.py).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+HEAVY = ("phonenumbers", "email_validator", "sqlite_utils", "dateutil", "tomli_w")
+
+PROBE = """
+import json, sys
+sys.argv = ["leadcli", *json.loads(sys.argv[1])]
+from leadcli.cli.app import main
+try:
+    main()
+except SystemExit:
+    pass
+sys.stdout.flush()
+sys.stderr.write("\\nMODULES " + json.dumps(sorted(sys.modules)))
+"""
+
+
+def loaded_modules(args: list[str], db: Path) -> set[str]:
+    env = {**os.environ, "LEADCLI_DB": str(db)}
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE, json.dumps(args)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
+    return set(json.loads(result.stderr.rsplit("MODULES ", 1)[1]))
+
+
+@pytest.fixture
+def migrated_db(tmp_path: Path) -> Path:
+    from leadcli.leads.records import add_lead
+    from leadcli.storage.store import connect
+
+    db = tmp_path / "leads.db"
+    store = connect(db)
+    add_lead(store, {"first_name": "Ana", "email": "ana@acme.com"})
+    store.close()
+    return db
+
+
+@pytest.mark.parametrize(
+    "args", [["--version"], ["--help"], ["list", "--limit", "10"], ["list", "-f", "json"]]
+)
+def test_no_heavy_imports(args, migrated_db):
+    modules = loaded_modules(args, migrated_db)
+    assert "leadcli.cli.app" in modules  # the probe really ran leadcli
+    heavy = sorted(m for m in modules if m.split(".")[0] in HEAVY)
+    assert heavy == []
+
+
+def test_version_does_not_draw_tables(migrated_db):
+    modules = loaded_modules(["--version"], migrated_db)
+    assert "rich.table" not in modules
+    assert "leadcli.storage.store" not in modules
+
+
+def test_json_list_does_not_load_rich(migrated_db):
+    modules = loaded_modules(["list", "-f", "json"], migrated_db)
+    assert not any(m == "rich" or m.startswith("rich.") for m in modules)
