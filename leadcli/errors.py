@@ -6,6 +6,8 @@ and shell logs. Name the field or the id, never the value.
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class LeadcliError(Exception):
     """Base class: a request that could not be done, described for a person."""
@@ -17,6 +19,19 @@ class LeadcliError(Exception):
         super().__init__(message)
         if hint is not None:
             self.hint = hint
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle by state, not by calling the class again with ``args``: a subclass whose
+        ``__init__`` takes other arguments (``InvalidValue(field, reason)``) would not come
+        back, and errors cross the import worker's pipe pickled."""
+        return (_restore, (type(self), self.args), self.__dict__)
+
+
+def _restore(cls: type[LeadcliError], args: tuple[Any, ...]) -> LeadcliError:
+    """An error rebuilt without its ``__init__``; pickle then restores its attributes."""
+    error = cls.__new__(cls)
+    error.args = args
+    return error
 
 
 class NotFound(LeadcliError):

@@ -22,8 +22,14 @@ if TYPE_CHECKING:
 
     from leadcli.storage.store import Store
 
-#: Columns the full-text index covers (``list --search``).
+#: Columns the full-text index covers today (``list --search``): live code reads this. A
+#: released step never does (changing it would rewrite history): each step that built the
+#: index spells out its own columns, as ``_FTS_COLUMNS_AT_M001`` and ``_AT_M005`` below.
 FTS_COLUMNS = ("first_name", "last_name", "company", "email", "notes")
+
+#: The search index's columns as m001 created it and m005 rebuilt it (frozen literals).
+_FTS_COLUMNS_AT_M001 = ("first_name", "last_name", "company", "email", "notes")
+_FTS_COLUMNS_AT_M005 = ("first_name", "last_name", "company", "email", "notes")
 
 
 def m001_initial(db: Database) -> None:
@@ -102,12 +108,12 @@ def m001_initial(db: Database) -> None:
     leads.create_index(["stage"], index_name="leads_stage")
     db.table("lead_tags").create_index(["tag"], index_name="lead_tags_tag")
     db.table("history").create_index(["lead_id", "id"], index_name="history_lead")
-    leads.enable_fts(FTS_COLUMNS, tokenize="unicode61 remove_diacritics 2")
+    leads.enable_fts(_FTS_COLUMNS_AT_M001, tokenize="unicode61 remove_diacritics 2")
     # Our own triggers rather than sqlite-utils' create_triggers=True: its update trigger
     # fires on every column, so a rescore of a million leads would rewrite the text index.
-    cols = ", ".join(FTS_COLUMNS)
-    old = ", ".join(f"old.{c}" for c in FTS_COLUMNS)
-    new = ", ".join(f"new.{c}" for c in FTS_COLUMNS)
+    cols = ", ".join(_FTS_COLUMNS_AT_M001)
+    old = ", ".join(f"old.{c}" for c in _FTS_COLUMNS_AT_M001)
+    new = ", ".join(f"new.{c}" for c in _FTS_COLUMNS_AT_M001)
     db.execute(
         f"CREATE TRIGGER leads_fts_ai AFTER INSERT ON leads BEGIN "
         f"INSERT INTO leads_fts (rowid, {cols}) VALUES (new.id, {new}); END"
@@ -274,7 +280,7 @@ def m005_import_ranges(db: Database) -> None:
     # relevance (bm25), and without them a million-row import fills the index a quarter faster.
     db.execute("DROP TABLE leads_fts")
     db.execute(
-        f"CREATE VIRTUAL TABLE leads_fts USING fts5({', '.join(FTS_COLUMNS)}, "
+        f"CREATE VIRTUAL TABLE leads_fts USING fts5({', '.join(_FTS_COLUMNS_AT_M005)}, "
         "tokenize='unicode61 remove_diacritics 2', content='leads', columnsize=0)"
     )
     db.execute("INSERT INTO leads_fts (leads_fts) VALUES ('rebuild')")
