@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 
 import pytest
 
@@ -24,8 +25,14 @@ def test_show_and_edit_with_history(cli):
     assert "title" in edited.stdout and "CTO" in edited.stdout
     card = cli("show", str(lead_id))
     assert card.exit_code == 0
-    for text in ("Acme", "CTO", "vip", "webinar", "Plan", "gold", "created", "edited"):
-        assert text in card.stdout
+    fields, _, events = card.stdout.partition("History")
+    # The card's rows: each field beside its value (not just the words somewhere on screen).
+    for row in (r"company\s+Acme", r"title\s+CTO", r"tags\s+vip, webinar", r"Plan\s+gold"):
+        assert re.search(row, fields), row
+    # The history table: the creation and the edit as events, in that order, with the change.
+    created = re.search(r"\bcreated\s+first_name=Ana", events)
+    edited = re.search(r"\bedited\s+title: \S+ → CTO", events)
+    assert created and edited and created.start() < edited.start()
     data = json.loads(cli("show", str(lead_id), "-f", "json").stdout)
     assert data["title"] == "CTO"
     assert data["tags"] == ["vip", "webinar"]

@@ -71,3 +71,30 @@ def test_version_does_not_draw_tables(migrated_db):
 def test_json_list_does_not_load_rich(migrated_db):
     modules = loaded_modules(["list", "-f", "json"], migrated_db)
     assert not any(m == "rich" or m.startswith("rich.") for m in modules)
+
+
+ENTRY_PROBE = """
+import json, sys
+sys.argv = ["leadcli", "--version"]
+from leadcli.cli.entry import main
+main()
+sys.stdout.flush()
+sys.stderr.write("MODULES " + json.dumps(sorted(sys.modules)))
+"""
+
+
+def test_version_fast_path_imports_nothing_of_the_command_line(migrated_db):
+    """The console script (``leadcli.cli.entry``) answers ``--version`` in a fresh process
+    without Typer, Rich, the commands or the database: the probe imports only the entry
+    module, as the installed ``leadcli`` script does, so any import it adds shows here."""
+    env = {**os.environ, "LEADCLI_DB": str(migrated_db)}
+    result = subprocess.run(
+        [sys.executable, "-c", ENTRY_PROBE], capture_output=True, text=True, env=env, check=True
+    )
+    assert result.stdout.startswith("leadcli ")
+    modules = set(json.loads(result.stderr.rsplit("MODULES ", 1)[1]))
+    assert "leadcli.cli.entry" in modules
+    leadcli_modules = {m for m in modules if m.startswith("leadcli")}
+    assert leadcli_modules <= {"leadcli", "leadcli.cli", "leadcli.cli.entry"}
+    unwanted = ("typer", "click", "rich", "sqlite3", "_sqlite3", *HEAVY)
+    assert not [m for m in modules if m.split(".")[0] in unwanted]
