@@ -10,6 +10,11 @@ Duplicates, usually few, are merged one by one.
 
 Interrupted at any point (Ctrl-C, kill, crash), the transaction is not committed and the
 database is as it was; the rejects file is only moved into place after the commit.
+
+Each input is read once (a regular file may be hashed in a cheap first pass): pipes, FIFOs,
+``/dev/stdin`` and ``<(...)`` are hashed while they load. The same bytes imported again with
+the same options that shape the result are reported as already imported (checked before the
+load for a regular file, after it, and rolled back, for anything else); ``again`` forces it.
 """
 
 from __future__ import annotations
@@ -18,12 +23,10 @@ import contextlib
 import csv
 import functools
 import hashlib
-import io
 import json
 import os
 import queue
 import sqlite3
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -33,9 +36,9 @@ from typing import IO, Any
 from leadcli.engagement.cadences import end_enrolments
 from leadcli.errors import LeadcliError, NotFound
 from leadcli.importing import mapping as mapping_mod
-from leadcli.importing.readers import ReadError, Table, open_table
+from leadcli.importing.readers import ReadError, Table, is_regular_file, open_table
 from leadcli.importing.rows import EXTRA_COLUMNS, LEAD_FIELDS, RowConverter
-from leadcli.importing.worker import PARALLEL_MIN_BYTES, can_fork, prepared_chunks
+from leadcli.importing.worker import Chunks, prepared_chunks
 from leadcli.leads import history
 from leadcli.leads.records import delete_leads, drop_trigger
 from leadcli.pipeline.stages import CLOSED_STAGES, STAGES, rank
@@ -49,8 +52,6 @@ ON_DUPLICATE = ("merge", "skip", "update")
 IMPORT_CACHE_KIB = 32768
 #: Rows a multi-row INSERT carries: big enough that per-statement costs vanish.
 ROWS_PER_STATEMENT = 500
-#: How long (seconds) a thread may keep the GIL while the other waits, during the load.
-SWITCH_INTERVAL = 0.0005
 _KEYS = ("email", "phone", "external_id")
 
 
@@ -68,6 +69,11 @@ class ImportOptions:
     dry_run: bool = False
     source: str | None = None
     tags: list[str] = field(default_factory=list)
+    #: Import even when the same bytes were imported with the same options before.
+    again: bool = False
+    #: Convert rows in a forked worker process (see ``worker``): the application's choice
+    #: (the CLI's for a big regular file, when ``worker.can_fork()``), never the library's.
+    parallel: bool = False
 
 
 @dataclass
@@ -91,33 +97,95 @@ class ImportSummary:
         return asdict(self)
 
 
-def _read_source(path: str, stdin: IO[bytes] | None) -> tuple[str, str, IO[bytes] | None]:
-    """(name, sha256, a stream for stdin or None for files): files are hashed in a first
-    fast pass; stdin is read into memory once, since it cannot be read twice."""
+def _hash_file(path: str) -> str:
+    """The SHA-256 of a regular file, read in a first fast pass (it can be read again)."""
     digest = hashlib.sha256()
-    if path == "-":
-        data = (stdin or sys.stdin.buffer).read()
-        digest.update(data)
-        return "-", digest.hexdigest(), io.BytesIO(data)
     try:
         with open(path, "rb") as handle:
             for chunk in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(chunk)
     except OSError as exc:
         raise ReadError.unopenable(path, exc) from None
-    return path, digest.hexdigest(), None
+    return digest.hexdigest()
+
+
+#: The options that shape what an import of the same bytes does (with the mapping, which
+#: --map and --mapping decide): the same bytes with any of them different are a new import.
+SHAPING_OPTIONS = (
+    "on_duplicate",
+    "source",
+    "tags",
+    "region",
+    "keep_invalid",
+    "input_format",
+    "encoding",
+    "delimiter",
+)
+
+
+def _shape(options: ImportOptions, table: Table) -> dict[str, Any]:
+    """What, besides the bytes and the mapping, decides an import's result (recorded in the
+    batch's ``options``)."""
+    return {
+        "on_duplicate": options.on_duplicate,
+        "source": options.source,
+        "tags": options.tags,
+        "region": options.region,
+        "keep_invalid": options.keep_invalid,
+        "input_format": table.input_format,
+        "encoding": table.encoding,
+        "delimiter": table.delimiter,
+    }
+
+
+def _earlier_import(
+    conn: sqlite3.Connection, sha256: str, mapping: dict[str, str], shape: dict[str, Any]
+) -> tuple[int | None, int | None]:
+    """(the batch that imported these bytes with the same mapping and options, the latest
+    that imported them otherwise): batches recorded before an option was kept compare on
+    the options they kept."""
+    same = other = None
+    for batch, kept_mapping, kept_options in conn.execute(
+        "SELECT id, mapping, options FROM import_batches "
+        "WHERE sha256 = ? AND undone_at IS NULL ORDER BY id",
+        (sha256,),
+    ):
+        kept = json.loads(kept_options or "{}")
+        alike = json.loads(kept_mapping or "{}") == mapping and all(
+            kept[key] == value for key, value in shape.items() if key in kept
+        )
+        if alike:
+            same = same or batch
+        else:
+            other = batch
+    return same, other
+
+
+class _AlreadyImported(Exception):
+    """Raised to roll back the load of an input that turned out to be a repeat."""
+
+    def __init__(self, batch: int) -> None:
+        super().__init__(batch)
+        self.batch = batch
 
 
 def check_readable(paths: list[str]) -> None:
     """Fail before anything is written when a named file cannot be opened: a typo in the
-    last of three names must not leave the first two imported."""
+    last of three names must not leave the first two imported. A pipe or FIFO is not
+    opened (that would take its bytes, or block): it must exist and be readable."""
     for path in paths:
-        if path != "-":
-            try:
+        if path == "-":
+            continue
+        try:
+            if is_regular_file(path):
                 with open(path, "rb"):
                     pass
-            except OSError as exc:
-                raise ReadError.unopenable(path, exc) from None
+            else:
+                os.stat(path)
+                if not os.access(path, os.R_OK):
+                    raise PermissionError(13, "Permission denied", path)
+        except OSError as exc:
+            raise ReadError.unopenable(path, exc) from None
 
 
 #: The counts that add up over several files' summaries.
@@ -138,7 +206,8 @@ def combined_summary(summaries: list[ImportSummary]) -> dict[str, Any]:
 
 
 def default_rejects_path(source: str) -> Path:
-    if source == "-":
+    """Beside a regular file; in the current folder for stdin, a pipe or ``/dev/fd/N``."""
+    if not is_regular_file(source):
         return Path.cwd() / "leadcli-rejects.csv"
     path = Path(source)
     return path.with_name(f"{path.stem}.rejects.csv")
@@ -196,15 +265,28 @@ def import_file(
     stdin: IO[bytes] | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> ImportSummary:
-    """Import one file (or ``-``) as one batch, in one transaction."""
-    name, sha256, buffered = _read_source(path, stdin)
+    """Import one file (or ``-``) as one batch, in one transaction, reading it once."""
+    name = path
+    sha256 = _hash_file(path) if is_regular_file(path) else None
     table = open_table(
         path,
         input_format=options.input_format,
         encoding=options.encoding,
         delimiter=options.delimiter,
-        stdin=buffered,
+        stdin=stdin,
     )
+    with table:
+        return _import_table(store, name, sha256, table, options, progress)
+
+
+def _import_table(
+    store: Store,
+    name: str,
+    sha256: str | None,
+    table: Table,
+    options: ImportOptions,
+    progress: Callable[[int, int], None] | None,
+) -> ImportSummary:
     targets = mapping_mod.build(
         table.header, mapping_mod.parse_overrides(options.maps, options.mapping_file)
     )
@@ -216,14 +298,15 @@ def import_file(
         notices=table.notices,
         mapping={c: t for c, t in zip(table.header, targets, strict=True) if c.strip()},
     )
-    previous = store.conn.execute(
-        "SELECT id FROM import_batches WHERE sha256 = ? AND undone_at IS NULL", (sha256,)
-    ).fetchone()
-    if previous:
-        # The same bytes again: nothing to do, and saying so beats re-merging every row.
-        summary.rows = summary.duplicates = sum(1 for _ in table.rows)
-        summary.already_imported_as = previous[0]
-        return summary
+    shape = _shape(options, table)
+    if sha256 is not None:
+        same, other = _earlier_import(store.conn, sha256, summary.mapping, shape)
+        if same and not options.again:
+            # The same bytes and options again: nothing to do, and saying so beats
+            # re-merging every row.
+            summary.rows = sum(1 for _ in table.rows)
+            return _already_imported(summary, same)
+        _note_earlier(summary, same or other, again=bool(same))
     converter = RowConverter(
         table.header,
         targets,
@@ -233,12 +316,35 @@ def import_file(
         tags=options.tags,
     )
     rejects = _Rejects(options.rejects or default_rejects_path(name), table.header)
-    size = table.byte_count or (len(buffered.getbuffer()) if buffered else 0)
+    conn = store.conn
+    width = len(converter.fields) + len(EXTRA_COLUMNS) + 1
+    limit = conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    per_statement = max(1, min(ROWS_PER_STATEMENT, limit // width))
+    # Forked (when asked) here: before the write transaction opens, and before the
+    # inserting thread starts.
+    chunks = prepared_chunks(
+        table.rows,
+        converter.convert,
+        per_statement,
+        table.bytes_read,
+        parallel=options.parallel,
+        finished=table.sha256,
+    )
     try:
-        with _import_settings(store.conn), store.write() as conn:
-            load = _Load(conn, converter, options, summary)
-            load.begin(name, sha256, size)
-            load.stream(table, rejects, progress)
+        with contextlib.closing(chunks), _import_settings(conn), store.write() as conn:
+            load = _Load(conn, converter, options, summary, shape)
+            load.begin(name, sha256, table.byte_count)
+            load.stream(chunks, per_statement, rejects, progress)
+            if sha256 is None:
+                # Hashed as it loaded: a repeat is only known now, and rolled back.
+                sha256 = chunks.result
+                same, other = _earlier_import(conn, sha256, summary.mapping, shape)
+                if same and not options.again:
+                    raise _AlreadyImported(same)
+                _note_earlier(summary, same or other, again=bool(same))
+                conn.execute(
+                    "UPDATE import_batches SET sha256 = ? WHERE id = ?", (sha256, summary.batch)
+                )
             load.finish()
             summary.rejected = rejects.count
             if options.dry_run:
@@ -251,6 +357,9 @@ def import_file(
     except _DryRun:
         rejects.discard()
         summary.batch = None
+    except _AlreadyImported as repeat:
+        rejects.discard()
+        return _already_imported(summary, repeat.batch)
     except BaseException:
         rejects.discard()
         raise
@@ -258,6 +367,28 @@ def import_file(
         summary.rows == summary.imported + summary.updated + summary.duplicates + summary.rejected
     )
     return summary
+
+
+def _already_imported(summary: ImportSummary, batch: int) -> ImportSummary:
+    """The summary of an input already imported as ``batch``: every row a duplicate."""
+    summary.imported = summary.updated = summary.rejected = 0
+    summary.duplicates = summary.rows
+    summary.batch = None
+    summary.already_imported_as = batch
+    summary.notices.append(
+        f"{summary.file}: already imported as batch {batch} (the same bytes with the same "
+        "mapping and options); nothing imported"
+    )
+    return summary
+
+
+def _note_earlier(summary: ImportSummary, batch: int | None, *, again: bool) -> None:
+    if batch is None:
+        return
+    why = "as asked (--again)" if again else "since the mapping or options differ"
+    summary.notices.append(
+        f"{summary.file}: the same bytes were imported as batch {batch}; imported again {why}"
+    )
 
 
 @contextlib.contextmanager
@@ -315,7 +446,9 @@ class _Load:
         converter: RowConverter,
         options: ImportOptions,
         summary: ImportSummary,
+        shape: dict[str, Any],
     ) -> None:
+        self.shape = shape
         self.conn = conn
         self.converter = converter
         self.options = options
@@ -341,26 +474,19 @@ class _Load:
         self.rebuild_leads: list[str] = []
         self.rebuild_history: list[str] = []
 
-    def begin(self, name: str, sha256: str, size: int) -> None:
-        """Record the batch, and choose between index upkeep and a rebuild after the load."""
-        options = self.options
+    def begin(self, name: str, sha256: str | None, size: int) -> None:
+        """Record the batch (its hash is filled in after the load for an input hashed as it
+        loads), and choose between index upkeep and a rebuild after the load."""
         self.batch = self.conn.execute(
             "INSERT INTO import_batches (file_name, sha256, imported_at, rows, imported, "
             "updated, duplicates, rejected, mapping, options, last_history_id) "
             "VALUES (?, ?, ?, 0, 0, 0, 0, 0, ?, ?, 0)",
             (
                 name,
-                sha256,
+                sha256 or "",
                 self.now,
                 json.dumps(self.summary.mapping, ensure_ascii=False),
-                json.dumps(
-                    {
-                        "on_duplicate": options.on_duplicate,
-                        "source": options.source,
-                        "tags": options.tags,
-                        "region": options.region,
-                    }
-                ),
+                json.dumps(self.shape, ensure_ascii=False),
             ),
         ).lastrowid
         self.summary.batch = self.batch
@@ -394,15 +520,17 @@ class _Load:
 
     def stream(
         self,
-        table: Table,
+        chunks: Chunks,
+        per_statement: int,
         rejects: _Rejects,
         progress: Callable[[int, int], None] | None,
     ) -> None:
-        """Convert and insert every row; rejected rows go to the rejects file."""
+        """Insert every converted row; rejected rows go to the rejects file.
+
+        Chunks come numbered from 1: each row's id is moved on past ``floor``, the highest
+        id when this transaction took the write lock."""
         conn, floor = self.conn, self.floor
         width = len(self.fields) + len(EXTRA_COLUMNS) + 1
-        limit = conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
-        per_statement = max(1, min(ROWS_PER_STATEMENT, limit // width))
         tags: list[tuple[int, str]] = []
         rows = statements = 0
         cols = ", ".join(FTS_COLUMNS)
@@ -410,27 +538,22 @@ class _Load:
         # works without the GIL while the next rows are being made ready.
         index = f"INSERT INTO leads_fts (rowid, {cols}) SELECT id, {cols} FROM leads WHERE id > ?"
         indexed = last_id = floor
-        # Forked (when it is) before the inserting thread starts.
-        chunks = prepared_chunks(
-            table.rows,
-            self.converter.convert,
-            per_statement,
-            floor + 1,
-            table.bytes_read,
-            parallel=self.size >= PARALLEL_MIN_BYTES and can_fork(),
-        )
-        # closing: a failure here (or Ctrl-C) ends the worker now, not when the frame goes.
-        with contextlib.closing(chunks), _Inserter(conn) as inserter:
+        with _Inserter(conn) as inserter:
             for chunk in chunks:
                 rows += chunk.rows
                 for line, cells, reason in chunk.rejects:
                     rejects.add(line, cells, reason)
                 if not chunk.count:
                     continue
+                first_id = floor + chunk.first_id
+                if floor:  # the ids, every width-th parameter (a slice: runs in C)
+                    chunk.params[0::width] = range(first_id, first_id + chunk.count)
+                    tags.extend((lead + floor, tag) for lead, tag in chunk.tags)
+                else:
+                    tags.extend(chunk.tags)
                 inserter.submit(self._insert_sql(chunk.count), chunk.params)
-                tags.extend(chunk.tags)
                 self.inserted += chunk.count
-                last_id = chunk.first_id + chunk.count - 1
+                last_id = first_id + chunk.count - 1
                 statements += 1
                 if statements % 10 == 0:
                     inserter.submit(index + " AND id <= ?", [indexed, last_id])
@@ -440,7 +563,7 @@ class _Load:
             inserter.submit(index, [indexed])
         conn.executemany("INSERT OR IGNORE INTO lead_tags (lead_id, tag) VALUES (?, ?)", tags)
         self.summary.rows = rows
-        if progress and table.bytes_read:
+        if progress:
             progress(self.size, rows)
 
     def finish(self) -> None:
@@ -622,17 +745,14 @@ class _Inserter:
         self.queue.put((sql, params))
 
     def __enter__(self) -> _Inserter:
-        # The thread making rows ready would otherwise keep the GIL up to 5 ms after each
-        # insert finished, leaving the inserting thread idle.
-        self.interval = sys.getswitchinterval()
-        sys.setswitchinterval(SWITCH_INTERVAL)
+        # Overlapping works best with a GIL switch interval well under Python's 5 ms; that
+        # setting is the whole process's, so the application chooses it (the CLI does).
         self.thread.start()
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self.queue.put(None)  # after the statements already queued: they finish first
         self.thread.join()
-        sys.setswitchinterval(self.interval)
         if self.error is not None and exc_info[0] is None:
             raise self.error
 

@@ -4,16 +4,33 @@ Encodings: a byte-order mark decides (UTF-8, UTF-16 LE/BE, UTF-32 LE/BE); withou
 is read as UTF-8 if its start decodes as UTF-8, else as Windows-1252 (what Excel writes), with
 a notice. Rows come out as ``(line, cells)`` where ``line`` is the line the record starts on,
 so a rejected row can be found in the original file.
+
+Input is read once and streamed: any input (a file, stdin, a pipe, a FIFO, ``<(...)``) is
+hashed as it is read (``Table.sha256``), so nothing has to open it twice. CSV rows come out as
+they are read. JSON rows need the union of every object's keys first, so a JSON or JSON Lines
+input is read twice: a regular file is simply opened again; anything else is copied to a
+temporary file on the first pass. Either way memory stays flat (JSON arrays are parsed
+element by element). The file opened is closed when its rows are exhausted or the table is
+closed (``with open_table(...) as table``).
+
+Nothing here changes process-wide state: CSV fields longer than Python's ``csv`` limit
+(128 KiB by default) are rejected rows unless the caller raises it (the CLI does, to
+``FIELD_SIZE_LIMIT``, for the length of an import).
 """
 
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
+import hashlib
 import io
 import json
+import os
+import stat
 import sys
-from collections.abc import Iterator
+import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -32,7 +49,11 @@ _BOMS = (  # longest first: the UTF-32 LE mark starts with the UTF-16 LE one
 )
 INPUT_FORMATS = ("csv", "tsv", "json", "jsonl")
 
-csv.field_size_limit(64 * 1024 * 1024)  # 200 KB notes are normal; 64 MB is a sane ceiling
+#: The ``csv`` field-size limit an import wants: 200 KB notes are normal; 64 MB is a sane
+#: ceiling. Process-wide, so set by the application (the CLI), never by this library.
+FIELD_SIZE_LIMIT = 64 * 1024 * 1024
+#: Characters a JSON array is read in at a time.
+JSON_CHUNK = 1 << 16
 
 
 class ReadError(LeadcliError):
@@ -56,6 +77,53 @@ class Table:
     notices: list[str] = field(default_factory=list)
     byte_count: int = 0
     bytes_read: Any = None  # a callable giving bytes consumed so far, for progress
+    #: The SHA-256 (hex) of every byte of the input, complete once the rows are exhausted.
+    sha256: Callable[[], str] = lambda: ""
+    #: Closes what the table opened (idempotent); the rows do it themselves when exhausted.
+    close: Callable[[], None] = lambda: None
+
+    def __enter__(self) -> Table:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+class _Hashing(io.RawIOBase):
+    """A byte stream that hashes what is read through it, and copies it to ``spool`` while
+    one is set: the one read of an input that cannot be read twice."""
+
+    def __init__(self, inner: IO[bytes]) -> None:
+        self.inner = inner
+        self.digest = hashlib.sha256()
+        self.spool: IO[bytes] | None = None
+        self.count = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.inner.read(len(buffer))
+        if not data:
+            return 0
+        size = len(data)
+        buffer[:size] = data
+        self.digest.update(data)
+        self.count += size
+        if self.spool is not None:
+            self.spool.write(data)
+        return size
+
+
+def is_regular_file(name: str) -> bool:
+    """Whether ``name`` is a regular file: one that can be read twice (not ``-``, a pipe,
+    a FIFO, ``/dev/stdin`` or a shell's ``<(...)``)."""
+    if name == "-":
+        return False
+    try:
+        return stat.S_ISREG(os.stat(name).st_mode)
+    except (OSError, ValueError):
+        return False
 
 
 def _decodes_cleanly(data: bytes, encoding: str, unit: int) -> bool:
@@ -125,29 +193,105 @@ def _cell(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _objects_to_rows(
-    objects: Iterator[tuple[int, Any]],
-) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
-    """JSON objects to a header (union of keys, in first-seen order) and rows.
+def _json_lines(lines: Iterator[str]) -> Iterator[tuple[int, Any]]:
+    """A JSON Lines text as (line number, value); a line that is not JSON is its text (a row
+    that will be rejected)."""
+    for number, line in enumerate(lines, start=1):
+        if line.strip():
+            try:
+                yield number, json.loads(line)
+            except json.JSONDecodeError:
+                yield number, line.rstrip("\r\n")
 
-    The union needs every object first; JSON arrays are loaded whole anyway and JSON Lines
-    files of leads are small enough. A non-object line becomes a row that is rejected.
-    """
-    items = list(objects)
+
+def _json_values(text: IO[str], name: str) -> Iterator[tuple[int, Any]]:
+    """A JSON text (an array of objects, or one object) as (element number, value), parsed
+    element by element from chunks: memory holds one element, never the whole array."""
+    decoder = json.JSONDecoder()
+    buffer, position, ended = "", 0, False
+
+    def fill() -> bool:
+        """Read more; False at the end of the input."""
+        nonlocal buffer, position, ended
+        if ended:
+            return False
+        chunk = text.read(JSON_CHUNK)
+        buffer = buffer[position:] + chunk
+        position = 0
+        ended = not chunk
+        return bool(chunk)
+
+    def skip_space() -> str:
+        """The next character that is not white space ("" at the end)."""
+        nonlocal position
+        while True:
+            while position < len(buffer) and buffer[position] in " \t\r\n":
+                position += 1
+            if position < len(buffer):
+                return buffer[position]
+            if not fill():
+                return ""
+
+    def value() -> Any:
+        """The JSON value at ``position``: complete only when followed by more text or the
+        end, since a number at the end of the buffer may go on in the next chunk."""
+        nonlocal position
+        while True:
+            try:
+                parsed, end = decoder.raw_decode(buffer, position)
+            except json.JSONDecodeError as exc:
+                if fill():
+                    continue
+                raise ReadError(f"{name} is not valid JSON: {exc.msg}") from None
+            if end < len(buffer) or not fill():
+                position = end
+                return parsed
+
+    first = skip_space()
+    if first == "":
+        return
+    if first == "{":
+        yield 1, value()
+        if skip_space():
+            raise ReadError(f"{name} is not valid JSON: extra data after the object")
+        return
+    if first != "[":
+        raise ReadError(f"{name}: a JSON import is an array of objects")
+    position += 1
+    number = 0
+    if skip_space() == "]":
+        position += 1
+    else:
+        while True:
+            number += 1
+            yield number, value()
+            after = skip_space()
+            position += 1
+            if after == "]":
+                break
+            if after != ",":
+                raise ReadError(f"{name} is not valid JSON: expected , or ] after element {number}")
+    if skip_space():
+        raise ReadError(f"{name} is not valid JSON: extra data after the array")
+
+
+def _json_header(values: Iterator[tuple[int, Any]]) -> list[str]:
+    """The union of the objects' keys, in first-seen order."""
     header: dict[str, None] = {}
-    for _, obj in items:
+    for _, obj in values:
         if isinstance(obj, dict):
             header.update(dict.fromkeys(str(k) for k in obj))
-    names = list(header)
+    return list(header)
 
-    def rows() -> Iterator[tuple[int, list[str]]]:
-        for line, obj in items:
-            if isinstance(obj, dict):
-                yield line, [_cell(obj.get(k)) for k in names]
-            else:
-                yield line, [_cell(obj)]  # wrong width: rejected as not an object
 
-    return names, rows()
+def _json_rows(
+    values: Iterator[tuple[int, Any]], names: list[str]
+) -> Iterator[tuple[int, list[str]]]:
+    for line, obj in values:
+        if isinstance(obj, dict):
+            yield line, [_cell(obj.get(k)) for k in names]
+        else:
+            yield line, [_cell(obj)]  # wrong width: rejected as not an object
 
 
 def open_table(
@@ -158,18 +302,52 @@ def open_table(
     delimiter: str | None = None,
     stdin: IO[bytes] | None = None,
 ) -> Table:
-    """Open ``source`` (a path, or ``-`` for stdin) as a table."""
+    """Open ``source`` (a path, or ``-`` for stdin) as a table, reading it once.
+
+    The caller exhausts the rows or closes the table (it is a context manager); either
+    closes the file this opened. Stdin is never closed.
+    """
     name = str(source)
-    if name == "-":
-        raw: IO[bytes] = stdin or sys.stdin.buffer
-        size = 0
-    else:
-        try:
-            raw = open(source, "rb")  # noqa: SIM115 - closed when the rows are consumed
-            size = Path(source).stat().st_size
-        except OSError as exc:
-            raise ReadError.unopenable(name, exc) from None
-    buffered = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(raw)  # type: ignore[arg-type]
+    regular = is_regular_file(name)
+    opened: list[IO[bytes]] = []
+
+    def close() -> None:
+        while opened:
+            with contextlib.suppress(OSError):
+                opened.pop().close()
+
+    try:
+        if name == "-":
+            inner: IO[bytes] = stdin or sys.stdin.buffer
+        else:
+            try:
+                inner = open(source, "rb")  # noqa: SIM115 - closed by close()
+            except OSError as exc:
+                raise ReadError.unopenable(name, exc) from None
+            opened.append(inner)
+        size = os.fstat(inner.fileno()).st_size if regular else 0
+        return _open(name, inner, size, regular, input_format, encoding, delimiter, opened, close)
+    except BaseException:
+        close()
+        raise
+
+
+def _open(
+    name: str,
+    inner: IO[bytes],
+    size: int,
+    regular: bool,
+    input_format: str | None,
+    encoding: str | None,
+    delimiter: str | None,
+    opened: list[IO[bytes]],
+    close: Callable[[], None],
+) -> Table:
+    # A pipe gives what it has: each read takes what is there (read1), so rows stream as they
+    # arrive instead of waiting for a full buffer.
+    read1 = getattr(inner, "read1", None)
+    hashing = _Hashing(_ReadOne(read1) if read1 else inner)  # type: ignore[arg-type]
+    buffered = io.BufferedReader(hashing, buffer_size=SAMPLE_BYTES)
     sample = buffered.peek(SAMPLE_BYTES)[:SAMPLE_BYTES]
     notices = []
     if encoding:
@@ -189,20 +367,15 @@ def open_table(
         encoding, bom_length, notice = detect_encoding(sample)
         if notice:
             notices.append(f"{name}: {notice}")
-    buffered.read(bom_length)
-    text = io.TextIOWrapper(buffered, encoding=encoding, errors="strict", newline="")
     start = sample[bom_length:].decode(encoding, errors="ignore")
     fmt = input_format or _guess_format(name, start)
     if fmt not in INPUT_FORMATS:
         raise ReadError(f"unknown input format {fmt!r}; use one of {', '.join(INPUT_FORMATS)}")
 
-    def consumed() -> int:
-        try:
-            return buffered.tell()
-        except (OSError, ValueError):  # stdin cannot tell; a finished file may be closed
-            return size
+    def sha256() -> str:
+        return hashing.digest.hexdigest()
 
-    def decoded(lines: Iterator[str]) -> Iterator[str]:
+    def decoded(lines: Iterator[Any]) -> Iterator[Any]:
         try:
             yield from lines
         except UnicodeDecodeError:
@@ -211,30 +384,52 @@ def open_table(
                 hint="give its encoding with --encoding (e.g. cp1252 or latin-1)",
             ) from None
 
-    if fmt == "json":
+    def closing(rows: Iterator[tuple[int, list[str]]]) -> Iterator[tuple[int, list[str]]]:
         try:
-            data = json.loads("".join(decoded(iter(text))) or "[]")
-        except json.JSONDecodeError as exc:
-            raise ReadError(f"{name} is not valid JSON (line {exc.lineno}): {exc.msg}") from None
-        if isinstance(data, dict):
-            data = [data]
-        if not isinstance(data, list):
-            raise ReadError(f"{name}: a JSON import is an array of objects")
-        header, rows = _objects_to_rows(iter([(i + 1, obj) for i, obj in enumerate(data)]))
-        return Table(name, fmt, encoding, None, header, rows, notices, size, consumed)
-    if fmt == "jsonl":
+            yield from rows
+        finally:
+            close()
 
-        def parsed() -> Iterator[tuple[int, Any]]:
-            for number, line in enumerate(decoded(iter(text)), start=1):
-                if line.strip():
-                    try:
-                        yield number, json.loads(line)
-                    except json.JSONDecodeError:
-                        yield number, line.rstrip("\r\n")  # rejected: not an object
+    if fmt in ("json", "jsonl"):
+        # The header is every object's keys: a first pass reads them (and hashes the input);
+        # a second pass gives the rows, from the file again or from the copy of the input.
+        if not regular:
+            spool = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
+            opened.append(spool)
+            spool.write(buffered.peek(1))  # what the sample read, nothing consumed yet
+            hashing.spool = spool
+        buffered.read(bom_length)
+        text = io.TextIOWrapper(buffered, encoding=encoding, errors="strict", newline="")
 
-        header, rows = _objects_to_rows(parsed())
-        return Table(name, fmt, encoding, None, header, rows, notices, size, consumed)
+        def values(text: IO[str]) -> Iterator[tuple[int, Any]]:
+            if fmt == "jsonl":
+                return _json_lines(decoded(iter(text)))
+            return decoded(_json_values(text, name))
 
+        header = _json_header(values(text))
+        total = hashing.count
+        if regular:
+            again = open(name, "rb")  # noqa: SIM115 - closed by close()
+            opened.append(again)
+        else:
+            hashing.spool = None
+            again = spool
+        again.seek(bom_length)
+        second = io.TextIOWrapper(again, encoding=encoding, errors="strict", newline="")
+
+        def consumed() -> int:
+            try:
+                return again.tell()
+            except (OSError, ValueError):  # closed once the rows are done
+                return total
+
+        rows = closing(_json_rows(values(second), header))
+        return Table(
+            name, fmt, encoding, None, header, rows, notices, total, consumed, sha256, close
+        )
+
+    buffered.read(bom_length)
+    text = io.TextIOWrapper(buffered, encoding=encoding, errors="strict", newline="")
     if delimiter is None:
         first_line = start.split("\n", 1)[0]
         delimiter = "\t" if fmt == "tsv" else sniff_delimiter(first_line)
@@ -268,8 +463,17 @@ def open_table(
         encoding,
         delimiter,
         header,
-        rows(),
+        closing(rows()),
         notices,
         size,
-        consumed,
+        lambda: hashing.count,
+        sha256,
+        close,
     )
+
+
+class _ReadOne:
+    """Adapts ``read1`` (one read of what is there) to the ``read`` ``_Hashing`` calls."""
+
+    def __init__(self, read1: Callable[[int], bytes]) -> None:
+        self.read = read1

@@ -5,11 +5,17 @@ SQLite: in one process the two queue for one interpreter lock while the machine'
 sit idle. A big import on Linux therefore forks a worker that reads and converts the rows and
 sends them on through a pipe (pickled, a chunk at a time), while this process only inserts.
 
-The worker is a plain ``fork`` of this process taken before any thread starts, so it has the
-open file, the converter and the numbering already; it touches neither the database nor the
-terminal, ignores Ctrl-C (this process handles it and ends the worker), and leaves with
-``os._exit``, running none of this process's exit code. If this process dies, the worker's
-next write fails on the closed pipe and it ends too.
+The library never decides to fork: the application asks for it (``parallel=True``; the CLI
+does for a big regular file when ``can_fork()``), and calls ``prepared_chunks`` before it
+starts any thread and before it opens its write transaction, so the worker copies neither a
+running thread's locks nor a transaction in progress. The worker has the open file and the
+converter already; it touches neither the database nor the terminal, ignores Ctrl-C in its
+own process (this process handles it and ends the worker), and leaves with ``os._exit``,
+running none of this process's exit code. If this process dies, the worker's next write
+fails on the closed pipe and it ends too.
+
+Chunks are numbered from 1; the caller adds the ids it starts after (known only once its
+transaction holds the write lock).
 """
 
 from __future__ import annotations
@@ -94,33 +100,97 @@ def can_fork() -> bool:
     return threading.active_count() == 1 and len(os.sched_getaffinity(0)) >= 2
 
 
+class Chunks:
+    """The rows as ``Prepared`` chunks, converted here or by a worker; iterate once.
+
+    ``close()`` ends the worker (if any) and reaps it, whether or not iteration began;
+    ``result`` is the value of ``finished()`` (called where the rows were read, once they are
+    exhausted), e.g. the input's hash.
+    """
+
+    def __init__(self, chunks: Iterator[Prepared], finished: Callable[[], Any] | None) -> None:
+        self._chunks = chunks
+        self._finished = finished
+        self.result: Any = None
+
+    def __iter__(self) -> Iterator[Prepared]:
+        yield from self._chunks
+        if self._finished is not None:
+            self.result = self._finished()
+
+    def close(self) -> None:
+        pass
+
+
+class _WorkerChunks(Chunks):
+    """The parent's side of a forked worker."""
+
+    def __init__(self, pid: int, read_end: int) -> None:
+        super().__init__(iter(()), None)
+        self.pid: int | None = pid
+        self.pipe = open(read_end, "rb")  # noqa: SIM115 - closed by close()
+
+    def __iter__(self) -> Iterator[Prepared]:
+        """Yield the worker's chunks; raise its error."""
+        while True:
+            try:
+                kind, payload = pickle.load(self.pipe)
+            except (EOFError, pickle.UnpicklingError):  # killed, even half-way through
+                raise LeadcliError(
+                    "the import's worker process ended unexpectedly; nothing was imported",
+                    hint="was it killed, or out of memory? run the import again",
+                ) from None
+            if kind == "chunk":
+                yield payload
+            elif kind == "error":
+                raise payload
+            else:
+                self.result = payload
+                return
+
+    def close(self) -> None:
+        """End the worker (it may not have finished: this process failed) and reap it."""
+        self.pipe.close()
+        if self.pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
+            self.pid = None
+
+
 def prepared_chunks(
     rows: Iterator[tuple[int, list[str]]],
     convert: Callable[[list[tuple[int, list[str]]]], Chunk],
     size: int,
-    first_id: int,
     bytes_read: Callable[[], int] | None,
     *,
     parallel: bool,
-) -> Generator[Prepared, None, None]:
-    """The rows as ``Prepared`` chunks of ``size`` rows, numbered from ``first_id``.
+    finished: Callable[[], Any] | None = None,
+) -> Chunks:
+    """The rows as ``Prepared`` chunks of ``size`` rows, numbered from 1.
 
-    With ``parallel``, the worker is forked now, before the caller starts any thread (a
-    fork copies only the calling thread, so locks other threads held would stay locked).
+    With ``parallel``, the worker is forked now: call this before starting any thread (a
+    fork copies only the calling thread, so locks other threads held would stay locked) and
+    before opening a transaction; close the result when done.
     """
     if not parallel:
-        return _prepare(rows, convert, size, first_id, bytes_read)
+        return Chunks(_prepare(rows, convert, size, 1, bytes_read), finished)
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the worker; its work is checked through the parent
         os.close(read_end)
-        _work(write_end, _prepare(rows, convert, size, first_id, bytes_read))
+        _work(write_end, _prepare(rows, convert, size, 1, bytes_read), finished)
     os.close(write_end)
-    return _receive(read_end, pid)
+    return _WorkerChunks(pid, read_end)
 
 
-def _work(write_end: int, chunks: Iterator[Prepared]) -> None:  # pragma: no cover - worker
-    """The worker: send every chunk, then ``done`` or the error that stopped it; exit."""
+def _work(
+    write_end: int, chunks: Iterator[Prepared], finished: Callable[[], Any] | None
+) -> None:  # pragma: no cover - worker
+    """The worker: send every chunk, then ``done`` (with ``finished()``) or the error that
+    stopped it; exit."""
+    # In the worker's own process only: Ctrl-C reaches the whole process group, and the
+    # parent, which owns the transaction, decides what happens.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     status = 0
     try:
@@ -128,7 +198,7 @@ def _work(write_end: int, chunks: Iterator[Prepared]) -> None:  # pragma: no cov
             try:
                 for prepared in chunks:
                     pickle.dump(("chunk", prepared), pipe, protocol=pickle.HIGHEST_PROTOCOL)
-                message: tuple[str, Any] = ("done", None)
+                message: tuple[str, Any] = ("done", finished() if finished else None)
             except Exception as exc:  # handed to the parent, which raises it
                 message = ("error", exc)
             try:
@@ -140,27 +210,3 @@ def _work(write_end: int, chunks: Iterator[Prepared]) -> None:  # pragma: no cov
         status = 1
     finally:
         os._exit(status)
-
-
-def _receive(read_end: int, pid: int) -> Generator[Prepared, None, None]:
-    """The parent's side: yield the worker's chunks; raise its error; always reap it."""
-    try:
-        with open(read_end, "rb") as pipe:
-            while True:
-                try:
-                    kind, payload = pickle.load(pipe)
-                except (EOFError, pickle.UnpicklingError):  # killed, even half-way through
-                    raise LeadcliError(
-                        "the import's worker process ended unexpectedly; nothing was imported",
-                        hint="was it killed, or out of memory? run the import again",
-                    ) from None
-                if kind == "chunk":
-                    yield payload
-                elif kind == "error":
-                    raise payload
-                else:
-                    return
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)  # it may not have finished: this process failed
-        os.waitpid(pid, 0)

@@ -4,6 +4,7 @@ left behind, whatever happens."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sqlite3
 from pathlib import Path
@@ -62,7 +63,8 @@ def _assert_no_child_processes() -> None:
 
 @pytest.fixture
 def forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Count the forks, and make every file big enough for a worker, on any machine."""
+    """Count the forks (the tests ask for the worker with ``parallel=True``, as the CLI
+    does for a big file)."""
     calls: list[int] = []
     real_fork = os.fork
 
@@ -73,7 +75,6 @@ def forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
         return pid
 
     monkeypatch.setattr(worker.os, "fork", counting_fork)
-    monkeypatch.setattr(loader, "can_fork", lambda: True)
     # Many small chunks, so that the worker sends many messages.
     monkeypatch.setattr(loader, "ROWS_PER_STATEMENT", 7)
     return calls
@@ -85,7 +86,6 @@ def test_worker_and_single_process_imports_agree(tmp_path: Path, monkeypatch, fo
     path.write_text(_messy_rows(400), encoding="utf-8")
     results = []
     for parallel in (False, True):
-        monkeypatch.setattr(loader, "PARALLEL_MIN_BYTES", 0 if parallel else 1 << 40)
         store = connect(tmp_path / f"{parallel}.db")
         with store.write() as conn:  # a lead already there, merged into
             conn.execute(
@@ -94,7 +94,9 @@ def test_worker_and_single_process_imports_agree(tmp_path: Path, monkeypatch, fo
             )
         rejects = tmp_path / f"{parallel}.rejects.csv"
         summary = loader.import_file(
-            store, str(path), loader.ImportOptions(rejects=rejects, tags=["nightly"])
+            store,
+            str(path),
+            loader.ImportOptions(rejects=rejects, tags=["nightly"], parallel=parallel),
         )
         counts = (summary.rows, summary.imported, summary.updated, summary.duplicates)
         results.append((counts, summary.rejected, _snapshot(store), rejects.read_text()))
@@ -109,16 +111,22 @@ def test_worker_and_single_process_imports_agree(tmp_path: Path, monkeypatch, fo
 
 
 def test_a_big_import_from_stdin_goes_through_the_worker(tmp_path: Path, forks):
-    """``import -`` holds stdin in memory; the worker reads its copy of it."""
+    """``import -`` asked to use the worker: the worker reads stdin, hashes it as it goes
+    and sends the hash back with its last message."""
     import io
 
     data = _messy_rows(20_000).encode()
     assert len(data) > worker.PARALLEL_MIN_BYTES
     store = connect(tmp_path / "leads.db")
     summary = loader.import_file(
-        store, "-", loader.ImportOptions(rejects=tmp_path / "r.csv"), stdin=io.BytesIO(data)
+        store,
+        "-",
+        loader.ImportOptions(rejects=tmp_path / "r.csv", parallel=True),
+        stdin=io.BytesIO(data),
     )
     assert forks and summary.rows == 20_000
+    batch_hash = store.conn.execute("SELECT sha256 FROM import_batches").fetchone()[0]
+    assert batch_hash == hashlib.sha256(data).hexdigest()
     assert summary.imported == store.conn.execute("SELECT count(*) FROM leads").fetchone()[0]
     _assert_no_child_processes()
 
@@ -132,7 +140,9 @@ def test_worker_read_error_reaches_the_caller(tmp_path: Path, forks):
     path.write_bytes(good + b"Zo\xe9 Broken,zoe@acme.com,,,,,,,\n")
     store = connect(tmp_path / "leads.db")
     with pytest.raises(ReadError, match="is not valid utf-8 past its start"):
-        loader.import_file(store, str(path), loader.ImportOptions(rejects=tmp_path / "r.csv"))
+        loader.import_file(
+            store, str(path), loader.ImportOptions(rejects=tmp_path / "r.csv", parallel=True)
+        )
     assert forks
     assert store.conn.execute("SELECT count(*) FROM leads").fetchone()[0] == 0
     assert not (tmp_path / "r.csv").exists()
@@ -142,7 +152,6 @@ def test_worker_read_error_reaches_the_caller(tmp_path: Path, forks):
 def test_worker_is_ended_when_the_load_fails(tmp_path: Path, monkeypatch, forks):
     """The database side fails half-way (a full disk, say): the worker, maybe blocked on a
     full pipe, is ended and reaped, and the database is as it was."""
-    monkeypatch.setattr(loader, "PARALLEL_MIN_BYTES", 0)
     path = tmp_path / "leads.csv"
     path.write_text(_messy_rows(2_000), encoding="utf-8")
     real_submit = loader._Inserter.submit
@@ -157,7 +166,9 @@ def test_worker_is_ended_when_the_load_fails(tmp_path: Path, monkeypatch, forks)
     monkeypatch.setattr(loader._Inserter, "submit", failing_submit)
     store = connect(tmp_path / "leads.db")
     with pytest.raises(sqlite3.OperationalError, match="disk is full"):
-        loader.import_file(store, str(path), loader.ImportOptions(rejects=tmp_path / "r.csv"))
+        loader.import_file(
+            store, str(path), loader.ImportOptions(rejects=tmp_path / "r.csv", parallel=True)
+        )
     assert forks
     assert store.conn.execute("SELECT count(*) FROM leads").fetchone()[0] == 0
     assert store.conn.execute("SELECT count(*) FROM import_batches").fetchone()[0] == 0
@@ -184,7 +195,6 @@ def test_a_worker_that_dies_is_a_clear_error(tmp_path: Path, monkeypatch, forks)
     """Killed (by the OOM killer, say) half-way: one clear error, the database as it was."""
     from leadcli.errors import LeadcliError
 
-    monkeypatch.setattr(loader, "PARALLEL_MIN_BYTES", 0)
     real_prepare = worker._prepare
 
     def dying(*args: Any) -> Any:
@@ -197,7 +207,9 @@ def test_a_worker_that_dies_is_a_clear_error(tmp_path: Path, monkeypatch, forks)
     path.write_text(_messy_rows(500), encoding="utf-8")
     store = connect(tmp_path / "leads.db")
     with pytest.raises(LeadcliError, match="worker process ended unexpectedly"):
-        loader.import_file(store, str(path), loader.ImportOptions(rejects=tmp_path / "r.csv"))
+        loader.import_file(
+            store, str(path), loader.ImportOptions(rejects=tmp_path / "r.csv", parallel=True)
+        )
     assert store.conn.execute("SELECT count(*) FROM leads").fetchone()[0] == 0
     _assert_no_child_processes()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -84,6 +85,12 @@ def import_files(
     tag: Annotated[
         list[str] | None, typer.Option("--tag", help="Tag every row (repeatable).")
     ] = None,
+    again: Annotated[
+        bool,
+        typer.Option(
+            "--again", help="Import even bytes already imported with the same mapping and options."
+        ),
+    ] = False,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Import lead files: every row is imported, merged, counted as a duplicate or rejected.
@@ -94,6 +101,7 @@ def import_files(
 
     Example: leadcli import leads.csv --source webinar --tag 2026-q4
     """
+    from leadcli.cli.process_settings import import_settings
     from leadcli.importing.loader import (
         ON_DUPLICATE,
         ImportOptions,
@@ -131,13 +139,15 @@ def import_files(
         dry_run=dry_run,
         source=source,
         tags=[t for value in tag or [] for t in value.split(",") if t.strip()],
+        again=again,
     )
     check_readable(files)
     store = app_state.store()
     results: list[ImportSummary] = []
     for path in files:
         try:
-            summary = _run(store, path, options)
+            with import_settings():
+                summary = _run(store, path, replace(options, parallel=_use_worker(path)))
         except LeadcliError as exc:
             if not results:
                 raise
@@ -196,6 +206,15 @@ def import_files(
             say(f"Rejected rows of {s['file']} are in {s['rejects_file']}.")
 
 
+def _use_worker(path: str) -> bool:
+    """A big regular file converts its rows in a forked worker, where forking is safe and a
+    second core is free: this command's choice, not the library's."""
+    from leadcli.importing.readers import is_regular_file
+    from leadcli.importing.worker import PARALLEL_MIN_BYTES, can_fork
+
+    return is_regular_file(path) and Path(path).stat().st_size >= PARALLEL_MIN_BYTES and can_fork()
+
+
 def _run(store: Any, path: str, options: Any) -> Any:
     from leadcli.importing.loader import import_file
 
@@ -204,7 +223,9 @@ def _run(store: Any, path: str, options: Any) -> Any:
     from rich.console import Console
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
 
-    size = Path(path).stat().st_size if path != "-" and Path(path).exists() else None
+    from leadcli.importing.readers import is_regular_file
+
+    size = Path(path).stat().st_size if is_regular_file(path) else None
     start = time.monotonic()
     with Progress(
         TextColumn("[bold]importing"),
