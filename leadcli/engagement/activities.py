@@ -17,6 +17,7 @@ from leadcli.errors import InvalidValue
 from leadcli.leads import history
 from leadcli.leads.records import lead_row
 from leadcli.storage.store import Store
+from leadcli.storage.updates import set_columns
 from leadcli.text import dates
 
 KINDS = ACTIVITY_KINDS
@@ -57,11 +58,7 @@ def log(
         for name, value in sets.items():
             changes[name] = [lead[name], value]
         if sets:
-            assignments = ", ".join(f"{k} = ?" for k in sets)
-            conn.execute(
-                f"UPDATE leads SET {assignments}, updated_at = ? WHERE id = ?",
-                (*sets.values(), now_text, lead_id),
-            )
+            set_columns(conn, "leads", lead_id, sets, updated_at=now_text)
         completed: list[str] = []
         ended = 0
         if inbound and kind != "note":

@@ -29,6 +29,7 @@ from typing import Any
 
 from leadcli.errors import ConfigError, LeadcliError, NotFound
 from leadcli.leads import history
+from leadcli.pipeline.stages import is_closed
 from leadcli.storage.paths import resolve_config_path
 from leadcli.storage.store import Store
 from leadcli.text import dates
@@ -125,7 +126,7 @@ def enroll(store: Store, lead_ids: Sequence[int], cadence: Cadence) -> list[int]
             ).fetchone()
             if lead is None:
                 raise NotFound(f"no lead with id {lead_id}; nobody was enrolled")
-            if lead["do_not_contact"] or lead["stage"] in ("customer", "lost"):
+            if unreachable_because(lead["stage"], bool(lead["do_not_contact"])):
                 why = "is do-not-contact" if lead["do_not_contact"] else f"is {lead['stage']}"
                 raise EnrolmentError(f"lead {lead_id} {why}; nobody was enrolled")
             if conn.execute(
@@ -147,6 +148,26 @@ def enroll(store: Store, lead_ids: Sequence[int], cadence: Cadence) -> list[int]
             )
             history.record(conn, row[0], "enrolled", {"cadence": [None, cadence.name]}, at=now)
     return [int(i) for i in ids if i is not None]
+
+
+def unreachable_because(stage: str, do_not_contact: bool) -> str | None:
+    """Why a lead can be in no cadence, or None: the one rule that a lead who opted out
+    (do-not-contact) or whose deal is closed is not nurtured. Enrolling refuses such a lead
+    and ``end_enrolments_if_unreachable`` ends its enrolments."""
+    if do_not_contact:
+        return "do not contact"
+    if is_closed(stage):
+        return f"closed ({stage})"
+    return None
+
+
+def end_enrolments_if_unreachable(
+    conn: sqlite3.Connection, lead_id: int, at: str, *, stage: str, do_not_contact: bool
+) -> int:
+    """After a change to a lead's stage or opt-out: end its active enrolments when the lead
+    can no longer be in a cadence (``unreachable_because``); return how many ended."""
+    reason = unreachable_because(stage, do_not_contact)
+    return end_enrolments(conn, lead_id, reason, at) if reason else 0
 
 
 def end_enrolments(

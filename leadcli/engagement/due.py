@@ -30,7 +30,7 @@ from typing import Any
 
 from leadcli.config import Config
 from leadcli.leads.records import LeadQuery, filter_sql
-from leadcli.pipeline.stages import OPEN_STAGES
+from leadcli.pipeline.stages import CLOSED_STAGES_SQL, OPEN_STAGES
 from leadcli.storage.store import Store
 from leadcli.text import dates
 
@@ -84,7 +84,7 @@ _URGENCY = (
     ":w_{kind} + :c_overdue * max(-30.0, min(30.0, :now_jd - ({due_jd})))"
     " + :c_score * coalesce(leads.score, 0) / 100.0 + :c_stage * ({stage})"
 )
-_OPEN = "leads.do_not_contact = 0 AND leads.stage NOT IN ('customer', 'lost')"
+_OPEN = f"leads.do_not_contact = 0 AND leads.stage NOT IN {CLOSED_STAGES_SQL}"
 
 
 @dataclass(frozen=True)

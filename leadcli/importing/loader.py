@@ -33,7 +33,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from leadcli.engagement.cadences import end_enrolments
+from leadcli.engagement.cadences import end_enrolments_if_unreachable
 from leadcli.errors import LeadcliError, NotFound
 from leadcli.importing import mapping as mapping_mod
 from leadcli.importing.readers import ReadError, Table, is_regular_file, open_table
@@ -41,10 +41,11 @@ from leadcli.importing.rows import EXTRA_COLUMNS, LEAD_FIELDS, RowConverter
 from leadcli.importing.worker import Chunks, prepared_chunks
 from leadcli.leads import history
 from leadcli.leads.records import delete_leads, drop_trigger
-from leadcli.pipeline.stages import CLOSED_STAGES, STAGES, rank
+from leadcli.pipeline.stages import CLOSED_STAGES, CLOSED_STAGES_SQL, STAGES, rank
 from leadcli.pipeline.transitions import change_stage, last_change_at
 from leadcli.storage.migrations import FTS_COLUMNS
 from leadcli.storage.store import Store
+from leadcli.storage.updates import set_columns
 from leadcli.text import dates
 from leadcli.text.safe_text import neutralise_formula
 
@@ -597,7 +598,7 @@ class _Load:
             f"INSERT INTO history (lead_id, at, event, changes, reason) "
             f"SELECT id, closed_at, 'stage', {_stage_change_sql(_CLOSED_FROM_PROSPECT)}, 'import' "
             # "+stage": a scan of the new id range, not the stage index and a sort.
-            f"FROM leads WHERE id > ? AND +stage IN ('customer', 'lost') "
+            f"FROM leads WHERE id > ? AND +stage IN {CLOSED_STAGES_SQL} "
             f"AND id NOT IN (SELECT id FROM temp.import_dups) ORDER BY id",
             (floor,),
         )
@@ -891,11 +892,7 @@ def _merge_one(
         sets = {k: v[1] for k, v in changes.items()}
         if "custom" in sets:
             sets["custom"] = json.dumps(merged_custom, ensure_ascii=False)
-        assignments = ", ".join(f"{k} = ?" for k in sets)
-        conn.execute(
-            f"UPDATE leads SET {assignments}, updated_at = ? WHERE id = ?",
-            (*sets.values(), now, lead_id),
-        )
+        set_columns(conn, "leads", lead_id, sets, updated_at=now)
     old_tags = {
         t.lower()
         for (t,) in conn.execute("SELECT tag FROM lead_tags WHERE lead_id = ?", (lead_id,))
@@ -910,7 +907,7 @@ def _merge_one(
     if changes:
         history.record(conn, lead_id, "merged", changes, reason=reason, at=now)
     if changes.get("do_not_contact"):
-        end_enrolments(conn, lead_id, "do not contact", now)
+        end_enrolments_if_unreachable(conn, lead_id, now, stage=lead["stage"], do_not_contact=True)
     stage = row["stage"]
     if (
         stage != lead["stage"]

@@ -17,6 +17,7 @@ from leadcli.leads import history
 from leadcli.pipeline.stages import STAGES
 from leadcli.storage.migrations import FTS_COLUMNS
 from leadcli.storage.store import Store
+from leadcli.storage.updates import set_columns
 from leadcli.text import dates
 from leadcli.text.contacts import normalise_email, normalise_phone, parse_amount
 
@@ -393,24 +394,20 @@ def edit_lead(
         if "custom" in changes:
             new = changes["custom"][1]
             columns["custom"] = json.dumps(new, ensure_ascii=False) if new else None
-        if columns:
-            assignments = ", ".join(f"{k} = ?" for k in columns)
-            conn.execute(
-                f"UPDATE leads SET {assignments}, updated_at = ? WHERE id = ?",
-                (*columns.values(), now, lead_id),
-            )
-        else:
-            conn.execute("UPDATE leads SET updated_at = ? WHERE id = ?", (now, lead_id))
+        set_columns(conn, "leads", lead_id, columns, updated_at=now)
         conn.executemany(
             "DELETE FROM lead_tags WHERE lead_id = ? AND tag = ?", [(lead_id, t) for t in removed]
         )
         conn.executemany(
             "INSERT INTO lead_tags (lead_id, tag) VALUES (?, ?)", [(lead_id, t) for t in added]
         )
-        if changes.get("do_not_contact", [False, False])[1]:
-            from leadcli.engagement.cadences import end_enrolments
+        if "do_not_contact" in changes:
+            from leadcli.engagement.cadences import end_enrolments_if_unreachable
 
-            end_enrolments(conn, lead_id, "do not contact", now)
+            dnc = changes["do_not_contact"][1]
+            end_enrolments_if_unreachable(
+                conn, lead_id, now, stage=current["stage"], do_not_contact=dnc
+            )
         history.record(conn, lead_id, history.EDITED, changes, at=now)
     return changes
 

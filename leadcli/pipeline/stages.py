@@ -8,6 +8,9 @@ import re
 STAGES: tuple[str, ...] = ("prospect", "lead", "mql", "sql", "opportunity", "customer", "lost")
 OPEN_STAGES: tuple[str, ...] = STAGES[:5]
 CLOSED_STAGES: tuple[str, ...] = ("customer", "lost")
+#: The closed stages as an SQL list, for ``stage IN ...`` / ``NOT IN ...`` (from the one
+#: constant above; the stage names are plain words, safe as literals).
+CLOSED_STAGES_SQL = "(" + ", ".join(f"'{stage}'" for stage in CLOSED_STAGES) + ")"
 FIRST_STAGE = "prospect"
 
 DESCRIPTIONS: dict[str, str] = {

@@ -20,6 +20,7 @@ from leadcli.errors import InvalidValue, LeadcliError, NotFound
 from leadcli.leads import history
 from leadcli.pipeline.stages import CLOSED_STAGES, STAGES, is_closed, next_stage, rank
 from leadcli.storage.store import Store
+from leadcli.storage.updates import set_columns
 from leadcli.text import dates
 
 #: Stages at which a deal value may be recorded.
@@ -75,7 +76,6 @@ def change_stage(
     sets: dict[str, Any] = {"stage": new, "updated_at": dates.now_text()}
     if new in CLOSED_STAGES:
         sets["closed_at"] = at
-        cadences.end_enrolments(conn, lead["id"], f"closed ({new})", at)
     elif old in CLOSED_STAGES:
         sets["closed_at"] = None
     if new == "lost":
@@ -87,8 +87,8 @@ def change_stage(
     if value is not None and value != lead.get("value"):
         sets["value"] = value
         changes["value"] = [lead.get("value"), value]
-    assignments = ", ".join(f"{k} = ?" for k in sets)
-    conn.execute(f"UPDATE leads SET {assignments} WHERE id = ?", (*sets.values(), lead["id"]))
+    set_columns(conn, "leads", lead["id"], sets)
+    cadences.end_enrolments_if_unreachable(conn, lead["id"], at, stage=new, do_not_contact=False)
     history.record(conn, lead["id"], history.STAGE, changes, reason=reason, at=at)
     return StageChange(lead["id"], old, new, at, reason)
 
