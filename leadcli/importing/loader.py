@@ -275,6 +275,7 @@ def import_file(
         encoding=options.encoding,
         delimiter=options.delimiter,
         stdin=stdin,
+        hash_input=sha256 is None,  # a regular file was hashed in its first pass
     )
     with table:
         return _import_table(store, name, sha256, table, options, progress)

@@ -93,8 +93,9 @@ class _Hashing(io.RawIOBase):
     """A byte stream that hashes what is read through it, and copies it to ``spool`` while
     one is set: the one read of an input that cannot be read twice."""
 
-    def __init__(self, inner: IO[bytes]) -> None:
+    def __init__(self, inner: IO[bytes], *, hashing: bool = True) -> None:
         self.inner = inner
+        self.hashing = hashing
         self.digest = hashlib.sha256()
         self.spool: IO[bytes] | None = None
         self.count = 0
@@ -108,7 +109,8 @@ class _Hashing(io.RawIOBase):
             return 0
         size = len(data)
         buffer[:size] = data
-        self.digest.update(data)
+        if self.hashing:
+            self.digest.update(data)
         self.count += size
         if self.spool is not None:
             self.spool.write(data)
@@ -237,6 +239,7 @@ def _json_values(text: IO[str], name: str) -> Iterator[tuple[int, Any]]:
         end, since a number at the end of the buffer may go on in the next chunk."""
         nonlocal position
         while True:
+            skip_space()  # raw_decode takes no white space before the value
             try:
                 parsed, end = decoder.raw_decode(buffer, position)
             except json.JSONDecodeError as exc:
@@ -301,15 +304,17 @@ def open_table(
     encoding: str | None = None,
     delimiter: str | None = None,
     stdin: IO[bytes] | None = None,
+    hash_input: bool = True,
 ) -> Table:
     """Open ``source`` (a path, or ``-`` for stdin) as a table, reading it once.
 
     The caller exhausts the rows or closes the table (it is a context manager); either
-    closes the file this opened. Stdin is never closed.
+    closes the file this opened. Stdin is never closed. ``hash_input=False`` skips the
+    hash (``Table.sha256`` is then empty) for a caller that hashed a regular file itself.
     """
     name = str(source)
     regular = is_regular_file(name)
-    opened: list[IO[bytes]] = []
+    opened: list[IO[Any]] = []
 
     def close() -> None:
         while opened:
@@ -326,7 +331,9 @@ def open_table(
                 raise ReadError.unopenable(name, exc) from None
             opened.append(inner)
         size = os.fstat(inner.fileno()).st_size if regular else 0
-        return _open(name, inner, size, regular, input_format, encoding, delimiter, opened, close)
+        return _open(
+            name, inner, size, regular, input_format, encoding, delimiter, opened, close, hash_input
+        )
     except BaseException:
         close()
         raise
@@ -340,13 +347,14 @@ def _open(
     input_format: str | None,
     encoding: str | None,
     delimiter: str | None,
-    opened: list[IO[bytes]],
+    opened: list[IO[Any]],
     close: Callable[[], None],
+    hash_input: bool,
 ) -> Table:
     # A pipe gives what it has: each read takes what is there (read1), so rows stream as they
     # arrive instead of waiting for a full buffer.
     read1 = getattr(inner, "read1", None)
-    hashing = _Hashing(_ReadOne(read1) if read1 else inner)  # type: ignore[arg-type]
+    hashing = _Hashing(_ReadOne(read1) if read1 else inner, hashing=hash_input)  # type: ignore[arg-type]
     buffered = io.BufferedReader(hashing, buffer_size=SAMPLE_BYTES)
     sample = buffered.peek(SAMPLE_BYTES)[:SAMPLE_BYTES]
     notices = []
@@ -373,7 +381,7 @@ def _open(
         raise ReadError(f"unknown input format {fmt!r}; use one of {', '.join(INPUT_FORMATS)}")
 
     def sha256() -> str:
-        return hashing.digest.hexdigest()
+        return hashing.digest.hexdigest() if hash_input else ""
 
     def decoded(lines: Iterator[Any]) -> Iterator[Any]:
         try:
@@ -416,6 +424,7 @@ def _open(
             again = spool
         again.seek(bom_length)
         second = io.TextIOWrapper(again, encoding=encoding, errors="strict", newline="")
+        opened.append(second)  # held until closed: a wrapper freed while open warns
 
         def consumed() -> int:
             try:
