@@ -110,23 +110,10 @@ def _hash_file(path: str) -> str:
     return digest.hexdigest()
 
 
-#: The options that shape what an import of the same bytes does (with the mapping, which
-#: --map and --mapping decide): the same bytes with any of them different are a new import.
-SHAPING_OPTIONS = (
-    "on_duplicate",
-    "source",
-    "tags",
-    "region",
-    "keep_invalid",
-    "input_format",
-    "encoding",
-    "delimiter",
-)
-
-
 def _shape(options: ImportOptions, table: Table) -> dict[str, Any]:
-    """What, besides the bytes and the mapping, decides an import's result (recorded in the
-    batch's ``options``)."""
+    """What, besides the bytes and the mapping (which --map and --mapping decide), decides an
+    import's result: the same bytes with any of it different are a new import. Recorded in
+    the batch's ``options``."""
     return {
         "on_duplicate": options.on_duplicate,
         "source": options.source,
