@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from typer.core import TyperCommand, TyperGroup
 
-from leadcli.cli.options import MAX_INT, FormatOption, OutputFormat
+from leadcli.cli.options import MAX_INT, FormatOption, InputFormat, OnDuplicate, OutputFormat
 from leadcli.cli.output import emit, render_table, say, time_cell, write_object
 from leadcli.cli.state import state
 from leadcli.errors import LeadcliError
@@ -55,8 +55,14 @@ def import_files(
     ctx: typer.Context,
     files: Annotated[list[str], typer.Argument(metavar="FILE...", help="Files, or - for stdin.")],
     input_format: Annotated[
-        str | None,
-        typer.Option("--input-format", help="csv, tsv, json or jsonl (default: guessed)."),
+        InputFormat | None,
+        typer.Option(
+            "--input-format",
+            case_sensitive=False,
+            help="The file's format (default: guessed from its name or content). tsv is "
+            "leadcli's own: one record a line, \\t \\n \\\\ escaped, no quotes.",
+            show_default=False,
+        ),
     ] = None,
     encoding: Annotated[
         str | None, typer.Option("--encoding", help="e.g. cp1252 (default: detected).")
@@ -69,7 +75,7 @@ def import_files(
         typer.Option("--map", metavar="COLUMN=FIELD", help="Map a column to a field (repeatable)."),
     ] = None,
     mapping: Annotated[
-        Path | None, typer.Option("--mapping", help="A TOML file: [map] COLUMN = FIELD.")
+        Path | None, typer.Option("--mapping", help="A TOML file: \\[map] COLUMN = FIELD.")
     ] = None,
     region: Annotated[
         str | None, typer.Option("--region", help="Phone region (default: contacts.phone_region).")
@@ -78,8 +84,13 @@ def import_files(
         bool, typer.Option("--keep-invalid", help="Import invalid emails flagged, not rejected.")
     ] = False,
     on_duplicate: Annotated[
-        str, typer.Option("--on-duplicate", help="merge (fill empty fields), skip or update.")
-    ] = "merge",
+        OnDuplicate,
+        typer.Option(
+            "--on-duplicate",
+            case_sensitive=False,
+            help="merge (fill empty fields), skip or update.",
+        ),
+    ] = OnDuplicate.merge,
     rejects: Annotated[
         Path | None,
         typer.Option("--rejects", help="Where rejected rows go (default: beside the file)."),
@@ -107,15 +118,12 @@ def import_files(
     Example: leadcli import leads.csv --source webinar --tag 2026-q4
     """
     from leadcli.importing.loader import (
-        ON_DUPLICATE,
         ImportOptions,
         check_readable,
         combined_summary,
     )
     from leadcli.text.contacts import normalise_phone
 
-    if on_duplicate not in ON_DUPLICATE:
-        raise typer.BadParameter(f"use {', '.join(ON_DUPLICATE)}", param_hint="--on-duplicate")
     if delimiter is not None and len(delimiter.encode("unicode_escape").decode()) > 2:
         delimiter = delimiter.encode().decode("unicode_escape")  # allow '\t'
     if delimiter is not None and len(delimiter) != 1:
@@ -131,14 +139,14 @@ def import_files(
             "a two-letter country code such as US or GB", param_hint="--region"
         ) from None
     options = ImportOptions(
-        input_format=input_format,
+        input_format=str(input_format.value) if input_format else None,
         encoding=encoding,
         delimiter=delimiter,
         maps=map_ or [],
         mapping_file=mapping,
         region=region,
         keep_invalid=keep_invalid,
-        on_duplicate=on_duplicate,
+        on_duplicate=str(on_duplicate.value),
         rejects=rejects,
         dry_run=dry_run,
         source=source,
