@@ -82,3 +82,27 @@ def test_tsv_round_trip_through_import(cli, tmp_path, company, notes):
     assert imported.exit_code == 0, imported.stderr
     [lead] = json.loads(cli("--db", str(target), "list", "-f", "json").stdout)
     assert (lead["company"], lead["notes"]) == (company, notes)
+
+
+LONG_EMAIL = "bartholomew.alexander.featherstonehaugh@long-company-domain.example.com"
+LONG_TEXT = "International Consolidated Widgets and Sprockets Holdings of the Northern Reaches"
+
+
+def test_cron_mail_tables_keep_emails_and_phones_whole(cli, monkeypatch):
+    """Piped with no COLUMNS (width 100), `list` and `due` wrap names and notes, never an
+    e-mail address or a phone number."""
+    monkeypatch.delenv("COLUMNS")
+    monkeypatch.setenv("LEADCLI_NOW", "2026-11-22T10:00:00Z")
+    for email, phone in ((LONG_EMAIL, None), ("ana@acme.com", "+1 415 555 0100")):
+        args = ["--first-name", "Bartholomew-Alexander", "--last-name", "Featherstonehaugh"]
+        args += ["--email", email, "--company", LONG_TEXT, "--notes", LONG_TEXT]
+        added = cli("add", *args, *(["--phone", phone] if phone else []))
+        assert added.exit_code == 0, added.stderr
+        cli("followup", added.stdout.strip(), "2026-11-22 09:00", LONG_TEXT)
+    for args in (["list"], ["due"], ["followup", "list"]):
+        out = cli(*args).stdout
+        assert "+14155550100" in out, args
+        if args != ["followup", "list"]:
+            assert LONG_EMAIL in out, args
+        assert LONG_TEXT not in out, args  # free text wraps to make room
+    assert "ana@acme.com" in cli("list").stdout

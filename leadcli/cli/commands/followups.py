@@ -365,7 +365,8 @@ def followup_list(
         ),
         ["#", "Due", "Lead", "Name", "Phone", "Note"],
         justify_right=("#", "Lead"),
-        no_wrap=("#", "Due", "Lead", "Phone"),
+        no_wrap=("#", "Due", "Lead"),
+        keep_whole=("Phone",),
     )
 
 
@@ -481,7 +482,8 @@ def due(
         ["Urgency", "Due", "What", "ID", "Lead", "Contact", "Note"],
         title=f"Due: {_more_than(total, COUNT_CAP)} item{'s' if total != 1 else ''}",
         justify_right=("Urgency", "ID"),
-        no_wrap=("Urgency", "Due", "ID"),
+        no_wrap=("Urgency", "Due", "What", "ID"),
+        keep_whole=("Contact",),
     )
     if total > len(items):
         more = _more_than(total - len(items), COUNT_CAP - len(items))

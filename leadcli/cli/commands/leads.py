@@ -255,7 +255,8 @@ def list_leads(
         ([get(r) for _, get in columns] for r in records),
         [header for header, _ in columns],
         justify_right=("ID", "Score"),
-        no_wrap=("ID", "Phone", "Stage", "Score", "Follow-up"),
+        no_wrap=("ID", "Stage", "Score", "Follow-up"),
+        keep_whole=("Email", "Phone"),
     )
     if more:
         say(
