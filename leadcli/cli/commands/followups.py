@@ -136,11 +136,12 @@ def log_cmd(
 
 
 class DefaultToAdd(TyperGroup):
-    """``followup 42 tomorrow`` means ``followup add 42 tomorrow``: the common case needs no
-    verb, and ``done``, ``snooze`` and ``list`` still work."""
+    """``followup 42 tomorrow`` means ``followup add 42 tomorrow`` (and ``followup - ...``
+    reads the ids from stdin): the common case needs no verb; ``done``, ``snooze`` and
+    ``list`` still work."""
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
-        if args and args[0] not in self.commands and not args[0].startswith("-"):
+        if args and args[0] not in self.commands and (args[0] == "-" or args[0][:1] != "-"):
             args = ["add", *args]
         return super().parse_args(ctx, args)
 
