@@ -23,7 +23,7 @@ class OutputFormat(StrEnum):
 
 # Enumerated values as enums: Typer shows the choices in --help and the shell completes them.
 # The values are literals here (importing the core modules that own them would slow every
-# start); tests/cli/test_cli_surface.py checks that they match the core's lists.
+# start); tests/cli/test_cli_commands.py checks that they match the core's lists.
 Stage = StrEnum("Stage", {s: s for s in STAGES})  # type: ignore[misc]
 
 

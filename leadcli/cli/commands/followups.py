@@ -70,12 +70,9 @@ def _complete_outcome(incomplete: str) -> list[str]:
     return [o for o in COMMON_OUTCOMES if o.startswith(incomplete.lower())]
 
 
-def _single(arg: str, records: list[dict[str, Any]]) -> Any:
-    """`-f json` prints one object for one id typed, an array for - (ids from stdin)."""
-    return records[0] if arg != "-" and len(records) == 1 else records
-
-
 def _write(records: list[dict[str, Any]], fmt: OutputFormat, columns: list[str], one: bool) -> None:
+    """Records in a script format; with ``one`` (one id typed, not -), -f json prints the
+    object itself, as these commands always did, and an array otherwise."""
     if fmt is OutputFormat.json:
         write_object(records[0] if one and len(records) == 1 else records, sys.stdout)
     else:
