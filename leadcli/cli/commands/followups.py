@@ -104,19 +104,22 @@ def log_cmd(
 
     Example: leadcli list --stage mql -q | leadcli log - email "webinar invite"
     """
-    from leadcli.engagement.activities import log
+    from leadcli.engagement.activities import log_many
 
     when = _when(at, "--at") if at else None
     lead_ids = read_ids([lead], "ID (a whole number, or - to read ids from stdin)")
     if not lead_ids:
         say("No lead ids on stdin; nothing logged.")
         return
-    store = state(ctx).store()
-    with store.write():  # several leads: all of them or none
-        results = [
-            log(store, i, str(kind.value), note, inbound=inbound, at=when, outcome=outcome)
-            for i in lead_ids
-        ]
+    results = log_many(
+        state(ctx).store(),
+        lead_ids,
+        str(kind.value),
+        note,
+        inbound=inbound,
+        at=when,
+        outcome=outcome,
+    )
     if fmt is not OutputFormat.table:
         _write(results, fmt, list(results[0]), one=lead != "-")
         return
