@@ -1,4 +1,5 @@
-"""Rendering results: Rich tables for people; JSON, JSON Lines, CSV and TSV for scripts.
+"""Rendering results: Rich tables for people; JSON, JSON Lines, CSV and TSV for scripts
+(written by ``leadcli.exporting.writers``, which has no Rich in it).
 
 Every cell of lead data passes through ``leadcli.text.safe_text``: tables show control characters
 as visible escapes and never interpret Rich markup (cells are ``Text`` objects, not strings
@@ -8,21 +9,24 @@ table is drawn, since scripts asking for JSON should not pay for it.
 
 from __future__ import annotations
 
-import csv
-import json
 import os
 import sys
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
 from leadcli.cli.options import OutputFormat
+from leadcli.exporting import writers
 from leadcli.text import dates
-from leadcli.text.safe_text import json_safe, neutralise_formula, visible
+from leadcli.text.safe_text import visible
 
 if TYPE_CHECKING:
     from rich.console import Console
 
 NON_TTY_WIDTH = 100
+#: A free-text column (names, notes) is not wrapped narrower than this.
+FREE_TEXT_MIN = 8
+#: Characters between two columns in our tables (padding and the separator).
+COLUMN_GAP = 3
 
 
 def _plain_number(text: str) -> bool:
@@ -91,77 +95,10 @@ def time_cell(value: str | None) -> str:
 
 
 # --------------------------------------------------------------------------- scripts
-
-
-def _scalar(value: Any) -> str:
-    """A value as a CSV cell: exact, but safe to open in a spreadsheet."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, list | tuple):
-        return ",".join(str(v) for v in value)
-    if isinstance(value, dict):
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)
-    return str(value)
-
-
-def flat_row(record: dict[str, Any], columns: Sequence[str]) -> list[str]:
-    """A record as CSV cells; custom fields become columns of their own."""
-    custom = record.get("custom") or {}
-    cells = []
-    for column in columns:
-        value = record[column] if column in record else custom.get(column)
-        cells.append(neutralise_formula(_scalar(value)))
-    return cells
-
-
-def write_json_array(records: Iterable[dict[str, Any]], out: TextIO) -> None:
-    """Stream a JSON array, one record per line, without holding them all."""
-    out.write("[")
-    first = True
-    for record in records:
-        out.write("\n" if first else ",\n")
-        out.write(json_safe(json.dumps(record, ensure_ascii=False)))
-        first = False
-    out.write("\n]\n" if not first else "]\n")
-
-
-def write_object(obj: Any, out: TextIO) -> None:
-    out.write(json_safe(json.dumps(obj, ensure_ascii=False, indent=2)) + "\n")
-
-
-def write_jsonl(records: Iterable[dict[str, Any]], out: TextIO) -> None:
-    for record in records:
-        out.write(json_safe(json.dumps(record, ensure_ascii=False)) + "\n")
-
-
-def write_delimited(
-    records: Iterable[dict[str, Any]],
-    columns: Sequence[str],
-    out: TextIO,
-    *,
-    tsv: bool = False,
-) -> None:
-    """CSV (RFC 4180, CRLF) or TSV; formulas neutralised, everything else exact.
-
-    When stdout is a terminal, control characters are shown as escapes instead, so that
-    data cannot drive the terminal; piped to a file or a program, the bytes are exact.
-    """
-    escape = out.isatty()
-    writer = csv.writer(
-        out,
-        dialect="excel-tab" if tsv else "excel",
-        lineterminator="\n" if tsv else "\r\n",
-    )
-    # Column names are data too: custom fields are named by imported headers.
-    header = [neutralise_formula(c) for c in columns]
-    writer.writerow([visible(c) for c in header] if escape else header)
-    for record in records:
-        cells = flat_row(record, columns)
-        writer.writerow([visible(c) for c in cells] if escape else cells)
+# The writers live in leadcli.exporting.writers (no Rich there); these names stay importable
+# from here for the command modules.
+write_object = writers.write_object
+flat_row = writers.flat_row
 
 
 def emit(
@@ -172,15 +109,7 @@ def emit(
     out: TextIO | None = None,
 ) -> None:
     """Write records in a script format (everything except ``table``)."""
-    out = out or sys.stdout
-    if fmt is OutputFormat.json:
-        write_json_array(records, out)
-    elif fmt is OutputFormat.jsonl:
-        write_jsonl(records, out)
-    elif fmt in (OutputFormat.csv, OutputFormat.tsv):
-        write_delimited(records, columns, out, tsv=fmt is OutputFormat.tsv)
-    else:  # pragma: no cover - callers draw tables themselves
-        raise ValueError(fmt)
+    writers.write_records(records, str(fmt), columns=columns, out=out or sys.stdout)
 
 
 def render_table(
@@ -191,13 +120,21 @@ def render_table(
     console: Console | None = None,
     justify_right: Sequence[str] = (),
     no_wrap: Sequence[str] = (),
+    keep_whole: Sequence[str] = (),
 ) -> None:
     """Draw rows of values as a table; columns named in ``no_wrap`` are never folded
-    (ids, phones, dates), the others fold to fit the width."""
+    (ids, phones, dates), the others fold to fit the width.
+
+    Columns named in ``keep_whole`` (e-mail addresses, phone numbers) are also never
+    shortened: they get the width of their longest value, and the free-text columns wrap
+    to make room. In a cron mail (width 100) an address broken across lines cannot be
+    copied or clicked.
+    """
     from rich import box
     from rich.table import Table
 
     console = console or make_console()
+    cells = [[safe_cell(v) for v in row] for row in rows]
     table = Table(
         title=visible(title) if title else None,
         box=box.SIMPLE_HEAD,
@@ -207,13 +144,33 @@ def render_table(
         title_justify="left",
         title_style="bold",
     )
-    for header in headers:
+    # The narrowest each column may get: whole values for kept and no-wrap columns, a few
+    # characters (or its header) for free text, which wraps to make room.
+    minimums = []
+    for index, header in enumerate(headers):
+        longest = max((row[index].cell_len for row in cells), default=0)
+        if header in keep_whole or header in no_wrap:
+            minimums.append(max(longest, len(header)))
+        else:
+            minimums.append(min(max(longest, len(header)), max(len(header), FREE_TEXT_MIN)))
         table.add_column(
             header,
             justify="right" if header in justify_right else "left",
             overflow="fold",
-            no_wrap=header in no_wrap,
+            no_wrap=header in keep_whole or header in no_wrap,
+            min_width=minimums[-1] if header in keep_whole or header in no_wrap else None,
         )
-    for row in rows:
-        table.add_row(*(safe_cell(v) for v in row))
-    console.print(table)
+    for row in cells:
+        table.add_row(*row)
+    # When even that is wider than the console, the table grows past it rather than break
+    # an address: a long line in a mail scrolls, a broken address cannot be used.
+    needed = sum(minimums) + COLUMN_GAP * max(len(headers) - 1, 0)
+    if needed <= console.width:
+        console.print(table)
+        return
+    width = console.width
+    console.width = needed
+    try:
+        console.print(table)
+    finally:
+        console.width = width

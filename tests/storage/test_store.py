@@ -189,3 +189,21 @@ def test_write_rolls_back_on_error(store):
         1 / 0  # noqa: B018
     assert store.conn.execute("SELECT count(*) FROM leads").fetchone()[0] == 0
     assert not store.conn.in_transaction
+
+
+def test_a_write_inside_a_write_joins_it_all_or_none(store):
+    """Commands acting on several leads call one-lead functions inside one write: a failure
+    on the last lead undoes the first."""
+    from leadcli.leads.records import add_lead, edit_lead
+
+    first = add_lead(store, {"first_name": "Ana"})
+    with pytest.raises(RuntimeError), store.write():
+        edit_lead(store, first, {"title": "CTO"})
+        with store.read() as conn:  # reads see the transaction's own changes
+            assert conn.execute("SELECT title FROM leads").fetchone()[0] == "CTO"
+        raise RuntimeError("the second lead failed")
+    assert store.conn.execute("SELECT title FROM leads").fetchone()[0] is None
+    assert not store.conn.in_transaction
+    with store.write():
+        edit_lead(store, first, {"title": "CEO"})
+    assert store.conn.execute("SELECT title FROM leads").fetchone()[0] == "CEO"

@@ -1,0 +1,112 @@
+"""Records written for scripts: JSON, JSON Lines, CSV and TSV, streamed, exact and safe.
+
+No Rich and no Typer here, so ``leadcli export`` and the commands share one writer per format.
+What they promise (see the CLI contract): every field, exact values; CSV cells a spreadsheet
+would run as formulas are neutralised; TSV is one record a line (tab, newline, carriage return
+and backslash inside a field are written ``\\t``, ``\\n``, ``\\r``, ``\\\\``), so ``cut`` and
+``awk`` work; control characters never reach a terminal raw.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any, TextIO
+
+from leadcli.text.safe_text import json_safe, neutralise_formula, visible
+from leadcli.text.tsv import escape as tsv_escape
+
+#: The formats the writers here produce (``table`` is the CLI's own, drawn with Rich).
+SCRIPT_FORMATS = ("json", "jsonl", "csv", "tsv")
+
+
+def scalar(value: Any) -> str:
+    """A value as a CSV/TSV cell: exact (lists comma-joined, objects as JSON)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, list | tuple):
+        return ",".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return str(value)
+
+
+def flat_row(record: dict[str, Any], columns: Sequence[str]) -> list[str]:
+    """A record as delimited cells, formulas neutralised; custom fields become columns."""
+    custom = record.get("custom") or {}
+    cells = []
+    for column in columns:
+        value = record[column] if column in record else custom.get(column)
+        cells.append(neutralise_formula(scalar(value)))
+    return cells
+
+
+def write_json_array(records: Iterable[dict[str, Any]], out: TextIO) -> None:
+    """Stream a JSON array, one record per line, without holding them all."""
+    out.write("[")
+    first = True
+    for record in records:
+        out.write("\n" if first else ",\n")
+        out.write(json_safe(json.dumps(record, ensure_ascii=False)))
+        first = False
+    out.write("\n]\n" if not first else "]\n")
+
+
+def write_object(obj: Any, out: TextIO) -> None:
+    """One JSON value, indented for people reading a script's output."""
+    out.write(json_safe(json.dumps(obj, ensure_ascii=False, indent=2)) + "\n")
+
+
+def write_jsonl(records: Iterable[dict[str, Any]], out: TextIO) -> None:
+    for record in records:
+        out.write(json_safe(json.dumps(record, ensure_ascii=False)) + "\n")
+
+
+def write_tsv(records: Iterable[dict[str, Any]], columns: Sequence[str], out: TextIO) -> None:
+    """TSV, one record a line (``leadcli.text.tsv`` escapes, header included). On a terminal,
+    the remaining control characters are shown as escapes too."""
+    shown = visible if out.isatty() else str
+
+    def line(cells: Iterable[str]) -> str:
+        return "\t".join(shown(tsv_escape(c)) for c in cells) + "\n"
+
+    out.write(line(neutralise_formula(c) for c in columns))
+    for record in records:
+        out.write(line(flat_row(record, columns)))
+
+
+def write_csv(records: Iterable[dict[str, Any]], columns: Sequence[str], out: TextIO) -> None:
+    """CSV (RFC 4180, CRLF); formulas neutralised, everything else exact.
+
+    When the output is a terminal, control characters are shown as escapes instead, so that
+    data cannot drive the terminal; piped to a file or a program, the bytes are exact.
+    """
+    escape = out.isatty()
+    writer = csv.writer(out, dialect="excel", lineterminator="\r\n")
+    # Column names are data too: custom fields are named by imported headers.
+    header = [neutralise_formula(c) for c in columns]
+    writer.writerow([visible(c) for c in header] if escape else header)
+    for record in records:
+        cells = flat_row(record, columns)
+        writer.writerow([visible(c) for c in cells] if escape else cells)
+
+
+def write_records(
+    records: Iterable[dict[str, Any]], fmt: str, *, columns: Sequence[str], out: TextIO
+) -> None:
+    """Write records in one of ``SCRIPT_FORMATS`` (``columns`` orders CSV and TSV)."""
+    if fmt == "json":
+        write_json_array(records, out)
+    elif fmt == "jsonl":
+        write_jsonl(records, out)
+    elif fmt == "csv":
+        write_csv(records, columns, out)
+    elif fmt == "tsv":
+        write_tsv(records, columns, out)
+    else:
+        raise ValueError(f"not a script format: {fmt!r}")
