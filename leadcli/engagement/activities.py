@@ -40,7 +40,11 @@ def log(
         raise InvalidValue("at", "is in the future; schedule it with `leadcli followup`")
     at_text, now_text = dates.to_store(when), dates.to_store(now)
     with store.write() as conn:
-        lead = lead_row(conn, lead_id, "first_contacted_at, last_activity_at")
+        lead = lead_row(conn, lead_id, "first_contacted_at, last_activity_at, created_at")
+        if at_text < lead["created_at"]:
+            # A touch before the lead existed is a typo ("1900-01-01"), and it would date the
+            # first contact before the lead itself.
+            raise InvalidValue("at", "is before the lead was created; check the date")
         cursor = conn.execute(
             "INSERT INTO activities (lead_id, kind, inbound, at, note, outcome, logged_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",

@@ -67,12 +67,15 @@ class Window:
 
 def window(config: Config, days: int = 0) -> Window:
     now = dates.now()
-    local_midnight = now.astimezone().replace(hour=0, minute=0, second=0) + timedelta(days=1)
+    # The end of the Nth local day is the start of the next one, by that day's own rules
+    # (not today's offset: a daylight-saving change may fall in between).
+    today = dates.to_local(now).date()
+    day_after = dates.local_start_of_day(today + timedelta(days=days + 1))
     stale = timedelta(days=config["followup.stale_days"])
     sla_cutoff = now - timedelta(minutes=config["followup.speed_to_lead_minutes"])
     return Window(
         now=dates.to_store(now),
-        horizon=dates.to_store(local_midnight + timedelta(days=days) - timedelta(seconds=1)),
+        horizon=dates.to_store(day_after - timedelta(seconds=1)),
         sla_cutoff=dates.to_store(sla_cutoff),
         # a second's margin: julianday() rounding never puts a row on the wrong side
         capped_before=dates.to_store(sla_cutoff - timedelta(days=OVERDUE_CAP_DAYS, seconds=1)),

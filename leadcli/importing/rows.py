@@ -69,7 +69,10 @@ def _date(text: str) -> str | None:
             parsed = dates.parse_datetime(text)
         except ValueError:
             return None  # kept as a custom field instead
-    return dates.to_store(parsed)
+    try:
+        return dates.to_store(parsed)
+    except ValueError:  # a local time the clocks skipped: not a time, kept as written
+        return None
 
 
 @dataclass

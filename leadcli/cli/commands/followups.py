@@ -33,22 +33,28 @@ FOLLOW_UP_HOUR = 9
 
 
 def _when(text: str, option: str, *, day_time: int | None = None) -> datetime:
-    """Parse WHEN; with ``day_time``, a day given without a time ("tomorrow", "3d") means
-    that hour, since a follow-up at midnight is nobody's plan."""
+    """Parse WHEN into a UTC instant; with ``day_time``, a day given without a time
+    ("tomorrow", "3d") means that hour, since a follow-up at midnight is nobody's plan.
+
+    A local time the clocks skip is refused naming the gap; one that happens twice takes
+    the first and says so on stderr."""
     import re
 
     from leadcli.text import dates
 
     try:
         when = dates.parse_when(text)
+        explicit_time = re.search(
+            r"\d:\d|\d\s*(am|pm)\b|midnight|noon|tonight|\d+\s*(h|hours?|min)", text.lower()
+        )
+        if day_time is not None and when.hour == when.minute == 0 and not explicit_time:
+            when = when.replace(hour=day_time)
+        resolved = dates.resolve_local(when)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint=option) from None
-    explicit_time = re.search(
-        r"\d:\d|\d\s*(am|pm)\b|midnight|noon|\d+\s*(h|hours?|min)", text.lower()
-    )
-    if day_time is not None and when.hour == when.minute == 0 and not explicit_time:
-        when = when.replace(hour=day_time)
-    return when
+    if resolved.notice:
+        say(f"Note: {resolved.notice}.")
+    return resolved.utc
 
 
 def _name(item: dict[str, Any]) -> str:
@@ -134,6 +140,9 @@ def followup_add(
         ),
     ],
     note: Annotated[str | None, typer.Argument(help="What to do.")] = None,
+    past: Annotated[
+        bool, typer.Option("--past", help="Allow a time already past (recording one late).")
+    ] = False,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Schedule a follow-up (the verb is optional: `followup ID WHEN`).
@@ -143,7 +152,11 @@ def followup_add(
     from leadcli.engagement import followups
 
     result = followups.add(
-        state(ctx).store(), lead_id, _when(when, "WHEN", day_time=FOLLOW_UP_HOUR), note
+        state(ctx).store(),
+        lead_id,
+        _when(when, "WHEN", day_time=FOLLOW_UP_HOUR),
+        note,
+        past=past,
     )
     if fmt is OutputFormat.table:
         say(f"Follow-up for lead {lead_id} on {time_cell(result['due_at'])}.")

@@ -254,9 +254,12 @@ def advance(
     when = None
     if at is not None:
         try:
-            when = dates.parse_when(at)
+            resolved = dates.resolve_local(dates.parse_when(at))
         except ValueError as exc:
             raise typer.BadParameter(str(exc), param_hint="--at") from None
+        when = resolved.utc
+        if resolved.notice:
+            say(f"Note: {resolved.notice}.")
     changes = do_advance(
         state(ctx).store(),
         lead_ids,
