@@ -98,6 +98,12 @@ SETTINGS: dict[str, Setting] = {
             "A new lead not contacted within this many minutes is flagged by `due`.",
         ),
         Setting(
+            "followup.new_lead_limit",
+            20,
+            _whole(1, 10_000),
+            "`due` lists at most this many new leads not contacted yet (--all lists all).",
+        ),
+        Setting(
             "followup.stale_days",
             14,
             _positive_int,

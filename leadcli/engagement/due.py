@@ -115,8 +115,13 @@ class _Part:
         )
 
 
+#: Stages in which a lead may still be waiting for its first contact. A lead past them (an
+#: mql, sql or opportunity, say from an imported CRM's status) has been worked by someone.
+UNCONTACTED_STAGES = ("prospect", "lead")
+
 _NEW = (
     "leads.first_contacted_at IS NULL AND leads.created_at <= :sla_cutoff "
+    f"AND leads.stage IN {UNCONTACTED_STAGES!r} "
     "AND (leads.next_follow_up_at IS NULL OR leads.next_follow_up_at > :horizon)"
 )
 
@@ -143,7 +148,7 @@ def _new_lead_parts(score_weight: float) -> list[_Part]:
         if score_weight == 0
         else f"leads.score {'DESC' if score_weight > 0 else 'ASC'}, leads.created_at, leads.id"
     )
-    for stage in OPEN_STAGES:
+    for stage in UNCONTACTED_STAGES:
         old = f"leads.created_at < :capped_before AND leads.stage = '{stage}'"
         # coalesce(score, 0) in the urgency: unscored leads rank with score 0, by age
         parts.append(_new_lead(f"{old} AND leads.score IS NOT NULL", by_score))
@@ -206,8 +211,10 @@ def build_sql(
     days: int = 0,
     limit: int | None = None,
     kinds: Collection[str] = KINDS,
+    new_lead_limit: int | None = None,
 ) -> tuple[str, str, dict[str, Any]]:
-    """The ranking query, the counting query, and their parameters, for items of ``kinds``."""
+    """The ranking query, the counting query, and their parameters, for items of ``kinds``;
+    with ``new_lead_limit``, at most that many new leads (the most urgent) are ranked."""
     lead_filter, filter_params = filter_sql(query)
     # filter_sql speaks in positional parameters; due's query is named: rename them.
     for index in range(len(filter_params)):
@@ -239,10 +246,28 @@ def build_sql(
     parts = [part for part in parts if part.kind in kinds]
     # The global top N is among each part's top N: ranking part by part keeps every sort
     # small, whatever the number of candidates.
-    union = " UNION ALL ".join(
-        f"SELECT * FROM ({part.select(lead_filter)} ORDER BY {part.order}{limit_sql})"
-        for part in parts
-    )
+    new_limit = limit_sql
+    if new_lead_limit is not None:
+        params["new_limit"] = new_lead_limit if limit is None else min(limit, new_lead_limit)
+        new_limit = " LIMIT :new_limit"
+
+    def ranked(group: list[_Part], cap: str) -> list[str]:
+        return [
+            f"SELECT * FROM ({part.select(lead_filter)} ORDER BY {part.order}{cap})"
+            for part in group
+        ]
+
+    selects = ranked([p for p in parts if p.kind != "new_lead"], limit_sql)
+    new_parts = [p for p in parts if p.kind == "new_lead"]
+    if new_parts and new_lead_limit is not None:
+        # The new leads' own top N, so that an import of thousands never floods the list.
+        selects.append(
+            f"SELECT * FROM (SELECT * FROM ({' UNION ALL '.join(ranked(new_parts, new_limit))}) "
+            f"ORDER BY urgency DESC, base_at, lead_id{new_limit})"
+        )
+    else:
+        selects += ranked(new_parts, limit_sql)
+    union = " UNION ALL ".join(selects)
     # Counting apart (not count(*) OVER ()) keeps the ranking a top-N sort: a window over
     # every candidate costs more than the rest of the query. Each kind is counted up to
     # COUNT_CAP + 1, so a huge backlog costs no more than that.
@@ -286,18 +311,33 @@ def due_items(
     days: int = 0,
     limit: int | None = None,
     kinds: Collection[str] = KINDS,
+    new_lead_limit: int | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
-    """The due items of ``kinds``, most urgent first (at most ``limit``), and how many there
-    are in all: exact up to COUNT_CAP; a larger number (COUNT_CAP + 1 or more) means "more
+    """The due items of ``kinds``, most urgent first (at most ``limit``, and at most
+    ``new_lead_limit`` new leads), and how many there are in all (new leads held back
+    included): exact up to COUNT_CAP; a larger number (COUNT_CAP + 1 or more) means "more
     than COUNT_CAP"."""
-    sql, count, params = build_sql(config, query or LeadQuery(), days, limit, kinds)
+    sql, count, params = build_sql(config, query or LeadQuery(), days, limit, kinds, new_lead_limit)
     with store.read() as conn:  # one snapshot for the rows and their count
         rows = [dict(r) for r in conn.execute(sql, params)]
         total = len(rows)
-        if limit is not None and total == limit:
+        shown_new = sum(1 for row in rows if row["kind"] == "new_lead")
+        if (limit is not None and total == limit) or (
+            new_lead_limit is not None and shown_new >= new_lead_limit
+        ):
             total = max(total, min(conn.execute(count, params).fetchone()[0], COUNT_CAP + 1))
     for row in rows:
         row["due_at"] = _due_at(row, config)
         del row["base_at"]
         row["urgency"] = round(row["urgency"], 2)
     return rows, total
+
+
+def new_leads_waiting(
+    store: Store, config: Config, query: LeadQuery | None = None, *, days: int = 0
+) -> int:
+    """How many new (never contacted) leads are due, counted up to COUNT_CAP + 1: what
+    ``due`` says is waiting when it lists only the first ``followup.new_lead_limit``."""
+    _, count, params = build_sql(config, query or LeadQuery(), days, None, ("new_lead",))
+    with store.read() as conn:
+        return int(conn.execute(count, params).fetchone()[0])

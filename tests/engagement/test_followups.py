@@ -35,7 +35,7 @@ def add(cli, *args: str) -> int:
 def due_json(cli, *args: str) -> list[dict]:
     result = cli("due", "-f", "json", *args)
     assert result.exit_code == 0, result.stderr
-    return json.loads(result.stdout)
+    return json.loads(result.stdout)["items"]
 
 
 def test_the_morning_due_list(cli, at):
@@ -412,7 +412,17 @@ def test_limited_due_list_is_the_head_of_the_full_one(store, monkeypatch, score_
     assert total == len(everything) > 10
     assert {i["kind"] for i in everything} == {"follow_up", "stale", "new_lead"}
     new = {i["lead_id"] for i in everything if i["kind"] == "new_lead"}
-    assert ids[40] in new and ids[-2] in new  # a far follow-up hides nothing; recent
+    assert ids[40] in new and ids[-5] in new  # a far follow-up hides nothing; recent
+    # Leads past `lead` (mql, sql, opportunity) were worked: never "not contacted yet".
+    assert not any(
+        i["stage"] not in ("prospect", "lead") for i in everything if i["kind"] == "new_lead"
+    )
+    for cap in (1, 3):
+        capped, _ = due_items(store, cfg, new_lead_limit=cap)
+        kept = [i for i in everything if i["kind"] == "new_lead"][:cap]
+        assert [(i["kind"], i["lead_id"]) for i in capped] == [
+            (i["kind"], i["lead_id"]) for i in everything if i["kind"] != "new_lead" or i in kept
+        ]
     for limit in (1, 5, 10, 20, 40):
         head, counted = due_items(store, cfg, limit=limit)
         assert counted == total

@@ -295,6 +295,14 @@ def due(
             help=f"At most this many (0: all). Default: all, or {DUE_TABLE_LIMIT} in a table.",
         ),
     ] = None,
+    every_new_lead: Annotated[
+        bool,
+        typer.Option(
+            "--all",
+            help="List every new lead not contacted yet, not only the first "
+            "followup.new_lead_limit (default 20).",
+        ),
+    ] = False,
     ics: IcsOption = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
@@ -303,11 +311,14 @@ def due(
     Lists overdue and today's follow-ups, cadence steps due, new leads not contacted within
     the speed-to-lead SLA, and leads gone quiet. When nothing is due it prints nothing at all
     and exits 0, so cron sends no mail. --ics writes every follow-up and cadence step due,
-    one event each, whatever --limit or the table shows.
+    one event each, whatever --limit or the table shows. At most followup.new_lead_limit
+    new leads are listed (the most urgent), then one line says how many more wait, so an
+    import of old leads never floods the morning mail; --all lists them all. In JSON the
+    list is {"items": [...], "more_new_leads": N}.
 
     Example: leadcli due --days 7 --owner sam
     """
-    from leadcli.engagement.due import COUNT_CAP, due_items
+    from leadcli.engagement.due import COUNT_CAP, due_items, new_leads_waiting
     from leadcli.leads.records import LeadQuery
 
     app_state = state(ctx)
@@ -316,8 +327,25 @@ def due(
     query = LeadQuery(
         stages=stage_list(stage), owners=owner or [], sources=source or [], tags=tag or []
     )
+    new_limit = None if every_new_lead else app_state.config()["followup.new_lead_limit"]
     items, total = due_items(
-        app_state.store(), app_state.config(), query, days=days, limit=effective
+        app_state.store(),
+        app_state.config(),
+        query,
+        days=days,
+        limit=effective,
+        new_lead_limit=new_limit,
+    )
+    shown_new = sum(1 for i in items if i["kind"] == "new_lead")
+    more_new = 0
+    if new_limit is not None and shown_new >= min(new_limit, effective or new_limit):
+        waiting = new_leads_waiting(app_state.store(), app_state.config(), query, days=days)
+        more_new = max(0, min(waiting, COUNT_CAP + 1) - shown_new)
+    held_line = (
+        f"{_more_than(more_new, COUNT_CAP - shown_new)} more new lead"
+        f"{'s' if more_new != 1 else ''} not contacted yet; `leadcli due --all` lists them."
+        if more_new
+        else None
     )
     if ics:
         # The calendar gets every follow-up and cadence step due, whatever the table or
@@ -326,7 +354,13 @@ def due(
             app_state.store(), app_state.config(), query, days=days, kinds=CALENDAR_KINDS
         )
         _export_ics(calendar, ics)
+    if fmt is OutputFormat.json:
+        # An object, not a bare list: a script must see that new leads were held back.
+        write_object({"items": items, "more_new_leads": more_new}, sys.stdout)
+        return
     if not table:
+        if held_line:
+            say(held_line)
         emit(
             items,
             fmt,
@@ -369,9 +403,11 @@ def due(
         justify_right=("Urgency", "ID"),
         no_wrap=("Urgency", "Due", "ID"),
     )
-    if total > len(items):
-        more = _more_than(total - len(items), COUNT_CAP - len(items))
-        say(f"{more} more; use --limit 0 to see all.")
+    beyond = total - len(items) - more_new  # items the --limit cut, new leads apart
+    if beyond > 0:
+        say(f"{_more_than(beyond, COUNT_CAP - len(items))} more; use --limit 0 to see all.")
+    if held_line:
+        say(held_line)
 
 
 cadence_app = typer.Typer(no_args_is_help=True)
