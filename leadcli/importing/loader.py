@@ -386,7 +386,7 @@ class _Load:
     @functools.cache  # noqa: B019 - one loader per import; a handful of sizes
     def _insert_sql(self, rows: int) -> str:
         marks = ", ".join("coalesce(?, 0)" if f == "do_not_contact" else "?" for f in self.fields)
-        one = f"(?, {marks}, ?, ?, ?, ?, '{self.now}')"
+        one = f"(?, {marks}, ?, ?, ?, ?, ?, '{self.now}')"
         return (
             f"INSERT INTO leads (id, {', '.join(self.fields)}, {', '.join(EXTRA_COLUMNS)}, "
             f"updated_at) VALUES " + ", ".join([one] * rows)
@@ -405,6 +405,7 @@ class _Load:
         per_statement = max(1, min(ROWS_PER_STATEMENT, limit // width))
         tags: list[tuple[int, str]] = []
         rows = statements = 0
+        unknown: set[tuple[str, str]] = set()
         cols = ", ".join(FTS_COLUMNS)
         # The search index is filled chunk by chunk on the inserting thread too, where SQLite
         # works without the GIL while the next rows are being made ready.
@@ -425,6 +426,7 @@ class _Load:
                 rows += chunk.rows
                 for line, cells, reason in chunk.rejects:
                     rejects.add(line, cells, reason)
+                unknown |= chunk.unknown_statuses
                 if not chunk.count:
                     continue
                 inserter.submit(self._insert_sql(chunk.count), chunk.params)
@@ -440,6 +442,7 @@ class _Load:
             inserter.submit(index, [indexed])
         conn.executemany("INSERT OR IGNORE INTO lead_tags (lead_id, tag) VALUES (?, ?)", tags)
         self.summary.rows = rows
+        self.summary.notices.extend(unknown_status_notices(unknown))
         if progress and table.bytes_read:
             progress(self.size, rows)
 
@@ -881,3 +884,21 @@ def list_batches(store: Store) -> list[dict[str, Any]]:
             " rejects_file, sha256, undone_at FROM import_batches ORDER BY id"
         )
     ]
+
+
+def unknown_status_notices(unknown: set[tuple[str, str]], shown: int = 10) -> list[str]:
+    """One notice per status column naming the words leadcli did not know (the first
+    ``shown`` of them): those leads were imported as prospects, the word kept as a custom
+    field, and the user may want a --map or a fix in the file."""
+    by_column: dict[str, list[str]] = {}
+    for column, word in sorted(unknown):
+        by_column.setdefault(column, []).append(word)
+    notices = []
+    for column, words in by_column.items():
+        listed = ", ".join(repr(w) for w in words[:shown])
+        more = f" and {len(words) - shown} more" if len(words) > shown else ""
+        notices.append(
+            f"column {column!r}: statuses not recognised ({listed}{more}); those leads "
+            f"stay prospects and keep the status as a custom field"
+        )
+    return notices
