@@ -111,13 +111,16 @@ def import_files(
     if files.count("-") > 1:
         raise typer.BadParameter("stdin (-) can be read once", param_hint="FILE...")
     app_state = state(ctx)
-    region = (region or app_state.config()["contacts.phone_region"]).upper()
-    try:
-        normalise_phone("+14155550100", region)
-    except ValueError:
-        raise typer.BadParameter(
-            "a two-letter country code such as US or GB", param_hint="--region"
-        ) from None
+    if region is not None:  # the configured region was checked when the config was read
+        region = region.upper()
+        try:
+            normalise_phone("+14155550100", region)
+        except ValueError:
+            raise typer.BadParameter(
+                "a two-letter country code such as US or GB", param_hint="--region"
+            ) from None
+    else:
+        region = app_state.config()["contacts.phone_region"]
     options = ImportOptions(
         input_format=input_format,
         encoding=encoding,
