@@ -227,7 +227,7 @@ def followup_list(
     """
     from leadcli.engagement import followups
 
-    items = followups.open_followups(state(ctx).store(), lead_id)
+    items = followups.open_followups(state(ctx).store(create=False), lead_id)
     if ics:
         _export_ics(items, ics)
     columns = [
@@ -329,7 +329,7 @@ def due(
     )
     new_limit = None if every_new_lead else app_state.config()["followup.new_lead_limit"]
     items, total = due_items(
-        app_state.store(),
+        app_state.store(create=False),
         app_state.config(),
         query,
         days=days,

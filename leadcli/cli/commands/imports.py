@@ -265,7 +265,7 @@ def imports(ctx: typer.Context, fmt: FormatOption = OutputFormat.table) -> None:
     """
     from leadcli.importing.loader import list_batches
 
-    batches = list_batches(state(ctx).store())
+    batches = list_batches(state(ctx).store(create=False))
     if fmt is not OutputFormat.table:
         emit(batches, fmt, columns=list(batches[0]) if batches else ["id"])
         return

@@ -224,7 +224,7 @@ def list_leads(
         # one more than shown, to know whether to say there are more
         limit=effective_limit + 1 if table and effective_limit else effective_limit,
     )
-    store = state(ctx).store()
+    store = state(ctx).store(create=False)
     if not table:
         emit(iter_leads(store, query), fmt, columns=_columns(store))
         return
@@ -255,9 +255,10 @@ def list_leads(
 def _history_line(event: dict[str, Any]) -> str:
     """One event as a short line: `edited: title 'CTO' → 'CEO'`."""
     from leadcli.cli.output import cell_text
+    from leadcli.leads.history import field_changes
 
     parts = []
-    for name, (old, new) in event["changes"].items():
+    for name, old, new in field_changes(event["changes"]):
         if event["event"] == "created":
             parts.append(f"{name}={cell_text(new)}")
         else:
@@ -282,7 +283,7 @@ def show(
     from leadcli.leads.records import RECORD_FIELDS, get_lead
     from leadcli.pipeline.transitions import stage_timeline
 
-    store = state(ctx).store()
+    store = state(ctx).store(create=False)
     record = get_lead(store, lead_id)
     with store.read() as conn:
         record["stage_timeline"] = stage_timeline(conn, lead_id)
@@ -454,8 +455,10 @@ def edit(
     if not changes:
         say(f"Lead {lead_id}: nothing to change.")
         return
+    from leadcli.leads.history import field_changes
+
     render_table(
-        ([name, old, new] for name, (old, new) in changes.items()),
+        ([name, old, new] for name, old, new in field_changes(changes)),
         ["Field", "Was", "Now"],
         title=f"Lead {lead_id} changed",
     )

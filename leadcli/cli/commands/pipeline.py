@@ -296,7 +296,7 @@ def history_cmd(
     """
     from leadcli.pipeline.transitions import stage_timeline
 
-    store = state(ctx).store()
+    store = state(ctx).store(create=False)
     with store.read() as conn:
         timeline = stage_timeline(conn, lead_id)
     if fmt is not OutputFormat.table:
