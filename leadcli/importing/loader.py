@@ -43,7 +43,7 @@ from leadcli.pipeline.transitions import change_stage, last_change_at
 from leadcli.storage.migrations import FTS_COLUMNS
 from leadcli.storage.store import Store
 from leadcli.text import dates
-from leadcli.text.safe_text import neutralise_formula
+from leadcli.text.safe_text import neutralise_formula, printable_path
 
 ON_DUPLICATE = ("merge", "skip", "update")
 IMPORT_CACHE_KIB = 32768
@@ -176,7 +176,7 @@ class _Rejects:
             return None
         self._handle.close()
         os.replace(self.tmp, self.path)
-        return str(self.path)
+        return printable_path(str(self.path))
 
     def discard(self) -> None:
         if self._handle is not None:
@@ -198,6 +198,7 @@ def import_file(
 ) -> ImportSummary:
     """Import one file (or ``-``) as one batch, in one transaction."""
     name, sha256, buffered = _read_source(path, stdin)
+    name = printable_path(name)  # stored and printed: a non-UTF-8 file name made safe
     table = open_table(
         path,
         input_format=options.input_format,
@@ -232,7 +233,7 @@ def import_file(
         source=options.source,
         tags=options.tags,
     )
-    rejects = _Rejects(options.rejects or default_rejects_path(name), table.header)
+    rejects = _Rejects(options.rejects or default_rejects_path(path), table.header)
     size = table.byte_count or (len(buffered.getbuffer()) if buffered else 0)
     try:
         with _import_settings(store.conn), store.write() as conn:

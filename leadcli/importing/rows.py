@@ -165,7 +165,7 @@ class RowConverter:
             elif target == "tags":
                 for i, c in enumerate(col):
                     if c:
-                        tags[i].extend(c.replace(";", ",").split(","))
+                        tags[i].extend(_tag_list(c))
             elif target == "do_not_contact":
                 # Every opt-out column counts (opted out of email, or of calls): any one holds.
                 opted = [1 if c.lower() in _TRUE else None for c in col]
@@ -332,6 +332,19 @@ class RowConverter:
         for i, text in enumerate(full):
             if text and not (first[i] or last[i]):
                 first[i], last[i] = split_name(text)
+
+
+def _tag_list(cell: str) -> list[str]:
+    """A tags cell: a JSON array (a JSON file's ``"Tags": ["x", "y"]``, or a CSV cell holding
+    one) is its items; anything else is split on commas and semicolons."""
+    if cell[:1] == "[" and cell[-1:] == "]":
+        try:
+            items = json.loads(cell)
+        except ValueError:
+            items = None
+        if isinstance(items, list) and all(isinstance(t, (str, int, float)) for t in items):
+            return [str(t) for t in items if not isinstance(t, bool)]
+    return cell.replace(";", ",").split(",")
 
 
 def _by_shape(
