@@ -317,13 +317,16 @@ def _parse_when(text: str, *, now_: datetime | None = None) -> datetime:
 
     for words, number in _NUMBER_WORDS.items():
         phrase = re.sub(rf"^(in\s+)?{words}\s+(?=[a-z])", rf"\g<1>{number} ", phrase)
-    match = re.fullmatch(r"(?:in\s+)?(\d+)\s*([a-z]+)(\s+ago)?", phrase)
+    match = re.fullmatch(r"(?:in\s+)?(\d+)\s*([a-z]+)(\s+ago)?(?:\s+(.+))?", phrase)
     if match and match.group(2) in _UNITS:
         amount = int(match.group(1)) * (-1 if match.group(3) else 1)
         unit = _UNITS[match.group(2)]
         if unit in ("minutes", "hours"):  # real elapsed time, whatever the clocks do
+            if match.group(4):
+                raise ValueError("a time of day goes with days, not with hours or minutes")
             return instant + timedelta(**{unit: amount})
-        return today + relativedelta(**{unit: amount})
+        # "in 3 days at 15:00": a calendar day, then the wall-clock time on it.
+        return with_time(today + relativedelta(**{unit: amount}), match.group(4) or "")
 
     # A weekday, alone or after "next", "this" or "on", with an optional time.
     match = re.fullmatch(r"(?:(next|this|on)\s+)?([a-z]+)\.?(?:\s+(.*))?", phrase)

@@ -360,18 +360,31 @@ def test_qualify_timeline_sets_a_follow_up(cli, at):
 
 
 def test_due_from_cron_prints_nothing_when_quiet(tmp_path: Path):
-    """The shipped cron script against an empty database: no output, exit 0."""
+    """The shipped cron script against an empty database: no output, exit 0. Against a path
+    with no database at all (a typo in LEADCLI_DB) it fails with one line, which cron mails,
+    rather than creating an empty database and saying nothing for ever."""
+    from leadcli.storage.store import connect
+
     env = {
         **os.environ,
         "LEADCLI_DB": str(tmp_path / "cron.db"),
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
     }
-    result = subprocess.run(
-        [str(REPO / "examples" / "cron" / "leadcli-due-mail")],
-        capture_output=True,
-        text=True,
-        env=env,
-    )
+
+    def run() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(REPO / "examples" / "cron" / "leadcli-due-mail")],
+            capture_output=True,
+            text=True,
+            env=env,
+        )
+
+    missing = run()
+    assert (missing.returncode, missing.stdout) == (1, "")
+    assert "cron.db" in missing.stderr and len(missing.stderr.splitlines()) == 1
+    assert not (tmp_path / "cron.db").exists()
+    connect(tmp_path / "cron.db").close()
+    result = run()
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
 
 

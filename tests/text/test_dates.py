@@ -198,3 +198,48 @@ def test_due_days_includes_exactly_the_follow_ups_to_the_end_of_the_nth_local_da
         if listed:
             shown = dates.to_local(dates.from_store(items[0]["due_at"]))
             assert shown == target.replace(microsecond=0)
+
+
+_DAY_PHRASES = ("tomorrow", "friday", "next monday", "in 3 days", "in a week", "today")
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    name=st.sampled_from(ZONES),
+    now_=st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2027, 12, 31)),
+    day=st.sampled_from(_DAY_PHRASES),
+    hour=st.integers(min_value=0, max_value=23),
+    minute=st.sampled_from([0, 15, 30, 45]),
+)
+def test_a_phrase_with_a_time_is_that_wall_clock_time_in_the_zone(name, now_, day, hour, minute):
+    """ "<day> at HH:MM" is HH:MM local on that day, whatever offset is in force now: stored,
+    it reads back as that wall time (or is refused when the clocks skip it)."""
+    pinned = now_.replace(tzinfo=UTC)
+    zone = ZoneInfo(name)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("TZ", name)
+        when = dates.parse_when(f"{day} at {hour:02d}:{minute:02d}", now_=pinned)
+        local_today = pinned.astimezone(zone).date()
+        assert when.tzinfo is None and (when.hour, when.minute) == (hour, minute)
+        assert when.date() >= local_today
+        try:
+            stored = dates.to_store(when)
+        except dates.NonexistentTime:
+            assert when.replace(tzinfo=zone).astimezone(UTC).astimezone(zone).hour != hour
+            return
+        back = dates.from_store(stored).astimezone(zone)
+        assert (back.date(), back.hour, back.minute) == (when.date(), hour, minute)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    name=st.sampled_from(ZONES),
+    now_=st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2027, 12, 31)),
+    hours=st.integers(min_value=1, max_value=72),
+)
+def test_in_n_hours_is_n_real_hours_in_every_zone(name, now_, hours):
+    pinned = now_.replace(tzinfo=UTC, microsecond=0)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("TZ", name)
+        stored = dates.to_store(dates.parse_when(f"in {hours} hours", now_=pinned))
+    assert dates.from_store(stored) - pinned == timedelta(hours=hours)
