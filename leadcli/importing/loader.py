@@ -672,6 +672,8 @@ def _brings_nothing_sql() -> str:
         "JOIN leads AS n ON n.id = d.id JOIN leads AS o ON o.id = d.first "
         "WHERE d.first NOT IN (SELECT id FROM temp.import_dups) AND n.custom IS NULL "
         f"AND {fills} AND NOT (n.do_not_contact = 1 AND o.do_not_contact = 0) "
+        # a worked status for a lead nobody had contacted: its first contact, to merge
+        "AND NOT (n.first_contacted_at IS NOT NULL AND o.first_contacted_at IS NULL) "
         f"AND (n.stage = o.stage OR o.stage IN ({closed}) OR (n.stage NOT IN ({closed}) "
         f"AND CASE n.stage {ranks} END <= CASE o.stage {ranks} END)) "
         # lead_tags.tag compares without case, as _merge_one does (ASCII only: a non-ASCII
@@ -766,6 +768,10 @@ def _merge_one(
             (policy == "update" and new != old) or (policy == "merge" and old in (None, ""))
         ):
             changes[name] = [old, new]
+    if row["first_contacted_at"] and not lead["first_contacted_at"]:
+        # The file says the lead was worked ("Working - Contacted"): `due` stops listing it
+        # as never contacted. A first contact already known is never moved.
+        changes["first_contacted_at"] = [None, row["first_contacted_at"]]
     custom = json.loads(lead["custom"]) if lead["custom"] else {}
     extra = json.loads(row["custom"]) if row["custom"] else {}
     merged_custom = {**extra, **custom} if policy == "merge" else {**custom, **extra}

@@ -137,3 +137,18 @@ def test_salesforce_exports_then_due_lists_no_contacted_lead(cli, monkeypatch):
     new = {item["email"] for item in due["items"] if item["kind"] == "new_lead"}
     assert new and new <= waiting - contacted
     assert not new & contacted
+
+
+def test_a_later_export_saying_worked_marks_the_existing_lead_contacted(cli, tmp_path: Path):
+    first = tmp_path / "monday.csv"
+    first.write_text("Email,Status,CreatedDate\nana@a.example,Open - Not Contacted,2026-10-01\n")
+    later = tmp_path / "tuesday.csv"
+    later.write_text("Email,Status,CreatedDate\nana@a.example,Working - Contacted,2026-10-01\n")
+    env = {"LEADCLI_NOW": "2026-11-24T09:00:00Z"}
+    assert cli("import", str(first), env=env).exit_code == 0
+    due = json.loads(cli("due", "-f", "json", env=env).stdout)["items"]
+    assert [i["kind"] for i in due] == ["new_lead"]
+    assert cli("import", str(later), env=env).exit_code == 0
+    assert json.loads(cli("due", "-f", "json", env=env).stdout)["items"] == []
+    [lead] = json.loads(cli("list", "-f", "json").stdout)
+    assert lead["first_contacted_at"] == "2026-10-01T00:00:00Z"
