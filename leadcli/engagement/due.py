@@ -6,7 +6,11 @@ Four kinds of item, most urgent first:
 - ``new_lead``: open leads never contacted (``first_contacted_at`` empty) whose speed-to-lead
   SLA has passed, however long ago they came in: an old lead nobody called is still work,
   not backlog. A follow-up due in the window is the lead's item instead (it is listed
-  anyway); a follow-up further ahead does not hide that nobody has called yet.
+  anyway); a follow-up further ahead does not hide that nobody has called yet. Only leads
+  in ``prospect`` or ``lead`` qualify: one further along has been worked, whatever no
+  activity says (an import from a CRM brings the stage, not the calls). With a
+  ``new_lead_limit`` only the most urgent few are listed, so an import of thousands of old
+  leads never floods the morning mail; ``new_leads_waiting`` counts them all.
 - ``stale``: open leads that were contacted but have had no activity for
   ``followup.stale_days`` days and have no open follow-up.
 Do-not-contact and closed leads never appear.

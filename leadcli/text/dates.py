@@ -135,7 +135,10 @@ def now() -> datetime:
     """The current time in UTC, or the pinned ``LEADCLI_NOW`` when set."""
     pinned = os.environ.get("LEADCLI_NOW")
     if pinned:
-        return to_utc(parse_datetime(pinned, now_=datetime.now(UTC)))
+        value = parse_datetime(pinned, now_=datetime.now(UTC))
+        if value.tzinfo is None:  # a pinned clock in a skipped hour reads as after the gap
+            value = value.replace(tzinfo=local_zone(), fold=0)
+        return value.astimezone(UTC).replace(microsecond=0)
     return datetime.now(UTC).replace(microsecond=0)
 
 
