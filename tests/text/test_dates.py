@@ -7,7 +7,12 @@ hours" across the spring-forward hour stored an hour off; a skipped time stored 
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -20,12 +25,26 @@ from leadcli.text import dates
 ZONES = ("America/New_York", "Europe/Lisbon", "Australia/Lord_Howe")
 
 
-@pytest.fixture
-def zone(monkeypatch: pytest.MonkeyPatch):
-    def use(name: str) -> None:
-        monkeypatch.setenv("TZ", name)
+@contextmanager
+def in_zone(name: str) -> Iterator[None]:
+    """Local time is ``name`` for leadcli and for the C library alike (``tzset``)."""
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = name
+    time.tzset()
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["TZ"]
+        else:
+            os.environ["TZ"] = before
+        time.tzset()
 
-    return use
+
+@pytest.fixture
+def zone():
+    with contextlib.ExitStack() as stack:
+        yield lambda name: stack.enter_context(in_zone(name))
 
 
 # ---------------------------------------------------------------- reproductions
@@ -71,10 +90,8 @@ def test_an_ambiguous_local_time_takes_the_first_and_says_so(cli, zone, monkeypa
 
 
 def test_lord_howe_half_hour_gap():
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("TZ", "Australia/Lord_Howe")
-        with pytest.raises(dates.NonexistentTime, match="0:30"):
-            dates.to_utc(datetime(2026, 10, 4, 2, 15))
+    with in_zone("Australia/Lord_Howe"), pytest.raises(dates.NonexistentTime, match="0:30"):
+        dates.to_utc(datetime(2026, 10, 4, 2, 15))
 
 
 @pytest.mark.parametrize(
@@ -102,10 +119,11 @@ def test_phrases_follow_the_pinned_clock(cli, monkeypatch, phrase, expected):
     assert json.loads(result.stdout)["due_at"] == expected
 
 
-def test_pinned_clock_moves_weekday_and_yearless_dates():
-    pinned = datetime(2031, 2, 3, 10, 0, tzinfo=UTC)  # a Monday, years away
-    assert dates.parse_when("friday", now_=pinned).date() == date(2031, 2, 7)
-    assert dates.parse_when("Dec 1 14:00", now_=pinned) == datetime(2031, 12, 1, 14, 0)
+def test_pinned_clock_moves_weekday_and_yearless_dates(monkeypatch):
+    monkeypatch.setenv("LEADCLI_NOW", "2031-02-03T10:00:00Z")  # a Monday, years away
+    assert dates.parse_when("friday").date() == date(2031, 2, 7)
+    assert dates.parse_when("mon").date() == date(2031, 2, 3)
+    assert dates.parse_when("Dec 1 14:00") == datetime(2031, 12, 1, 14, 0)
 
 
 @pytest.mark.parametrize("phrase", ["yesterday", "3 days ago", "2026-01-01"])
@@ -138,8 +156,7 @@ local_times = st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(20
 def test_a_local_time_round_trips_through_storage(name, local):
     """What is stored for a local time reads back as that local time (gaps excepted)."""
     local = local.replace(microsecond=0)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("TZ", name)
+    with in_zone(name):
         try:
             stored = dates.to_store(local)
         except dates.NonexistentTime:
@@ -177,8 +194,7 @@ def test_due_days_includes_exactly_the_follow_ups_to_the_end_of_the_nth_local_da
     now_utc = now_.replace(tzinfo=UTC, microsecond=0)
     local_now = now_utc.astimezone(zone).replace(tzinfo=None)
     target = local_now + timedelta(minutes=ahead)  # a wall-clock time ahead
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("TZ", name)
+    with in_zone(name), pytest.MonkeyPatch.context() as mp:
         mp.setenv("LEADCLI_NOW", now_utc.isoformat())
         try:
             when = dates.resolve_local(target).utc
@@ -216,8 +232,7 @@ def test_a_phrase_with_a_time_is_that_wall_clock_time_in_the_zone(name, now_, da
     it reads back as that wall time (or is refused when the clocks skip it)."""
     pinned = now_.replace(tzinfo=UTC)
     zone = ZoneInfo(name)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("TZ", name)
+    with in_zone(name):
         when = dates.parse_when(f"{day} at {hour:02d}:{minute:02d}", now_=pinned)
         local_today = pinned.astimezone(zone).date()
         assert when.tzinfo is None and (when.hour, when.minute) == (hour, minute)
@@ -239,7 +254,6 @@ def test_a_phrase_with_a_time_is_that_wall_clock_time_in_the_zone(name, now_, da
 )
 def test_in_n_hours_is_n_real_hours_in_every_zone(name, now_, hours):
     pinned = now_.replace(tzinfo=UTC, microsecond=0)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("TZ", name)
+    with in_zone(name):
         stored = dates.to_store(dates.parse_when(f"in {hours} hours", now_=pinned))
     assert dates.from_store(stored) - pinned == timedelta(hours=hours)
