@@ -10,7 +10,7 @@ Four kinds of item, most urgent first:
   in ``prospect`` or ``lead`` qualify: one further along has been worked, whatever no
   activity says (an import from a CRM brings the stage, not the calls). With a
   ``new_lead_limit`` only the most urgent few are listed, so an import of thousands of old
-  leads never floods the morning mail; ``new_leads_waiting`` counts them all.
+  leads never floods the morning mail; ``due_list`` counts them all.
 - ``stale``: open leads that were contacted but have had no activity for
   ``followup.stale_days`` days and have no open follow-up.
 Do-not-contact and closed leads never appear.
@@ -277,10 +277,12 @@ def build_sql(
     # COUNT_CAP + 1, so a huge backlog costs no more than that.
     counted = [part for part in (*_PARTS.values(), _new_lead("1")) if part.kind in kinds]
     params["count_cap"] = COUNT_CAP + 1
-    count = "SELECT " + " + ".join(
-        f"(SELECT count(*) FROM (SELECT 1 {part.tail(lead_filter)} LIMIT :count_cap))"
+    counts = {
+        part.kind: f"(SELECT count(*) FROM (SELECT 1 {part.tail(lead_filter)} LIMIT :count_cap))"
         for part in counted
-    )
+    }
+    # The total, then the new leads apart (what `due` says wait beyond its new-lead limit).
+    count = f"SELECT {' + '.join(counts.values())} AS total, {counts.get('new_lead', '0')} AS new"
     sql = (
         f"WITH ranked AS (SELECT * FROM ({union}) "
         f"ORDER BY urgency DESC, base_at, lead_id{limit_sql}) "
@@ -307,6 +309,16 @@ def _due_at(row: dict[str, Any], config: Config) -> str:
     return dates.to_store(dates.from_store(row["base_at"]) + extra)
 
 
+@dataclass(frozen=True)
+class DueList:
+    """Due items, most urgent first, with how many there are in all and how many of those
+    are new leads (each exact up to COUNT_CAP; COUNT_CAP + 1 means "more")."""
+
+    items: list[dict[str, Any]]
+    total: int
+    new_leads: int
+
+
 def due_items(
     store: Store,
     config: Config,
@@ -321,27 +333,36 @@ def due_items(
     ``new_lead_limit`` new leads), and how many there are in all (new leads held back
     included): exact up to COUNT_CAP; a larger number (COUNT_CAP + 1 or more) means "more
     than COUNT_CAP"."""
+    due = due_list(
+        store, config, query, days=days, limit=limit, kinds=kinds, new_lead_limit=new_lead_limit
+    )
+    return due.items, due.total
+
+
+def due_list(
+    store: Store,
+    config: Config,
+    query: LeadQuery | None = None,
+    *,
+    days: int = 0,
+    limit: int | None = None,
+    kinds: Collection[str] = KINDS,
+    new_lead_limit: int | None = None,
+) -> DueList:
+    """``due_items`` with the count of new leads apart, from the same counting query."""
     sql, count, params = build_sql(config, query or LeadQuery(), days, limit, kinds, new_lead_limit)
     with store.read() as conn:  # one snapshot for the rows and their count
         rows = [dict(r) for r in conn.execute(sql, params)]
         total = len(rows)
-        shown_new = sum(1 for row in rows if row["kind"] == "new_lead")
+        new = sum(1 for row in rows if row["kind"] == "new_lead")
         if (limit is not None and total == limit) or (
-            new_lead_limit is not None and shown_new >= new_lead_limit
+            new_lead_limit is not None and new >= new_lead_limit
         ):
-            total = max(total, min(conn.execute(count, params).fetchone()[0], COUNT_CAP + 1))
+            counted = conn.execute(count, params).fetchone()
+            total = max(total, min(counted[0], COUNT_CAP + 1))
+            new = max(new, min(counted[1], COUNT_CAP + 1))
     for row in rows:
         row["due_at"] = _due_at(row, config)
         del row["base_at"]
         row["urgency"] = round(row["urgency"], 2)
-    return rows, total
-
-
-def new_leads_waiting(
-    store: Store, config: Config, query: LeadQuery | None = None, *, days: int = 0
-) -> int:
-    """How many new (never contacted) leads are due, counted up to COUNT_CAP + 1: what
-    ``due`` says is waiting when it lists only the first ``followup.new_lead_limit``."""
-    _, count, params = build_sql(config, query or LeadQuery(), days, None, ("new_lead",))
-    with store.read() as conn:
-        return int(conn.execute(count, params).fetchone()[0])
+    return DueList(rows, total, new)

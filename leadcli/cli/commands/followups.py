@@ -318,7 +318,7 @@ def due(
 
     Example: leadcli due --days 7 --owner sam
     """
-    from leadcli.engagement.due import COUNT_CAP, due_items, new_leads_waiting
+    from leadcli.engagement.due import COUNT_CAP, due_items, due_list
     from leadcli.leads.records import LeadQuery
 
     app_state = state(ctx)
@@ -328,7 +328,7 @@ def due(
         stages=stage_list(stage), owners=owner or [], sources=source or [], tags=tag or []
     )
     new_limit = None if every_new_lead else app_state.config()["followup.new_lead_limit"]
-    items, total = due_items(
+    due = due_list(
         app_state.store(create=False),
         app_state.config(),
         query,
@@ -336,11 +336,11 @@ def due(
         limit=effective,
         new_lead_limit=new_limit,
     )
+    items, total = due.items, due.total
     shown_new = sum(1 for i in items if i["kind"] == "new_lead")
-    more_new = 0
-    if new_limit is not None and shown_new >= min(new_limit, effective or new_limit):
-        waiting = new_leads_waiting(app_state.store(), app_state.config(), query, days=days)
-        more_new = max(0, min(waiting, COUNT_CAP + 1) - shown_new)
+    # New leads held back by the new-lead limit (not those a --limit cut, counted below).
+    held = new_limit is not None and shown_new >= new_limit
+    more_new = max(0, due.new_leads - shown_new) if held else 0
     held_line = (
         f"{_more_than(more_new, COUNT_CAP - shown_new)} more new lead"
         f"{'s' if more_new != 1 else ''} not contacted yet; `leadcli due --all` lists them."
