@@ -88,7 +88,6 @@ _WORKED: frozenset[str] = frozenset(
 #: HubSpot, Pipedrive, Zoho and web-form tools.
 _STATUS_STAGES: dict[str, str] = {
     **{word: "lead" for word in _WORKED},
-    "nurturing": "lead",
     "prequalified": "mql",
     "marketingqualifiedlead": "mql",
     "demoscheduled": "sql",
