@@ -1,8 +1,13 @@
 """User configuration: a small TOML file of defaults that commands consult.
 
 Every key is declared in ``SETTINGS`` with its type, default and meaning, so ``config set``
-can refuse typos and wrong types instead of writing a file that breaks later. Reading uses the
-standard library's ``tomllib``; writing uses ``tomli-w`` (the standard library cannot write).
+can refuse typos and wrong types instead of writing a file that breaks later. One validator,
+``validate``, serves ``config set``, every load of the file (a file edited by hand gets the
+same checks) and ``doctor``: types, ranges that keep every computation finite (a stale-days
+count of 10^23 would overflow date arithmetic in every later ``due``, an urgency weight of
+1e308 would print ``Infinity``), thresholds in order, known phone regions, known keys. A bad
+file is one error naming the file, the key and its line. Reading uses the standard library's
+``tomllib``; writing uses ``tomli-w`` (the standard library cannot write).
 """
 
 from __future__ import annotations
@@ -18,57 +23,74 @@ from typing import Any
 from leadcli.errors import ConfigError
 from leadcli.storage.paths import ensure_private_dir, resolve_config_path
 
+#: The regions phonenumbers has metadata for (``phonenumbers.SUPPORTED_REGIONS``, which a
+#: test keeps in step): checking a region on every load must not import phonenumbers.
+PHONE_REGIONS = frozenset(
+    """
+    AC AD AE AF AG AI AL AM AO AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR
+    BS BT BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC
+    EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GT GU GW GY HK
+    HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB
+    LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY
+    MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PR PS PT PW PY QA RE RO RS
+    RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TA TC TD TG TH TJ TK TL
+    TM TN TO TR TT TV TW TZ UA UG US UY UZ VA VC VE VG VI VN VU WF WS XK YE YT ZA ZM ZW
+    """.split()  # noqa: SIM905 - 245 codes read better as words
+)
+
 
 def _region(value: str) -> str:
     value = value.strip().upper()
     if len(value) != 2 or not value.isalpha():
         raise ValueError("a two-letter ISO country code such as US, GB or DE")
+    if value not in PHONE_REGIONS:
+        raise ValueError("a country code that phone numbers are known for, such as US, GB or DE")
     return value
 
 
-def _whole(low: int, high: int | None = None) -> Callable[[str], int]:
-    """A parser for a whole number from ``low`` (up to ``high``), saying so when it is not."""
-    expected = (
-        f"a whole number of {low} or more"
-        if high is None
-        else f"a whole number from {low} to {high}"
-    )
+def _whole(low: int, high: int) -> Callable[[str], int]:
+    """A parser for a whole number from ``low`` to ``high``, saying so when it is not. Every
+    count has an upper bound: days and minutes become date arithmetic, which overflows."""
+    expected = f"a whole number from {low} to {high}"
 
     def parse(value: str) -> int:
+        text = str(value).strip()
+        if len(text) > 40:  # int() of a huge digit string is slow, and out of range anyway
+            raise ValueError(expected)
         try:
-            number = int(str(value).strip())
+            number = int(text)
         except ValueError:
             raise ValueError(expected) from None
-        if number < low or (high is not None and number > high):
+        if not low <= number <= high:
             raise ValueError(expected)
         return number
 
     return parse
 
 
-_positive_int = _whole(0)
+#: A hundred years: beyond it a span of days is a typo, and date arithmetic nears year 9999.
+MAX_DAYS = 36_500
+_days = _whole(0, MAX_DAYS)
+_minutes = _whole(0, MAX_DAYS * 24 * 60)
 _criteria = _whole(1, 4)
 _score = _whole(0, 100)
+#: Urgency weights are summed over a handful of terms (days overdue up to 30, score and
+#: stage up to 1): this bound keeps every sum finite and printable in JSON.
+MAX_WEIGHT = 1_000_000.0
 
 
 def _number(value: str) -> float:
+    expected = f"a finite number from -{MAX_WEIGHT:.0f} to {MAX_WEIGHT:.0f}, such as 1.5"
+    text = str(value).strip()
+    if len(text) > 40:
+        raise ValueError(expected)
     try:
-        number = float(str(value).strip())
+        number = float(text)
     except ValueError:
-        raise ValueError("a number such as 1.5") from None
-    if not math.isfinite(number):  # nan / inf would poison every urgency sum
-        raise ValueError("a finite number such as 1.5")
+        raise ValueError(expected) from None
+    if not math.isfinite(number) or abs(number) > MAX_WEIGHT:
+        raise ValueError(expected)
     return number
-
-
-def _known_region(value: str) -> str:
-    """``config set`` only: a region phonenumbers can parse numbers for. Checked when the
-    value is written, not on every load, so start-up never imports phonenumbers."""
-    import phonenumbers
-
-    if value not in phonenumbers.SUPPORTED_REGIONS:
-        raise ValueError("a country code that phone numbers are known for, such as US, GB or DE")
-    return value
 
 
 @dataclass(frozen=True)
@@ -77,8 +99,6 @@ class Setting:
     default: Any
     parse: Callable[[str], Any]
     help: str
-    #: A further check of the parsed value, made by ``config set`` only (it may be slow).
-    check: Callable[[Any], Any] | None = None
 
 
 SETTINGS: dict[str, Setting] = {
@@ -89,18 +109,23 @@ SETTINGS: dict[str, Setting] = {
             "US",
             _region,
             "Country assumed for phone numbers written without +country code.",
-            _known_region,
         ),
         Setting(
             "followup.speed_to_lead_minutes",
             60,
-            _positive_int,
+            _minutes,
             "A new lead not contacted within this many minutes is flagged by `due`.",
+        ),
+        Setting(
+            "followup.new_lead_limit",
+            20,
+            _whole(1, 10_000),
+            "`due` lists at most this many new leads not contacted yet (--all lists all).",
         ),
         Setting(
             "followup.stale_days",
             14,
-            _positive_int,
+            _days,
             "An open lead with no activity for this many days is flagged by `due`.",
         ),
         *(
@@ -128,7 +153,7 @@ SETTINGS: dict[str, Setting] = {
         Setting(
             "qualify.timeline_horizon_days",
             180,
-            _positive_int,
+            _days,
             "A BANT timeline counts as met when the purchase is this many days away or less.",
         ),
         Setting(
@@ -172,6 +197,33 @@ def _nest(flat: dict[str, Any]) -> dict[str, Any]:
     return nested
 
 
+def _line_of(path: Path, key: str) -> int | None:
+    """The line of ``path`` that sets dotted ``key`` (under its ``[table]`` or dotted), for
+    error messages; None when it cannot be told (tomllib keeps no positions)."""
+    import re
+
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return None
+
+    def parts(text: str) -> str:
+        return ".".join(p.strip().strip("\"'") for p in text.split("."))
+
+    table = ""
+    for number, line in enumerate(lines, start=1):
+        header = re.match(r"\s*\[+([^\]]+)\]+", line)
+        if header:
+            table = parts(header.group(1))
+            continue
+        assignment = re.match(r"\s*([^=#]+?)\s*=", line)
+        if assignment:
+            name = parts(assignment.group(1))
+            if (f"{table}.{name}" if table else name) == key:
+                return number
+    return None
+
+
 def read_file(path: Path | None = None) -> dict[str, Any]:
     """The values written in the config file (flattened to dotted keys), or {} if none."""
     path = path or resolve_config_path()
@@ -185,6 +237,57 @@ def read_file(path: Path | None = None) -> dict[str, Any]:
             f"the config file {path} is not valid TOML ({exc})",
             hint="fix it by hand or delete it to return to the defaults",
         ) from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(
+            f"cannot read the config file {path} ({exc.__class__.__name__})",
+            hint="check its permissions, or point LEADCLI_CONFIG at another file",
+        ) from exc
+
+
+class Invalid(ValueError):
+    """One setting that fails validation: which key, and why."""
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(message)
+        self.key = key
+
+
+def validate(written: dict[str, Any]) -> dict[str, Any]:
+    """Every setting's value: ``written`` (dotted keys, as in the file or from ``config
+    set``), parsed and checked, over the defaults. Raises Invalid for the first bad key: an
+    unknown key, a wrong type, a value out of range, or thresholds out of order.
+
+    The one validator: ``config set`` runs it on the file as it would be written, loading
+    runs it on the file as it is, and ``doctor`` reports what it raises.
+    """
+    values = {key: setting.default for key, setting in SETTINGS.items()}
+    for key, raw in written.items():
+        setting = SETTINGS.get(key)
+        if setting is None:
+            raise Invalid(key, "is not a leadcli setting (see `leadcli config show`)")
+        if isinstance(raw, (bool, list, dict)) or raw is None:
+            raise Invalid(key, f"must be {_expected(setting)}")
+        try:
+            values[key] = setting.parse(str(raw))
+        except ValueError as exc:
+            raise Invalid(key, f"must be {exc}") from None
+    if values["rating.warm"] >= values["rating.hot"]:
+        key = "rating.warm" if "rating.warm" in written else "rating.hot"
+        raise Invalid(
+            key,
+            f"rating.warm ({values['rating.warm']}) must be below "
+            f"rating.hot ({values['rating.hot']})",
+        )
+    return values
+
+
+def _expected(setting: Setting) -> str:
+    """What ``setting`` takes, in the words its parser uses for a wrong value."""
+    try:
+        setting.parse("\x00")
+    except ValueError as exc:
+        return str(exc)
+    return "a plain value"  # pragma: no cover - every parser refuses a NUL
 
 
 class Config:
@@ -205,48 +308,59 @@ class Config:
         ]
 
 
-def _parsed(path: Path) -> dict[str, Any]:
-    """Every setting's value: the file's, parsed, over the defaults."""
-    values = {key: setting.default for key, setting in SETTINGS.items()}
-    for key, raw in read_file(path).items():
-        if key in SETTINGS:
-            try:
-                values[key] = SETTINGS[key].parse(str(raw))
-            except ValueError as exc:
-                raise ConfigError(f"config key {key} in {path} must be {exc}") from exc
-        # Unknown keys are left alone: a newer leadcli may have written them.
-    return values
+def _file_error(path: Path, exc: Invalid) -> ConfigError:
+    line = _line_of(path, exc.key)
+    where = f"{path}, line {line}" if line else str(path)
+    return ConfigError(
+        f"the config file {where}: {exc.key} {exc}",
+        hint=f"fix it with `leadcli config set {exc.key} VALUE`, by hand, or delete the line",
+    )
 
 
 def load(path: Path | None = None) -> Config:
+    """The effective settings; a file that fails ``validate`` is a ConfigError naming the
+    file, the key and its line, so no command runs on a setting that would break it."""
     path = path or resolve_config_path()
-    # Rules between settings are checked by set_value only: a file an older leadcli wrote
-    # keeps loading.
-    return Config(_parsed(path), path)
+    try:
+        return Config(validate(read_file(path)), path)
+    except Invalid as exc:
+        raise _file_error(path, exc) from None
+
+
+def check(path: Path | None = None) -> list[str]:
+    """What is wrong with the config file, for ``doctor``: [] when it is sound."""
+    try:
+        load(path)
+    except ConfigError as exc:
+        return [str(exc)]
+    return []
 
 
 def set_value(key: str, raw: str, path: Path | None = None) -> Any:
-    """Validate and write one setting; returns the parsed value."""
+    """Validate and write one setting; returns the parsed value.
+
+    The file as it would be written is validated whole, so a value that breaks a rule with
+    another setting is refused; a bad key already in the file is named (and setting that
+    very key is the way to mend it)."""
     path = path or resolve_config_path()
-    setting = SETTINGS.get(key)
-    if setting is None:
+    if key not in SETTINGS:
         raise ConfigError(
             f"unknown config key {key!r}", hint="known keys: " + ", ".join(sorted(SETTINGS))
         )
     try:
-        value = setting.parse(raw)
-        if setting.check is not None:
-            value = setting.check(value)
+        value = SETTINGS[key].parse(raw)
     except ValueError as exc:
-        raise ConfigError(f"{key} must be {exc}") from exc
+        raise ConfigError(f"{key} must be {exc}") from None
     import tomli_w
 
     written = read_file(path)
-    try:
-        _check_together({**_parsed(path), key: value})
-    except ValueError as exc:
-        raise ConfigError(f"{key} not changed: {exc}") from exc
     written[key] = value
+    try:
+        validate(written)
+    except Invalid as exc:
+        if exc.key == key or (key.startswith("rating.") and exc.key.startswith("rating.")):
+            raise ConfigError(f"{key} not changed: {exc}") from None
+        raise _file_error(path, exc) from None
     ensure_private_dir(path.parent)
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "wb") as handle:

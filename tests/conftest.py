@@ -32,6 +32,9 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     # Local time is UTC in tests, so expected local times do not depend on the machine.
     monkeypatch.setenv("TZ", "UTC")
     time.tzset()
+    # The database exists, as it does for anyone who has added or imported a lead: commands
+    # that only read refuse a path with no database (tests of that remove it first).
+    connect(db).close()
     return db
 
 

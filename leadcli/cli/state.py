@@ -22,11 +22,13 @@ class AppState:
     _store: Store | None = field(default=None, repr=False)
     _config: Config | None = field(default=None, repr=False)
 
-    def store(self) -> Store:
+    def store(self, *, create: bool = True) -> Store:
+        """The database; commands that only read pass ``create=False``, so that a mistyped
+        path is an error rather than a new, empty database."""
         if self._store is None:
             from leadcli.storage.store import connect
 
-            self._store = connect(self.db_path)
+            self._store = connect(self.db_path, create=create)
         return self._store
 
     def config(self) -> Config:

@@ -77,10 +77,14 @@ def log_many(
         before = {
             r["id"]: r
             for r in conn.execute(
-                "SELECT id, first_contacted_at, last_activity_at FROM leads "
+                "SELECT id, first_contacted_at, last_activity_at, created_at FROM leads "
                 "WHERE id IN (SELECT id FROM logged_leads)"
             )
         }
+        if any(at_text < r["created_at"] for r in before.values()):
+            # A touch before the lead existed is a typo ("1900-01-01"), and it would date the
+            # first contact before the lead itself.
+            raise InvalidValue("at", "is before the lead was created; check the date")
         first_id = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM activities").fetchone()[0]
         conn.executemany(
             "INSERT INTO activities (lead_id, kind, inbound, at, note, outcome, logged_at) "

@@ -27,6 +27,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from leadcli.config import MAX_DAYS
 from leadcli.errors import ConfigError, LeadcliError, NotFound
 from leadcli.leads import history
 from leadcli.pipeline.stages import is_closed
@@ -63,8 +64,9 @@ def _step(name: str, number: int, raw: Any) -> Step:
     if not isinstance(raw, dict):
         raise ConfigError(f'{where} must be a table like {{ day = 3, kind = "call" }}')
     day, kind, note = raw.get("day"), raw.get("kind"), raw.get("note")
-    if not isinstance(day, int) or isinstance(day, bool) or day < 0:
-        raise ConfigError(f"{where}: day must be a whole number of 0 or more")
+    # Bounded: a step's day becomes date arithmetic, and 999999999 days overflows it.
+    if not isinstance(day, int) or isinstance(day, bool) or not 0 <= day <= MAX_DAYS:
+        raise ConfigError(f"{where}: day must be a whole number from 0 to {MAX_DAYS}")
     if kind not in ACTIVITY_KINDS:
         raise ConfigError(f"{where}: kind must be one of {', '.join(ACTIVITY_KINDS)}")
     if note is not None and not isinstance(note, str):

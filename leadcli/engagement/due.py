@@ -6,7 +6,11 @@ Four kinds of item, most urgent first:
 - ``new_lead``: open leads never contacted (``first_contacted_at`` empty) whose speed-to-lead
   SLA has passed, however long ago they came in: an old lead nobody called is still work,
   not backlog. A follow-up due in the window is the lead's item instead (it is listed
-  anyway); a follow-up further ahead does not hide that nobody has called yet.
+  anyway); a follow-up further ahead does not hide that nobody has called yet. Only leads
+  in ``prospect`` or ``lead`` qualify: one further along has been worked, whatever no
+  activity says (an import from a CRM brings the stage, not the calls). With a
+  ``new_lead_limit`` only the most urgent few are listed, so an import of thousands of old
+  leads never floods the morning mail; ``due_list`` counts them all.
 - ``stale``: open leads that were contacted but have had no activity for
   ``followup.stale_days`` days and have no open follow-up.
 Do-not-contact and closed leads never appear.
@@ -67,12 +71,15 @@ class Window:
 
 def window(config: Config, days: int = 0) -> Window:
     now = dates.now()
-    local_midnight = now.astimezone().replace(hour=0, minute=0, second=0) + timedelta(days=1)
+    # The end of the Nth local day is the start of the next one, by that day's own rules
+    # (not today's offset: a daylight-saving change may fall in between).
+    today = dates.to_local(now).date()
+    day_after = dates.local_start_of_day(today + timedelta(days=days + 1))
     stale = timedelta(days=config["followup.stale_days"])
     sla_cutoff = now - timedelta(minutes=config["followup.speed_to_lead_minutes"])
     return Window(
         now=dates.to_store(now),
-        horizon=dates.to_store(local_midnight + timedelta(days=days) - timedelta(seconds=1)),
+        horizon=dates.to_store(day_after - timedelta(seconds=1)),
         sla_cutoff=dates.to_store(sla_cutoff),
         # a second's margin: julianday() rounding never puts a row on the wrong side
         capped_before=dates.to_store(sla_cutoff - timedelta(days=OVERDUE_CAP_DAYS, seconds=1)),
@@ -112,8 +119,13 @@ class _Part:
         )
 
 
+#: Stages in which a lead may still be waiting for its first contact. A lead past them (an
+#: mql, sql or opportunity, say from an imported CRM's status) has been worked by someone.
+UNCONTACTED_STAGES = ("prospect", "lead")
+
 _NEW = (
     "leads.first_contacted_at IS NULL AND leads.created_at <= :sla_cutoff "
+    f"AND leads.stage IN {UNCONTACTED_STAGES!r} "
     "AND (leads.next_follow_up_at IS NULL OR leads.next_follow_up_at > :horizon)"
 )
 
@@ -140,7 +152,7 @@ def _new_lead_parts(score_weight: float) -> list[_Part]:
         if score_weight == 0
         else f"leads.score {'DESC' if score_weight > 0 else 'ASC'}, leads.created_at, leads.id"
     )
-    for stage in OPEN_STAGES:
+    for stage in UNCONTACTED_STAGES:
         old = f"leads.created_at < :capped_before AND leads.stage = '{stage}'"
         # coalesce(score, 0) in the urgency: unscored leads rank with score 0, by age
         parts.append(_new_lead(f"{old} AND leads.score IS NOT NULL", by_score))
@@ -203,8 +215,10 @@ def build_sql(
     days: int = 0,
     limit: int | None = None,
     kinds: Collection[str] = KINDS,
+    new_lead_limit: int | None = None,
 ) -> tuple[str, str, dict[str, Any]]:
-    """The ranking query, the counting query, and their parameters, for items of ``kinds``."""
+    """The ranking query, the counting query, and their parameters, for items of ``kinds``;
+    with ``new_lead_limit``, at most that many new leads (the most urgent) are ranked."""
     lead_filter, filter_params = filter_sql(query)
     # filter_sql speaks in positional parameters; due's query is named: rename them.
     for index in range(len(filter_params)):
@@ -236,19 +250,39 @@ def build_sql(
     parts = [part for part in parts if part.kind in kinds]
     # The global top N is among each part's top N: ranking part by part keeps every sort
     # small, whatever the number of candidates.
-    union = " UNION ALL ".join(
-        f"SELECT * FROM ({part.select(lead_filter)} ORDER BY {part.order}{limit_sql})"
-        for part in parts
-    )
+    new_limit = limit_sql
+    if new_lead_limit is not None:
+        params["new_limit"] = new_lead_limit if limit is None else min(limit, new_lead_limit)
+        new_limit = " LIMIT :new_limit"
+
+    def ranked(group: list[_Part], cap: str) -> list[str]:
+        return [
+            f"SELECT * FROM ({part.select(lead_filter)} ORDER BY {part.order}{cap})"
+            for part in group
+        ]
+
+    selects = ranked([p for p in parts if p.kind != "new_lead"], limit_sql)
+    new_parts = [p for p in parts if p.kind == "new_lead"]
+    if new_parts and new_lead_limit is not None:
+        # The new leads' own top N, so that an import of thousands never floods the list.
+        selects.append(
+            f"SELECT * FROM (SELECT * FROM ({' UNION ALL '.join(ranked(new_parts, new_limit))}) "
+            f"ORDER BY urgency DESC, base_at, lead_id{new_limit})"
+        )
+    else:
+        selects += ranked(new_parts, limit_sql)
+    union = " UNION ALL ".join(selects)
     # Counting apart (not count(*) OVER ()) keeps the ranking a top-N sort: a window over
     # every candidate costs more than the rest of the query. Each kind is counted up to
     # COUNT_CAP + 1, so a huge backlog costs no more than that.
     counted = [part for part in (*_PARTS.values(), _new_lead("1")) if part.kind in kinds]
     params["count_cap"] = COUNT_CAP + 1
-    count = "SELECT " + " + ".join(
-        f"(SELECT count(*) FROM (SELECT 1 {part.tail(lead_filter)} LIMIT :count_cap))"
+    counts = {
+        part.kind: f"(SELECT count(*) FROM (SELECT 1 {part.tail(lead_filter)} LIMIT :count_cap))"
         for part in counted
-    )
+    }
+    # The total, then the new leads apart (what `due` says wait beyond its new-lead limit).
+    count = f"SELECT {' + '.join(counts.values())} AS total, {counts.get('new_lead', '0')} AS new"
     sql = (
         f"WITH ranked AS (SELECT * FROM ({union}) "
         f"ORDER BY urgency DESC, base_at, lead_id{limit_sql}) "
@@ -275,6 +309,16 @@ def _due_at(row: dict[str, Any], config: Config) -> str:
     return dates.to_store(dates.from_store(row["base_at"]) + extra)
 
 
+@dataclass(frozen=True)
+class DueList:
+    """Due items, most urgent first, with how many there are in all and how many of those
+    are new leads (each exact up to COUNT_CAP; COUNT_CAP + 1 means "more")."""
+
+    items: list[dict[str, Any]]
+    total: int
+    new_leads: int
+
+
 def due_items(
     store: Store,
     config: Config,
@@ -283,18 +327,42 @@ def due_items(
     days: int = 0,
     limit: int | None = None,
     kinds: Collection[str] = KINDS,
+    new_lead_limit: int | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
-    """The due items of ``kinds``, most urgent first (at most ``limit``), and how many there
-    are in all: exact up to COUNT_CAP; a larger number (COUNT_CAP + 1 or more) means "more
+    """The due items of ``kinds``, most urgent first (at most ``limit``, and at most
+    ``new_lead_limit`` new leads), and how many there are in all (new leads held back
+    included): exact up to COUNT_CAP; a larger number (COUNT_CAP + 1 or more) means "more
     than COUNT_CAP"."""
-    sql, count, params = build_sql(config, query or LeadQuery(), days, limit, kinds)
+    due = due_list(
+        store, config, query, days=days, limit=limit, kinds=kinds, new_lead_limit=new_lead_limit
+    )
+    return due.items, due.total
+
+
+def due_list(
+    store: Store,
+    config: Config,
+    query: LeadQuery | None = None,
+    *,
+    days: int = 0,
+    limit: int | None = None,
+    kinds: Collection[str] = KINDS,
+    new_lead_limit: int | None = None,
+) -> DueList:
+    """``due_items`` with the count of new leads apart, from the same counting query."""
+    sql, count, params = build_sql(config, query or LeadQuery(), days, limit, kinds, new_lead_limit)
     with store.read() as conn:  # one snapshot for the rows and their count
         rows = [dict(r) for r in conn.execute(sql, params)]
         total = len(rows)
-        if limit is not None and total == limit:
-            total = max(total, min(conn.execute(count, params).fetchone()[0], COUNT_CAP + 1))
+        new = sum(1 for row in rows if row["kind"] == "new_lead")
+        if (limit is not None and total == limit) or (
+            new_lead_limit is not None and new >= new_lead_limit
+        ):
+            counted = conn.execute(count, params).fetchone()
+            total = max(total, min(counted[0], COUNT_CAP + 1))
+            new = max(new, min(counted[1], COUNT_CAP + 1))
     for row in rows:
         row["due_at"] = _due_at(row, config)
         del row["base_at"]
         row["urgency"] = round(row["urgency"], 2)
-    return rows, total
+    return DueList(rows, total, new)

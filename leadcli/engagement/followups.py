@@ -72,7 +72,15 @@ def keep_one(
         )
 
 
-def add(store: Store, lead_id: int, when: datetime, note: str | None = None) -> dict[str, Any]:
+def add(
+    store: Store, lead_id: int, when: datetime, note: str | None = None, *, past: bool = False
+) -> dict[str, Any]:
+    """Schedule a follow-up. A time already past is refused unless ``past``: "yesterday"
+    or "3 days ago" typed as a follow-up is a slip, and it would show as overdue at once."""
+    if not past and dates.to_utc(when) < dates.now():
+        raise InvalidValue(
+            "when", "is in the past; give a later time, or pass --past to schedule it anyway"
+        )
     with store.write() as conn:
         followup_id = schedule(conn, lead_id, dates.to_store(when), note)
     return {"id": followup_id, "lead_id": lead_id, "due_at": dates.to_store(when), "note": note}

@@ -47,7 +47,7 @@ from leadcli.storage.migrations import FTS_COLUMNS
 from leadcli.storage.store import Store
 from leadcli.storage.updates import set_columns
 from leadcli.text import dates
-from leadcli.text.safe_text import neutralise_formula
+from leadcli.text.safe_text import neutralise_formula, printable_path
 
 ON_DUPLICATE = ("merge", "skip", "update")
 IMPORT_CACHE_KIB = 32768
@@ -233,7 +233,7 @@ class _Rejects:
             return None
         self._handle.close()
         os.replace(self.tmp, self.path)
-        return str(self.path)
+        return printable_path(str(self.path))
 
     def discard(self) -> None:
         if self._handle is not None:
@@ -254,7 +254,7 @@ def import_file(
     progress: Callable[[int, int], None] | None = None,
 ) -> ImportSummary:
     """Import one file (or ``-``) as one batch, in one transaction, reading it once."""
-    name = path
+    name = printable_path(path)  # stored and printed: a non-UTF-8 file name made safe
     sha256 = _hash_file(path) if is_regular_file(path) else None
     table = open_table(
         path,
@@ -265,11 +265,12 @@ def import_file(
         hash_input=sha256 is None,  # a regular file was hashed in its first pass
     )
     with table:
-        return _import_table(store, name, sha256, table, options, progress)
+        return _import_table(store, path, name, sha256, table, options, progress)
 
 
 def _import_table(
     store: Store,
+    path: str,
     name: str,
     sha256: str | None,
     table: Table,
@@ -304,7 +305,7 @@ def _import_table(
         source=options.source,
         tags=options.tags,
     )
-    rejects = _Rejects(options.rejects or default_rejects_path(name), table.header)
+    rejects = _Rejects(options.rejects or default_rejects_path(path), table.header)
     conn = store.conn
     width = len(converter.fields) + len(EXTRA_COLUMNS) + 1
     limit = conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
@@ -501,7 +502,7 @@ class _Load:
     @functools.cache  # noqa: B019 - one loader per import; a handful of sizes
     def _insert_sql(self, rows: int) -> str:
         marks = ", ".join("coalesce(?, 0)" if f == "do_not_contact" else "?" for f in self.fields)
-        one = f"(?, {marks}, ?, ?, ?, ?, '{self.now}')"
+        one = f"(?, {marks}, ?, ?, ?, ?, ?, '{self.now}')"
         return (
             f"INSERT INTO leads (id, {', '.join(self.fields)}, {', '.join(EXTRA_COLUMNS)}, "
             f"updated_at) VALUES " + ", ".join([one] * rows)
@@ -522,6 +523,7 @@ class _Load:
         width = len(self.fields) + len(EXTRA_COLUMNS) + 1
         tags: list[tuple[int, str]] = []
         rows = statements = 0
+        unknown: set[tuple[str, str]] = set()
         cols = ", ".join(FTS_COLUMNS)
         # The search index is filled chunk by chunk on the inserting thread too, where SQLite
         # works without the GIL while the next rows are being made ready.
@@ -532,6 +534,7 @@ class _Load:
                 rows += chunk.rows
                 for line, cells, reason in chunk.rejects:
                     rejects.add(line, cells, reason)
+                unknown |= chunk.unknown_statuses
                 if not chunk.count:
                     continue
                 first_id = floor + chunk.first_id
@@ -552,6 +555,7 @@ class _Load:
             inserter.submit(index, [indexed])
         conn.executemany("INSERT OR IGNORE INTO lead_tags (lead_id, tag) VALUES (?, ?)", tags)
         self.summary.rows = rows
+        self.summary.notices.extend(unknown_status_notices(unknown))
         if progress:
             progress(self.size, rows)
 
@@ -777,6 +781,8 @@ def _brings_nothing_sql() -> str:
         "JOIN leads AS n ON n.id = d.id JOIN leads AS o ON o.id = d.first "
         "WHERE d.first NOT IN (SELECT id FROM temp.import_dups) AND n.custom IS NULL "
         f"AND {fills} AND NOT (n.do_not_contact = 1 AND o.do_not_contact = 0) "
+        # a worked status for a lead nobody had contacted: its first contact, to merge
+        "AND NOT (n.first_contacted_at IS NOT NULL AND o.first_contacted_at IS NULL) "
         f"AND (n.stage = o.stage OR o.stage IN ({closed}) OR (n.stage NOT IN ({closed}) "
         f"AND CASE n.stage {ranks} END <= CASE o.stage {ranks} END)) "
         # lead_tags.tag compares without case, as _merge_one does (ASCII only: a non-ASCII
@@ -871,6 +877,10 @@ def _merge_one(
             (policy == "update" and new != old) or (policy == "merge" and old in (None, ""))
         ):
             changes[name] = [old, new]
+    if row["first_contacted_at"] and not lead["first_contacted_at"]:
+        # The file says the lead was worked ("Working - Contacted"): `due` stops listing it
+        # as never contacted. A first contact already known is never moved.
+        changes["first_contacted_at"] = [None, row["first_contacted_at"]]
     custom = json.loads(lead["custom"]) if lead["custom"] else {}
     extra = json.loads(row["custom"]) if row["custom"] else {}
     merged_custom = {**extra, **custom} if policy == "merge" else {**custom, **extra}
@@ -986,3 +996,21 @@ def list_batches(store: Store) -> list[dict[str, Any]]:
             " rejects_file, sha256, undone_at FROM import_batches ORDER BY id"
         )
     ]
+
+
+def unknown_status_notices(unknown: set[tuple[str, str]], shown: int = 10) -> list[str]:
+    """One notice per status column naming the words leadcli did not know (the first
+    ``shown`` of them): those leads were imported as prospects, the word kept as a custom
+    field, and the user may want a --map or a fix in the file."""
+    by_column: dict[str, list[str]] = {}
+    for column, word in sorted(unknown):
+        by_column.setdefault(column, []).append(word)
+    notices = []
+    for column, words in by_column.items():
+        listed = ", ".join(repr(w) for w in words[:shown])
+        more = f" and {len(words) - shown} more" if len(words) > shown else ""
+        notices.append(
+            f"column {column!r}: statuses not recognised ({listed}{more}); those leads "
+            f"stay prospects and keep the status as a custom field"
+        )
+    return notices

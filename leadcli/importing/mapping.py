@@ -201,12 +201,19 @@ def build(header: list[str], overrides: dict[str, str]) -> list[str]:
     """
     by_key = {normalise_header(k): v for k, v in overrides.items()}
     own_export = {"id", "external_id", "created_at", "updated_at"} <= set(header)
+    # A rejects file leadcli wrote, fixed and imported again: its own trailing `line` and
+    # `reason` columns say where the row was and why it failed, not something about a lead.
+    filled = [i for i, c in enumerate(header) if c.strip()][-2:]
+    rejects_tail = len(header) >= 3 and [header[i] for i in filled] == ["line", "reason"]
+    rejects_columns = set(filled) if rejects_tail else set()
     taken: set[str] = set()
     targets = []
     for column in header:
         target = overrides.get(column) or by_key.get(normalise_header(column))
         if target is None and own_export and column in _OWN_EXPORT_ONLY:
             target = "ignore"  # a leadcli export read back: its id is another database's
+        if target is None and len(targets) in rejects_columns:
+            target = "ignore"
         target = target or guess(column)
         if target in (None, "custom") or (
             target in taken and target not in ("do_not_contact", "ignore", "tags")

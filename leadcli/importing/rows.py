@@ -22,7 +22,7 @@ from functools import lru_cache
 from typing import Any
 
 from leadcli.leads.records import CONTACT_FIELDS, TEXT_FIELDS
-from leadcli.pipeline.stages import CLOSED_STAGES, normalise_stage
+from leadcli.pipeline.stages import CLOSED_STAGES, Status, read_status
 from leadcli.text import dates
 from leadcli.text.contacts import (
     fast_emails,
@@ -40,7 +40,13 @@ _IDENTITY = ("first_name", "last_name", "email", "phone", "company", "external_i
 #: The lead fields a row can fill, in the order ``Chunk.columns`` holds them.
 LEAD_FIELDS: tuple[str, ...] = (*CONTACT_FIELDS, "value", "notes", "external_id", "do_not_contact")
 #: What follows the lead fields in ``Chunk.columns``.
-EXTRA_COLUMNS: tuple[str, ...] = ("stage", "created_at", "closed_at", "custom")
+EXTRA_COLUMNS: tuple[str, ...] = (
+    "stage",
+    "created_at",
+    "closed_at",
+    "custom",
+    "first_contacted_at",
+)
 
 
 class Reject(Exception):
@@ -69,7 +75,10 @@ def _date(text: str) -> str | None:
             parsed = dates.parse_datetime(text)
         except ValueError:
             return None  # kept as a custom field instead
-    return dates.to_store(parsed)
+    try:
+        return dates.to_store(parsed)
+    except ValueError:  # a local time the clocks skipped: not a time, kept as written
+        return None
 
 
 @dataclass
@@ -81,6 +90,9 @@ class Chunk:
     columns: list[list[Any]]
     tags: list[tuple[int, str]] = field(default_factory=list)
     rejects: list[tuple[int, list[str], str]] = field(default_factory=list)
+    #: Status words no CRM layout we know uses, by column: kept as custom fields, and named
+    #: in a notice.
+    unknown_statuses: set[tuple[str, str]] = field(default_factory=set)
 
 
 class RowConverter:
@@ -111,10 +123,12 @@ class RowConverter:
             mapped |= {"first_name", "last_name"}
         if source:
             mapped.add("source")
+        if "stage" in mapped:  # a status such as "Do Not Contact" or "Unsubscribed" opts out
+            mapped.add("do_not_contact")
         #: The lead fields this file can fill: only these are bound when inserting.
         self.fields = [f for f in LEAD_FIELDS if f in mapped]
         # A status column holds a handful of words over a million rows: read each once.
-        self._stages: dict[str, str | None] = {}
+        self._stages: dict[str, Status | None] = {}
 
     # ------------------------------------------------------------------ the chunk
 
@@ -128,6 +142,8 @@ class RowConverter:
         bad: dict[int, str] = {}
         tags: defaultdict[int, list[str]] = defaultdict(list)
         stage: list[str] = ["prospect"] * n
+        contacted: list[bool] = [False] * n
+        unknown: set[tuple[str, str]] = set()
         status: list[tuple[str, str] | None] = [None] * n
         converted: list[bool | None] = []  # a flag per row, when a column says
         created: list[str | None] = [None] * n
@@ -149,7 +165,7 @@ class RowConverter:
             elif target == "tags":
                 for i, c in enumerate(col):
                     if c:
-                        tags[i].extend(c.replace(";", ",").split(","))
+                        tags[i].extend(_tag_list(c))
             elif target == "do_not_contact":
                 # Every opt-out column counts (opted out of email, or of calls): any one holds.
                 opted = [1 if c.lower() in _TRUE else None for c in col]
@@ -162,13 +178,26 @@ class RowConverter:
             elif target == "value":
                 values["value"] = self._amounts(col, column, custom)
             elif target == "stage":
+                opted: list[int | None] = [None] * n
                 for i, c in enumerate(col):
                     if c:
                         found = self._stage(c)
                         if found is None:
                             custom[i][column] = c
-                        else:
-                            stage[i], status[i] = found, (column, c)
+                            unknown.add((column, c))
+                            continue
+                        if found.stage is not None:
+                            stage[i], status[i] = found.stage, (column, c)
+                        if found.do_not_contact:
+                            opted[i] = 1
+                            custom[i][column] = c  # the status word itself is not lost
+                        contacted[i] = contacted[i] or found.contacted
+                before = values.get("do_not_contact")
+                values["do_not_contact"] = (
+                    opted
+                    if before is None
+                    else [a or b for a, b in zip(before, opted, strict=True)]
+                )
             elif target == "converted":
                 converted = [c.lower() in _TRUE if c else None for c in col]
             elif target in ("created_at", "closed_at"):
@@ -214,7 +243,12 @@ class RowConverter:
             if fields:
                 custom_json[i] = json.dumps(fields, ensure_ascii=False)
         columns = [values.get(f, [None] * n) for f in self.fields]
-        columns += [stage, created_at, closed_at, custom_json]
+        # A worked status ("Working - Contacted") or a stage past `lead`: someone contacted
+        # the lead, as of the file's own date for it, so `due` does not list it as new.
+        first_contacted = [
+            created_at[i] if contacted[i] and stage[i] != "lost" else None for i in range(n)
+        ]
+        columns += [stage, created_at, closed_at, custom_json, first_contacted]
         lines = [line for line, _ in good]
         tag_pairs = []
         if self.tags or tags:
@@ -232,15 +266,15 @@ class RowConverter:
             lines = [lines[i] for i in keep]
             columns = [[col[i] for i in keep] for col in columns]
         rejects.sort(key=lambda r: r[0])
-        return Chunk(lines, columns, tag_pairs, rejects)
+        return Chunk(lines, columns, tag_pairs, rejects, unknown)
 
     # ------------------------------------------------------------------ columns
 
-    def _stage(self, text: str) -> str | None:
+    def _stage(self, text: str) -> Status | None:
         try:
             return self._stages[text]
         except KeyError:
-            found = self._stages[text] = normalise_stage(text)
+            found = self._stages[text] = read_status(text)
             return found
 
     def _emails(
@@ -298,6 +332,19 @@ class RowConverter:
         for i, text in enumerate(full):
             if text and not (first[i] or last[i]):
                 first[i], last[i] = split_name(text)
+
+
+def _tag_list(cell: str) -> list[str]:
+    """A tags cell: a JSON array (a JSON file's ``"Tags": ["x", "y"]``, or a CSV cell holding
+    one) is its items; anything else is split on commas and semicolons."""
+    if cell[:1] == "[" and cell[-1:] == "]":
+        try:
+            items = json.loads(cell)
+        except ValueError:
+            items = None
+        if isinstance(items, list) and all(isinstance(t, (str, int, float)) for t in items):
+            return [str(t) for t in items if not isinstance(t, bool)]
+    return cell.replace(";", ",").split(",")
 
 
 def _by_shape(

@@ -54,6 +54,7 @@ class Prepared:
     tags: list[tuple[int, str]]
     rejects: list[tuple[int, list[str], str]]
     bytes_read: int
+    unknown_statuses: set[tuple[str, str]]
 
 
 def _prepare(
@@ -86,6 +87,7 @@ def _prepare(
             tags,
             chunk.rejects,
             bytes_read() if bytes_read else 0,
+            chunk.unknown_statuses,
         )
         next_id += count
 

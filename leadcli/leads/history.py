@@ -83,9 +83,11 @@ def created_in(stage_changes: list[dict[str, Any]], current: str) -> str:
 
 
 def for_lead(conn: sqlite3.Connection, lead_id: int) -> list[dict[str, Any]]:
-    """A lead's events, oldest first (with its creation by an import, see the module)."""
+    """A lead's events in time order, oldest first (with its creation by an import, see the
+    module). Time, not insertion order: a back-dated stage change or activity logged later
+    belongs where it happened; events at the same time keep the order they were written."""
     rows = conn.execute(
-        "SELECT at, event, changes, reason FROM history WHERE lead_id = ? ORDER BY id",
+        "SELECT at, event, changes, reason FROM history WHERE lead_id = ? ORDER BY at, id",
         (lead_id,),
     ).fetchall()
     events = [
@@ -115,4 +117,22 @@ def for_lead(conn: sqlite3.Connection, lead_id: int) -> list[dict[str, Any]]:
                 "reason": import_reason(batch_id, file_name),
             }
             events.insert(0, created)
+            events.sort(key=lambda e: e["at"])  # stable: the creation first at equal times
     return events
+
+
+def field_changes(changes: dict[str, Any]) -> list[tuple[str, Any, Any]]:
+    """An event's changes as ``(field, old, new)`` for people: custom fields (stored as one
+    ``custom`` dict before and after) become one line per field that changed, so an edit
+    reads ``industry: Retail → Biotech``, not two dictionaries."""
+    out: list[tuple[str, Any, Any]] = []
+    for name, pair in changes.items():
+        old, new = pair if isinstance(pair, (list, tuple)) and len(pair) == 2 else (None, pair)
+        if name == "custom" and isinstance(old or {}, dict) and isinstance(new or {}, dict):
+            before, after = old or {}, new or {}
+            for key in sorted(before.keys() | after.keys(), key=str.lower):
+                if before.get(key) != after.get(key):
+                    out.append((key, before.get(key), after.get(key)))
+        else:
+            out.append((name, old, new))
+    return out

@@ -105,7 +105,7 @@ def parse_timeline(text: str, *, horizon_days: int, now_: datetime | None = None
         raise InvalidValue(
             "timeline", "use a date (2026-09-01) or a phrase (in 3 months, next quarter, Q3)"
         ) from None
-    today = (now_ or dates.now()).astimezone().replace(tzinfo=None)
+    today = dates.to_local(now_ or dates.now())
     met = today.date() <= when.date() and when <= today + timedelta(days=horizon_days)
     return Answer("timeline", "date", when.date().isoformat(), met)
 

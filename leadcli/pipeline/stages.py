@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 #: Open stages in funnel order, then the two closed ones.
 STAGES: tuple[str, ...] = ("prospect", "lead", "mql", "sql", "opportunity", "customer", "lost")
@@ -63,6 +64,95 @@ _SYNONYMS: dict[str, str] = {
 }
 
 
+#: Status words that say someone has worked the lead (called, e-mailed, got through) while
+#: leaving it at ``lead``: Salesforce "Working - Contacted", HubSpot "Attempted to contact",
+#: "Connected", Zoho "Contact in Future", Pipedrive "Contact Made".
+_WORKED: frozenset[str] = frozenset(
+    {
+        "attemptedtocontact",
+        "contacted",
+        "workingcontacted",
+        "working",
+        "inprogress",
+        "connected",
+        "contactmade",
+        "contactinfuture",
+        "nurturing",
+        "nurture",
+        "followingup",
+        "followup",
+        "engaged",
+        "responded",
+        "replied",
+    }
+)
+
+#: Status words beyond the stage synonyms: the lead statuses and deal stages of Salesforce,
+#: HubSpot, Pipedrive, Zoho and web-form tools.
+_STATUS_STAGES: dict[str, str] = {
+    **{word: "lead" for word in _WORKED},
+    "prequalified": "mql",
+    "marketingqualifiedlead": "mql",
+    "demoscheduled": "sql",
+    "meetingscheduled": "sql",
+    "meetingbooked": "sql",
+    "appointmentscheduled": "sql",
+    "qualifiedtobuy": "sql",
+    "negotiation": "opportunity",
+    "negotiations": "opportunity",
+    "negotiationsstarted": "opportunity",
+    "negotiationreview": "opportunity",
+    "proposal": "opportunity",
+    "proposalmade": "opportunity",
+    "proposalsent": "opportunity",
+    "proposalpricequote": "opportunity",
+    "quotesent": "opportunity",
+    "presentationscheduled": "opportunity",
+    "decisionmakerboughtin": "opportunity",
+    "contractsent": "opportunity",
+    "idvalueproposition": "opportunity",
+    "evangelist": "customer",
+    "closedconverted": "customer",
+    "notinterested": "lost",
+    "dead": "lost",
+    "deadlead": "lost",
+    "lostlead": "lost",
+    "notqualified": "lost",
+    "unqualified": "lost",
+    "junk": "lost",
+    "spam": "lost",
+    "badfit": "lost",
+    "nofit": "lost",
+    "invalid": "lost",
+    "duplicate": "lost",
+    "closednotconverted": "lost",
+}
+
+#: Statuses saying the person opted out: do not contact, whatever the stage.
+_OPT_OUT: frozenset[str] = frozenset(
+    {
+        "donotcontact",
+        "dnc",
+        "unsubscribed",
+        "optedout",
+        "optout",
+        "donotcall",
+        "donotemail",
+        "emailoptout",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Status:
+    """What a status cell says: a stage (None: it names none, as "Unsubscribed"), whether
+    the person opted out, and whether someone has already contacted the lead."""
+
+    stage: str | None
+    do_not_contact: bool = False
+    contacted: bool = False
+
+
 def _key(word: str) -> str:
     return re.sub(r"[^a-z0-9]", "", word.lower())
 
@@ -70,6 +160,21 @@ def _key(word: str) -> str:
 def normalise_stage(word: str) -> str | None:
     """Our stage for ``word`` (ours or another CRM's), or None when it names none."""
     return _SYNONYMS.get(_key(word))
+
+
+def read_status(word: str) -> Status | None:
+    """What another CRM's status (or stage, or lifecycle) word says, or None when it is not
+    one we know. A stage past ``lead`` means the lead has been worked: contacted."""
+    key = _key(word)
+    if key in _OPT_OUT:
+        return Status(None, do_not_contact=True)
+    stage = _STATUS_STAGES.get(key) or _SYNONYMS.get(key)
+    if stage is None:
+        return None
+    # Past `lead` someone has worked it; a lost lead's "Junk" or "Dead" says nothing of a
+    # contact, and a closed lead is never due anyway.
+    contacted = key in _WORKED or stage in ("mql", "sql", "opportunity", "customer")
+    return Status(stage, contacted=contacted)
 
 
 def is_closed(stage: str) -> bool:

@@ -78,9 +78,21 @@ class Store:
         self.conn.close()
 
 
-def connect(path: str | os.PathLike[str] | None = None, *, migrate: bool = True) -> Store:
-    """Open (creating on first use) the database at ``path`` and bring its schema up to date."""
+def connect(
+    path: str | os.PathLike[str] | None = None, *, migrate: bool = True, create: bool = True
+) -> Store:
+    """Open (creating on first use) the database at ``path`` and bring its schema up to date.
+
+    With ``create=False`` a database that does not exist is an error naming the path: a
+    command that only reads (``list``, ``due``) must not answer a typo in ``--db`` with an
+    empty new database and an empty list, which a cron job would take for "nothing to do".
+    """
     db_path = resolve_db_path(path)
+    if not create and str(db_path) != ":memory:" and not db_path.exists():
+        raise DatabaseError(
+            f"there is no database at {db_path}",
+            hint="check --db or LEADCLI_DB; `leadcli add` or `leadcli import` creates one",
+        )
     try:
         if str(db_path) != ":memory:":
             ensure_private_file(db_path)

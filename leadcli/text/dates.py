@@ -2,13 +2,21 @@
 
 Every timestamp in the database is ``YYYY-MM-DDTHH:MM:SSZ`` so that text order is time order
 and SQL can compare them without parsing. ``LEADCLI_NOW`` pins "now" (RFC 3339 or any form
-dateutil reads) so tests and reproductions can move the clock without patching.
+dateutil reads) so tests and reproductions can move the clock without patching; every phrase
+("friday", "Dec 1 14:00", "in 2 hours") is read against it.
+
+Local time is the zone ``TZ`` names (else ``/etc/localtime``), read with ``zoneinfo``: every
+conversion uses the zone's rules *for that instant*, never the offset in force now, so a
+follow-up set in summer for a winter evening comes due at that evening's local time. A local
+time that does not exist (the spring-forward gap) is refused with the gap named; one that
+happens twice (the autumn fall-back) means its first occurrence, and the caller is told so.
 """
 
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from typing import NamedTuple
 
 STORE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 #: The years leadcli keeps. Outside them a date is a typo or junk from a file, and near
@@ -17,19 +25,126 @@ MIN_YEAR, MAX_YEAR = 1900, 9998
 _OUTSIDE = f"is outside the years leadcli keeps ({MIN_YEAR} to {MAX_YEAR})"
 
 
+class NonexistentTime(ValueError):
+    """A local wall-clock time that the zone skips (clocks moved forward over it)."""
+
+
+class Resolved(NamedTuple):
+    """A local time placed on the time line: the UTC instant, and a notice for people when
+    the local time was ambiguous (it happens twice; the first is taken)."""
+
+    utc: datetime
+    notice: str | None
+
+
+_ZONES: dict[str, tzinfo] = {}
+
+
+def local_zone() -> tzinfo:
+    """The local time zone with its full rules: ``TZ`` (a name, ``:name`` or a zone file),
+    else ``/etc/localtime``, else UTC. Cached per ``TZ`` value (tests change it)."""
+    key = os.environ.get("TZ", "")
+    zone = _ZONES.get(key)
+    if zone is None:
+        zone = _ZONES[key] = _load_zone(key)
+    return zone
+
+
+def _load_zone(key: str) -> tzinfo:
+    import zoneinfo
+
+    name = key.removeprefix(":")
+    try:
+        if not name:
+            with open("/etc/localtime", "rb") as handle:
+                return zoneinfo.ZoneInfo.from_file(handle, key="localtime")
+        if name.startswith("/"):
+            with open(name, "rb") as handle:
+                return zoneinfo.ZoneInfo.from_file(handle, key=name)
+        return zoneinfo.ZoneInfo(name)
+    except (OSError, ValueError, zoneinfo.ZoneInfoNotFoundError):
+        # A POSIX rule string ("EST5EDT,M3.2.0,M11.1.0") or no zone data: the C library's
+        # current offset is the best there is.
+        return datetime.now().astimezone().tzinfo or UTC
+
+
+def zone_name() -> str:
+    zone = local_zone()
+    return str(getattr(zone, "key", None) or zone)
+
+
+def resolve_local(value: datetime) -> Resolved:
+    """Place a naive local wall-clock time on the time line (aware values pass through).
+
+    Raises NonexistentTime for a time inside a spring-forward gap, naming the gap; an
+    ambiguous time (inside a fall-back overlap) takes its first occurrence, with a notice.
+    """
+    if value.tzinfo is not None:
+        return Resolved(value.astimezone(UTC).replace(microsecond=0), None)
+    zone = local_zone()
+    first = value.replace(tzinfo=zone, fold=0)
+    second = value.replace(tzinfo=zone, fold=1)
+    before, after = first.utcoffset(), second.utcoffset()
+    utc = first.astimezone(UTC)
+    if before == after:
+        return Resolved(utc.replace(microsecond=0), None)
+    shown = value.strftime("%Y-%m-%d %H:%M")
+    if utc.astimezone(zone).replace(tzinfo=None) != value:
+        # In a gap fold=0 reads the time with the offset before the change; the gap is the
+        # local hour(s) between the change and that offset's reading of it.
+        assert before is not None and after is not None
+        jump = abs(after - before)
+        raise NonexistentTime(
+            f"{shown} does not exist in {zone_name()}: the clocks jump forward "
+            f"{_duration(jump)} that night; choose a time outside the gap, "
+            f"e.g. {(value + jump).strftime('%H:%M')}"
+        )
+    return Resolved(
+        utc.replace(microsecond=0),
+        f"{shown} happens twice in {zone_name()} (the clocks go back); "
+        f"taking the first, {_offset(before)}",
+    )
+
+
+def _duration(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds()) // 60
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}"
+
+
+def _offset(delta: timedelta | None) -> str:
+    minutes = int((delta or timedelta()).total_seconds()) // 60
+    sign = "-" if minutes < 0 else "+"
+    hours, minutes = divmod(abs(minutes), 60)
+    return f"UTC{sign}{hours:02d}:{minutes:02d}"
+
+
+def local_start_of_day(day: date) -> datetime:
+    """The UTC instant a local day begins (when midnight is skipped, the gap's end)."""
+    return datetime(day.year, day.month, day.day).replace(tzinfo=local_zone()).astimezone(UTC)
+
+
+def to_local(value: datetime) -> datetime:
+    """An instant as a naive local wall-clock time (naive input is already local)."""
+    if value.tzinfo is None:
+        return value
+    return value.astimezone(local_zone()).replace(tzinfo=None)
+
+
 def now() -> datetime:
     """The current time in UTC, or the pinned ``LEADCLI_NOW`` when set."""
     pinned = os.environ.get("LEADCLI_NOW")
     if pinned:
-        return to_utc(parse_datetime(pinned, now_=datetime.now(UTC)))
+        value = parse_datetime(pinned, now_=datetime.now(UTC))
+        if value.tzinfo is None:  # a pinned clock in a skipped hour reads as after the gap
+            value = value.replace(tzinfo=local_zone(), fold=0)
+        return value.astimezone(UTC).replace(microsecond=0)
     return datetime.now(UTC).replace(microsecond=0)
 
 
 def to_utc(value: datetime) -> datetime:
-    """Naive datetimes are local wall-clock times (what a person types)."""
-    if value.tzinfo is None:
-        value = value.astimezone()  # interpret as local time
-    return value.astimezone(UTC).replace(microsecond=0)
+    """Naive datetimes are local wall-clock times (what a person types); see resolve_local."""
+    return resolve_local(value).utc
 
 
 def to_store(value: datetime) -> str:
@@ -65,11 +180,9 @@ def parse_datetime(text: str, *, now_: datetime | None = None) -> datetime:
     text = text.strip()
     if not text:
         raise ValueError("empty date")
-    default = (
-        (now_ or datetime.now(UTC))
-        .astimezone()
-        .replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=None)
-    )
+    # The day the text leaves out ("Dec 1 14:00" has no year; "friday" no date) is taken
+    # from the pinned clock, so LEADCLI_NOW moves every phrase.
+    default = to_local(now_ or now()).replace(hour=0, minute=0, second=0, microsecond=0)
     try:
         parsed = date_parser.parse(text, default=default)
     except (ValueError, OverflowError) as exc:
@@ -82,7 +195,7 @@ def to_local_display(text: str | None) -> str:
     if not text:
         return ""
     try:
-        return from_store(text).astimezone().strftime("%Y-%m-%d %H:%M")
+        return to_local(from_store(text)).strftime("%Y-%m-%d %H:%M")
     except ValueError:
         return text
 
@@ -129,53 +242,109 @@ def parse_when(text: str, *, now_: datetime | None = None) -> datetime:
         raise ValueError(_OUTSIDE) from None
 
 
+_NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "a couple of": 2}
+_SHORT_DAYS = {d[:3]: d for d in _WEEKDAYS} | {
+    "tue": "tuesday",
+    "tues": "tuesday",
+    "wed": "wednesday",
+    "thu": "thursday",
+    "thur": "thursday",
+    "thurs": "thursday",
+}
+
+
+def _weekday(word: str) -> int | None:
+    """Monday = 0 for "monday", "mon", "thurs" ...; None for other words."""
+    word = _SHORT_DAYS.get(word, word)
+    return _WEEKDAYS.index(word) if word in _WEEKDAYS else None
+
+
+def _clock(text: str, now_: datetime | None) -> tuple[int, int, int]:
+    """(hour, minute, second) for "9am", "3:30 pm", "14:00", "noon", "midnight"."""
+    text = text.strip().removeprefix("at ").strip()
+    if text == "noon":
+        return 12, 0, 0
+    if text == "midnight":
+        return 0, 0, 0
+    import re
+
+    if not re.fullmatch(r"[0-9:.\s]+(?:[ap]\.?m\.?)?", text):
+        raise ValueError("not a time of day leadcli understands (try 9am, 14:30, noon)")
+    clock = parse_datetime(text, now_=now_)
+    return clock.hour, clock.minute, clock.second
+
+
 def _parse_when(text: str, *, now_: datetime | None = None) -> datetime:
-    """A date/time as people write it, absolute or relative; naive results are local time.
+    """A date/time as people write it, absolute or relative. Calendar phrases give a naive
+    local time (placed on the time line later, by ``to_utc``, with the zone's rules for that
+    day); phrases in minutes and hours are a span of real time from now and give UTC.
 
     Besides anything dateutil reads ("2026-09-01", "Dec 1 14:00"), this understands:
-    "now", "today", "tomorrow", "yesterday" (each optionally with a time: "tomorrow 9am");
-    "in 3 days", "in 2 months", "3 days ago"; short forms "3d", "2w", "6h", "3mo";
-    "next monday", "next week|month|quarter|year"; "this quarter"; "Q3" or "Q3 2027"
-    (a quarter means its first day; a past quarter of this year means next year's);
-    "end of month|quarter|year". Raises ValueError otherwise.
+    "now", "today", "tomorrow", "yesterday", "tonight", "noon", "midnight" (the coming one);
+    a weekday ("friday", "fri", "next friday": the coming one, never today) -- each with an
+    optional time: "tomorrow 9am", "next monday at 9:30", "friday noon";
+    "in 3 days", "in a week", "in an hour", "3 days ago", "a week ago"; short forms "3d",
+    "2w", "6h", "3mo"; "next week|month|quarter|year"; "this quarter"; "Q3" or "Q3 2027" (a
+    quarter means its first day; a past quarter of this year means next year's); "end of
+    month|quarter|year". Raises ValueError otherwise.
     """
     import re
 
     from dateutil.relativedelta import relativedelta
 
-    current = (now_ or now()).astimezone().replace(tzinfo=None, microsecond=0)
+    instant = (now_ or now()).astimezone(UTC).replace(microsecond=0)
+    current = to_local(instant)
     today = current.replace(hour=0, minute=0, second=0)
     phrase = " ".join(text.strip().lower().split())
     if not phrase:
         raise ValueError("empty date")
 
     def with_time(day: datetime, rest: str) -> datetime:
+        rest = rest.strip().removeprefix("at ").strip()
         if not rest:
             return day
-        clock = parse_datetime(rest, now_=now_)
-        return day.replace(hour=clock.hour, minute=clock.minute, second=clock.second)
+        hour, minute, second = _clock(rest, now_)
+        return day.replace(hour=hour, minute=minute, second=second)
 
     if phrase == "now":
-        return current
+        return instant
+    if phrase in ("noon", "midday"):
+        return today.replace(hour=12)
+    if phrase == "midnight":  # the coming one: tonight's, which begins tomorrow
+        return today + relativedelta(days=1)
+    if phrase == "tonight":
+        return today.replace(hour=20)
     for word, offset in (("today", 0), ("tomorrow", 1), ("yesterday", -1)):
         if phrase == word or phrase.startswith(word + " "):
-            rest = phrase[len(word) :].strip().removeprefix("at ").strip()
-            return with_time(today + relativedelta(days=offset), rest)
+            return with_time(today + relativedelta(days=offset), phrase[len(word) :])
 
-    match = re.fullmatch(r"(?:in\s+)?(\d+)\s*([a-z]+)(\s+ago)?", phrase)
+    for words, number in _NUMBER_WORDS.items():
+        phrase = re.sub(rf"^(in\s+)?{words}\s+(?=[a-z])", rf"\g<1>{number} ", phrase)
+    match = re.fullmatch(r"(?:in\s+)?(\d+)\s*([a-z]+)(\s+ago)?(?:\s+(.+))?", phrase)
     if match and match.group(2) in _UNITS:
         amount = int(match.group(1)) * (-1 if match.group(3) else 1)
         unit = _UNITS[match.group(2)]
-        base = current if unit in ("minutes", "hours") else today
-        return base + relativedelta(**{unit: amount})
+        if unit in ("minutes", "hours"):  # real elapsed time, whatever the clocks do
+            if match.group(4):
+                raise ValueError("a time of day goes with days, not with hours or minutes")
+            return instant + timedelta(**{unit: amount})
+        # "in 3 days at 15:00": a calendar day, then the wall-clock time on it.
+        return with_time(today + relativedelta(**{unit: amount}), match.group(4) or "")
+
+    # A weekday, alone or after "next", "this" or "on", with an optional time.
+    match = re.fullmatch(r"(?:(next|this|on)\s+)?([a-z]+)\.?(?:\s+(.*))?", phrase)
+    if match and _weekday(match.group(2)) is not None:
+        day = _weekday(match.group(2))
+        assert day is not None
+        ahead = (day - today.weekday()) % 7
+        if match.group(1) == "next" and ahead == 0:
+            ahead = 7
+        return with_time(today + relativedelta(days=ahead), match.group(3) or "")
 
     match = re.fullmatch(r"(next|this)\s+(\w+)", phrase)
     if match:
         which, what = match.groups()
         step = 1 if which == "next" else 0
-        if what in _WEEKDAYS:
-            days_ahead = (_WEEKDAYS.index(what) - today.weekday()) % 7 or 7
-            return today + relativedelta(days=days_ahead)
         if what == "week":
             monday = today - relativedelta(days=today.weekday())
             return monday + relativedelta(weeks=step)
@@ -206,4 +375,4 @@ def _parse_when(text: str, *, now_: datetime | None = None) -> datetime:
             return start + relativedelta(months=3, days=-1)
         return datetime(today.year, 12, 31)
 
-    return parse_datetime(text, now_=now_)
+    return parse_datetime(text, now_=instant)

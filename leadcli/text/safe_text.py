@@ -80,3 +80,10 @@ def restore_formula(cell: str) -> str:
     if cell.startswith(FORMULA_GUARD) and _needs_guard(cell[1:]):
         return cell[1:]
     return cell
+
+
+def printable_path(name: str) -> str:
+    """A path as text that can be stored and printed. A file name that is not valid UTF-8
+    reaches Python with its bad bytes as surrogates (PEP 383), which SQLite, JSON output and
+    a UTF-8 terminal all refuse; each such byte is written ``\\xNN`` instead."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")

@@ -224,9 +224,9 @@ def test_due_tag_list_matches_what_list_matches(cli, monkeypatch):
     both = add(cli, "--first-name", "Ana", "--tag", "a", "--tag", "b")
     add(cli, "--first-name", "Bo", "--tag", "a")
     for lead_id in (1, 2):
-        cli("followup", str(lead_id), "2026-11-22 09:00")
+        cli("followup", str(lead_id), "2026-11-22 09:00", "--past")
     assert [lead["id"] for lead in leads(cli, "--tag", "a,b")] == [both]
-    due = json.loads(cli("due", "--tag", "a,b", "-f", "json").stdout)
+    due = json.loads(cli("due", "--tag", "a,b", "-f", "json").stdout)["items"]
     assert {i["lead_id"] for i in due} == {both}
 
 

@@ -98,7 +98,7 @@ def test_cron_mail_tables_keep_emails_and_phones_whole(cli, monkeypatch):
         args += ["--email", email, "--company", LONG_TEXT, "--notes", LONG_TEXT]
         added = cli("add", *args, *(["--phone", phone] if phone else []))
         assert added.exit_code == 0, added.stderr
-        cli("followup", added.stdout.strip(), "2026-11-22 09:00", LONG_TEXT)
+        cli("followup", added.stdout.strip(), "2026-11-22 09:00", LONG_TEXT, "--past")
     for args in (["list"], ["due"], ["followup", "list"]):
         out = cli(*args).stdout
         assert "+14155550100" in out, args

@@ -35,7 +35,7 @@ def test_log_many_equals_logging_one_by_one(tmp_path, monkeypatch, kind, inbound
         for n in range(4):
             add_lead(store, {"first_name": f"P{n}"})
         cadences.enroll(store, [2, 3], cadences.get("intro", CADENCES))
-        activities.log(store, 4, "call", at=datetime(2026, 11, 21, tzinfo=UTC))
+        activities.log(store, 4, "call", at=datetime(2026, 11, 22, 10, tzinfo=UTC))
     one, many = stores
     for lead_id in (1, 2, 3, 4):
         activities.log(one, lead_id, kind, "webinar invite", inbound=inbound)

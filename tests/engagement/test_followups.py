@@ -35,7 +35,7 @@ def add(cli, *args: str) -> int:
 def due_json(cli, *args: str) -> list[dict]:
     result = cli("due", "-f", "json", *args)
     assert result.exit_code == 0, result.stderr
-    return json.loads(result.stdout)
+    return json.loads(result.stdout)["items"]
 
 
 def test_the_morning_due_list(cli, at):
@@ -49,10 +49,10 @@ def test_the_morning_due_list(cli, at):
     at("2026-11-22T10:00:00Z")
     new = add(cli, "--first-name", "Nia")
     at(NOW)
-    assert cli("followup", str(yesterday), "2026-11-21 10:00", "overdue").exit_code == 0
+    assert cli("followup", str(yesterday), "2026-11-21 10:00", "overdue", "--past").exit_code == 0
     assert cli("followup", str(today), "today 15:00").exit_code == 0
     assert cli("followup", "add", str(week), "2026-11-27 10:00").exit_code == 0
-    assert cli("followup", str(dnc), "2026-11-20 10:00", "never shown").exit_code == 0
+    assert cli("followup", str(dnc), "2026-11-20 10:00", "never shown", "--past").exit_code == 0
 
     items = due_json(cli)
     assert [(i["lead_id"], i["kind"]) for i in items] == [
@@ -178,7 +178,7 @@ def test_due_filters_and_limit(cli, at):
     b = add(cli, "--first-name", "B", "--owner", "kim")
     for lead in (a, b):
         cli("log", str(lead), "call")
-        cli("followup", str(lead), "2026-11-21 09:00")
+        cli("followup", str(lead), "2026-11-21 09:00", "--past")
     at(NOW)
     assert [i["lead_id"] for i in due_json(cli, "--owner", "sam")] == [a]
     assert due_json(cli, "--stage", "sql") == []
@@ -191,7 +191,7 @@ def test_ics_parses_with_icalendar(cli, at, tmp_path: Path):
 
     lead = add(cli, "--first-name", "Ana", "--company", "Acme", "--email", "ana@acme.com")
     cli("followup", str(lead), "2026-11-22 15:30", "send the proposal")
-    cli("followup", str(lead), "2026-11-21 09:00", "overdue call")
+    cli("followup", str(lead), "2026-11-21 09:00", "overdue call", "--past")
     path = tmp_path / "due.ics"
     result = cli("due", "--ics", str(path))
     assert result.exit_code == 0 and "Wrote 2 events" in result.stderr
@@ -221,7 +221,7 @@ def test_ics_uids_are_distinct_per_kind_and_the_same_in_both_exports(cli, at, tm
     """Follow-up 1 and enrolment 1 must not share a UID; `due --ics` and
     `followup list --ics` must give a follow-up the same one."""
     lead = add(cli, "--first-name", "Ana")
-    cli("followup", str(lead), "2026-11-21 09:00", "overdue call")
+    cli("followup", str(lead), "2026-11-21 09:00", "overdue call", "--past")
     assert cli("enroll", str(lead), "intro", "--file", CADENCE_FILE).exit_code == 0
     due_ics, list_ics = tmp_path / "due.ics", tmp_path / "list.ics"
     assert cli("due", "--ics", str(due_ics)).exit_code == 0
@@ -237,7 +237,7 @@ def test_ics_uids_are_distinct_per_kind_and_the_same_in_both_exports(cli, at, tm
 def test_due_ics_holds_everything_due_not_only_the_table(cli, at, tmp_path: Path):
     leads = [add(cli, "--first-name", f"P{n}") for n in range(55)]
     for lead in leads:
-        cli("followup", str(lead), "2026-11-21 09:00")
+        cli("followup", str(lead), "2026-11-21 09:00", "--past")
     path = tmp_path / "due.ics"
     table = cli("due", "--ics", str(path))
     assert table.exit_code == 0 and "5 more" in table.stderr
@@ -369,18 +369,31 @@ def test_qualify_timeline_sets_a_follow_up(cli, at):
 
 
 def test_due_from_cron_prints_nothing_when_quiet(tmp_path: Path):
-    """The shipped cron script against an empty database: no output, exit 0."""
+    """The shipped cron script against an empty database: no output, exit 0. Against a path
+    with no database at all (a typo in LEADCLI_DB) it fails with one line, which cron mails,
+    rather than creating an empty database and saying nothing for ever."""
+    from leadcli.storage.store import connect
+
     env = {
         **os.environ,
         "LEADCLI_DB": str(tmp_path / "cron.db"),
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
     }
-    result = subprocess.run(
-        [str(REPO / "examples" / "cron" / "leadcli-due-mail")],
-        capture_output=True,
-        text=True,
-        env=env,
-    )
+
+    def run() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(REPO / "examples" / "cron" / "leadcli-due-mail")],
+            capture_output=True,
+            text=True,
+            env=env,
+        )
+
+    missing = run()
+    assert (missing.returncode, missing.stdout) == (1, "")
+    assert "cron.db" in missing.stderr and len(missing.stderr.splitlines()) == 1
+    assert not (tmp_path / "cron.db").exists()
+    connect(tmp_path / "cron.db").close()
+    result = run()
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
 
 
@@ -411,7 +424,9 @@ def test_limited_due_list_is_the_head_of_the_full_one(store, monkeypatch, score_
             )
     monkeypatch.setenv("LEADCLI_NOW", NOW)
     for n, lead_id in enumerate(ids[::3]):
-        followups.add(store, lead_id, datetime(2026, 11, 22, tzinfo=UTC) - timedelta(days=n))
+        followups.add(
+            store, lead_id, datetime(2026, 11, 22, tzinfo=UTC) - timedelta(days=n), past=True
+        )
     followups.add(store, ids[40], datetime(2027, 1, 5, tzinfo=UTC))  # beyond the window
     loaded = config.load()
     cfg = config.Config({**loaded.values, "urgency.score": score_weight}, loaded.path)
@@ -419,7 +434,17 @@ def test_limited_due_list_is_the_head_of_the_full_one(store, monkeypatch, score_
     assert total == len(everything) > 10
     assert {i["kind"] for i in everything} == {"follow_up", "stale", "new_lead"}
     new = {i["lead_id"] for i in everything if i["kind"] == "new_lead"}
-    assert ids[40] in new and ids[-2] in new  # a far follow-up hides nothing; recent
+    assert ids[40] in new and ids[-5] in new  # a far follow-up hides nothing; recent
+    # Leads past `lead` (mql, sql, opportunity) were worked: never "not contacted yet".
+    assert not any(
+        i["stage"] not in ("prospect", "lead") for i in everything if i["kind"] == "new_lead"
+    )
+    for cap in (1, 3):
+        capped, _ = due_items(store, cfg, new_lead_limit=cap)
+        kept = [i for i in everything if i["kind"] == "new_lead"][:cap]
+        assert [(i["kind"], i["lead_id"]) for i in capped] == [
+            (i["kind"], i["lead_id"]) for i in everything if i["kind"] != "new_lead" or i in kept
+        ]
     for limit in (1, 5, 10, 20, 40):
         head, counted = due_items(store, cfg, limit=limit)
         assert counted == total

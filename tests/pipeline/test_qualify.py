@@ -266,7 +266,7 @@ def test_a_past_timeline_is_not_met_and_sets_no_overdue_follow_up(cli, monkeypat
     result = json.loads(cli("qualify", "1", "--timeline", "2026-09-01", "-f", "json").stdout)
     assert result["answers"]["timeline"] == {"answer": "date", "detail": "2026-09-01", "met": False}
     assert _bant_follow_ups(cli, 1) == []  # the old one closed, no overdue one added
-    due = json.loads(cli("due", "-f", "json").stdout)
+    due = json.loads(cli("due", "-f", "json").stdout)["items"]
     assert [i for i in due if i["kind"] == "follow_up"] == []
 
 

@@ -34,22 +34,28 @@ FOLLOW_UP_HOUR = 9
 
 
 def _when(text: str, option: str, *, day_time: int | None = None) -> datetime:
-    """Parse WHEN; with ``day_time``, a day given without a time ("tomorrow", "3d") means
-    that hour, since a follow-up at midnight is nobody's plan."""
+    """Parse WHEN into a UTC instant; with ``day_time``, a day given without a time
+    ("tomorrow", "3d") means that hour, since a follow-up at midnight is nobody's plan.
+
+    A local time the clocks skip is refused naming the gap; one that happens twice takes
+    the first and says so on stderr."""
     import re
 
     from leadcli.text import dates
 
     try:
         when = dates.parse_when(text)
+        explicit_time = re.search(
+            r"\d:\d|\d\s*(am|pm)\b|midnight|noon|tonight|\d+\s*(h|hours?|min)", text.lower()
+        )
+        if day_time is not None and when.hour == when.minute == 0 and not explicit_time:
+            when = when.replace(hour=day_time)
+        resolved = dates.resolve_local(when)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint=option) from None
-    explicit_time = re.search(
-        r"\d:\d|\d\s*(am|pm)\b|midnight|noon|\d+\s*(h|hours?|min)", text.lower()
-    )
-    if day_time is not None and when.hour == when.minute == 0 and not explicit_time:
-        when = when.replace(hour=day_time)
-    return when
+    if resolved.notice:
+        say(f"Note: {resolved.notice}.")
+    return resolved.utc
 
 
 def _name(item: dict[str, Any]) -> str:
@@ -169,6 +175,9 @@ def followup_add(
         ),
     ],
     note: Annotated[str | None, typer.Argument(help="What to do.")] = None,
+    past: Annotated[
+        bool, typer.Option("--past", help="Allow a time already past (recording one late).")
+    ] = False,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Schedule a follow-up (the verb is optional: `followup ID WHEN`); with - for ID, one
@@ -185,7 +194,7 @@ def followup_add(
         return
     store = state(ctx).store()
     with store.write():  # several leads: all of them or none
-        results = [followups.add(store, i, due_at, note) for i in lead_ids]
+        results = [followups.add(store, i, due_at, note, past=past) for i in lead_ids]
     if fmt is not OutputFormat.table:
         _write(results, fmt, FOLLOWUP_COLUMNS, one=lead != "-")
         return
@@ -339,7 +348,9 @@ def followup_list(
         sources=source or [],
         tags=split_commas(tag),
     )
-    items = followups.open_followups(app_state.store(), lead_id, query=query, until=until)
+    items = followups.open_followups(
+        app_state.store(create=False), lead_id, query=query, until=until
+    )
     if ics:
         _export_ics(items, ics)
     columns = [
@@ -411,6 +422,14 @@ def due(
             help=f"At most this many (0: all). Default: all, or {DUE_TABLE_LIMIT} in a table.",
         ),
     ] = None,
+    every_new_lead: Annotated[
+        bool,
+        typer.Option(
+            "--all",
+            help="List every new lead not contacted yet, not only the first "
+            "followup.new_lead_limit (default 20).",
+        ),
+    ] = False,
     ics: IcsOption = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
@@ -419,11 +438,14 @@ def due(
     Lists overdue and today's follow-ups, cadence steps due, new leads not contacted within
     the speed-to-lead SLA, and leads gone quiet. When nothing is due it prints nothing at all
     and exits 0, so cron sends no mail. --ics writes every follow-up and cadence step due,
-    one event each, whatever --limit or the table shows.
+    one event each, whatever --limit or the table shows. At most followup.new_lead_limit
+    new leads are listed (the most urgent), then one line says how many more wait, so an
+    import of old leads never floods the morning mail; --all lists them all. In JSON the
+    list is {"items": [...], "more_new_leads": N}.
 
     Example: leadcli due --days 7 --owner sam
     """
-    from leadcli.engagement.due import COUNT_CAP, due_items
+    from leadcli.engagement.due import COUNT_CAP, due_items, due_list
     from leadcli.leads.records import LeadQuery
 
     app_state = state(ctx)
@@ -432,8 +454,25 @@ def due(
     query = LeadQuery(
         stages=stage_list(stage), owners=owner or [], sources=source or [], tags=split_commas(tag)
     )
-    items, total = due_items(
-        app_state.store(), app_state.config(), query, days=days, limit=effective
+    new_limit = None if every_new_lead else app_state.config()["followup.new_lead_limit"]
+    due = due_list(
+        app_state.store(create=False),
+        app_state.config(),
+        query,
+        days=days,
+        limit=effective,
+        new_lead_limit=new_limit,
+    )
+    items, total = due.items, due.total
+    shown_new = sum(1 for i in items if i["kind"] == "new_lead")
+    # New leads held back by the new-lead limit (not those a --limit cut, counted below).
+    held = new_limit is not None and shown_new >= new_limit
+    more_new = max(0, due.new_leads - shown_new) if held else 0
+    held_line = (
+        f"{_more_than(more_new, COUNT_CAP - shown_new)} more new lead"
+        f"{'s' if more_new != 1 else ''} not contacted yet; `leadcli due --all` lists them."
+        if more_new
+        else None
     )
     if ics:
         # The calendar gets every follow-up and cadence step due, whatever the table or
@@ -442,7 +481,13 @@ def due(
             app_state.store(), app_state.config(), query, days=days, kinds=CALENDAR_KINDS
         )
         _export_ics(calendar, ics)
+    if fmt is OutputFormat.json:
+        # An object, not a bare list: a script must see that new leads were held back.
+        write_object({"items": items, "more_new_leads": more_new}, sys.stdout)
+        return
     if not table:
+        if held_line:
+            say(held_line)
         emit(
             items,
             fmt,
@@ -486,9 +531,11 @@ def due(
         no_wrap=("Urgency", "Due", "What", "ID"),
         keep_whole=("Contact",),
     )
-    if total > len(items):
-        more = _more_than(total - len(items), COUNT_CAP - len(items))
-        say(f"{more} more; use --limit 0 to see all.")
+    beyond = total - len(items) - more_new  # items the --limit cut, new leads apart
+    if beyond > 0:
+        say(f"{_more_than(beyond, COUNT_CAP - len(items))} more; use --limit 0 to see all.")
+    if held_line:
+        say(held_line)
 
 
 cadence_app = typer.Typer(no_args_is_help=True)

@@ -139,13 +139,16 @@ def import_files(
     if files.count("-") > 1:
         raise typer.BadParameter("stdin (-) can be read once", param_hint="FILE...")
     app_state = state(ctx)
-    region = (region or app_state.config()["contacts.phone_region"]).upper()
-    try:
-        normalise_phone("+14155550100", region)
-    except ValueError:
-        raise typer.BadParameter(
-            "a two-letter country code such as US or GB", param_hint="--region"
-        ) from None
+    if region is not None:  # the configured region was checked when the config was read
+        region = region.upper()
+        try:
+            normalise_phone("+14155550100", region)
+        except ValueError:
+            raise typer.BadParameter(
+                "a two-letter country code such as US or GB", param_hint="--region"
+            ) from None
+    else:
+        region = app_state.config()["contacts.phone_region"]
     options = ImportOptions(
         input_format=str(input_format.value) if input_format else None,
         encoding=encoding,
@@ -308,7 +311,7 @@ def import_list(ctx: typer.Context, fmt: FormatOption = OutputFormat.table) -> N
     """
     from leadcli.importing.loader import list_batches
 
-    batches = list_batches(state(ctx).store())
+    batches = list_batches(state(ctx).store(create=False))
     if fmt is not OutputFormat.table:
         emit(batches, fmt, columns=list(batches[0]) if batches else ["id"])
         return

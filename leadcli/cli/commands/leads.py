@@ -231,7 +231,7 @@ def list_leads(
         # one more than shown, to know whether to say there are more
         limit=effective_limit + 1 if table and effective_limit else effective_limit,
     )
-    store = state(ctx).store()
+    store = state(ctx).store(create=False)
     if ids_only:
         # Only the id is needed; the records still stream, so a million ids use little memory.
         sys.stdout.writelines(f"{r['id']}\n" for r in iter_leads(store, query))
@@ -267,9 +267,10 @@ def list_leads(
 def _history_line(event: dict[str, Any]) -> str:
     """One event as a short line: `edited: title 'CTO' → 'CEO'`."""
     from leadcli.cli.output import cell_text
+    from leadcli.leads.history import field_changes
 
     parts = []
-    for name, (old, new) in event["changes"].items():
+    for name, old, new in field_changes(event["changes"]):
         if event["event"] == "created":
             parts.append(f"{name}={cell_text(new)}")
         else:
@@ -294,7 +295,7 @@ def show(
     from leadcli.leads.records import RECORD_FIELDS, get_lead
     from leadcli.pipeline.transitions import stage_timeline
 
-    store = state(ctx).store()
+    store = state(ctx).store(create=False)
     record = get_lead(store, lead_id)
     with store.read() as conn:
         record["stage_timeline"] = stage_timeline(conn, lead_id)
@@ -475,12 +476,14 @@ def edit(
         else:
             emit(records, fmt, columns=_columns(store))
         return
+    from leadcli.leads.history import field_changes
+
     for lead_id, changes in all_changes.items():
         if not changes:
             say(f"Lead {lead_id}: nothing to change.")
             continue
         render_table(
-            ([name, old, new] for name, (old, new) in changes.items()),
+            ([name, old, new] for name, old, new in field_changes(changes)),
             ["Field", "Was", "Now"],
             title=f"Lead {lead_id} changed",
         )

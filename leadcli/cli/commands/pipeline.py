@@ -276,9 +276,12 @@ def advance(
     when = None
     if at is not None:
         try:
-            when = dates.parse_when(at)
+            resolved = dates.resolve_local(dates.parse_when(at))
         except ValueError as exc:
             raise typer.BadParameter(str(exc), param_hint="--at") from None
+        when = resolved.utc
+        if resolved.notice:
+            say(f"Note: {resolved.notice}.")
     changes = do_advance(
         state(ctx).store(),
         lead_ids,
@@ -315,7 +318,7 @@ def history_cmd(
     """
     from leadcli.pipeline.transitions import stage_timeline
 
-    store = state(ctx).store()
+    store = state(ctx).store(create=False)
     with store.read() as conn:
         timeline = stage_timeline(conn, lead_id)
     if fmt is not OutputFormat.table:

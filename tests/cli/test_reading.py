@@ -1,0 +1,68 @@
+"""Reading leads back: readable history, and no silent new database on a mistyped path."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("list",),
+        ("show", "1"),
+        ("due",),
+        ("history", "1"),
+        ("imports",),
+        ("followup", "list"),
+    ],
+)
+def test_read_only_commands_on_a_missing_database_name_the_path(cli, tmp_path: Path, args):
+    typo = tmp_path / "nowhere" / "laeds.db"
+    result = cli("--db", str(typo), *args)
+    assert result.exit_code == 1
+    assert str(typo) in result.stderr and "no database" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not typo.exists() and not typo.parent.exists()
+
+
+def test_a_missing_database_from_the_environment_too(proc, tmp_path: Path):
+    typo = tmp_path / "laeds.db"
+    result = proc("due", env={"LEADCLI_DB": str(typo)})
+    assert result.returncode == 1 and str(typo) in result.stderr
+    assert not typo.exists()
+
+
+def test_commands_that_write_still_create_the_database(cli, tmp_path: Path):
+    fresh = tmp_path / "new" / "leads.db"
+    assert cli("--db", str(fresh), "add", "--first-name", "Ana").exit_code == 0
+    assert fresh.exists()
+    [lead] = json.loads(cli("--db", str(fresh), "list", "-f", "json").stdout)
+    assert lead["first_name"] == "Ana"
+
+
+def test_edit_and_show_print_custom_field_changes_field_by_field(cli):
+    cli("add", "--first-name", "Ana", "--field", "industry=Retail", "--field", "size=10")
+    edited = cli("edit", "1", "--field", "industry=Biotech")
+    assert edited.exit_code == 0
+    assert "industry" in edited.stdout and "Retail" in edited.stdout
+    assert "Biotech" in edited.stdout
+    assert "{" not in edited.stdout and "size" not in edited.stdout
+    shown = cli("show", "1").stdout
+    assert "industry: Retail → Biotech" in shown
+    assert "{'" not in shown and '{"' not in shown
+
+
+def test_history_is_in_time_order(cli, monkeypatch):
+    monkeypatch.setenv("LEADCLI_NOW", "2026-11-20T10:00:00Z")
+    cli("add", "--first-name", "Ana")
+    monkeypatch.setenv("LEADCLI_NOW", "2026-11-22T10:00:00Z")
+    cli("edit", "1", "--title", "CTO")
+    # Logged afterwards, but it happened before the edit.
+    assert cli("log", "1", "call", "--at", "2026-11-21 09:00").exit_code == 0
+    events = json.loads(cli("show", "1", "-f", "json").stdout)["history"]
+    times = [e["at"] for e in events]
+    assert times == sorted(times)
+    assert [e["event"] for e in events][-2:] == ["activity", "edited"]
