@@ -1,0 +1,127 @@
+"""Likely duplicates already in the database: the matcher run over every lead.
+
+The leads' compared columns are read in one query (custom fields extracted by SQLite from
+their JSON), handed to ``matcher`` as columns, and the pairs come back as plain dicts:
+``ids`` (lower first), ``score`` (0-1) and ``reasons``. Pairs that an import recorded as
+possible duplicates are included even when the matcher scores them lower.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from leadcli.identity import matcher
+from leadcli.storage.store import Store
+
+#: Lead columns always read (the matcher picks what its rules compare).
+_COLUMNS = ("first_name", "last_name", "email", "phone", "company", "city", "country")
+
+
+def _custom_keys(store: Store, names: Iterable[str]) -> dict[str, list[str]]:
+    """For each wanted name, the custom-field keys in use that it stands for (an imported
+    header such as `` Address 1`` answers to ``address_1``)."""
+    wanted = {matcher.field_key(n): n for n in names}
+    if not wanted:
+        return {}
+    keys = [
+        row[0]
+        for row in store.conn.execute(
+            "SELECT DISTINCT j.key FROM leads, json_each(leads.custom) AS j "
+            "WHERE leads.custom IS NOT NULL"
+        )
+    ]
+    found: dict[str, list[str]] = {}
+    for key in keys:
+        name = wanted.get(matcher.field_key(key))
+        if name is not None:
+            found.setdefault(name, []).append(key)
+    return found
+
+
+def _json_path(key: str) -> str:
+    return "$." + json.dumps(key)
+
+
+def load_columns(
+    store: Store, rules: matcher.Rules, compare: Sequence[str] = (), where: str = "1",
+    params: Sequence[Any] = (),
+) -> tuple[list[int], dict[str, list[Any]]]:
+    """The leads' ids and, per field the rules may use, its column of values."""
+    fields = rules.active_fields(compare)
+    lead_fields = [c for c in _COLUMNS]
+    custom_names = [
+        f.name for f in fields if f.name not in matcher.LEAD_FIELDS and f.name not in lead_fields
+    ]
+    # Blocking keys may name custom fields too; they count only when compared.
+    keys = _custom_keys(store, custom_names)
+    select = ["id", *lead_fields]
+    params_all: list[Any] = []
+    for name in custom_names:
+        paths = keys.get(name, [])
+        if not paths:
+            select.append("NULL")
+            continue
+        expr = "coalesce(" + ", ".join("json_extract(custom, ?)" for _ in paths) + ", NULL)"
+        params_all.extend(_json_path(p) for p in paths)
+        select.append(expr)
+    sql = f"SELECT {', '.join(select)} FROM leads WHERE {where} ORDER BY id"
+    rows = store.conn.execute(sql, (*params_all, *params)).fetchall()
+    ids = [row[0] for row in rows]
+    names = [*lead_fields, *custom_names]
+    columns = {name: [row[k + 1] for row in rows] for k, name in enumerate(names)}
+    return ids, columns
+
+
+def possible_duplicates(store: Store) -> list[tuple[int, int, str]]:
+    """Pairs an import recorded as possible duplicates (when that table exists)."""
+    exists = store.conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'possible_duplicates'"
+    ).fetchone()
+    if not exists:
+        return []
+    columns = {r[1] for r in store.conn.execute("PRAGMA table_info(possible_duplicates)")}
+    a, b = ("lead_id", "other_id") if "other_id" in columns else ("lead_id", "match_id")
+    reason = "reason" if "reason" in columns else "'possible duplicate on import'"
+    try:
+        rows = store.conn.execute(
+            f"SELECT p.{a}, p.{b}, {reason} FROM possible_duplicates AS p "
+            f"JOIN leads AS x ON x.id = p.{a} JOIN leads AS y ON y.id = p.{b}"
+        ).fetchall()
+    except Exception:  # a table of another shape: nothing to add
+        return []
+    return [(min(r[0], r[1]), max(r[0], r[1]), r[2] or "possible duplicate on import") for r in rows]
+
+
+def find_duplicates(
+    store: Store,
+    rules: matcher.Rules,
+    *,
+    compare: Sequence[str] = (),
+    min_score: float | None = None,
+) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """Likely duplicate pairs, best first: ``{"ids": [low, high], "score", "reasons"}``."""
+    with store.read():
+        ids, columns = load_columns(store, rules, compare)
+        recorded = possible_duplicates(store)
+    prepared = matcher.prepare(ids, columns, rules, compare)
+    matches, stats = matcher.find_matches(prepared, min_score=min_score)
+    pairs: dict[tuple[int, int], dict[str, Any]] = {}
+    for m in matches:
+        a, b = ids[m.i], ids[m.j]
+        pairs[(a, b)] = {"ids": [a, b], "score": round(m.score, 4), "reasons": list(m.reasons)}
+    if recorded:
+        position = {lead_id: k for k, lead_id in enumerate(ids)}
+        scorer = matcher.Scorer(prepared)
+        for a, b, reason in recorded:
+            pair = pairs.get((a, b))
+            if pair is None:
+                probability, reasons = scorer.score(position[a], position[b])
+                pair = {"ids": [a, b], "score": round(probability, 4), "reasons": list(reasons)}
+                pairs[(a, b)] = pair
+            if reason not in pair["reasons"]:
+                pair["reasons"].append(reason)
+    result = sorted(pairs.values(), key=lambda p: (-p["score"], p["ids"]))
+    stats["leads"] = len(ids)
+    return result, stats
