@@ -52,7 +52,9 @@ def leadcli(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def import_set(db: Path, files: list[str]) -> None:
     maps = [a for m in MAP for a in ("--map", m)]
     for name in files:
-        leadcli(db, "import", "files", str(FEBRL / name), *maps, "--on-duplicate", "skip", "-f", "json")
+        leadcli(
+            db, "import", "files", str(FEBRL / name), *maps, "--on-duplicate", "skip", "-f", "json"
+        )
 
 
 def true_pairs(db: Path) -> set[tuple[int, int]]:
@@ -61,9 +63,7 @@ def true_pairs(db: Path) -> set[tuple[int, int]]:
     for row in rows:
         rec = next(v for k, v in row["custom"].items() if k.strip() == "rec_id")
         groups.setdefault(rec.split("-")[1], []).append(row["id"])
-    return {
-        (a, b) for ids in groups.values() for a, b in itertools.combinations(sorted(ids), 2)
-    }
+    return {(a, b) for ids in groups.values() for a, b in itertools.combinations(sorted(ids), 2)}
 
 
 def run_dedupe(db: Path) -> tuple[set[tuple[int, int]], float]:

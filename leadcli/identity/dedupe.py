@@ -45,7 +45,10 @@ def _json_path(key: str) -> str:
 
 
 def load_columns(
-    store: Store, rules: matcher.Rules, compare: Sequence[str] = (), where: str = "1",
+    store: Store,
+    rules: matcher.Rules,
+    compare: Sequence[str] = (),
+    where: str = "1",
     params: Sequence[Any] = (),
 ) -> tuple[list[int], dict[str, list[Any]]]:
     """The leads' ids and, per field the rules may use, its column of values."""
@@ -91,7 +94,9 @@ def possible_duplicates(store: Store) -> list[tuple[int, int, str]]:
         ).fetchall()
     except Exception:  # a table of another shape: nothing to add
         return []
-    return [(min(r[0], r[1]), max(r[0], r[1]), r[2] or "possible duplicate on import") for r in rows]
+    return [
+        (min(r[0], r[1]), max(r[0], r[1]), r[2] or "possible duplicate on import") for r in rows
+    ]
 
 
 def find_duplicates(

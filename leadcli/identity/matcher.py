@@ -155,7 +155,9 @@ def _line_of(text: str, section: str | None, key: str | None) -> int:
     lines = text.splitlines()
     start = 0
     if section is not None:
-        header = re.compile(r"^\s*\[\s*" + re.escape(section).replace(r"\.", r"\s*\.\s*") + r"\s*\]")
+        header = re.compile(
+            r"^\s*\[\s*" + re.escape(section).replace(r"\.", r"\s*\.\s*") + r"\s*\]"
+        )
         for i, line in enumerate(lines):
             if header.match(line):
                 start = i
@@ -166,9 +168,9 @@ def _line_of(text: str, section: str | None, key: str | None) -> int:
             return start + 1
     pattern = re.compile(r"^\s*" + re.escape(key or "") + r"\s*=")
     for i in range(start, len(lines)):
-        if i > start and section is not None and lines[i].lstrip().startswith("["):
-            if not lines[i].lstrip().startswith("[["):
-                break
+        stripped = lines[i].lstrip()
+        if i > start and section is not None and stripped.startswith("["):
+            break
         if pattern.match(lines[i]):
             return i + 1
     return start + 1 if section is not None else 0
@@ -259,8 +261,10 @@ def parse_rules(text: str, *, source: str = "rules") -> Rules:
 
     def top(key: str, default: float, low: float | None = None, high: float | None = None):
         value = data.get(key, default)
-        if not _number(value) or (low is not None and value < low) or (
-            high is not None and value > high
+        if (
+            not _number(value)
+            or (low is not None and value < low)
+            or (high is not None and value > high)
         ):
             span = f" from {low} to {high}" if high is not None else ""
             raise _fail(text, source, key, f"must be a number{span}", None, key)
@@ -281,9 +285,7 @@ def parse_rules(text: str, *, source: str = "rules") -> Rules:
         and all(isinstance(v, str) and v.strip() for v in pair)
         for pair in swap_value
     ):
-        raise _fail(
-            text, source, "swap", "must be a list of pairs of field names", None, "swap"
-        )
+        raise _fail(text, source, "swap", "must be a list of pairs of field names", None, "swap")
     swap = tuple((a.strip(), b.strip()) for a, b in swap_value)
 
     default_table = data.get("default_field", {})
@@ -370,7 +372,7 @@ def _transform(name: str) -> Callable[[str], str | None]:
         "initial": lambda v: v[0],
         "prefix3": lambda v: v.replace(" ", "")[:3],
         "digits": lambda v: re.sub(r"\D", "", v) or None,
-        "last4": lambda v: (re.sub(r"\D", "", v)[-4:] or None),
+        "last4": lambda v: re.sub(r"\D", "", v)[-4:] or None,
         "domain": lambda v: _email_parts(v)[1] or None,
         "local": lambda v: _email_parts(v)[0] or None,
     }
@@ -419,7 +421,9 @@ def _blocking_values(prepared: Prepared, name: str) -> list[str | None]:
             return prepared.values[rule.name]
     for column_name, column in prepared.raw.items():
         if field_key(column_name) == field_key(name):
-            return [normalise(v) if field_key(name) != "email" else _prepared_email(v) for v in column]
+            return [
+                normalise(v) if field_key(name) != "email" else _prepared_email(v) for v in column
+            ]
     return []
 
 

@@ -382,6 +382,39 @@ def m006_cheap_checks(db: Database) -> None:
         raise DatabaseError(f"rebuilding the lead table left {len(broken)} dangling references")
 
 
+def m012_merges(db: Database) -> None:
+    """Merges and their journal, so `merge undo` can put the leads back exactly as they were.
+
+    ``journal`` holds, as JSON, every row the merge changed or removed (the leads and their
+    rows in every table that refers to a lead) as it was before. ``merged_leads`` says which
+    lead went into which: a merged lead's history stays under its own id (history is
+    append-only) and is shown with the lead it went into.
+    """
+    db.execute(
+        """
+        CREATE TABLE merges (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            keep_id INTEGER NOT NULL,
+            merged_ids TEXT NOT NULL,      -- JSON array of the ids merged into keep_id
+            journal TEXT NOT NULL,         -- JSON: the rows before the merge
+            last_history_id INTEGER NOT NULL,  -- history after this id: changed since
+            undone_at TEXT
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE merged_leads (
+            lead_id INTEGER PRIMARY KEY,   -- the lead merged away
+            into_id INTEGER NOT NULL,
+            merge_id INTEGER NOT NULL REFERENCES merges(id)
+        )
+        """
+    )
+    db.execute("CREATE INDEX merged_leads_into ON merged_leads (into_id)")
+
+
 #: The stages as m006 wrote them into the lead table's check (a step never changes later).
 _STAGES_AT_M006 = ("prospect", "lead", "mql", "sql", "opportunity", "customer", "lost")
 
@@ -394,6 +427,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     m004_import_batches,
     m005_import_ranges,
     m006_cheap_checks,
+    m012_merges,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,269 @@
+"""Identity commands: ``dedupe`` (likely duplicates, and merging them) and ``merge``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from leadcli.cli.options import MAX_INT, FormatOption, OutputFormat
+from leadcli.cli.output import emit, render_table, say, write_json_array, write_object
+from leadcli.cli.state import state
+
+app = typer.Typer()
+
+PAIR_COLUMNS = ("ids", "score", "reasons")
+
+
+def _interactive() -> bool:
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def _rules(ctx: typer.Context, path: Path | None) -> Any:
+    from leadcli.identity import matcher
+    from leadcli.storage.paths import resolve_config_path
+
+    return matcher.load_rules(path, config_path=resolve_config_path())
+
+
+def _name(record: dict[str, Any]) -> str:
+    return " ".join(p for p in (record.get("first_name"), record.get("last_name")) if p)
+
+
+def _pair_rows(store: Any, pairs: list[dict[str, Any]]) -> list[list[Any]]:
+    from leadcli.leads.records import get_lead
+
+    rows = []
+    for pair in pairs:
+        a, b = (get_lead(store, i, with_history=False) for i in pair["ids"])
+        rows.append(
+            [
+                f"{a['id']} / {b['id']}",
+                f"{pair['score']:.2f}",
+                f"{_name(a)} / {_name(b)}",
+                f"{a['email'] or ''} / {b['email'] or ''}",
+                ", ".join(pair["reasons"]),
+            ]
+        )
+    return rows
+
+
+@app.command()
+def dedupe(
+    ctx: typer.Context,
+    compare: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--compare",
+            metavar="FIELD",
+            help="Also compare this custom field, named as the column it was imported under "
+            "(repeatable).",
+        ),
+    ] = None,
+    rules: Annotated[
+        Path | None,
+        typer.Option(
+            "--rules",
+            metavar="FILE",
+            help="Matching rules (TOML). Default: rules.toml in the config folder, else the "
+            "built-in rules.",
+        ),
+    ] = None,
+    min_score: Annotated[
+        float | None,
+        typer.Option(
+            "--min-score",
+            min=0.0,
+            max=1.0,
+            help="Only pairs scoring at least this (0-1). Default: the rules' threshold.",
+            show_default=False,
+        ),
+    ] = None,
+    merge: Annotated[
+        bool,
+        typer.Option(
+            "--merge",
+            help="Merge the pairs: on a terminal, asks pair by pair; in a script needs --yes.",
+        ),
+    ] = False,
+    yes: Annotated[
+        bool,
+        typer.Option(
+            "--yes", "-y", help="With --merge: merge every pair shown, keeping the lower id."
+        ),
+    ] = False,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Find likely duplicate leads: names, company, e-mail, phone, city and chosen fields.
+
+    Pairs come best first with a score (0-1, the probability that they are one person) and
+    the reasons. -f json prints one object per pair: ids (lower first), score, reasons.
+
+    Example: leadcli dedupe --compare postcode --min-score 0.9 -f json
+    """
+    from leadcli.identity.dedupe import find_duplicates
+
+    if merge and not yes and not _interactive():
+        say("Error: dedupe --merge in a script needs --yes (and usually --min-score).")
+        raise typer.Exit(2)
+    store = state(ctx).store()
+    matching_rules = _rules(ctx, rules)
+    pairs, _stats = find_duplicates(
+        store, matching_rules, compare=compare or [], min_score=min_score
+    )
+    if merge:
+        _merge_pairs(store, pairs, ask=not yes)
+        return
+    if fmt is OutputFormat.json:
+        write_json_array(pairs, sys.stdout)
+    elif fmt is not OutputFormat.table:
+        emit(pairs, fmt, columns=PAIR_COLUMNS)
+    elif not pairs:
+        say("No likely duplicates.")
+    else:
+        render_table(
+            _pair_rows(store, pairs),
+            ["IDs", "Score", "Names", "Emails", "Reasons"],
+            justify_right=("Score",),
+            no_wrap=("IDs", "Score"),
+        )
+
+
+def _merge_pairs(store: Any, pairs: list[dict[str, Any]], *, ask: bool) -> None:
+    """Merge pairs one by one; a lead merged away earlier is skipped (its pair is gone)."""
+    from leadcli.errors import NotFound
+    from leadcli.identity.merge import merge_leads
+
+    gone: set[int] = set()
+    merged = 0
+    for pair, row in zip(
+        pairs, _pair_rows(store, pairs) if ask else [None] * len(pairs), strict=True
+    ):
+        a, b = pair["ids"]
+        if a in gone or b in gone:
+            continue
+        keep, other = a, b
+        if ask:
+            render_table([row], ["IDs", "Score", "Names", "Emails", "Reasons"])
+            answer = (
+                typer.prompt("Keep [l]eft, keep [r]ight, [s]kip, [q]uit", default="s", err=True)
+                .strip()
+                .lower()[:1]
+            )
+            if answer == "q":
+                break
+            if answer not in ("l", "r"):
+                continue
+            if answer == "r":
+                keep, other = b, a
+        try:
+            result = merge_leads(store, keep, [other])
+        except NotFound:
+            continue
+        gone.add(other)
+        merged += 1
+        say(f"Merged lead {other} into {keep} (merge {result['merge']}).")
+    say(f"{merged} merge{'s' if merged != 1 else ''} done.")
+
+
+def _merge_table(result: dict[str, Any]) -> None:
+    from leadcli.cli.output import cell_text
+
+    verb = "Would merge" if result["dry_run"] else f"Merge {result['merge']}:"
+    say(
+        f"{verb} lead{'s' if len(result['merged']) > 1 else ''} "
+        + ", ".join(str(i) for i in result["merged"])
+        + f" into {result['kept']}."
+    )
+    if result["changes"]:
+        render_table(
+            (
+                [name, cell_text(old), cell_text(new)]
+                for name, (old, new) in result["changes"].items()
+            ),
+            ["Field", "Before", "After"],
+            title="Changes to the kept lead",
+        )
+    if result["conflicts"]:
+        render_table(
+            ([c["field"], c["kept"], c["other"], c["from"]] for c in result["conflicts"]),
+            ["Field", "Kept", "Other", "From lead"],
+            title="Conflicts (use --prefer other to take the other values)",
+        )
+    if not result["dry_run"]:
+        say(f"Undo with: leadcli merge undo {result['merge']}")
+
+
+@app.command(
+    context_settings={"allow_interspersed_args": True},
+)
+def merge(
+    ctx: typer.Context,
+    ids: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="KEEP OTHER... | undo MERGE",
+            help="The lead to keep, then the leads to merge into it; or `undo` and a merge id.",
+            show_default=False,
+        ),
+    ],
+    prefer: Annotated[
+        str,
+        typer.Option(
+            "--prefer",
+            help="keep: where both leads have a value, the kept lead's stays; other: the "
+            "other's wins.",
+        ),
+    ] = "keep",
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what the merge would do; change nothing.")
+    ] = False,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Merge leads into one, or undo a merge (`merge undo ID`).
+
+    The first lead survives: its empty fields are filled from the others, conflicts are
+    listed, tags united, activities, follow-ups, BANT answers, enrolments and history moved,
+    the most advanced stage and do-not-contact kept. `merge undo ID` restores the leads
+    exactly as they were.
+
+    Example: leadcli merge 12 57 --dry-run; leadcli merge 12 57; leadcli merge undo 1
+    """
+    from leadcli.cli.options import parse_id
+    from leadcli.identity.merge import merge_leads, undo_merge
+
+    if prefer not in ("keep", "other"):
+        raise typer.BadParameter("use keep or other", param_hint="--prefer")
+    store = state(ctx).store()
+    if ids and ids[0] == "undo":
+        if len(ids) != 2:
+            raise typer.BadParameter("use: leadcli merge undo MERGE_ID", param_hint="MERGE")
+        merge_id = parse_id(ids[1], "MERGE")
+        if dry_run:
+            raise typer.BadParameter("undo has no --dry-run", param_hint="--dry-run")
+        result = undo_merge(store, merge_id)
+        if fmt is OutputFormat.table:
+            say(
+                f"Merge {merge_id} undone: leads "
+                + ", ".join(str(i) for i in result["restored"])
+                + " restored."
+            )
+        elif fmt is OutputFormat.json:
+            write_object(result, sys.stdout)
+        else:
+            emit([result], fmt, columns=("merge", "restored"))
+        return
+    if len(ids) < 2:
+        raise typer.BadParameter("give the lead to keep and at least one other", param_hint="ID")
+    numbers = [parse_id(i) for i in ids]
+    if any(n > MAX_INT for n in numbers):  # pragma: no cover - parse_id refuses these
+        raise typer.BadParameter("ids are whole numbers", param_hint="ID")
+    result = merge_leads(store, numbers[0], numbers[1:], prefer=prefer, dry_run=dry_run)
+    if fmt is OutputFormat.table:
+        _merge_table(result)
+    elif fmt is OutputFormat.json:
+        write_object(result, sys.stdout)
+    else:
+        emit([result], fmt, columns=("merge", "kept", "merged", "changes", "conflicts", "dry_run"))
