@@ -528,12 +528,12 @@ class _Comparer:
 
             code = jellyfish.metaphone
             self.close = lambda a, b: code(a) == code(b)
-        else:  # email: the same address, else the same person's name before the @
+        else:  # email: the same address; close: the same domain, or a similar local part
             sim = JaroWinkler.normalized_similarity
 
             def close(a: str, b: str) -> bool:
-                la, lb = _email_parts(a)[0], _email_parts(b)[0]
-                return sim(la, lb, score_cutoff=close_at) > 0
+                (la, da), (lb, db) = _email_parts(a), _email_parts(b)
+                return (da == db and da != "") or sim(la, lb, score_cutoff=close_at) > 0
 
             self.close = close
 
