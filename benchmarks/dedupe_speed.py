@@ -30,9 +30,50 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 DATA = HERE / ".data"
 SYLLABLES = (
-    "an ber cal dan el fen gar hal in jo ka lem mar nor ol per qui ros sam tor ul ven wil "
-    "xan yor zel bri cor dre fra gil har ive jen kel lor mil nes ori pra reu sil tam"
-).split()
+    "an",
+    "ber",
+    "cal",
+    "dan",
+    "el",
+    "fen",
+    "gar",
+    "hal",
+    "in",
+    "jo",
+    "ka",
+    "lem",
+    "mar",
+    "nor",
+    "ol",
+    "per",
+    "qui",
+    "ros",
+    "sam",
+    "tor",
+    "ul",
+    "ven",
+    "wil",
+    "xan",
+    "yor",
+    "zel",
+    "bri",
+    "cor",
+    "dre",
+    "fra",
+    "gil",
+    "har",
+    "ive",
+    "jen",
+    "kel",
+    "lor",
+    "mil",
+    "nes",
+    "ori",
+    "pra",
+    "reu",
+    "sil",
+    "tam",
+)
 
 
 def _word(rng: random.Random, parts: int) -> str:
@@ -58,7 +99,9 @@ def generate(n: int, planted: int, seed: int = 7) -> tuple[list[tuple], list[tup
     rng = random.Random(seed)
     firsts = sorted({_word(rng, rng.choice((2, 2, 3))) for _ in range(3000)})
     lasts = sorted({_word(rng, rng.choice((2, 3, 3))) for _ in range(20000)})
-    companies = sorted({_word(rng, 2) + rng.choice((" Ltd", " Inc", " GmbH", "")) for _ in range(6000)})
+    companies = sorted(
+        {_word(rng, 2) + rng.choice((" Ltd", " Inc", " GmbH", "")) for _ in range(6000)}
+    )
     cities = sorted({_word(rng, 2) for _ in range(400)})
     free = ("gmail.com", "yahoo.com", "outlook.com")
     rows: list[tuple] = []
@@ -66,11 +109,7 @@ def generate(n: int, planted: int, seed: int = 7) -> tuple[list[tuple], list[tup
     for k in range(originals):
         first, last = rng.choice(firsts), rng.choice(lasts)
         company = rng.choice(companies)
-        domain = (
-            rng.choice(free)
-            if rng.random() < 0.3
-            else company.split()[0].lower() + ".com"
-        )
+        domain = rng.choice(free) if rng.random() < 0.3 else company.split()[0].lower() + ".com"
         email = f"{first.lower()}.{last.lower()}{k}@{domain}"
         phone = f"+1{rng.randrange(201, 989)}{rng.randrange(2000000, 9999999)}"
         rows.append((first, last, email, phone, company, rng.choice(cities)))

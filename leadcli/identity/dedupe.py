@@ -130,3 +130,52 @@ def find_duplicates(
     result = sorted(pairs.values(), key=lambda p: (-p["score"], p["ids"]))
     stats["leads"] = len(ids)
     return result, stats
+
+
+def likely_matches(
+    store: Store, lead_id: int, rules: matcher.Rules, *, limit: int = 3
+) -> list[dict[str, Any]]:
+    """Leads that ``lead_id`` probably duplicates, best first (for ``add``'s warning).
+
+    Candidates come from indexes, not a scan: the same e-mail or phone (indexed) and the
+    same name words (the search index), so this stays fast on a million leads.
+    """
+    row = store.conn.execute(
+        "SELECT first_name, last_name, email, phone FROM leads WHERE id = ?", (lead_id,)
+    ).fetchone()
+    if row is None:
+        return []
+    words = [
+        w
+        for part in (row["first_name"], row["last_name"])
+        for w in (matcher.normalise(part) or "").split()
+    ]
+    clauses, params = [], []
+    if row["email"]:
+        clauses.append("email = ?")
+        params.append(row["email"])
+    if row["phone"]:
+        clauses.append("phone = ?")
+        params.append(row["phone"])
+    if words:
+        query = " OR ".join('"' + w.replace('"', '""') + '"' for w in words)
+        clauses.append("id IN (SELECT rowid FROM leads_fts WHERE leads_fts MATCH ? LIMIT 2000)")
+        params.append("{first_name last_name}: (" + query + ")")
+    if not clauses:
+        return []
+    where = f"(id = ? OR (({' OR '.join(clauses)}) AND id <> ?))"
+    ids, columns = load_columns(store, rules, (), where, (lead_id, *params, lead_id))
+    if len(ids) < 2:
+        return []
+    prepared = matcher.prepare(ids, columns, rules)
+    scorer = matcher.Scorer(prepared)
+    me = ids.index(lead_id)
+    found = []
+    for k, other in enumerate(ids):
+        if k == me:
+            continue
+        probability, reasons = scorer.score(min(k, me), max(k, me))
+        if probability >= rules.threshold:
+            found.append({"id": other, "score": round(probability, 4), "reasons": list(reasons)})
+    found.sort(key=lambda m: (-m["score"], m["id"]))
+    return found[:limit]

@@ -150,6 +150,7 @@ def add(
     region = app_state.config()["contacts.phone_region"]
     store = app_state.store()
     lead_id = add_lead(store, values, tags=_split_tags(tag), custom=custom, phone_region=region)
+    _warn_if_duplicate(store, lead_id)
     if fmt is OutputFormat.table:
         typer.echo(str(lead_id))
         return
@@ -158,6 +159,26 @@ def add(
         write_object(record, sys.stdout)
     else:
         emit([record], fmt, columns=_columns(store))
+
+
+def _warn_if_duplicate(store: Any, lead_id: int) -> None:
+    """Say on stderr which existing lead the new one probably duplicates (it is added
+    anyway: `merge` joins them once a person has looked)."""
+    from leadcli.identity.dedupe import likely_matches
+    from leadcli.identity.matcher import load_rules
+    from leadcli.leads.records import get_lead
+    from leadcli.storage.paths import resolve_config_path
+
+    matches = likely_matches(store, lead_id, load_rules(config_path=resolve_config_path()))
+    for match in matches:
+        other = get_lead(store, match["id"], with_history=False)
+        name = " ".join(p for p in (other["first_name"], other["last_name"]) if p)
+        details = ", ".join(str(v) for v in (name, other["email"], other["company"]) if v)
+        say(
+            f"Warning: lead {lead_id} is probably lead {other['id']} ({details}); "
+            f"score {match['score']:.2f}: {', '.join(match['reasons'])}. "
+            f"To join them: leadcli merge {other['id']} {lead_id}"
+        )
 
 
 @app.command("list")

@@ -1,0 +1,136 @@
+"""dedupe, merge, merge undo and add's duplicate warning, end to end."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+
+def _pair(cli) -> None:
+    cli(
+        "add",
+        "--first-name",
+        "Ana",
+        "--last-name",
+        "Silva",
+        "--email",
+        "ana@acme.com",
+        "--company",
+        "Acme",
+        "--city",
+        "Lisbon",
+    )
+    cli(
+        "add",
+        "--first-name",
+        "Anna",
+        "--last-name",
+        "Silva",
+        "--email",
+        "anna.s@acme.com",
+        "--company",
+        "Acme",
+        "--city",
+        "Lisbon",
+        "--phone",
+        "+1 415 555 0100",
+    )
+    cli("add", "--first-name", "Bob", "--last-name", "Stone", "--company", "Globex")
+
+
+def test_add_warns_of_a_likely_duplicate_and_still_adds(cli) -> None:
+    cli(
+        "add",
+        "--first-name",
+        "Ana",
+        "--last-name",
+        "Silva",
+        "--email",
+        "ana@acme.com",
+        "--company",
+        "Acme",
+        "--city",
+        "Lisbon",
+    )
+    result = cli(
+        "add",
+        "--first-name",
+        "Anna",
+        "--last-name",
+        "Silva",
+        "--email",
+        "anna.s@acme.com",
+        "--company",
+        "Acme",
+        "--city",
+        "Lisbon",
+    )
+    assert result.exit_code == 0
+    assert result.stdout.strip() == "2"
+    assert "probably lead 1" in result.stderr and "merge 1 2" in result.stderr
+    quiet = cli("add", "--first-name", "Bob", "--last-name", "Stone")
+    assert quiet.stderr == ""
+
+
+def test_dedupe_json_is_one_object_per_pair(cli) -> None:
+    _pair(cli)
+    result = cli("dedupe", "-f", "json")
+    assert result.exit_code == 0
+    pairs = json.loads(result.stdout)
+    assert [p["ids"] for p in pairs] == [[1, 2]]
+    assert 0 <= pairs[0]["score"] <= 1 and "last_name exact" in pairs[0]["reasons"]
+    table = cli("dedupe")
+    assert "Ana Silva / Anna Silva" in table.stdout
+    for fmt in ("jsonl", "csv", "tsv"):
+        assert cli("dedupe", "-f", fmt).exit_code == 0
+
+
+def test_dedupe_table_never_renders_markup_from_data(cli) -> None:
+    cli("add", "--first-name", "[bold]Ana", "--last-name", "Silva", "--email", "a@x.com")
+    cli("add", "--first-name", "[bold]Ana", "--last-name", "Silva", "--email", "a@x.com")
+    out = cli("dedupe").stdout
+    assert "[bold]Ana" in out
+
+
+def test_dedupe_merge_in_a_script_needs_yes_and_merges_above_min_score(cli) -> None:
+    _pair(cli)
+    refused = cli("dedupe", "--merge")
+    assert refused.exit_code == 2 and "--yes" in refused.stderr
+    done = cli("dedupe", "--merge", "--yes", "--min-score", "0.5")
+    assert done.exit_code == 0
+    ids = [r["id"] for r in json.loads(cli("list", "-f", "json").stdout)]
+    assert ids == [1, 3]
+
+
+def test_merge_dry_run_then_merge_then_undo(cli) -> None:
+    _pair(cli)
+    dry = cli("merge", "1", "2", "--dry-run", "-f", "json")
+    assert json.loads(dry.stdout)["dry_run"] is True
+    assert len(json.loads(cli("list", "-f", "json").stdout)) == 3
+    done = json.loads(cli("merge", "1", "2", "-f", "json").stdout)
+    assert done["merge"] == 1 and done["changes"]["phone"] == [None, "+14155550100"]
+    shown = json.loads(cli("show", "1", "-f", "json").stdout)
+    assert shown["phone"] == "+14155550100"
+    assert cli("show", "2").exit_code == 1
+    undone = cli("merge", "undo", "1")
+    assert undone.exit_code == 0
+    leads = json.loads(cli("list", "-f", "json").stdout)
+    assert [r["id"] for r in leads] == [1, 2, 3] and leads[0]["phone"] is None
+
+
+def test_merge_usage_errors(cli) -> None:
+    _pair(cli)
+    assert cli("merge", "1").exit_code == 2
+    assert cli("merge", "1", "x").exit_code == 2
+    missing = cli("merge", "1", "99")
+    assert missing.exit_code == 1 and "no lead with id 99" in missing.stderr
+    assert cli("merge", "undo", "7").exit_code == 1
+
+
+def test_a_bad_rules_file_exits_1_naming_rule_and_line(cli, tmp_path: Path) -> None:
+    rules = tmp_path / "r.toml"
+    rules.write_text('[fields.first_name]\ncomparator = "fuzzy"\n')
+    result = cli("dedupe", "--rules", str(rules))
+    assert result.exit_code == 1
+    assert "line 2" in result.stderr and "fields.first_name" in result.stderr
+    assert result.stderr.count("\n") == 1
