@@ -12,6 +12,7 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from leadcli.errors import InvalidValue
 from leadcli.identity import matcher
 from leadcli.storage.store import Store
 
@@ -59,6 +60,16 @@ def load_columns(
     ]
     # Blocking keys may name custom fields too; they count only when compared.
     keys = _custom_keys(store, custom_names)
+    named = {matcher.field_key(n) for n in compare}
+    unknown = [
+        n for n in custom_names if matcher.field_key(n) in named and n not in keys and where == "1"
+    ]
+    if unknown and ids_exist(store):
+        raise InvalidValue(
+            "compare",
+            f"no lead has a field named {unknown[0]!r}",
+            hint="`leadcli list -f csv | head -1` shows the field names",
+        )
     select = ["id", *lead_fields]
     params_all: list[Any] = []
     for name in custom_names:
@@ -75,6 +86,10 @@ def load_columns(
     names = [*lead_fields, *custom_names]
     columns = {name: [row[k + 1] for row in rows] for k, name in enumerate(names)}
     return ids, columns
+
+
+def ids_exist(store: Store) -> bool:
+    return store.conn.execute("SELECT 1 FROM leads LIMIT 1").fetchone() is not None
 
 
 def possible_duplicates(store: Store) -> list[tuple[int, int, str]]:

@@ -176,7 +176,15 @@ def _merge(conn: sqlite3.Connection, keep: int, others: list[int], prefer: str) 
     leads = {row["id"]: row for row in _rows(conn, "leads", "id", ids)}
     for lead_id in ids:
         if lead_id not in leads:
-            raise NotFound(f"no lead with id {lead_id}", hint="`leadcli list` shows the ids")
+            into = conn.execute(
+                "SELECT into_id, merge_id FROM merged_leads WHERE lead_id = ?", (lead_id,)
+            ).fetchone()
+            hint = (
+                f"it was merged into lead {into[0]} (merge {into[1]})"
+                if into
+                else "`leadcli list` shows the ids"
+            )
+            raise NotFound(f"no lead with id {lead_id}", hint=hint)
     tables = _referencing(conn)
     journal = {
         "leads": [leads[i] for i in ids],

@@ -134,3 +134,31 @@ def test_a_bad_rules_file_exits_1_naming_rule_and_line(cli, tmp_path: Path) -> N
     assert result.exit_code == 1
     assert "line 2" in result.stderr and "fields.first_name" in result.stderr
     assert result.stderr.count("\n") == 1
+
+
+def test_compare_with_a_field_no_lead_has_is_an_error(cli) -> None:
+    cli("add", "--first-name", "Ana", "--field", "Post Code=1000")
+    assert cli("dedupe", "--compare", "post_code").exit_code == 0
+    result = cli("dedupe", "--compare", "postcod")
+    assert result.exit_code == 1 and "postcod" in result.stderr
+
+
+def test_merging_a_lead_merged_away_says_where_it_went(cli) -> None:
+    _pair(cli)
+    cli("merge", "1", "2")
+    result = cli("merge", "3", "2")
+    assert result.exit_code == 1 and "merged into lead 1 (merge 1)" in result.stderr
+
+
+def test_dedupe_merge_on_a_terminal_walks_the_pairs(cli, monkeypatch) -> None:
+    from leadcli.cli.commands import identity
+
+    _pair(cli)
+    cli("add", "--first-name", "Bob", "--last-name", "Stone", "--company", "Globex")
+    monkeypatch.setattr(identity, "_interactive", lambda: True)
+    assert len(json.loads(cli("dedupe", "-f", "json").stdout)) == 2
+    result = cli("dedupe", "--merge", input="r\nq\n")
+    assert result.exit_code == 0
+    assert "Merged lead 1 into 2" in result.stderr
+    ids = [r["id"] for r in json.loads(cli("list", "-f", "json").stdout)]
+    assert ids == [2, 3, 4]  # kept the right-hand lead of the first pair, then quit
