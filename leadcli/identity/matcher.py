@@ -23,6 +23,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from importlib import resources
+from itertools import combinations
 from pathlib import Path
 from typing import Any
 
@@ -479,10 +480,10 @@ def candidate_pairs(prepared: Prepared) -> tuple[set[int], dict[str, int]]:
                 continue
             stats["blocks"] += 1
             members = sorted(set(members))
-            if len(members) <= rules.max_block:
-                for a, i in enumerate(members):
-                    for j in members[a + 1 :]:
-                        pairs.add(i * n + j)
+            if len(members) == 2:
+                pairs.add(members[0] * n + members[1])
+            elif len(members) <= rules.max_block:
+                pairs.update(i * n + j for i, j in combinations(members, 2))
             else:
                 stats["big_blocks"] += 1
                 members.sort(key=sort_key.__getitem__)
@@ -507,7 +508,6 @@ class _Comparer:
         from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
 
         self.rule = rule
-        self.weights = {"exact": rule.exact, "close": rule.close, "far": rule.far}
         comparator = rule.comparator
         close_at = rule.close_at
         if comparator in ("exact", "normalised"):
@@ -537,15 +537,6 @@ class _Comparer:
 
             self.close = close
 
-    def level(self, a: str | None, b: str | None) -> str | None:
-        if a is None or b is None:
-            return None
-        if a == b:
-            return "exact"
-        if self.close is not None and self.close(a, b):
-            return "close"
-        return "far"
-
 
 @dataclass(frozen=True)
 class Match:
@@ -558,69 +549,185 @@ class Match:
 
 
 class Scorer:
-    """Weighs pairs of prepared leads."""
+    """Weighs pairs of prepared leads.
+
+    This is the inner loop of ``dedupe`` (a million pairs for 100,000 leads), so levels are
+    small ints and weights tuples; a comparison of two values seen before is remembered
+    (cities, companies and domains repeat across many pairs).
+    """
 
     def __init__(self, prepared: Prepared) -> None:
         self.prepared = prepared
         rules = prepared.rules
-        self.comparers = [(_Comparer(r), prepared.values[r.name]) for r in prepared.fields]
+        self.comparers = [_Comparer(r) for r in prepared.fields]
+        self.columns = [prepared.values[r.name] for r in prepared.fields]
+        # weights by level: 0 exact, 1 close, 2 far
+        self.weights = [(r.exact, r.close, r.far) for r in prepared.fields]
+        self.names = [r.name for r in prepared.fields]
+        group_names = sorted({r.group for r in prepared.fields if r.group})
+        self.group_of = [group_names.index(r.group) if r.group else -1 for r in prepared.fields]
+        self.n_groups = len(group_names)
         self.prior = rules.prior
-        names = [field_key(r.name) for r in prepared.fields]
+        keys = [field_key(r.name) for r in prepared.fields]
         self.swap_idx: list[tuple[int, int]] = [
-            (names.index(field_key(a)), names.index(field_key(b)))
+            (keys.index(field_key(a)), keys.index(field_key(b)))
             for a, b in rules.swap
-            if field_key(a) in names and field_key(b) in names
+            if field_key(a) in keys and field_key(b) in keys
         ]
         self.swap_penalty = rules.swap_penalty
+        self._seen: list[dict[tuple[str, str], int]] = [{} for _ in self.comparers]
+        # For `bounded`: the fields in a swap first, then the others by the most they can
+        # add, so a pair that cannot reach the threshold is given up after a few fields.
+        swapped = {k for pair in self.swap_idx for k in pair}
+        self._simple_swaps = all(self.group_of[k] < 0 for k in swapped)
+        rest = sorted(
+            (k for k in range(len(self.comparers)) if k not in swapped and self.group_of[k] < 0),
+            key=lambda k: -max(self.weights[k]),
+        )
+        self._order = rest
+        self._grouped = [k for k in range(len(self.comparers)) if self.group_of[k] >= 0]
+        best_of_group: dict[int, float] = {}
+        for k in self._grouped:
+            g = self.group_of[k]
+            best_of_group[g] = max(best_of_group.get(g, 0.0), max(self.weights[k]))
+        groups_bound = sum(best_of_group.values())
+        # the most the fields after position p of `rest` (and the groups) can still add
+        self._bound_after = [
+            sum(max(0.0, *self.weights[k]) for k in rest[p + 1 :]) + groups_bound
+            for p in range(len(rest))
+        ]
 
-    def _levels(self, i: int, j: int) -> list[str | None]:
-        return [c.level(col[i], col[j]) for c, col in self.comparers]
+    def _level(self, k: int, a: str | None, b: str | None) -> int:
+        """-1 missing, 0 exact, 1 close, 2 far."""
+        if a is None or b is None:
+            return -1
+        if a == b:
+            return 0
+        close = self.comparers[k].close
+        if close is None:
+            return 2
+        seen = self._seen[k]
+        key = (a, b) if a < b else (b, a)
+        level = seen.get(key)
+        if level is None:
+            level = 1 if close(a, b) else 2
+            if len(seen) < 200_000:
+                seen[key] = level
+        return level
 
-    def _total(self, levels: list[str | None]) -> tuple[float, list[str]]:
+    def _total(self, levels: list[int]) -> float:
         total = 0.0
-        reasons: list[str] = []
-        groups: dict[str, list[tuple[float, str]]] = {}
-        for (comparer, _), level in zip(self.comparers, levels, strict=True):
-            if level is None:
+        if not self.n_groups:
+            for level, weights in zip(levels, self.weights, strict=True):
+                if level >= 0:
+                    total += weights[level]
+            return total
+        best = [None] * self.n_groups
+        worst = [0.0] * self.n_groups
+        for level, weights, group in zip(levels, self.weights, self.group_of, strict=True):
+            if level < 0:
                 continue
-            weight = comparer.weights[level]
-            rule = comparer.rule
-            if rule.group:
-                groups.setdefault(rule.group, []).append((weight, f"{rule.name} {level}"))
-                continue
-            total += weight
-            if weight > 0:
-                reasons.append(f"{rule.name} {level}")
-        for members in groups.values():
-            best = max(members)
-            if best[0] > 0:
-                total += best[0]
-                reasons.extend(label for w, label in members if w > 0)
+            weight = weights[level]
+            if group < 0:
+                total += weight
             else:
-                total += min(members)[0]
-        return total, reasons
+                current = best[group]
+                if current is None or weight > current:
+                    best[group] = weight
+                worst[group] = min(worst[group], weight)
+        for g in range(self.n_groups):
+            current = best[g]
+            if current is not None:
+                total += current if current > 0 else worst[g]
+        return total
+
+    def _reasons(self, levels: list[int]) -> list[str]:
+        """The fields that spoke for the pair (a group's agreeing fields all named)."""
+        labels = ("exact", "close", "far")
+        return [
+            f"{name} {labels[level]}"
+            for name, level, weights in zip(self.names, levels, self.weights, strict=True)
+            if level >= 0 and weights[level] > 0
+        ]
 
     def score(self, i: int, j: int) -> tuple[float, tuple[str, ...]]:
-        levels = self._levels(i, j)
-        total, reasons = self._total(levels)
+        """The probability that leads ``i`` and ``j`` are one person, and why."""
+        probability, levels, swapped = self.evaluate(i, j)
+        return probability, self._explain(levels, swapped)
+
+    def bounded(
+        self, i: int, j: int, need: float
+    ) -> tuple[float, list[int], tuple[int, int] | None] | None:
+        """``evaluate``, or None as soon as the pair cannot reach ``need`` (log2 odds).
+
+        Most blocked pairs are two different people: they are given up after the names and
+        the strongest field or two, so a hundred thousand leads take seconds.
+        """
+        if not self._simple_swaps:
+            return self.evaluate(i, j)
+        columns = self.columns
+        weights = self.weights
+        level = self._level
+        levels = [-1] * len(columns)
+        partial = 0.0
+        swapped_pair: tuple[int, int] | None = None
+        for a, b in self.swap_idx:
+            la = level(a, columns[a][i], columns[a][j])
+            lb = level(b, columns[b][i], columns[b][j])
+            straight = (weights[a][la] if la >= 0 else 0.0) + (weights[b][lb] if lb >= 0 else 0.0)
+            if not (la == 0 and lb == 0):
+                ca = level(a, columns[a][i], columns[b][j])
+                cb = level(b, columns[b][i], columns[a][j])
+                if ca >= 0 and cb >= 0 and (ca, cb) != (la, lb):
+                    crossed = weights[a][ca] + weights[b][cb] - self.swap_penalty
+                    if crossed > straight:
+                        la, lb, straight, swapped_pair = ca, cb, crossed, (a, b)
+            levels[a], levels[b] = la, lb
+            partial += straight
+        need -= self.prior
+        bound_after = self._bound_after
+        for p, k in enumerate(self._order):
+            if partial + bound_after[p] + max(weights[k]) < need:
+                return None
+            lk = level(k, columns[k][i], columns[k][j])
+            levels[k] = lk
+            if lk >= 0:
+                partial += weights[k][lk]
+        for k in self._grouped:
+            levels[k] = level(k, columns[k][i], columns[k][j])
+        total = self._total(levels) - (self.swap_penalty if swapped_pair else 0.0)
+        log_odds = self.prior + total
+        probability = 1.0 / (1.0 + 2.0 ** (-log_odds)) if log_odds > -60 else 0.0
+        return probability, levels, swapped_pair
+
+    def evaluate(self, i: int, j: int) -> tuple[float, list[int], tuple[int, int] | None]:
+        """The probability, the levels and which swap (if any) gave them."""
+        columns = self.columns
+        levels = [self._level(k, col[i], col[j]) for k, col in enumerate(columns)]
+        total = self._total(levels)
+        swapped_pair: tuple[int, int] | None = None
         # Fields written in each other's place (first and last name, two address lines):
         # compared crosswise too, and the better reading kept, less a small penalty.
         for a, b in self.swap_idx:
-            ca, cola = self.comparers[a]
-            cb, colb = self.comparers[b]
-            swapped = list(levels)
-            swapped[a] = ca.level(cola[i], colb[j])
-            swapped[b] = cb.level(colb[i], cola[j])
-            if swapped[a] is None or swapped[b] is None or swapped == levels:
+            if levels[a] == 0 and levels[b] == 0:
                 continue
-            total2, reasons2 = self._total(swapped)
-            total2 -= self.swap_penalty
+            crossed = list(levels)
+            crossed[a] = self._level(a, columns[a][i], columns[b][j])
+            crossed[b] = self._level(b, columns[b][i], columns[a][j])
+            if crossed[a] < 0 or crossed[b] < 0 or crossed == levels:
+                continue
+            total2 = self._total(crossed) - self.swap_penalty
             if total2 > total:
-                levels, total = swapped, total2
-                reasons = [*reasons2, f"{ca.rule.name} and {cb.rule.name} swapped"]
+                levels, total, swapped_pair = crossed, total2, (a, b)
         log_odds = self.prior + total
         probability = 1.0 / (1.0 + 2.0 ** (-log_odds)) if log_odds > -60 else 0.0
-        return probability, tuple(reasons)
+        return probability, levels, swapped_pair
+
+    def _explain(self, levels: list[int], swapped: tuple[int, int] | None) -> tuple[str, ...]:
+        reasons = self._reasons(levels)
+        if swapped is not None:
+            reasons.append(f"{self.names[swapped[0]]} and {self.names[swapped[1]]} swapped")
+        return tuple(reasons)
 
 
 def find_matches(
@@ -634,10 +741,19 @@ def find_matches(
     n = len(prepared.ids)
     scorer = Scorer(prepared)
     matches = []
+    if threshold <= 0:
+        need = -math.inf
+    elif threshold >= 1:
+        need = math.inf
+    else:
+        need = math.log2(threshold / (1 - threshold))
     for code in pairs:
         i, j = divmod(code, n)
-        probability, reasons = scorer.score(i, j)
+        result = scorer.bounded(i, j, need)
+        if result is None:
+            continue
+        probability, levels, swapped = result
         if probability >= threshold:
-            matches.append(Match(i, j, probability, reasons))
+            matches.append(Match(i, j, probability, scorer._explain(levels, swapped)))
     matches.sort(key=lambda m: (-m.score, prepared.ids[m.i], prepared.ids[m.j]))
     return matches, stats

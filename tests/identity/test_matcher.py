@@ -135,3 +135,38 @@ def test_user_rules_in_the_config_folder_win_over_the_default(tmp_path: Path) ->
     rules = matcher.load_rules(config_path=tmp_path / "config.toml")
     assert rules.threshold == 0.7
     assert [f.name for f in rules.fields] == ["email"]
+
+
+def test_giving_up_early_never_changes_a_reported_pair() -> None:
+    """``bounded`` (used by dedupe) stops once a pair cannot reach the threshold: every pair
+    it keeps must score exactly as the full evaluation, and every pair it drops must score
+    below the threshold."""
+    import math
+    import random
+
+    rng = random.Random(3)
+    names = ["ann", "anne", "bob", "rob", "lee", "li", "smith", "smyth", "jones", None]
+    rows = [
+        {
+            "first_name": rng.choice(names),
+            "last_name": rng.choice(names),
+            "email": rng.choice(["a@x.com", "b@x.com", "ann@y.org", None]),
+            "city": rng.choice(["perth", "pert", "york", None]),
+            "postcode": rng.choice(["6000", "6001", "2000", None]),
+            "address_1": rng.choice(["1 main st", "main st 1", "2 high st", None]),
+            "address_2": rng.choice(["1 main st", "flat 2", None]),
+        }
+        for _ in range(150)
+    ]
+    prepared = _prepare(rows, compare=["postcode", "address_1", "address_2"])
+    scorer = matcher.Scorer(prepared)
+    threshold = prepared.rules.threshold
+    need = math.log2(threshold / (1 - threshold))
+    for i in range(len(rows)):
+        for j in range(i + 1, len(rows)):
+            full = scorer.evaluate(i, j)
+            fast = scorer.bounded(i, j, need)
+            if fast is None:
+                assert full[0] < threshold
+            elif full[0] >= threshold:
+                assert fast[0] == pytest.approx(full[0])
