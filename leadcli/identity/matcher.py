@@ -97,6 +97,8 @@ class Rules:
     window: int = 12
     swap: tuple[tuple[str, str], ...] = (("first_name", "last_name"),)
     swap_penalty: float = 1.0
+    #: Domains anyone can have an address at: the same one says nothing about a person.
+    free_email_domains: frozenset[str] = frozenset()
     default_field: FieldRule = field(default_factory=lambda: FieldRule(name="*"))
     source: str = "built-in rules"
 
@@ -251,6 +253,7 @@ def parse_rules(text: str, *, source: str = "rules") -> Rules:
         "max_block",
         "window",
         "swap",
+        "free_email_domains",
         "swap_penalty",
         "blocking",
         "fields",
@@ -288,6 +291,16 @@ def parse_rules(text: str, *, source: str = "rules") -> Rules:
     ):
         raise _fail(text, source, "swap", "must be a list of pairs of field names", None, "swap")
     swap = tuple((a.strip(), b.strip()) for a, b in swap_value)
+    free = data.get("free_email_domains", [])
+    if not isinstance(free, list) or not all(isinstance(d, str) for d in free):
+        raise _fail(
+            text,
+            source,
+            "free_email_domains",
+            "must be a list of domains",
+            None,
+            "free_email_domains",
+        )
 
     default_table = data.get("default_field", {})
     default_field = _field_rule(
@@ -334,6 +347,7 @@ def parse_rules(text: str, *, source: str = "rules") -> Rules:
         swap=swap,
         swap_penalty=swap_penalty,
         default_field=default_field,
+        free_email_domains=frozenset(d.strip().casefold() for d in free),
         source=source,
     )
 
@@ -503,7 +517,7 @@ def _sort_names(prepared: Prepared) -> list[str]:
 class _Comparer:
     """Compares two values of one field; returns its level."""
 
-    def __init__(self, rule: FieldRule) -> None:
+    def __init__(self, rule: FieldRule, free_domains: frozenset[str] = frozenset()) -> None:
         from rapidfuzz import fuzz
         from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
 
@@ -533,7 +547,8 @@ class _Comparer:
 
             def close(a: str, b: str) -> bool:
                 (la, da), (lb, db) = _email_parts(a), _email_parts(b)
-                return (da == db and da != "") or sim(la, lb, score_cutoff=close_at) > 0
+                same_domain = da == db and da != "" and da not in free_domains
+                return same_domain or sim(la, lb, score_cutoff=close_at) > 0
 
             self.close = close
 
@@ -559,7 +574,7 @@ class Scorer:
     def __init__(self, prepared: Prepared) -> None:
         self.prepared = prepared
         rules = prepared.rules
-        self.comparers = [_Comparer(r) for r in prepared.fields]
+        self.comparers = [_Comparer(r, rules.free_email_domains) for r in prepared.fields]
         self.columns = [prepared.values[r.name] for r in prepared.fields]
         # weights by level: 0 exact, 1 close, 2 far
         self.weights = [(r.exact, r.close, r.far) for r in prepared.fields]
