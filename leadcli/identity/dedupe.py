@@ -9,7 +9,7 @@ possible duplicates are included even when the matcher scores them lower.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from leadcli.errors import InvalidValue
@@ -120,13 +120,14 @@ def find_duplicates(
     *,
     compare: Sequence[str] = (),
     min_score: float | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> tuple[list[dict[str, Any]], dict[str, int]]:
     """Likely duplicate pairs, best first: ``{"ids": [low, high], "score", "reasons"}``."""
     with store.read():
         ids, columns = load_columns(store, rules, compare)
         recorded = possible_duplicates(store)
     prepared = matcher.prepare(ids, columns, rules, compare)
-    matches, stats = matcher.find_matches(prepared, min_score=min_score)
+    matches, stats = matcher.find_matches(prepared, min_score=min_score, progress=progress)
     pairs: dict[tuple[int, int], dict[str, Any]] = {}
     for m in matches:
         a, b = ids[m.i], ids[m.j]

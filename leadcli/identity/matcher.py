@@ -746,10 +746,13 @@ class Scorer:
 
 
 def find_matches(
-    prepared: Prepared, *, min_score: float | None = None
+    prepared: Prepared,
+    *,
+    min_score: float | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> tuple[list[Match], dict[str, int]]:
     """Every blocked pair scoring at least ``min_score`` (default: the rules' threshold),
-    best first."""
+    best first. ``progress(done, total)`` is called every 20,000 pairs compared."""
     threshold = prepared.rules.threshold if min_score is None else min_score
     pairs, stats = candidate_pairs(prepared)
     stats["compared"] = len(pairs)
@@ -762,7 +765,10 @@ def find_matches(
         need = math.inf
     else:
         need = math.log2(threshold / (1 - threshold))
-    for code in pairs:
+    total = len(pairs)
+    for done, code in enumerate(pairs):
+        if progress is not None and done % 20_000 == 0:
+            progress(done, total)
         i, j = divmod(code, n)
         result = scorer.bounded(i, j, need)
         if result is None:

@@ -103,16 +103,17 @@ def dedupe(
 
     Example: leadcli dedupe --compare postcode --min-score 0.9 -f json
     """
-    from leadcli.identity.dedupe import find_duplicates
-
     if merge and not yes and not _interactive():
         say("Error: dedupe --merge in a script needs --yes (and usually --min-score).")
         raise typer.Exit(2)
     store = state(ctx).store()
     matching_rules = _rules(ctx, rules)
-    pairs, _stats = find_duplicates(
-        store, matching_rules, compare=compare or [], min_score=min_score
-    )
+    pairs, stats = _find(store, matching_rules, compare or [], min_score)
+    if fmt is OutputFormat.table and not merge:
+        say(
+            f"{len(pairs)} likely duplicate pair{'s' if len(pairs) != 1 else ''} among "
+            f"{stats['leads']:,} leads ({stats['compared']:,} pairs compared)."
+        )
     if merge:
         _merge_pairs(store, pairs, ask=not yes)
         return
@@ -120,15 +121,39 @@ def dedupe(
         write_json_array(pairs, sys.stdout)
     elif fmt is not OutputFormat.table:
         emit(pairs, fmt, columns=PAIR_COLUMNS)
-    elif not pairs:
-        say("No likely duplicates.")
-    else:
+    elif pairs:
         render_table(
             _pair_rows(store, pairs),
             ["IDs", "Score", "Names", "Emails", "Reasons"],
             justify_right=("Score",),
             no_wrap=("IDs", "Score"),
         )
+
+
+def _find(store: Any, rules: Any, compare: list[str], min_score: float | None) -> Any:
+    """find_duplicates, with a progress bar on a terminal (stderr) and nothing otherwise."""
+    from leadcli.identity.dedupe import find_duplicates
+
+    if not sys.stderr.isatty():
+        return find_duplicates(store, rules, compare=compare, min_score=min_score)
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    with Progress(
+        TextColumn("[bold]comparing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("pairs"),
+        console=Console(stderr=True),
+        transient=True,
+        auto_refresh=False,
+    ) as bar:
+        task = bar.add_task("dedupe", total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total, refresh=True)
+
+        return find_duplicates(store, rules, compare=compare, min_score=min_score, progress=update)
 
 
 def _merge_pairs(store: Any, pairs: list[dict[str, Any]], *, ask: bool) -> None:
