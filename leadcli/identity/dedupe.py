@@ -51,25 +51,33 @@ def load_columns(
     compare: Sequence[str] = (),
     where: str = "1",
     params: Sequence[Any] = (),
+    *,
+    strict: bool = False,
 ) -> tuple[list[int], dict[str, list[Any]]]:
-    """The leads' ids and, per field the rules may use, its column of values."""
+    """The leads' ids and, per field the rules may use, its column of values.
+
+    ``strict``: a field named in ``compare`` that is neither a lead field nor a custom field
+    any lead has is an error (a typo would otherwise compare nothing, silently).
+    """
     fields = rules.active_fields(compare)
-    lead_fields = [c for c in _COLUMNS]
-    custom_names = [
-        f.name for f in fields if f.name not in matcher.LEAD_FIELDS and f.name not in lead_fields
-    ]
+    lead_keys = {matcher.field_key(f): f for f in matcher.LEAD_FIELDS}
+    lead_fields = list(_COLUMNS)
+    for f in fields:
+        name = lead_keys.get(matcher.field_key(f.name))
+        if name is not None and name not in lead_fields:
+            lead_fields.append(name)
+    custom_names = [f.name for f in fields if matcher.field_key(f.name) not in lead_keys]
     # Blocking keys may name custom fields too; they count only when compared.
     keys = _custom_keys(store, custom_names)
-    named = {matcher.field_key(n) for n in compare}
-    unknown = [
-        n for n in custom_names if matcher.field_key(n) in named and n not in keys and where == "1"
-    ]
-    if unknown and ids_exist(store):
-        raise InvalidValue(
-            "compare",
-            f"no lead has a field named {unknown[0]!r}",
-            hint="`leadcli list -f csv | head -1` shows the field names",
-        )
+    if strict:
+        named = {matcher.field_key(n) for n in compare}
+        unknown = [n for n in custom_names if matcher.field_key(n) in named and n not in keys]
+        if unknown and ids_exist(store):
+            raise InvalidValue(
+                "compare",
+                f"no lead has a field named {unknown[0]!r}",
+                hint="`leadcli list -f csv | head -1` shows the field names",
+            )
     select = ["id", *lead_fields]
     params_all: list[Any] = []
     for name in custom_names:
@@ -124,7 +132,7 @@ def find_duplicates(
 ) -> tuple[list[dict[str, Any]], dict[str, int]]:
     """Likely duplicate pairs, best first: ``{"ids": [low, high], "score", "reasons"}``."""
     with store.read():
-        ids, columns = load_columns(store, rules, compare)
+        ids, columns = load_columns(store, rules, compare, strict=True)
         recorded = possible_duplicates(store)
     prepared = matcher.prepare(ids, columns, rules, compare)
     matches, stats = matcher.find_matches(prepared, min_score=min_score, progress=progress)

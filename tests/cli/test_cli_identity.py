@@ -162,3 +162,13 @@ def test_dedupe_merge_on_a_terminal_walks_the_pairs(cli, monkeypatch) -> None:
     assert "Merged lead 1 into 2" in result.stderr
     ids = [r["id"] for r in json.loads(cli("list", "-f", "json").stdout)]
     assert ids == [2, 3, 4]  # kept the right-hand lead of the first pair, then quit
+
+
+def test_compare_takes_lead_fields_too(cli) -> None:
+    cli("add", "--first-name", "Ana", "--last-name", "Silva", "--title", "CTO")
+    cli("add", "--first-name", "Ana", "--last-name", "Silva", "--title", "Chief Technology Officer")
+    plain = json.loads(cli("dedupe", "-f", "json", "--min-score", "0").stdout)
+    titled = json.loads(
+        cli("dedupe", "-f", "json", "--min-score", "0", "--compare", "title").stdout
+    )
+    assert titled[0]["score"] < plain[0]["score"]
