@@ -31,26 +31,27 @@ from leadcli.text import dates
 MERGED = "merged"
 UNMERGED = "unmerged"
 
-#: Fields taken from another lead only when the survivor has none; a different value is a
+#: Lead columns the merge sets by its own rules (stage and what goes with it, times, the
+#: opt-out, custom fields); every other column, including those later schema steps add, is
+#: filled from another lead only when the survivor has no value, and a different value is a
 #: conflict (which ``prefer="other"`` settles the other way).
-FILL_FIELDS: tuple[str, ...] = (
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "company",
-    "title",
-    "website",
-    "city",
-    "country",
-    "source",
-    "owner",
-    "value",
-    "notes",
-    "external_id",
-    "score",
-    "rating",
+OWN_RULE_COLUMNS: frozenset[str] = frozenset(
+    {
+        "id",
+        "stage",
+        "closed_at",
+        "lost_reason",
+        "created_at",
+        "updated_at",
+        "first_contacted_at",
+        "last_activity_at",
+        "next_follow_up_at",
+        "do_not_contact",
+        "custom",
+    }
 )
+#: Values leadcli computes (a rescore recomputes them): filled, never reported as conflicts.
+COMPUTED_COLUMNS: frozenset[str] = frozenset({"score", "rating", "win_probability"})
 
 
 class MergeError(LeadcliError):
@@ -100,14 +101,17 @@ def _plan(
     survivor = dict(leads[keep])
     changes: dict[str, list[Any]] = {}
     conflicts: list[dict[str, Any]] = []
+    fill = [c for c in survivor if c not in OWN_RULE_COLUMNS]
     for other in others:
         row = leads[other]
-        for name in FILL_FIELDS:
+        for name in fill:
             mine, theirs = survivor.get(name), row.get(name)
             if theirs in (None, "") or mine == theirs:
                 continue
             if mine in (None, ""):
                 survivor[name] = theirs
+                continue
+            if name in COMPUTED_COLUMNS:
                 continue
             conflicts.append({"field": name, "kept": mine, "other": theirs, "from": other})
             if prefer == "other":
