@@ -1,0 +1,1 @@
+"""Who is one person: the evidence rule, placeholders, role addresses, the merge rule."""
