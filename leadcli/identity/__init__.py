@@ -1,1 +1,1 @@
-"""Who is who: the matcher, likely duplicates, merging leads and undoing a merge."""
+"""Who is one person: the evidence and merge rules, the matcher, dedupe, merge and undo."""
