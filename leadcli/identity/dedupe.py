@@ -14,6 +14,7 @@ from typing import Any
 
 from leadcli.errors import InvalidValue
 from leadcli.identity import matcher
+from leadcli.identity.evidence import DEFAULT_LISTS, Lists, is_placeholder, is_role_address
 from leadcli.storage.store import Store
 
 #: Lead columns always read (the matcher picks what its rules compare).
@@ -96,6 +97,20 @@ def load_columns(
     return ids, columns
 
 
+def no_evidence(lists: Lists) -> Callable[[str, Any], bool]:
+    """The values that say nothing about who a lead is: placeholders in any field, and a
+    team's address (``info@``) as an e-mail (``identity.evidence``)."""
+
+    def check(field: str, value: Any) -> bool:
+        name = matcher.field_key(field)
+        name = {"email": "email", "phone": "phone"}.get(name, field)
+        if name == "email" and is_role_address(str(value), lists):
+            return True
+        return is_placeholder(name, value, lists)
+
+    return check
+
+
 def ids_exist(store: Store) -> bool:
     return store.conn.execute("SELECT 1 FROM leads LIMIT 1").fetchone() is not None
 
@@ -129,12 +144,13 @@ def find_duplicates(
     compare: Sequence[str] = (),
     min_score: float | None = None,
     progress: Callable[[int, int], None] | None = None,
+    lists: Lists = DEFAULT_LISTS,
 ) -> tuple[list[dict[str, Any]], dict[str, int]]:
     """Likely duplicate pairs, best first: ``{"ids": [low, high], "score", "reasons"}``."""
     with store.read():
         ids, columns = load_columns(store, rules, compare, strict=True)
         recorded = possible_duplicates(store)
-    prepared = matcher.prepare(ids, columns, rules, compare)
+    prepared = matcher.prepare(ids, columns, rules, compare, is_missing=no_evidence(lists))
     matches, stats = matcher.find_matches(prepared, min_score=min_score, progress=progress)
     pairs: dict[tuple[int, int], dict[str, Any]] = {}
     for m in matches:
@@ -157,7 +173,12 @@ def find_duplicates(
 
 
 def likely_matches(
-    store: Store, lead_id: int, rules: matcher.Rules, *, limit: int = 3
+    store: Store,
+    lead_id: int,
+    rules: matcher.Rules,
+    *,
+    limit: int = 3,
+    lists: Lists = DEFAULT_LISTS,
 ) -> list[dict[str, Any]]:
     """Leads that ``lead_id`` probably duplicates, best first (for ``add``'s warning).
 
@@ -191,7 +212,7 @@ def likely_matches(
     ids, columns = load_columns(store, rules, (), where, (lead_id, *params, lead_id))
     if len(ids) < 2:
         return []
-    prepared = matcher.prepare(ids, columns, rules)
+    prepared = matcher.prepare(ids, columns, rules, is_missing=no_evidence(lists))
     scorer = matcher.Scorer(prepared)
     me = ids.index(lead_id)
     found = []

@@ -417,13 +417,29 @@ def _prepared_value(rule: FieldRule, value: Any) -> str | None:
     return normalise(value)
 
 
-def prepare(ids: Sequence[int], rows: dict[str, list[Any]], rules: Rules, compare=()) -> Prepared:
-    """Normalise the leads' values once (``rows`` maps a field name to its column)."""
+def prepare(
+    ids: Sequence[int],
+    rows: dict[str, list[Any]],
+    rules: Rules,
+    compare: Iterable[str] = (),
+    *,
+    is_missing: Callable[[str, Any], bool] | None = None,
+) -> Prepared:
+    """Normalise the leads' values once (``rows`` maps a field name to its column).
+
+    ``is_missing(field, value)`` says which values are no evidence at all (placeholders such
+    as ``n/a`` or ``555-555-5555``, a team's ``info@`` address): they are compared as
+    missing, and make no blocking key.
+    """
     fields = rules.active_fields(compare)
     by_key = {field_key(name): column for name, column in rows.items()}
     values: dict[str, list[str | None]] = {}
     for rule in fields:
         column = by_key.get(field_key(rule.name), [None] * len(ids))
+        if is_missing is not None:
+            name = rule.name
+            column = [None if v is not None and is_missing(name, v) else v for v in column]
+            rows = {**rows, rule.name: column} if rule.name in rows else rows
         values[rule.name] = [_prepared_value(rule, v) for v in column]
     raw = {name: list(column) for name, column in rows.items()}
     return Prepared(ids=list(ids), rules=rules, fields=fields, values=values, raw=raw)

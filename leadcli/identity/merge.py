@@ -22,9 +22,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from leadcli.errors import InvalidValue, LeadcliError, NotFound
+from leadcli.identity import policy
+from leadcli.identity.evidence import DEFAULT_LISTS, Lists, is_placeholder
 from leadcli.leads import history
 from leadcli.leads.records import delete_leads
-from leadcli.pipeline.stages import STAGES
+from leadcli.pipeline.stages import rank
 from leadcli.storage.store import Store
 from leadcli.text import dates
 
@@ -62,11 +64,6 @@ class _DryRun(Exception):
     """Raised inside the transaction to roll a dry run back."""
 
 
-def _rank(stage: str) -> int:
-    # Lost is a decision about a lead, not progress: any open or won stage outranks it.
-    return -1 if stage == "lost" else STAGES.index(stage)
-
-
 def _referencing(conn: sqlite3.Connection) -> list[tuple[str, str]]:
     """Every (table, column) with a foreign key to ``leads``: what moves with a lead."""
     rows = conn.execute(
@@ -95,41 +92,61 @@ def _insert(conn: sqlite3.Connection, table: str, rows: list[dict]) -> None:
 
 
 def _plan(
-    leads: dict[int, dict[str, Any]], keep: int, others: Sequence[int], prefer: str
+    leads: dict[int, dict[str, Any]],
+    keep: int,
+    others: Sequence[int],
+    prefer: str,
+    lists: Lists,
 ) -> tuple[dict[str, Any], dict[str, list[Any]], list[dict[str, Any]]]:
-    """The survivor's new column values, ``{field: [old, new]}``, and the conflicts."""
+    """The survivor's new column values, ``{field: [old, new]}``, and the conflicts.
+
+    The fields follow ``policy.plan_merge``, the one merge rule (``merge``: fill what the
+    survivor lacks, a second e-mail or phone joins ``other_emails`` / ``other_phones``,
+    placeholders never win, do-not-contact sticks; ``prefer="other"`` is its ``update``).
+    What only a merge of two leads has is decided here: the most advanced stage by
+    ``stages.rank`` (an open or won lead is not closed by an old lost duplicate), the
+    earliest creation and first contact, the latest activity, and the columns the rule does
+    not name (those later schema steps add) filled like its ``fill`` fields.
+    """
     survivor = dict(leads[keep])
-    changes: dict[str, list[Any]] = {}
     conflicts: list[dict[str, Any]] = []
-    fill = [c for c in survivor if c not in OWN_RULE_COLUMNS]
+    policy_name = "update" if prefer == "other" else "merge"
+    ruled = set(policy.RULES) | set(policy.OTHERS.values()) | {"external_system"}
+    fill = [c for c in survivor if c not in OWN_RULE_COLUMNS and c not in ruled]
     for other in others:
         row = leads[other]
-        for name in fill:
+        for name in (*policy.RULES, *fill):
             mine, theirs = survivor.get(name), row.get(name)
-            if theirs in (None, "") or mine == theirs:
+            if name == "do_not_contact" or name in COMPUTED_COLUMNS:
                 continue
-            if mine in (None, ""):
-                survivor[name] = theirs
-                continue
-            if name in COMPUTED_COLUMNS:
+            empty = (None, "")
+            if (
+                mine in empty
+                or theirs in empty
+                or mine == theirs
+                or is_placeholder(name, mine, lists)
+                or is_placeholder(name, theirs, lists)
+            ):
                 continue
             conflicts.append({"field": name, "kept": mine, "other": theirs, "from": other})
-            if prefer == "other":
+        mine_custom = json.loads(survivor["custom"]) if survivor.get("custom") else {}
+        theirs_custom = json.loads(row["custom"]) if row.get("custom") else {}
+        conflicts.extend(
+            {"field": key, "kept": mine_custom[key], "other": value, "from": other}
+            for key, value in theirs_custom.items()
+            if key in mine_custom and mine_custom[key] != value
+        )
+        plan = policy.plan_merge(survivor, row, policy_name, lists=lists)
+        for name, value in plan.assignments().items():
+            if name in survivor:  # other_emails / other_phones exist from schema step 7
+                survivor[name] = value
+        for name in fill:
+            mine, theirs = survivor.get(name), row.get(name)
+            if theirs in (None, ""):
+                continue
+            if mine in (None, "") or (prefer == "other" and name not in COMPUTED_COLUMNS):
                 survivor[name] = theirs
-        # custom fields: joined; on the same key, as for fields
-        mine_c = json.loads(survivor["custom"]) if survivor.get("custom") else {}
-        theirs_c = json.loads(row["custom"]) if row.get("custom") else {}
-        for key, value in theirs_c.items():
-            if key not in mine_c or mine_c[key] in (None, ""):
-                mine_c[key] = value
-            elif mine_c[key] != value:
-                conflicts.append({"field": key, "kept": mine_c[key], "other": value, "from": other})
-                if prefer == "other":
-                    mine_c[key] = value
-        survivor["custom"] = json.dumps(mine_c, ensure_ascii=False) if mine_c else None
-        if row["do_not_contact"]:
-            survivor["do_not_contact"] = 1
-        if _rank(row["stage"]) > _rank(survivor["stage"]):
+        if rank(row["stage"]) > rank(survivor["stage"]):
             survivor["stage"] = row["stage"]
             survivor["closed_at"] = row["closed_at"]
             survivor["lost_reason"] = row["lost_reason"]
@@ -141,9 +158,11 @@ def _plan(
             values = [v for v in (survivor.get(name), row.get(name)) if v]
             survivor[name] = pick(values) if values else None
     before = leads[keep]
-    for name, value in survivor.items():
-        if name not in ("id", "updated_at") and before.get(name) != value:
-            changes[name] = [before.get(name), value]
+    changes = {
+        name: [before.get(name), value]
+        for name, value in survivor.items()
+        if name not in ("id", "updated_at") and before.get(name) != value
+    }
     return survivor, changes, conflicts
 
 
@@ -154,6 +173,7 @@ def merge_leads(
     *,
     prefer: str = "keep",
     dry_run: bool = False,
+    lists: Lists = DEFAULT_LISTS,
 ) -> dict[str, Any]:
     """Merge ``others`` into ``keep``; return what was (or, dry, would be) done."""
     others = list(dict.fromkeys(others))
@@ -166,7 +186,7 @@ def merge_leads(
     result: dict[str, Any] = {}
     try:
         with store.write() as conn:
-            result = _merge(conn, keep, others, prefer)
+            result = _merge(conn, keep, others, prefer, lists)
             result["dry_run"] = dry_run
             if dry_run:
                 raise _DryRun
@@ -175,7 +195,9 @@ def merge_leads(
     return result
 
 
-def _merge(conn: sqlite3.Connection, keep: int, others: list[int], prefer: str) -> dict[str, Any]:
+def _merge(
+    conn: sqlite3.Connection, keep: int, others: list[int], prefer: str, lists: Lists
+) -> dict[str, Any]:
     ids = [keep, *others]
     leads = {row["id"]: row for row in _rows(conn, "leads", "id", ids)}
     for lead_id in ids:
@@ -194,7 +216,7 @@ def _merge(conn: sqlite3.Connection, keep: int, others: list[int], prefer: str) 
         "leads": [leads[i] for i in ids],
         "tables": {f"{t}.{c}": _rows(conn, t, c, ids) for t, c in tables},
     }
-    survivor, changes, conflicts = _plan(leads, keep, others, prefer)
+    survivor, changes, conflicts = _plan(leads, keep, others, prefer, lists)
     now = dates.now_text()
     marks = ", ".join("?" for _ in others)
     moved: dict[str, int] = {}

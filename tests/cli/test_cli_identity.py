@@ -172,3 +172,50 @@ def test_compare_takes_lead_fields_too(cli) -> None:
         cli("dedupe", "-f", "json", "--min-score", "0", "--compare", "title").stdout
     )
     assert titled[0]["score"] < plain[0]["score"]
+
+
+def test_placeholders_and_role_addresses_are_no_evidence(cli) -> None:
+    cli(
+        "add",
+        "--first-name",
+        "Ana",
+        "--last-name",
+        "Silva",
+        "--email",
+        "info@acme.com",
+        "--company",
+        "n/a",
+    )
+    cli(
+        "add",
+        "--first-name",
+        "Bob",
+        "--last-name",
+        "Stone",
+        "--email",
+        "info@acme.com",
+        "--company",
+        "n/a",
+    )
+    pairs = json.loads(cli("dedupe", "-f", "json").stdout)
+    assert pairs == []
+
+
+def test_a_placeholder_never_wins_a_merge(cli) -> None:
+    cli("add", "--first-name", "Ana", "--last-name", "Silva", "--company", "N/A")
+    cli(
+        "add",
+        "--first-name",
+        "Ana",
+        "--last-name",
+        "Silva",
+        "--company",
+        "Acme",
+        "--email",
+        "ana@acme.com",
+    )
+    cli("add", "--first-name", "Ana", "--last-name", "Silva", "--company", "-")
+    done = json.loads(cli("merge", "1", "2", "3", "-f", "json").stdout)
+    assert done["changes"]["company"] == ["N/A", "Acme"]
+    assert not any(c["field"] == "company" for c in done["conflicts"])
+    assert json.loads(cli("show", "1", "-f", "json").stdout)["company"] == "Acme"

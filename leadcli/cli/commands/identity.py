@@ -28,6 +28,13 @@ def _rules(ctx: typer.Context, path: Path | None) -> Any:
     return matcher.load_rules(path, config_path=resolve_config_path())
 
 
+def _lists(ctx: typer.Context) -> Any:
+    """The placeholders and role addresses in force (config, else the shipped lists)."""
+    from leadcli.identity.evidence import Lists
+
+    return Lists.from_config(state(ctx).config())
+
+
 def _name(record: dict[str, Any]) -> str:
     return " ".join(p for p in (record.get("first_name"), record.get("last_name")) if p)
 
@@ -108,14 +115,14 @@ def dedupe(
         raise typer.Exit(2)
     store = state(ctx).store()
     matching_rules = _rules(ctx, rules)
-    pairs, stats = _find(store, matching_rules, compare or [], min_score)
+    pairs, stats = _find(store, matching_rules, compare or [], min_score, _lists(ctx))
     if fmt is OutputFormat.table and not merge:
         say(
             f"{len(pairs)} likely duplicate pair{'s' if len(pairs) != 1 else ''} among "
             f"{stats['leads']:,} leads ({stats['compared']:,} pairs compared)."
         )
     if merge:
-        _merge_pairs(store, pairs, ask=not yes)
+        _merge_pairs(store, pairs, ask=not yes, lists=_lists(ctx))
         return
     if fmt is OutputFormat.json:
         write_json_array(pairs, sys.stdout)
@@ -130,12 +137,12 @@ def dedupe(
         )
 
 
-def _find(store: Any, rules: Any, compare: list[str], min_score: float | None) -> Any:
+def _find(store: Any, rules: Any, compare: list[str], min_score: float | None, lists: Any) -> Any:
     """find_duplicates, with a progress bar on a terminal (stderr) and nothing otherwise."""
     from leadcli.identity.dedupe import find_duplicates
 
     if not sys.stderr.isatty():
-        return find_duplicates(store, rules, compare=compare, min_score=min_score)
+        return find_duplicates(store, rules, compare=compare, min_score=min_score, lists=lists)
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
@@ -156,7 +163,7 @@ def _find(store: Any, rules: Any, compare: list[str], min_score: float | None) -
         return find_duplicates(store, rules, compare=compare, min_score=min_score, progress=update)
 
 
-def _merge_pairs(store: Any, pairs: list[dict[str, Any]], *, ask: bool) -> None:
+def _merge_pairs(store: Any, pairs: list[dict[str, Any]], *, ask: bool, lists: Any) -> None:
     """Merge pairs one by one; a lead merged away earlier is skipped (its pair is gone)."""
     from leadcli.errors import NotFound
     from leadcli.identity.merge import merge_leads
@@ -184,7 +191,7 @@ def _merge_pairs(store: Any, pairs: list[dict[str, Any]], *, ask: bool) -> None:
             if answer == "r":
                 keep, other = b, a
         try:
-            result = merge_leads(store, keep, [other])
+            result = merge_leads(store, keep, [other], lists=lists)
         except NotFound:
             continue
         gone.add(other)
@@ -285,7 +292,9 @@ def merge(
     numbers = [parse_id(i) for i in ids]
     if any(n > MAX_INT for n in numbers):  # pragma: no cover - parse_id refuses these
         raise typer.BadParameter("ids are whole numbers", param_hint="ID")
-    result = merge_leads(store, numbers[0], numbers[1:], prefer=prefer, dry_run=dry_run)
+    result = merge_leads(
+        store, numbers[0], numbers[1:], prefer=prefer, dry_run=dry_run, lists=_lists(ctx)
+    )
     if fmt is OutputFormat.table:
         _merge_table(result)
     elif fmt is OutputFormat.json:
