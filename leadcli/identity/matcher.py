@@ -437,9 +437,12 @@ def prepare(
     for rule in fields:
         column = by_key.get(field_key(rule.name), [None] * len(ids))
         if is_missing is not None:
+            # Each distinct value is checked once: cities, states and domains repeat.
             name = rule.name
-            column = [None if v is not None and is_missing(name, v) else v for v in column]
-            rows = {**rows, rule.name: column} if rule.name in rows else rows
+            empty = {v for v in set(column) if v is not None and is_missing(name, v)}
+            if empty:
+                column = [None if v in empty else v for v in column]
+                rows = {**rows, rule.name: column} if rule.name in rows else rows
         values[rule.name] = [_prepared_value(rule, v) for v in column]
     raw = {name: list(column) for name, column in rows.items()}
     return Prepared(ids=list(ids), rules=rules, fields=fields, values=values, raw=raw)
@@ -582,9 +585,8 @@ class Match:
 class Scorer:
     """Weighs pairs of prepared leads.
 
-    This is the inner loop of ``dedupe`` (a million pairs for 100,000 leads), so levels are
-    small ints and weights tuples; a comparison of two values seen before is remembered
-    (cities, companies and domains repeat across many pairs).
+    This is the inner loop of ``dedupe`` (hundreds of thousands of pairs for 100,000 leads),
+    so levels are small ints and weights tuples.
     """
 
     def __init__(self, prepared: Prepared) -> None:
@@ -606,7 +608,7 @@ class Scorer:
             if field_key(a) in keys and field_key(b) in keys
         ]
         self.swap_penalty = rules.swap_penalty
-        self._seen: list[dict[tuple[str, str], int]] = [{} for _ in self.comparers]
+        self._close = [c.close for c in self.comparers]
         # For `bounded`: the fields in a swap first, then the others by the most they can
         # add, so a pair that cannot reach the threshold is given up after a few fields.
         swapped = {k for pair in self.swap_idx for k in pair}
@@ -616,6 +618,7 @@ class Scorer:
             key=lambda k: -max(self.weights[k]),
         )
         self._order = rest
+        self._best = [max(0.0, *w) for w in self.weights]
         self._grouped = [k for k in range(len(self.comparers)) if self.group_of[k] >= 0]
         best_of_group: dict[int, float] = {}
         for k in self._grouped:
@@ -634,17 +637,10 @@ class Scorer:
             return -1
         if a == b:
             return 0
-        close = self.comparers[k].close
+        close = self._close[k]
         if close is None:
             return 2
-        seen = self._seen[k]
-        key = (a, b) if a < b else (b, a)
-        level = seen.get(key)
-        if level is None:
-            level = 1 if close(a, b) else 2
-            if len(seen) < 200_000:
-                seen[key] = level
-        return level
+        return 1 if close(a, b) else 2
 
     def _total(self, levels: list[int]) -> float:
         total = 0.0
@@ -717,13 +713,21 @@ class Scorer:
             partial += straight
         need -= self.prior
         bound_after = self._bound_after
+        closes = self._close
+        best = self._best
         for p, k in enumerate(self._order):
-            if partial + bound_after[p] + max(weights[k]) < need:
+            if partial + bound_after[p] + best[k] < need:
                 return None
-            lk = level(k, columns[k][i], columns[k][j])
-            levels[k] = lk
-            if lk >= 0:
-                partial += weights[k][lk]
+            column = columns[k]
+            a, b = column[i], column[j]
+            if a is None or b is None:
+                continue  # missing: level -1, weighs nothing
+            if a == b:
+                levels[k] = 0
+            else:
+                close = closes[k]
+                levels[k] = 1 if close is not None and close(a, b) else 2
+            partial += weights[k][levels[k]]
         for k in self._grouped:
             levels[k] = level(k, columns[k][i], columns[k][j])
         total = self._total(levels) - (self.swap_penalty if swapped_pair else 0.0)
