@@ -443,7 +443,8 @@ def prepare(
             if empty:
                 column = [None if v in empty else v for v in column]
                 rows = {**rows, rule.name: column} if rule.name in rows else rows
-        values[rule.name] = [_prepared_value(rule, v) for v in column]
+        memo = {v: _prepared_value(rule, v) for v in set(column)}
+        values[rule.name] = [memo[v] for v in column]
     raw = {name: list(column) for name, column in rows.items()}
     return Prepared(ids=list(ids), rules=rules, fields=fields, values=values, raw=raw)
 
