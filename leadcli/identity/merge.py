@@ -64,19 +64,33 @@ class _DryRun(Exception):
     """Raised inside the transaction to roll a dry run back."""
 
 
-def _referencing(conn: sqlite3.Connection) -> list[tuple[str, str]]:
-    """Every (table, column) with a foreign key to ``leads``: what moves with a lead."""
+def _referencing(conn: sqlite3.Connection) -> dict[str, list[str]]:
+    """Every table with a foreign key to ``leads``, and its columns that hold a lead id:
+    what moves with a lead (including tables later schema steps add)."""
     rows = conn.execute(
         'SELECT m.name, f."from" FROM sqlite_master AS m, pragma_foreign_key_list(m.name) AS f '
-        "WHERE m.type = 'table' AND f.\"table\" = 'leads' ORDER BY m.name"
+        "WHERE m.type = 'table' AND f.\"table\" = 'leads' ORDER BY m.name, f.\"from\""
     ).fetchall()
-    return [(r[0], r[1]) for r in rows]
+    tables: dict[str, list[str]] = {}
+    for table, column in rows:
+        tables.setdefault(table, []).append(column)
+    return tables
 
 
-def _rows(conn: sqlite3.Connection, table: str, column: str, ids: Sequence[int]) -> list[dict]:
+def _any_of(columns: Sequence[str], ids: Sequence[int]) -> tuple[str, tuple[int, ...]]:
+    """SQL true where any of ``columns`` holds one of ``ids``, with its parameters."""
     marks = ", ".join("?" for _ in ids)
-    cursor = conn.execute(f'SELECT * FROM "{table}" WHERE "{column}" IN ({marks})', tuple(ids))
-    return [dict(row) for row in cursor.fetchall()]
+    return (
+        " OR ".join(f'"{c}" IN ({marks})' for c in columns),
+        tuple(i for _ in columns for i in ids),
+    )
+
+
+def _rows(
+    conn: sqlite3.Connection, table: str, columns: Sequence[str], ids: Sequence[int]
+) -> list[dict]:
+    where, params = _any_of(columns, ids)
+    return [dict(r) for r in conn.execute(f'SELECT * FROM "{table}" WHERE {where}', params)]
 
 
 def _insert(conn: sqlite3.Connection, table: str, rows: list[dict]) -> None:
@@ -199,7 +213,7 @@ def _merge(
     conn: sqlite3.Connection, keep: int, others: list[int], prefer: str, lists: Lists
 ) -> dict[str, Any]:
     ids = [keep, *others]
-    leads = {row["id"]: row for row in _rows(conn, "leads", "id", ids)}
+    leads = {row["id"]: row for row in _rows(conn, "leads", ["id"], ids)}
     for lead_id in ids:
         if lead_id not in leads:
             into = conn.execute(
@@ -214,18 +228,27 @@ def _merge(
     tables = _referencing(conn)
     journal = {
         "leads": [leads[i] for i in ids],
-        "tables": {f"{t}.{c}": _rows(conn, t, c, ids) for t, c in tables},
+        "tables": {t: _rows(conn, t, cols, ids) for t, cols in tables.items()},
     }
     survivor, changes, conflicts = _plan(leads, keep, others, prefer, lists)
     now = dates.now_text()
     marks = ", ".join("?" for _ in others)
     moved: dict[str, int] = {}
-    for table, column in tables:
-        cursor = conn.execute(
-            f'UPDATE OR IGNORE "{table}" SET "{column}" = ? WHERE "{column}" IN ({marks})',
-            (keep, *others),
-        )
-        moved[table] = cursor.rowcount
+    for table, cols in tables.items():
+        for column in cols:
+            cursor = conn.execute(
+                f'UPDATE OR IGNORE "{table}" SET "{column}" = ? WHERE "{column}" IN ({marks})',
+                (keep, *others),
+            )
+            moved[table] = moved.get(table, 0) + cursor.rowcount
+        # What could not move (the survivor has its own tag, BANT answer ...) goes, as does
+        # a row that now ties the survivor to itself (a pair of possible duplicates); the
+        # journal keeps both for an undo.
+        where, params = _any_of(cols, others)
+        conn.execute(f'DELETE FROM "{table}" WHERE {where}', params)
+        if len(cols) > 1:
+            same = " AND ".join(f'"{c}" = ?' for c in cols)
+            conn.execute(f'DELETE FROM "{table}" WHERE {same}', tuple(keep for _ in cols))
     next_due = conn.execute(
         "SELECT min(due_at) FROM followups WHERE lead_id = ? AND done_at IS NULL", (keep,)
     ).fetchone()[0]
@@ -255,9 +278,7 @@ def _merge(
         str(o) for o in others
     )
     tags = [r[0] for r in conn.execute("SELECT tag FROM lead_tags WHERE lead_id = ?", (keep,))]
-    old_tags = [
-        r["tag"] for r in journal["tables"].get("lead_tags.lead_id", []) if r["lead_id"] == keep
-    ]
+    old_tags = [r["tag"] for r in journal["tables"].get("lead_tags", []) if r["lead_id"] == keep]
     if sorted(tags, key=str.lower) != sorted(old_tags, key=str.lower):
         changes["tags"] = [sorted(old_tags, key=str.lower), sorted(tags, key=str.lower)]
     if "custom" in changes:
@@ -313,9 +334,9 @@ def undo_merge(store: Store, merge_id: int) -> dict[str, Any]:
         journal = json.loads(row["journal"])
         ids = [keep, *others]
         tables = _referencing(conn)
-        marks = ", ".join("?" for _ in ids)
-        for table, column in tables:
-            conn.execute(f'DELETE FROM "{table}" WHERE "{column}" IN ({marks})', tuple(ids))
+        for table, cols in tables.items():
+            where, params = _any_of(cols, ids)
+            conn.execute(f'DELETE FROM "{table}" WHERE {where}', params)
         leads = {r["id"]: r for r in journal["leads"]}
         kept_row = leads[keep]
         columns = [c for c in kept_row if c != "id"]
@@ -326,9 +347,9 @@ def undo_merge(store: Store, merge_id: int) -> dict[str, Any]:
             (*(kept_row[c] for c in columns), keep),
         )
         _insert(conn, "leads", [leads[o] for o in others])
-        for key, rows in journal["tables"].items():
-            table = key.rsplit(".", 1)[0]
-            _insert(conn, table, rows)
+        for table, rows in journal["tables"].items():
+            if table in tables:
+                _insert(conn, table, rows)
         conn.execute("DELETE FROM merged_leads WHERE merge_id = ?", (merge_id,))
         now = dates.now_text()
         conn.execute("UPDATE merges SET undone_at = ? WHERE id = ?", (now, merge_id))

@@ -142,3 +142,22 @@ def test_merge_refuses_itself_and_unknown_leads(store: Store, two) -> None:
         merge_leads(store, a, [a])
     with pytest.raises(NotFound):
         merge_leads(store, a, [999])
+
+
+def test_rows_of_any_table_referring_to_leads_move_and_come_back(store: Store, two) -> None:
+    """A table a later step adds (here one with two lead columns, like a list of pairs)
+    moves with the merge, drops the row tying the survivor to itself, and is restored."""
+    a, b = two
+    c = add_lead(store, {"first_name": "Cy"})
+    store.conn.execute(
+        "CREATE TABLE pair_notes (lead_id INTEGER REFERENCES leads(id) ON DELETE CASCADE, "
+        "other_id INTEGER REFERENCES leads(id) ON DELETE CASCADE, note TEXT)"
+    )
+    rows = [(a, b, "a-b"), (b, c, "b-c"), (c, a, "c-a")]
+    store.conn.executemany("INSERT INTO pair_notes VALUES (?, ?, ?)", rows)
+    result = merge_leads(store, a, [b])
+    after = sorted(store.conn.execute("SELECT lead_id, other_id, note FROM pair_notes"))
+    assert after == sorted([(a, c, "b-c"), (c, a, "c-a")])
+    undo_merge(store, result["merge"])
+    restored = sorted(tuple(r) for r in store.conn.execute("SELECT * FROM pair_notes"))
+    assert restored == sorted(rows)
