@@ -156,7 +156,7 @@ def test_rows_of_any_table_referring_to_leads_move_and_come_back(store: Store, t
     rows = [(a, b, "a-b"), (b, c, "b-c"), (c, a, "c-a")]
     store.conn.executemany("INSERT INTO pair_notes VALUES (?, ?, ?)", rows)
     result = merge_leads(store, a, [b])
-    after = sorted(store.conn.execute("SELECT lead_id, other_id, note FROM pair_notes"))
+    after = sorted(tuple(r) for r in store.conn.execute("SELECT * FROM pair_notes"))
     assert after == sorted([(a, c, "b-c"), (c, a, "c-a")])
     undo_merge(store, result["merge"])
     restored = sorted(tuple(r) for r in store.conn.execute("SELECT * FROM pair_notes"))
