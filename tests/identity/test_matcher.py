@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from leadcli.identity import matcher
 from leadcli.identity.matcher import RulesError, parse_rules
@@ -170,3 +172,38 @@ def test_giving_up_early_never_changes_a_reported_pair() -> None:
                 assert full[0] < threshold
             elif full[0] >= threshold:
                 assert fast[0] == pytest.approx(full[0])
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.dictionaries(
+        st.sampled_from(
+            ["threshold", "prior", "max_block", "window", "swap", "blocking", "colour"]
+        ),
+        st.one_of(
+            st.integers(-5, 500),
+            st.floats(allow_nan=True),
+            st.text(max_size=8),
+            st.lists(st.lists(st.text(max_size=12), max_size=3), max_size=3),
+        ),
+    ),
+    st.dictionaries(
+        st.sampled_from(["comparator", "close_at", "exact", "close", "far", "group", "active"]),
+        st.one_of(st.sampled_from(matcher.COMPARATORS), st.floats(), st.booleans(), st.text()),
+    ),
+)
+def test_any_rules_file_loads_or_is_one_rules_error(top: dict, fields: dict) -> None:
+    import tomli_w
+
+    try:
+        text = tomli_w.dumps({**top, "fields": {"first_name": fields}})
+    except (TypeError, ValueError):  # not representable in TOML (e.g. nan is fine, None not)
+        return
+    try:
+        rules = parse_rules(text, source="r.toml")
+    except RulesError as exc:
+        assert str(exc).startswith("r.toml")
+        assert "\n" not in str(exc)
+    else:
+        assert 0 <= rules.threshold <= 1
+        assert rules.max_block >= 2 and rules.window >= 2
