@@ -96,8 +96,9 @@ def test_dedupe_merge_in_a_script_needs_yes_and_merges_above_min_score(cli) -> N
     _pair(cli)
     refused = cli("dedupe", "--merge")
     assert refused.exit_code == 2 and "--yes" in refused.stderr
-    done = cli("dedupe", "--merge", "--yes", "--min-score", "0.5")
+    done = cli("dedupe", "--merge", "--yes", "--min-score", "0.5", "-f", "json")
     assert done.exit_code == 0
+    assert [(m["kept"], m["merged"]) for m in json.loads(done.stdout)] == [(1, [2])]
     ids = [r["id"] for r in json.loads(cli("list", "-f", "json").stdout)]
     assert ids == [1, 3]
 

@@ -122,7 +122,11 @@ def dedupe(
             f"{stats['leads']:,} leads ({stats['compared']:,} pairs compared)."
         )
     if merge:
-        _merge_pairs(store, pairs, ask=not yes, lists=_lists(ctx))
+        done = _merge_pairs(store, pairs, ask=not yes, lists=_lists(ctx))
+        if fmt is OutputFormat.json:
+            write_json_array(done, sys.stdout)
+        elif fmt is not OutputFormat.table:
+            emit(done, fmt, columns=("merge", "kept", "merged", "score"))
         return
     if fmt is OutputFormat.json:
         write_json_array(pairs, sys.stdout)
@@ -160,16 +164,21 @@ def _find(store: Any, rules: Any, compare: list[str], min_score: float | None, l
         def update(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total, refresh=True)
 
-        return find_duplicates(store, rules, compare=compare, min_score=min_score, progress=update)
+        return find_duplicates(
+            store, rules, compare=compare, min_score=min_score, progress=update, lists=lists
+        )
 
 
-def _merge_pairs(store: Any, pairs: list[dict[str, Any]], *, ask: bool, lists: Any) -> None:
-    """Merge pairs one by one; a lead merged away earlier is skipped (its pair is gone)."""
+def _merge_pairs(
+    store: Any, pairs: list[dict[str, Any]], *, ask: bool, lists: Any
+) -> list[dict[str, Any]]:
+    """Merge pairs one by one; a lead merged away earlier is skipped (its pair is gone).
+    Returns ``{"merge", "kept", "merged", "score"}`` for each merge done."""
     from leadcli.errors import NotFound
     from leadcli.identity.merge import merge_leads
 
     gone: set[int] = set()
-    merged = 0
+    done: list[dict[str, Any]] = []
     for pair, row in zip(
         pairs, _pair_rows(store, pairs) if ask else [None] * len(pairs), strict=True
     ):
@@ -195,9 +204,12 @@ def _merge_pairs(store: Any, pairs: list[dict[str, Any]], *, ask: bool, lists: A
         except NotFound:
             continue
         gone.add(other)
-        merged += 1
+        done.append(
+            {"merge": result["merge"], "kept": keep, "merged": [other], "score": pair["score"]}
+        )
         say(f"Merged lead {other} into {keep} (merge {result['merge']}).")
-    say(f"{merged} merge{'s' if merged != 1 else ''} done.")
+    say(f"{len(done)} merge{'s' if len(done) != 1 else ''} done.")
+    return done
 
 
 def _merge_table(result: dict[str, Any]) -> None:
