@@ -116,24 +116,21 @@ def ids_exist(store: Store) -> bool:
 
 
 def possible_duplicates(store: Store) -> list[tuple[int, int, str]]:
-    """Pairs an import recorded as possible duplicates (when that table exists)."""
+    """Pairs an import recorded as possible duplicates (a shared phone, role address or id
+    from another system without the evidence of one person), both leads still there."""
     exists = store.conn.execute(
         "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'possible_duplicates'"
     ).fetchone()
-    if not exists:
+    if not exists:  # a database before schema step 7
         return []
-    columns = {r[1] for r in store.conn.execute("PRAGMA table_info(possible_duplicates)")}
-    a, b = ("lead_id", "other_id") if "other_id" in columns else ("lead_id", "match_id")
-    reason = "reason" if "reason" in columns else "'possible duplicate on import'"
-    try:
-        rows = store.conn.execute(
-            f"SELECT p.{a}, p.{b}, {reason} FROM possible_duplicates AS p "
-            f"JOIN leads AS x ON x.id = p.{a} JOIN leads AS y ON y.id = p.{b}"
-        ).fetchall()
-    except Exception:  # a table of another shape: nothing to add
-        return []
+    rows = store.conn.execute(
+        "SELECT p.lead_id, p.other_id, p.reason FROM possible_duplicates AS p "
+        "JOIN leads AS x ON x.id = p.lead_id JOIN leads AS y ON y.id = p.other_id"
+    ).fetchall()
     return [
-        (min(r[0], r[1]), max(r[0], r[1]), r[2] or "possible duplicate on import") for r in rows
+        (min(a, b), max(a, b), f"recorded by import: shared {reason}")
+        for a, b, reason in rows
+        if a != b
     ]
 
 

@@ -21,7 +21,7 @@ def _interactive() -> bool:
     return sys.stdin.isatty() and sys.stdout.isatty()
 
 
-def _rules(ctx: typer.Context, path: Path | None) -> Any:
+def _rules(path: Path | None) -> Any:
     from leadcli.identity import matcher
     from leadcli.storage.paths import resolve_config_path
 
@@ -114,7 +114,7 @@ def dedupe(
         say("Error: dedupe --merge in a script needs --yes (and usually --min-score).")
         raise typer.Exit(2)
     store = state(ctx).store()
-    matching_rules = _rules(ctx, rules)
+    matching_rules = _rules(rules)
     pairs, stats = _find(store, matching_rules, compare or [], min_score, _lists(ctx))
     if fmt is OutputFormat.table and not merge:
         say(
