@@ -220,3 +220,13 @@ def test_a_placeholder_never_wins_a_merge(cli) -> None:
     assert done["changes"]["company"] == ["N/A", "Acme"]
     assert not any(c["field"] == "company" for c in done["conflicts"])
     assert json.loads(cli("show", "1", "-f", "json").stdout)["company"] == "Acme"
+
+
+def test_limit_keeps_the_best_pairs(cli) -> None:
+    _pair(cli)
+    cli("add", "--first-name", "Bob", "--last-name", "Stone", "--company", "Globex")
+    everything = json.loads(cli("dedupe", "-f", "json").stdout)
+    best = json.loads(cli("dedupe", "-f", "json", "-n", "1").stdout)
+    assert len(everything) == 2 and best == everything[:1]
+    table = cli("dedupe", "-n", "1")
+    assert "2 likely duplicate pairs" in table.stderr and "showing the best 1" in table.stderr

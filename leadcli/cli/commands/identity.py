@@ -15,6 +15,7 @@ from leadcli.cli.state import state
 app = typer.Typer()
 
 PAIR_COLUMNS = ("ids", "score", "reasons")
+TABLE_LIMIT = 100
 
 
 def _interactive() -> bool:
@@ -101,6 +102,17 @@ def dedupe(
             "--yes", "-y", help="With --merge: merge every pair shown, keeping the lower id."
         ),
     ] = False,
+    limit: Annotated[
+        int | None,
+        typer.Option(
+            "--limit",
+            "-n",
+            min=0,
+            max=MAX_INT,
+            help="At most this many pairs, best first (0: all). Default: all, or 100 in a table.",
+            show_default=False,
+        ),
+    ] = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Find likely duplicate leads: names, company, e-mail, phone, city and chosen fields.
@@ -116,11 +128,11 @@ def dedupe(
     store = state(ctx).store()
     matching_rules = _rules(rules)
     pairs, stats = _find(store, matching_rules, compare or [], min_score, _lists(ctx))
-    if fmt is OutputFormat.table and not merge:
-        say(
-            f"{len(pairs)} likely duplicate pair{'s' if len(pairs) != 1 else ''} among "
-            f"{stats['leads']:,} leads ({stats['compared']:,} pairs compared)."
-        )
+    found = len(pairs)
+    table = fmt is OutputFormat.table and not merge
+    shown = (TABLE_LIMIT if table else None) if limit is None else limit or None
+    if shown is not None:
+        pairs = pairs[:shown]
     if merge:
         done = _merge_pairs(store, pairs, ask=not yes, lists=_lists(ctx))
         if fmt is OutputFormat.json:
@@ -132,12 +144,20 @@ def dedupe(
         write_json_array(pairs, sys.stdout)
     elif fmt is not OutputFormat.table:
         emit(pairs, fmt, columns=PAIR_COLUMNS)
-    elif pairs:
-        render_table(
-            _pair_rows(store, pairs),
-            ["IDs", "Score", "Names", "Emails", "Reasons"],
-            justify_right=("Score",),
-            no_wrap=("IDs", "Score"),
+    else:
+        if pairs:
+            render_table(
+                _pair_rows(store, pairs),
+                ["IDs", "Score", "Names", "Emails", "Reasons"],
+                justify_right=("Score",),
+                no_wrap=("IDs", "Score"),
+            )
+        more = (
+            f"; showing the best {len(pairs)} (--limit N, 0 for all)" if found > len(pairs) else ""
+        )
+        say(
+            f"{found} likely duplicate pair{'s' if found != 1 else ''} among "
+            f"{stats['leads']:,} leads ({stats['compared']:,} pairs compared){more}."
         )
 
 
