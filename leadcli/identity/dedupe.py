@@ -187,11 +187,8 @@ def likely_matches(
     ).fetchone()
     if row is None:
         return []
-    words = [
-        w
-        for part in (row["first_name"], row["last_name"])
-        for w in (matcher.normalise(part) or "").split()
-    ]
+    first = (matcher.normalise(row["first_name"]) or "").split()
+    last = (matcher.normalise(row["last_name"]) or "").split()
     clauses, params = [], []
     if row["email"]:
         clauses.append("email = ?")
@@ -199,10 +196,23 @@ def likely_matches(
     if row["phone"]:
         clauses.append("phone = ?")
         params.append(row["phone"])
-    if words:
-        query = " OR ".join('"' + w.replace('"', '""') + '"' for w in words)
-        clauses.append("id IN (SELECT rowid FROM leads_fts WHERE leads_fts MATCH ? LIMIT 2000)")
-        params.append("{first_name last_name}: (" + query + ")")
+    if first and last:
+        # As the blocking keys: the same last name and first initial, the same first name
+        # and last initial, and both the other way round (names written swapped).
+        def words(ws: list[str]) -> str:
+            return "(" + " AND ".join(f'"{w}"' for w in ws) + ")"
+
+        query = " OR ".join(
+            f'({{{a}}}: {words(ws)} AND {{{b}}}: "{initial}"*)'
+            for a, ws, b, initial in (
+                ("last_name", last, "first_name", first[0][0]),
+                ("first_name", first, "last_name", last[0][0]),
+                ("first_name", last, "last_name", first[0][0]),
+                ("last_name", first, "first_name", last[0][0]),
+            )
+        )
+        clauses.append("id IN (SELECT rowid FROM leads_fts WHERE leads_fts MATCH ? LIMIT 5000)")
+        params.append(query)
     if not clauses:
         return []
     where = f"(id = ? OR (({' OR '.join(clauses)}) AND id <> ?))"

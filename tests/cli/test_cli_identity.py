@@ -230,3 +230,30 @@ def test_limit_keeps_the_best_pairs(cli) -> None:
     assert len(everything) == 2 and best == everything[:1]
     table = cli("dedupe", "-n", "1")
     assert "2 likely duplicate pairs" in table.stderr and "showing the best 1" in table.stderr
+
+
+def test_add_warns_of_a_lead_with_its_names_swapped(cli) -> None:
+    cli(
+        "add",
+        "--first-name",
+        "Grace",
+        "--last-name",
+        "Hopper",
+        "--company",
+        "Navy",
+        "--city",
+        "Arlington",
+    )
+    result = cli(
+        "add",
+        "--first-name",
+        "Hopper",
+        "--last-name",
+        "Grace",
+        "--company",
+        "Navy",
+        "--city",
+        "Arlington",
+    )
+    assert result.exit_code == 0 and "probably lead 1" in result.stderr
+    assert "swapped" in result.stderr
