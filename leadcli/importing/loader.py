@@ -30,16 +30,16 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from leadcli.engagement.cadences import end_enrolments
 from leadcli.errors import LeadcliError, NotFound
+from leadcli.identity.evidence import DEFAULT_LISTS, Lists
+from leadcli.importing import duplicates as duplicates_mod
 from leadcli.importing import mapping as mapping_mod
 from leadcli.importing.readers import ReadError, Table, open_table
-from leadcli.importing.rows import EXTRA_COLUMNS, LEAD_FIELDS, RowConverter
+from leadcli.importing.rows import EXTRA_COLUMNS, RowConverter
 from leadcli.importing.worker import PARALLEL_MIN_BYTES, can_fork, prepared_chunks
 from leadcli.leads import history
 from leadcli.leads.records import delete_leads, drop_trigger
-from leadcli.pipeline.stages import CLOSED_STAGES, STAGES, rank
-from leadcli.pipeline.transitions import change_stage, last_change_at
+from leadcli.pipeline.stages import CLOSED_STAGES
 from leadcli.storage.migrations import FTS_COLUMNS
 from leadcli.storage.store import Store
 from leadcli.text import dates
@@ -68,6 +68,10 @@ class ImportOptions:
     dry_run: bool = False
     source: str | None = None
     tags: list[str] = field(default_factory=list)
+    #: The system the file's external ids come from; None: the layout detected, if any.
+    system: str | None = None
+    #: Role addresses and placeholders (``identity.*`` in the config).
+    lists: Lists = DEFAULT_LISTS
 
 
 @dataclass
@@ -78,6 +82,10 @@ class ImportSummary:
     updated: int = 0
     duplicates: int = 0
     rejected: int = 0
+    #: Of ``imported``: new leads that share a phone, a role address or another system's id
+    #: with a lead without being that person on evidence, recorded for `dedupe`.
+    possible_duplicates: int = 0
+    system: str | None = None
     rejects_file: str | None = None
     batch: int | None = None
     already_imported_as: int | None = None
@@ -121,7 +129,7 @@ def check_readable(paths: list[str]) -> None:
 
 
 #: The counts that add up over several files' summaries.
-COUNTS = ("rows", "imported", "updated", "duplicates", "rejected")
+COUNTS = ("rows", "imported", "updated", "duplicates", "rejected", "possible_duplicates")
 
 
 def combined_summary(summaries: list[ImportSummary]) -> dict[str, Any]:
@@ -224,6 +232,7 @@ def import_file(
         summary.rows = summary.duplicates = sum(1 for _ in table.rows)
         summary.already_imported_as = previous[0]
         return summary
+    summary.system = options.system or mapping_mod.detect_system(table.header)
     converter = RowConverter(
         table.header,
         targets,
@@ -231,6 +240,8 @@ def import_file(
         keep_invalid=options.keep_invalid,
         source=options.source,
         tags=options.tags,
+        system=summary.system,
+        lists=options.lists,
     )
     rejects = _Rejects(options.rejects or default_rejects_path(name), table.header)
     size = table.byte_count or (len(buffered.getbuffer()) if buffered else 0)
@@ -359,6 +370,7 @@ class _Load:
                         "source": options.source,
                         "tags": options.tags,
                         "region": options.region,
+                        "system": self.summary.system,
                     }
                 ),
             ),
@@ -450,8 +462,22 @@ class _Load:
         # Merged with the page cache the load uses (each looks up its lead), before the
         # indexes only the finished table needs are built.
         self.summary.imported = self.inserted - duplicates
+        self.summary.possible_duplicates = duplicates_mod.record_possible(
+            self.conn, self.floor, self.batch, self.now
+        )
         if duplicates:
-            self._merge_duplicates(duplicates)
+            updated, unchanged = duplicates_mod.merge(
+                self.conn,
+                self.fields,
+                self.options.on_duplicate,
+                floor=self.floor,
+                batch=self.batch,
+                now=self.now,
+                reason=self.reason,
+                lists=self.options.lists,
+            )
+            self.summary.updated += updated
+            self.summary.duplicates += unchanged
         with _index_builds(self.conn, self.bulk):
             for sql in self.rebuild_leads:
                 self.conn.execute(sql)
@@ -463,7 +489,9 @@ class _Load:
         conn, floor = self.conn, self.floor
         for sql in self.rebuild_keys:
             conn.execute(sql)
-        duplicates = self._find_duplicates()
+        duplicates = duplicates_mod.find(
+            conn, floor, self.fields, bulk=self.bulk, lists=self.options.lists
+        )
         conn.execute(self.fts_insert_trigger)
         # A file that says where a lead stands (status, converted) is history from elsewhere,
         # recorded when the file says it happened. An open stage is the stage the lead was
@@ -511,86 +539,6 @@ class _Load:
             (floor,),
         )
         conn.execute("DROP TABLE temp.import_dups")
-
-    def _find_duplicates(self) -> int:
-        """Fill ``temp.import_dups`` with each new lead that shares an email, phone or
-        external id with an older lead (in the database, or earlier in the file), and the
-        oldest such lead; return how many."""
-        conn = self.conn
-        conn.execute("DROP TABLE IF EXISTS temp.import_dups")
-        conn.execute(
-            "CREATE TEMP TABLE import_dups (id INTEGER PRIMARY KEY, first INTEGER NOT NULL)"
-        )
-        if not self.keys:
-            return 0
-        if self.bulk:
-            # Most of the table is new: one pass over each key's index, grouping equal values,
-            # beats an index seek per new lead.
-            for k in self.keys:
-                conn.execute(
-                    f"INSERT INTO temp.import_dups (id, first) SELECT n.id, g.first "
-                    f"FROM (SELECT {k} AS value, min(id) AS first FROM leads "
-                    f"WHERE {k} IS NOT NULL GROUP BY {k} HAVING count(*) > 1) AS g "
-                    f"JOIN leads AS n ON n.{k} = g.value AND n.id > g.first "
-                    f"WHERE n.id > ? "
-                    f"ON CONFLICT (id) DO UPDATE SET first = min(first, excluded.first)",
-                    (self.floor,),
-                )
-        else:
-            # A few new leads in a big table: one index seek per key and new lead.
-            probes = ", ".join(
-                f"coalesce((SELECT min(o.id) FROM leads AS o WHERE o.{k} = n.{k}), n.id)"
-                for k in self.keys
-            )
-            first = f"min({probes})" if len(self.keys) > 1 else probes
-            conn.execute(
-                f"INSERT INTO temp.import_dups (id, first) SELECT id, first FROM "
-                f"(SELECT n.id AS id, {first} AS first FROM leads AS n WHERE n.id > ?) "
-                f"WHERE first < id",
-                (self.floor,),
-            )
-        return conn.execute("SELECT count(*) FROM temp.import_dups").fetchone()[0]
-
-    def _merge_duplicates(self, count: int) -> None:
-        """Apply ``--on-duplicate`` to each duplicate row, in file order, then delete the rows
-        they were loaded as (their tags go with them).
-
-        A nightly re-import is mostly rows that change nothing. Under ``skip`` none does;
-        under ``merge``, which only ever fills, adds, advances or closes, a row that brings
-        its lead nothing new brings it nothing whatever else is merged into that lead first.
-        Those are counted in one statement and only the others are merged one by one (under
-        ``update`` every row is, since a later row may undo an earlier one).
-        """
-        conn, summary, policy = self.conn, self.summary, self.options.on_duplicate
-        if policy == "skip":
-            summary.duplicates += count
-            delete_leads(conn, "id IN (SELECT id FROM temp.import_dups)")
-            return
-        conn.execute("DROP TABLE IF EXISTS temp.import_same")
-        conn.execute("CREATE TEMP TABLE import_same (id INTEGER PRIMARY KEY)")
-        if policy == "merge":
-            conn.execute(f"INSERT INTO temp.import_same (id) {_BRINGS_NOTHING}")
-        summary.duplicates += conn.execute("SELECT count(*) FROM temp.import_same").fetchone()[0]
-        target_of: dict[int, int] = {}
-        for dup_id, first, first_of_first in conn.execute(
-            "SELECT d.id, d.first, f.first FROM temp.import_dups AS d "
-            "LEFT JOIN temp.import_dups AS f ON f.id = d.first "
-            "WHERE d.id NOT IN (SELECT id FROM temp.import_same) ORDER BY d.id"
-        ).fetchall():
-            # An earlier row of this file stands for the lead it was merged into (a row that
-            # brought nothing stands for the lead it would have been merged into).
-            target = target_of.get(first) or first_of_first or first
-            target_of[dup_id] = target
-            row = conn.execute("SELECT * FROM leads WHERE id = ?", (dup_id,)).fetchone()
-            tags = [
-                t for (t,) in conn.execute("SELECT tag FROM lead_tags WHERE lead_id = ?", (dup_id,))
-            ]
-            if _merge_one(conn, target, row, tags, policy, self.now, self.reason):
-                summary.updated += 1
-            else:
-                summary.duplicates += 1
-        conn.execute("DROP TABLE temp.import_same")
-        delete_leads(conn, "id IN (SELECT id FROM temp.import_dups)")
 
 
 class _Inserter:
@@ -651,35 +599,6 @@ def _stage_change_sql(changes: dict[str, list[str | None]]) -> str:
 _CLOSED_FROM_PROSPECT = {s: ["prospect", s] for s in CLOSED_STAGES}
 
 
-def _brings_nothing_sql() -> str:
-    """The duplicate rows a merge (see ``_merge_one``) would not change their lead with, read
-    against the lead they point to: no value for a field the lead has empty, no opt-out the
-    lead lacks, no stage it would move to, no tag it lacks, no custom fields (those are left
-    to ``_merge_one``). A row pointing to another duplicate is left to it too."""
-    closed = ", ".join(f"'{s}'" for s in CLOSED_STAGES)
-    ranks = " ".join(f"WHEN '{s}' THEN {rank(s)}" for s in STAGES)
-    fills = " AND ".join(
-        f"(n.{f} IS NULL OR n.{f} = '' OR NOT (o.{f} IS NULL OR o.{f} = ''))"
-        for f in LEAD_FIELDS
-        if f != "do_not_contact"
-    )
-    return (
-        "SELECT d.id FROM temp.import_dups AS d "
-        "JOIN leads AS n ON n.id = d.id JOIN leads AS o ON o.id = d.first "
-        "WHERE d.first NOT IN (SELECT id FROM temp.import_dups) AND n.custom IS NULL "
-        f"AND {fills} AND NOT (n.do_not_contact = 1 AND o.do_not_contact = 0) "
-        f"AND (n.stage = o.stage OR o.stage IN ({closed}) OR (n.stage NOT IN ({closed}) "
-        f"AND CASE n.stage {ranks} END <= CASE o.stage {ranks} END)) "
-        # lead_tags.tag compares without case, as _merge_one does (ASCII only: a non-ASCII
-        # tag differing in case goes to _merge_one, which is only slower)
-        "AND NOT EXISTS (SELECT 1 FROM lead_tags AS t WHERE t.lead_id = n.id AND NOT EXISTS "
-        "(SELECT 1 FROM lead_tags AS u WHERE u.lead_id = o.id AND u.tag = t.tag))"
-    )
-
-
-_BRINGS_NOTHING = _brings_nothing_sql()
-
-
 #: FTS5's settings for a bulk load, and the defaults they go back to: the terms of 16 MB of
 #: text gathered in memory before they are written (1 MB by default) and no merging of the
 #: segments written meanwhile (FTS5 still merges if 16 pile up) cut the search index's share
@@ -736,73 +655,6 @@ def _drop_indexes(conn: sqlite3.Connection, table: str) -> list[tuple[str, str]]
     for name, _ in indexes:
         conn.execute(f'DROP INDEX "{name}"')
     return indexes
-
-
-def _merge_one(
-    conn: sqlite3.Connection,
-    lead_id: int,
-    row: sqlite3.Row,
-    tags: list[str],
-    policy: str,
-    now: str,
-    reason: str,
-) -> bool:
-    """Merge (fill empty fields, union tags, keep the more advanced stage) or update
-    (non-empty values win) the duplicate ``row`` into lead ``lead_id``; return whether
-    anything changed."""
-    lead = conn.execute("SELECT * FROM leads WHERE id = ?", (lead_id,)).fetchone()
-    changes: dict[str, list[Any]] = {}
-    for name in LEAD_FIELDS:
-        new, old = row[name], lead[name]
-        if name == "do_not_contact":
-            # An opt-out from any source holds, whatever the policy; one is never undone here.
-            if new and not old:
-                changes[name] = [False, True]
-        elif new not in (None, "") and (
-            (policy == "update" and new != old) or (policy == "merge" and old in (None, ""))
-        ):
-            changes[name] = [old, new]
-    custom = json.loads(lead["custom"]) if lead["custom"] else {}
-    extra = json.loads(row["custom"]) if row["custom"] else {}
-    merged_custom = {**extra, **custom} if policy == "merge" else {**custom, **extra}
-    if merged_custom != custom:
-        changes["custom"] = [custom, merged_custom]
-    if changes:
-        sets = {k: v[1] for k, v in changes.items()}
-        if "custom" in sets:
-            sets["custom"] = json.dumps(merged_custom, ensure_ascii=False)
-        assignments = ", ".join(f"{k} = ?" for k in sets)
-        conn.execute(
-            f"UPDATE leads SET {assignments}, updated_at = ? WHERE id = ?",
-            (*sets.values(), now, lead_id),
-        )
-    old_tags = {
-        t.lower()
-        for (t,) in conn.execute("SELECT tag FROM lead_tags WHERE lead_id = ?", (lead_id,))
-    }
-    added = [t for t in dict.fromkeys(tags) if t.lower() not in old_tags]
-    if added:
-        conn.executemany(
-            "INSERT OR IGNORE INTO lead_tags (lead_id, tag) VALUES (?, ?)",
-            [(lead_id, t) for t in added],
-        )
-        changes["tags"] = [None, added]
-    if changes:
-        history.record(conn, lead_id, "merged", changes, reason=reason, at=now)
-    if changes.get("do_not_contact"):
-        end_enrolments(conn, lead_id, "do not contact", now)
-    stage = row["stage"]
-    if (
-        stage != lead["stage"]
-        and lead["stage"] not in CLOSED_STAGES
-        and (rank(stage) > rank(lead["stage"]) or stage in CLOSED_STAGES)
-    ):
-        # When the file says it happened, unless that is before the lead's own last move.
-        said = row["closed_at"] if stage in CLOSED_STAGES else row["created_at"]
-        at = max(said, last_change_at(conn, lead_id, lead["created_at"]))
-        change_stage(conn, dict(lead), stage, reason="import", at=at)
-        changes["stage"] = [lead["stage"], stage]
-    return bool(changes)
 
 
 @dataclass

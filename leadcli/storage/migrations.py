@@ -22,8 +22,18 @@ if TYPE_CHECKING:
 
     from leadcli.storage.store import Store
 
-#: Columns the full-text index covers (``list --search``).
-FTS_COLUMNS = ("first_name", "last_name", "company", "email", "notes")
+#: Columns the full-text index covers (``list --search``), as the latest step made it.
+FTS_COLUMNS = (
+    "first_name",
+    "last_name",
+    "company",
+    "email",
+    "notes",
+    "other_emails",
+    "other_phones",
+)
+#: The columns m001 and m005 indexed: frozen, since a released step never changes.
+_FTS_COLUMNS_AT_M001 = ("first_name", "last_name", "company", "email", "notes")
 
 
 def m001_initial(db: Database) -> None:
@@ -102,12 +112,12 @@ def m001_initial(db: Database) -> None:
     leads.create_index(["stage"], index_name="leads_stage")
     db.table("lead_tags").create_index(["tag"], index_name="lead_tags_tag")
     db.table("history").create_index(["lead_id", "id"], index_name="history_lead")
-    leads.enable_fts(FTS_COLUMNS, tokenize="unicode61 remove_diacritics 2")
+    leads.enable_fts(_FTS_COLUMNS_AT_M001, tokenize="unicode61 remove_diacritics 2")
     # Our own triggers rather than sqlite-utils' create_triggers=True: its update trigger
     # fires on every column, so a rescore of a million leads would rewrite the text index.
-    cols = ", ".join(FTS_COLUMNS)
-    old = ", ".join(f"old.{c}" for c in FTS_COLUMNS)
-    new = ", ".join(f"new.{c}" for c in FTS_COLUMNS)
+    cols = ", ".join(_FTS_COLUMNS_AT_M001)
+    old = ", ".join(f"old.{c}" for c in _FTS_COLUMNS_AT_M001)
+    new = ", ".join(f"new.{c}" for c in _FTS_COLUMNS_AT_M001)
     db.execute(
         f"CREATE TRIGGER leads_fts_ai AFTER INSERT ON leads BEGIN "
         f"INSERT INTO leads_fts (rowid, {cols}) VALUES (new.id, {new}); END"
@@ -274,7 +284,7 @@ def m005_import_ranges(db: Database) -> None:
     # relevance (bm25), and without them a million-row import fills the index a quarter faster.
     db.execute("DROP TABLE leads_fts")
     db.execute(
-        f"CREATE VIRTUAL TABLE leads_fts USING fts5({', '.join(FTS_COLUMNS)}, "
+        f"CREATE VIRTUAL TABLE leads_fts USING fts5({', '.join(_FTS_COLUMNS_AT_M001)}, "
         "tokenize='unicode61 remove_diacritics 2', content='leads', columnsize=0)"
     )
     db.execute("INSERT INTO leads_fts (leads_fts) VALUES ('rebuild')")
@@ -382,6 +392,88 @@ def m006_cheap_checks(db: Database) -> None:
         raise DatabaseError(f"rebuilding the lead table left {len(broken)} dangling references")
 
 
+#: The stages as m006 wrote them into the lead table's check (a step never changes later).
+_STAGES_AT_M006 = ("prospect", "lead", "mql", "sql", "opportunity", "customer", "lost")
+
+
+def m007_identity(db: Database) -> None:
+    """What import needs to never merge two people and to lose nothing.
+
+    - ``other_emails`` / ``other_phones``: a person's further addresses and numbers (JSON
+      arrays), brought by a merge or a second column; searchable, so the search index is
+      made again with them (literal column lists: this step never changes).
+    - ``external_system``: the system an ``external_id`` came from (``salesforce``,
+      ``hubspot`` ... or ``import --system``): 1001 in Salesforce and 1001 in HubSpot are
+      two people.
+    - ``possible_duplicates``: pairs that share a phone, a role address or an id from another
+      system without being one person on evidence, left for ``dedupe``; ``lead_id`` is the
+      lower id.
+    - ``batch_matches``: the older leads each batch's rows were found to be (merged into, or
+      bringing nothing), so undoing another batch never deletes a lead a live batch brought.
+    """
+    conn = db.conn
+    conn.execute("ALTER TABLE leads ADD COLUMN other_emails TEXT")
+    conn.execute("ALTER TABLE leads ADD COLUMN other_phones TEXT")
+    conn.execute("ALTER TABLE leads ADD COLUMN external_system TEXT")
+    conn.execute(
+        """
+        CREATE TABLE possible_duplicates (
+            lead_id INTEGER NOT NULL,   -- the lower id of the pair
+            other_id INTEGER NOT NULL,  -- the higher id
+            reason TEXT NOT NULL,       -- the shared field: phone, email or external_id
+            batch_id INTEGER,           -- the import that found it (NULL: another command)
+            found_at TEXT NOT NULL,
+            PRIMARY KEY (lead_id, other_id),
+            CHECK (lead_id < other_id)
+        ) WITHOUT ROWID
+        """
+    )
+    conn.execute("CREATE INDEX possible_duplicates_other ON possible_duplicates (other_id)")
+    conn.execute(
+        """
+        CREATE TABLE batch_matches (
+            batch_id INTEGER NOT NULL REFERENCES import_batches(id),
+            lead_id INTEGER NOT NULL,
+            PRIMARY KEY (batch_id, lead_id)
+        ) WITHOUT ROWID
+        """
+    )
+    conn.execute("CREATE INDEX batch_matches_lead ON batch_matches (lead_id)")
+    columns = (
+        "first_name",
+        "last_name",
+        "company",
+        "email",
+        "notes",
+        "other_emails",
+        "other_phones",
+    )
+    for trigger in ("leads_fts_ai", "leads_fts_ad", "leads_fts_au"):
+        conn.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+    conn.execute("DROP TABLE leads_fts")
+    cols = ", ".join(columns)
+    old = ", ".join(f"old.{c}" for c in columns)
+    new = ", ".join(f"new.{c}" for c in columns)
+    conn.execute(
+        f"CREATE VIRTUAL TABLE leads_fts USING fts5({cols}, "
+        "tokenize='unicode61 remove_diacritics 2', content='leads', columnsize=0)"
+    )
+    conn.execute("INSERT INTO leads_fts (leads_fts) VALUES ('rebuild')")
+    conn.execute(
+        f"CREATE TRIGGER leads_fts_ai AFTER INSERT ON leads BEGIN "
+        f"INSERT INTO leads_fts (rowid, {cols}) VALUES (new.id, {new}); END"
+    )
+    conn.execute(
+        f"CREATE TRIGGER leads_fts_ad AFTER DELETE ON leads BEGIN "
+        f"INSERT INTO leads_fts (leads_fts, rowid, {cols}) VALUES ('delete', old.id, {old}); END"
+    )
+    conn.execute(
+        f"CREATE TRIGGER leads_fts_au AFTER UPDATE OF {cols} ON leads BEGIN "
+        f"INSERT INTO leads_fts (leads_fts, rowid, {cols}) VALUES ('delete', old.id, {old}); "
+        f"INSERT INTO leads_fts (rowid, {cols}) VALUES (new.id, {new}); END"
+    )
+
+
 def m012_merges(db: Database) -> None:
     """Merges and their journal, so `merge undo` can put the leads back exactly as they were.
 
@@ -415,10 +507,6 @@ def m012_merges(db: Database) -> None:
     db.execute("CREATE INDEX merged_leads_into ON merged_leads (into_id)")
 
 
-#: The stages as m006 wrote them into the lead table's check (a step never changes later).
-_STAGES_AT_M006 = ("prospect", "lead", "mql", "sql", "opportunity", "customer", "lost")
-
-
 #: Every step in order; the schema version is the number of steps applied.
 MIGRATIONS: list[Callable[[Database], None]] = [
     m001_initial,
@@ -427,6 +515,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     m004_import_batches,
     m005_import_ranges,
     m006_cheap_checks,
+    m007_identity,
     m012_merges,
 ]
 

@@ -220,13 +220,18 @@ def test_duplicates_inside_one_file(cli, tmp_path: Path):
         "Name,Email,Phone,Tags\n"
         "Ana Silva,ana@acme.com,,a\n"
         "Ana S.,ANA@ACME.COM,(415) 555-0100,b\n"
-        "Someone,,415.555.0100,c\n",
+        "Someone,,415.555.0100,c\n"
+        "ana silva,,+1 415 555 0100,d\n",
         encoding="utf-8",
     )
     summary = run_import(cli, str(path))
-    assert (summary["imported"], summary["updated"]) == (1, 2)
-    [lead] = leads(cli)
-    assert (lead["phone"], lead["tags"]) == ("+14155550100", ["a", "b", "c"])
+    # The same e-mail is Ana; the same phone with her name is Ana; "Someone" at her phone is
+    # another person (kept, and reported as a possible duplicate).
+    assert (summary["imported"], summary["updated"]) == (2, 2)
+    assert summary["possible_duplicates"] == 1
+    ana, someone = leads(cli)
+    assert (ana["phone"], ana["tags"]) == ("+14155550100", ["a", "b", "d"])
+    assert (someone["first_name"], someone["tags"]) == ("Someone", ["c"])
 
 
 def test_unreadable_file_is_one_clear_error(cli, tmp_path: Path):
