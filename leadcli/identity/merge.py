@@ -142,7 +142,10 @@ def _plan(
                 or is_placeholder(name, theirs, lists)
             ):
                 continue
-            conflicts.append({"field": name, "kept": mine, "other": theirs, "from": other})
+            conflict = {"field": name, "kept": mine, "other": theirs, "from": other}
+            if name in policy.OTHERS and policy.OTHERS[name] in survivor:
+                conflict["kept_in"] = policy.OTHERS[name]  # a second address is never lost
+            conflicts.append(conflict)
         mine_custom = json.loads(survivor["custom"]) if survivor.get("custom") else {}
         theirs_custom = json.loads(row["custom"]) if row.get("custom") else {}
         conflicts.extend(
@@ -283,6 +286,9 @@ def _merge(
         changes["tags"] = [sorted(old_tags, key=str.lower), sorted(tags, key=str.lower)]
     if "custom" in changes:
         changes["custom"] = [json.loads(v) if v else {} for v in changes["custom"]]
+    for column in policy.OTHERS.values():
+        if column in changes:
+            changes[column] = [policy.others_of(v) for v in changes[column]]
     if "do_not_contact" in changes:
         changes["do_not_contact"] = [bool(v) for v in changes["do_not_contact"]]
     event_changes = {**changes, "merged_ids": [None, others]}

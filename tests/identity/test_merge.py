@@ -161,3 +161,22 @@ def test_rows_of_any_table_referring_to_leads_move_and_come_back(store: Store, t
     undo_merge(store, result["merge"])
     restored = sorted(tuple(r) for r in store.conn.execute("SELECT * FROM pair_notes"))
     assert restored == sorted(rows)
+
+
+def test_a_second_email_and_phone_are_kept_and_prefer_other_swaps_them(store: Store) -> None:
+    a = add_lead(store, {"first_name": "Ana", "email": "ana@acme.com", "phone": "+14155550100"})
+    b = add_lead(store, {"first_name": "Ana", "email": "ana@gmail.com", "phone": "+14155550199"})
+    result = merge_leads(store, a, [b])
+    merged = get_lead(store, a, with_history=False)
+    assert merged["email"] == "ana@acme.com" and merged["other_emails"] == ["ana@gmail.com"]
+    assert merged["other_phones"] == ["+14155550199"]
+    assert {c["field"]: c.get("kept_in") for c in result["conflicts"]} == {
+        "email": "other_emails",
+        "phone": "other_phones",
+    }
+    assert result["changes"]["other_emails"] == [[], ["ana@gmail.com"]]
+    undo_merge(store, result["merge"])
+    c = add_lead(store, {"first_name": "Ana", "email": "ana@gmail.com"})
+    merge_leads(store, a, [c], prefer="other")
+    flipped = get_lead(store, a, with_history=False)
+    assert flipped["email"] == "ana@gmail.com" and flipped["other_emails"] == ["ana@acme.com"]
