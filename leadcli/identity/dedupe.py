@@ -134,6 +134,32 @@ def possible_duplicates(store: Store) -> list[tuple[int, int, str]]:
     ]
 
 
+#: The score of a pair that shares a personal e-mail through ``other_emails``: the evidence
+#: rule says one person, whatever the other fields say.
+SAME_EMAIL_SCORE = 0.99
+
+
+def shared_other_emails(store: Store, lists: Lists) -> list[tuple[int, int, str, float]]:
+    """Pairs where one lead's e-mail is among the other's ``other_emails`` (or both list
+    it): the same personal address, which the matcher's main-e-mail comparison cannot see."""
+    has = {r[1] for r in store.conn.execute("PRAGMA table_info(leads)")}
+    if "other_emails" not in has:  # a database before schema step 7
+        return []
+    rows = store.conn.execute(
+        "WITH addresses(id, email, other) AS ("
+        " SELECT id, email, 0 FROM leads WHERE email IS NOT NULL"
+        " UNION SELECT leads.id, lower(j.value), 1 FROM leads, json_each(leads.other_emails) AS j"
+        " WHERE leads.other_emails IS NOT NULL) "
+        "SELECT DISTINCT a.id, b.id, a.email FROM addresses AS a JOIN addresses AS b"
+        " ON a.email = b.email AND a.id < b.id WHERE a.other OR b.other"
+    ).fetchall()
+    return [
+        (a, b, "same e-mail (among other_emails)", SAME_EMAIL_SCORE)
+        for a, b, email in rows
+        if not is_placeholder("email", email, lists) and not is_role_address(email, lists)
+    ]
+
+
 def find_duplicates(
     store: Store,
     rules: matcher.Rules,
@@ -147,21 +173,23 @@ def find_duplicates(
     with store.read():
         ids, columns = load_columns(store, rules, compare, strict=True)
         recorded = possible_duplicates(store)
+        shared = shared_other_emails(store, lists)
     prepared = matcher.prepare(ids, columns, rules, compare, is_missing=no_evidence(lists))
     matches, stats = matcher.find_matches(prepared, min_score=min_score, progress=progress)
     pairs: dict[tuple[int, int], dict[str, Any]] = {}
     for m in matches:
         a, b = ids[m.i], ids[m.j]
         pairs[(a, b)] = {"ids": [a, b], "score": round(m.score, 4), "reasons": list(m.reasons)}
-    if recorded:
+    if recorded or shared:
         position = {lead_id: k for k, lead_id in enumerate(ids)}
         scorer = matcher.Scorer(prepared)
-        for a, b, reason in recorded:
+        for a, b, reason, floor in [*((a, b, r, 0.0) for a, b, r in recorded), *shared]:
             pair = pairs.get((a, b))
             if pair is None:
                 probability, reasons = scorer.score(position[a], position[b])
                 pair = {"ids": [a, b], "score": round(probability, 4), "reasons": list(reasons)}
                 pairs[(a, b)] = pair
+            pair["score"] = max(pair["score"], floor)
             if reason not in pair["reasons"]:
                 pair["reasons"].append(reason)
     result = sorted(pairs.values(), key=lambda p: (-p["score"], p["ids"]))

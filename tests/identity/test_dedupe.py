@@ -50,3 +50,13 @@ def test_likely_matches_finds_a_typo_through_the_search_index(store: Store) -> N
     )
     found = likely_matches(store, new, matcher.load_rules())
     assert [m["id"] for m in found] == [first]
+
+
+def test_an_address_among_other_emails_is_the_same_person(store: Store) -> None:
+    a = add_lead(store, {"first_name": "Ana", "last_name": "Silva", "email": "ana@acme.com"})
+    b = add_lead(store, {"first_name": "A.", "last_name": "Costa", "email": "ana@gmail.com"})
+    store.conn.execute("UPDATE leads SET other_emails = ? WHERE id = ?", ('["ana@gmail.com"]', a))
+    pairs, _ = find_duplicates(store, matcher.load_rules())
+    assert [p["ids"] for p in pairs] == [[a, b]]
+    assert pairs[0]["score"] >= 0.99
+    assert "same e-mail (among other_emails)" in pairs[0]["reasons"]
