@@ -145,6 +145,10 @@ def shared_other_emails(store: Store, lists: Lists) -> list[tuple[int, int, str,
     has = {r[1] for r in store.conn.execute("PRAGMA table_info(leads)")}
     if "other_emails" not in has:  # a database before schema step 7
         return []
+    if not store.conn.execute(
+        "SELECT 1 FROM leads WHERE other_emails IS NOT NULL LIMIT 1"
+    ).fetchone():
+        return []
     rows = store.conn.execute(
         "WITH addresses(id, email, other) AS ("
         " SELECT id, email, 0 FROM leads WHERE email IS NOT NULL"
