@@ -257,3 +257,25 @@ def test_add_warns_of_a_lead_with_its_names_swapped(cli) -> None:
     )
     assert result.exit_code == 0 and "probably lead 1" in result.stderr
     assert "swapped" in result.stderr
+
+
+def test_dedupe_merge_yes_follows_a_chain_to_one_lead(cli) -> None:
+    for email in ("ana@acme.com", "ana@acme.com", "ana.silva@acme.com"):
+        cli(
+            "add",
+            "--first-name",
+            "Ana",
+            "--last-name",
+            "Silva",
+            "--email",
+            email,
+            "--company",
+            "Acme",
+            "--city",
+            "Lisbon",
+        )
+    pairs = json.loads(cli("dedupe", "-f", "json").stdout)
+    assert len(pairs) == 3
+    done = json.loads(cli("dedupe", "--merge", "--yes", "-f", "json").stdout)
+    assert len(done) == 2
+    assert [r["id"] for r in json.loads(cli("list", "-f", "json").stdout)] == [1]

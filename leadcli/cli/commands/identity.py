@@ -192,22 +192,29 @@ def _find(store: Any, rules: Any, compare: list[str], min_score: float | None, l
 def _merge_pairs(
     store: Any, pairs: list[dict[str, Any]], *, ask: bool, lists: Any
 ) -> list[dict[str, Any]]:
-    """Merge pairs one by one; a lead merged away earlier is skipped (its pair is gone).
-    Returns ``{"merge", "kept", "merged", "score"}`` for each merge done."""
+    """Merge pairs one by one, best first. A lead merged away earlier is stood for by the
+    lead it went into, so a chain (1 ~ 2, 2 ~ 3) ends as one lead; a pair whose two sides
+    are already one is skipped. Returns ``{"merge", "kept", "merged", "score"}`` per merge."""
     from leadcli.errors import NotFound
     from leadcli.identity.merge import merge_leads
 
-    gone: set[int] = set()
+    into: dict[int, int] = {}
+
+    def current(lead_id: int) -> int:
+        while lead_id in into:
+            lead_id = into[lead_id]
+        return lead_id
+
     done: list[dict[str, Any]] = []
-    for pair, row in zip(
-        pairs, _pair_rows(store, pairs) if ask else [None] * len(pairs), strict=True
-    ):
-        a, b = pair["ids"]
-        if a in gone or b in gone:
+    for pair in pairs:
+        ends = sorted({current(i) for i in pair["ids"]})
+        if len(ends) < 2:  # already one lead
             continue
+        a, b = ends
         keep, other = a, b
         if ask:
-            render_table([row], ["IDs", "Score", "Names", "Emails", "Reasons"])
+            row = _pair_rows(store, [{**pair, "ids": [a, b]}])
+            render_table(row, ["IDs", "Score", "Names", "Emails", "Reasons"])
             answer = (
                 typer.prompt("Keep [l]eft, keep [r]ight, [s]kip, [q]uit", default="s", err=True)
                 .strip()
@@ -223,7 +230,7 @@ def _merge_pairs(
             result = merge_leads(store, keep, [other], lists=lists)
         except NotFound:
             continue
-        gone.add(other)
+        into[other] = keep
         done.append(
             {"merge": result["merge"], "kept": keep, "merged": [other], "score": pair["score"]}
         )
