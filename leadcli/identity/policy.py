@@ -14,8 +14,9 @@ The rule:
   never dropped: it joins ``other_emails`` / ``other_phones`` (under ``update`` the record's
   value becomes the main one and the lead's joins the others).
 - ``external_id`` fills, together with the system it came from.
-- ``flag`` (``do_not_contact``): an opt-out sticks to the person it came with, under every
-  policy, ``skip`` too; a merge never clears one.
+- ``flag`` (``do_not_contact``): an opt-out sticks to the person it came with on a merge
+  (``merge`` and ``update``); a merge never clears one.
+- ``skip`` changes nothing at all: the lead stays exactly as it was.
 - ``stage``: the most advanced stage is kept; a closed lead stays closed; a closed stage in the
   record closes an open lead (``skip``: unchanged).
 - tags are united; custom fields: ``merge`` adds the keys the lead lacks, ``update`` writes
@@ -112,6 +113,8 @@ def plan_merge(
     if policy not in POLICIES:
         raise ValueError(f"unknown policy {policy!r}")
     plan = MergePlan()
+    if policy == "skip":
+        return plan
     changes = plan.changes
     others = {f: others_of(lead.get(o)) for f, o in OTHERS.items()}
     extra = {f: others_of(record.get(o)) for f, o in OTHERS.items()}
@@ -207,6 +210,8 @@ def brings_nothing_sql(
     NULL). Tags, custom fields and the others lists are checked here too; it may say "brings
     something" where ``plan_merge`` finds nothing (then that row is only slower), never the
     reverse."""
+    if policy == "skip":
+        return "1"
     n, o = record, lead
     terms = []
     for name, kind in RULES.items():
