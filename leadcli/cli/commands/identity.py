@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,6 +16,15 @@ from leadcli.cli.state import state
 app = typer.Typer()
 
 PAIR_COLUMNS = ("ids", "score", "reasons")
+
+
+class Prefer(StrEnum):
+    """Whose value stays where two leads both have one."""
+
+    keep = "keep"
+    other = "other"
+
+
 TABLE_LIMIT = 100
 
 
@@ -281,13 +291,14 @@ def merge(
         ),
     ],
     prefer: Annotated[
-        str,
+        Prefer,
         typer.Option(
             "--prefer",
+            case_sensitive=False,
             help="keep: where both leads have a value, the kept lead's stays; other: the "
             "other's wins.",
         ),
-    ] = "keep",
+    ] = Prefer.keep,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show what the merge would do; change nothing.")
     ] = False,
@@ -296,17 +307,16 @@ def merge(
     """Merge leads into one, or undo a merge (`merge undo ID`).
 
     The first lead survives: its empty fields are filled from the others, conflicts are
-    listed, tags united, activities, follow-ups, BANT answers, enrolments and history moved,
-    the most advanced stage and do-not-contact kept. `merge undo ID` restores the leads
-    exactly as they were.
+    listed (a second e-mail or phone kept in other_emails / other_phones), tags united,
+    activities, follow-ups, BANT answers and enrolments moved, the others' history shown
+    with it, the most advanced stage and do-not-contact kept. `merge undo ID` restores the
+    leads exactly as they were.
 
     Example: leadcli merge 12 57 --dry-run; leadcli merge 12 57; leadcli merge undo 1
     """
     from leadcli.cli.options import parse_id
     from leadcli.identity.merge import merge_leads, undo_merge
 
-    if prefer not in ("keep", "other"):
-        raise typer.BadParameter("use keep or other", param_hint="--prefer")
     store = state(ctx).store()
     if ids and ids[0] == "undo":
         if len(ids) != 2:
@@ -332,7 +342,7 @@ def merge(
     if any(n > MAX_INT for n in numbers):  # pragma: no cover - parse_id refuses these
         raise typer.BadParameter("ids are whole numbers", param_hint="ID")
     result = merge_leads(
-        store, numbers[0], numbers[1:], prefer=prefer, dry_run=dry_run, lists=_lists(ctx)
+        store, numbers[0], numbers[1:], prefer=prefer.value, dry_run=dry_run, lists=_lists(ctx)
     )
     if fmt is OutputFormat.table:
         _merge_table(result)
