@@ -113,10 +113,16 @@ def test_merge_dry_run_then_merge_then_undo(cli) -> None:
     shown = json.loads(cli("show", "1", "-f", "json").stdout)
     assert shown["phone"] == "+14155550100"
     assert cli("show", "2").exit_code == 1
+    # Anna's address is kept on lead 1 (other_emails), where a search finds it.
+    found = json.loads(cli("list", "--search", "anna.s", "-f", "json").stdout)
+    assert [r["id"] for r in found] == [1] and found[0]["other_emails"] == ["anna.s@acme.com"]
     undone = cli("merge", "undo", "1")
     assert undone.exit_code == 0
     leads = json.loads(cli("list", "-f", "json").stdout)
     assert [r["id"] for r in leads] == [1, 2, 3] and leads[0]["phone"] is None
+    # The search index follows: Anna is found again, as herself.
+    found = json.loads(cli("list", "--search", "Anna", "-f", "json").stdout)
+    assert [r["id"] for r in found] == [2]
 
 
 def test_merge_usage_errors(cli) -> None:
