@@ -242,6 +242,7 @@ def import_file(
         tags=options.tags,
         system=summary.system,
         lists=options.lists,
+        placeholders_missing=not mapping_mod.is_own_export(table.header),
     )
     rejects = _Rejects(options.rejects or default_rejects_path(name), table.header)
     size = table.byte_count or (len(buffered.getbuffer()) if buffered else 0)
