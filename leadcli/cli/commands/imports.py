@@ -258,7 +258,7 @@ def import_undo(
 
     Example: leadcli import undo 3
     """
-    from leadcli.importing.loader import undo_batch
+    from leadcli.importing.undo import undo_batch
 
     result = undo_batch(state(ctx).store(), batch)
     if fmt is OutputFormat.json:
