@@ -71,6 +71,11 @@ def _known_region(value: str) -> str:
     return value
 
 
+def _word_list(value: str) -> tuple[str, ...]:
+    """A list of words: a TOML array in the file, or comma-separated with ``config set``."""
+    return tuple(w.strip() for w in value.split(",") if w.strip())
+
+
 @dataclass(frozen=True)
 class Setting:
     key: str
@@ -130,6 +135,27 @@ SETTINGS: dict[str, Setting] = {
             180,
             _positive_int,
             "A BANT timeline counts as met when the purchase is this many days away or less.",
+        ),
+        Setting(
+            "identity.role_addresses",
+            (
+                "admin, billing, contact, enquiries, hello, help, hr, info, inquiries, jobs, mail, "
+                "marketing, no-reply, noreply, office, reception, sales, service, support, team"
+            ),
+            _word_list,
+            "Local parts of shared addresses (info@ ...): the same one is one person only "
+            "with compatible names.",
+        ),
+        Setting(
+            "identity.placeholders",
+            (
+                "-, --, ., ?, n/a, na, none, null, nil, unknown, select, --select--, tbd, xxx, "
+                "0000000000, 1234567890, 555-555-5555, test@test.com, test@example.com, "
+                "none@none.com, noemail@noemail.com, no@email.com, email@email.com, a@a.com"
+            ),
+            _word_list,
+            "Values that mean none (n/a, 0000000000, test@test.com ...): missing, never "
+            "evidence of a person.",
         ),
         Setting(
             "qualify.mql_min_score",
@@ -211,7 +237,8 @@ def _parsed(path: Path) -> dict[str, Any]:
     for key, raw in read_file(path).items():
         if key in SETTINGS:
             try:
-                values[key] = SETTINGS[key].parse(str(raw))
+                text = ", ".join(map(str, raw)) if isinstance(raw, list) else str(raw)
+                values[key] = SETTINGS[key].parse(text)
             except ValueError as exc:
                 raise ConfigError(f"config key {key} in {path} must be {exc}") from exc
         # Unknown keys are left alone: a newer leadcli may have written them.

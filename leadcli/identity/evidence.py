@@ -128,11 +128,16 @@ class Lists:
             holders = config[PLACEHOLDERS_KEY]
         except KeyError:
             holders = PLACEHOLDERS
-        return cls.of(roles, holders)
+        return cls.of(_words(roles), _words(holders))
 
 
 #: A placeholder written like a phone number: compared with phones by its digits.
 _PHONE_LIKE = re.compile(r"[+(]?\d[\d\s().-]{5,}\d")
+
+
+def _words(value: str | Iterable[str]) -> Iterable[str]:
+    """A config value as words: a comma-separated text (as defaults are shown) or a list."""
+    return value.split(",") if isinstance(value, str) else value
 
 
 def _squash(text: str) -> str:

@@ -53,20 +53,22 @@ def find(
         f"(n.email IS NOT NULL AND o.email IS NOT NULL AND n.email <> o.email "
         f"AND NOT {role_n} AND NOT {role_o})"
     )
-    keys = {
-        # key: (columns grouped on, the verdict in SQL: 1 same, 0 possible, NULL judge)
-        "email": (("email",), f"CASE WHEN {role_n} THEN NULL ELSE 1 END"),
-        "external_id": (("external_id",), f"CASE WHEN {same_system} THEN 1 ELSE 0 END"),
-        "phone": (("phone",), f"CASE WHEN {two_emails} THEN 0 ELSE NULL END"),
-    }
-    for key, (columns, verdict) in keys.items():
+    keys = [
+        # (the key, the columns grouped on, the verdict in SQL: 1 same, 0 possible, NULL judge)
+        ("email", ("email",), f"CASE WHEN {role_n} THEN NULL ELSE 1 END"),
+        ("external_id", ("external_id", "external_system"), "1"),
+        ("external_id", ("external_id",), f"CASE WHEN {same_system} THEN 1 ELSE 0 END"),
+        ("phone", ("phone",), f"CASE WHEN {two_emails} THEN 0 ELSE NULL END"),
+    ]
+    for key, columns, verdict in keys:
         if key not in fields:
             continue
         _candidates(conn, floor, key, columns, verdict, bulk=bulk)
-        if key in ("phone", "email"):
-            # Against the oldest lead with the same key *and last name* too: the oldest
-            # sharing a switchboard is often someone else.
-            named = (*columns, "lower(trim(last_name))")
+        if key in ("phone", "email") and len(columns) == 1 and "last_name" in fields:
+            # Against the oldest lead with the same key *and name* too: the oldest sharing a
+            # switchboard is often someone else (the key alone is judged as well, for the
+            # oldest whose name is spelt another way).
+            named = (*columns, "lower(trim(last_name))", "lower(trim(first_name))")
             _candidates(conn, floor, key, named, verdict, bulk=bulk)
     _judge(conn, lists)
     conn.execute(
@@ -94,7 +96,7 @@ def _candidates(
         names = [f"k{i}" for i in range(len(columns))]
         select = ", ".join(f"{c} AS {k}" for c, k in zip(columns, names, strict=True))
         on = " AND ".join(
-            f"{_qualified(c, 'n')} = g.{k}" for c, k in zip(columns, names, strict=True)
+            f"{_qualified(c, 'n')} IS g.{k}" for c, k in zip(columns, names, strict=True)
         )
         source = (
             f"(SELECT {select}, min(id) AS first FROM leads WHERE {key} IS NOT NULL "
@@ -104,7 +106,7 @@ def _candidates(
         )
     else:
         # A few new leads in a big table: one index seek per new lead.
-        extra = " AND ".join(f"{_qualified(c, 'o')} = {_qualified(c, 'n')}" for c in columns[1:])
+        extra = " AND ".join(f"{_qualified(c, 'o')} IS {_qualified(c, 'n')}" for c in columns[1:])
         extra = f" AND {extra}" if extra else ""
         source = (
             f"(SELECT n.id AS nid, (SELECT min(o.id) FROM leads AS o "
@@ -123,7 +125,9 @@ def _qualified(expression: str, alias: str) -> str:
     """``email`` → ``n.email``; ``lower(trim(last_name))`` → ``lower(trim(n.last_name))``."""
     if expression.isidentifier():
         return f"{alias}.{expression}"
-    return expression.replace("last_name", f"{alias}.last_name")
+    return expression.replace("(last_name", f"({alias}.last_name").replace(
+        "(first_name", f"({alias}.first_name"
+    )
 
 
 def _judge(conn: sqlite3.Connection, lists: Lists) -> None:

@@ -30,7 +30,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from leadcli.errors import LeadcliError, NotFound
 from leadcli.identity.evidence import DEFAULT_LISTS, Lists
 from leadcli.importing import duplicates as duplicates_mod
 from leadcli.importing import mapping as mapping_mod
@@ -38,7 +37,7 @@ from leadcli.importing.readers import ReadError, Table, open_table
 from leadcli.importing.rows import EXTRA_COLUMNS, RowConverter
 from leadcli.importing.worker import PARALLEL_MIN_BYTES, can_fork, prepared_chunks
 from leadcli.leads import history
-from leadcli.leads.records import delete_leads, drop_trigger
+from leadcli.leads.records import drop_trigger
 from leadcli.pipeline.stages import CLOSED_STAGES
 from leadcli.storage.migrations import FTS_COLUMNS
 from leadcli.storage.store import Store
@@ -242,6 +241,7 @@ def import_file(
         tags=options.tags,
         system=summary.system,
         lists=options.lists,
+        placeholders_missing=not mapping_mod.is_own_export(table.header),
     )
     rejects = _Rejects(options.rejects or default_rejects_path(name), table.header)
     size = table.byte_count or (len(buffered.getbuffer()) if buffered else 0)
@@ -655,74 +655,6 @@ def _drop_indexes(conn: sqlite3.Connection, table: str) -> list[tuple[str, str]]
     for name, _ in indexes:
         conn.execute(f'DROP INDEX "{name}"')
     return indexes
-
-
-@dataclass
-class UndoResult:
-    batch: int
-    removed: list[int]
-    kept: list[int]
-
-
-def undo_batch(store: Store, batch_id: int) -> UndoResult:
-    """Remove the leads a batch created, except those changed since (which are kept and
-    listed). Their history stays (it is append-only) with an "erased" entry added."""
-    now = dates.now_text()
-    with store.write() as conn:
-        batch = conn.execute(
-            "SELECT last_history_id, undone_at, first_lead_id, last_lead_id "
-            "FROM import_batches WHERE id = ?",
-            (batch_id,),
-        ).fetchone()
-        if batch is None:
-            raise NotFound(f"no import batch {batch_id}", hint="`leadcli imports` lists them")
-        if batch["undone_at"]:
-            raise LeadcliError(f"import batch {batch_id} was already undone")
-        # A batch's leads are its id range; batches from before schema 5 listed them one by one.
-        member = (
-            "({id} BETWEEN :first AND :last "
-            "OR {id} IN (SELECT lead_id FROM batch_leads WHERE batch_id = :batch))"
-        )
-        params = {
-            "first": batch["first_lead_id"],
-            "last": batch["last_lead_id"],
-            "batch": batch_id,
-            "since": batch["last_history_id"],
-            "now": now,
-            "reason": f"import #{batch_id} undone",
-        }
-        conn.execute("DROP TABLE IF EXISTS temp.undo_kept")
-        conn.execute(
-            "CREATE TEMP TABLE undo_kept AS SELECT DISTINCT lead_id AS id FROM history "
-            f"WHERE id > :since AND {member.format(id='lead_id')}",
-            params,
-        )
-        created = member.format(id="leads.id")
-        kept = [
-            i
-            for (i,) in conn.execute(
-                f"SELECT id FROM leads WHERE {created} AND id IN (SELECT id FROM temp.undo_kept) "
-                "ORDER BY id",
-                params,
-            )
-        ]
-        removed_where = f"{created} AND id NOT IN (SELECT id FROM temp.undo_kept)"
-        removed = [
-            i
-            for (i,) in conn.execute(
-                f"SELECT id FROM leads WHERE {removed_where} ORDER BY id", params
-            )
-        ]
-        conn.execute(
-            "INSERT INTO history (lead_id, at, event, changes, reason) "
-            f"SELECT id, :now, 'erased', NULL, :reason FROM leads WHERE {removed_where} "
-            "ORDER BY id",
-            params,
-        )
-        delete_leads(conn, removed_where, params)
-        conn.execute("UPDATE import_batches SET undone_at = ? WHERE id = ?", (now, batch_id))
-        conn.execute("DROP TABLE temp.undo_kept")
-    return UndoResult(batch_id, removed, kept)
 
 
 def list_batches(store: Store) -> list[dict[str, Any]]:

@@ -209,6 +209,11 @@ _OWN_EXPORT_ONLY = {
 }
 
 
+def is_own_export(header: list[str]) -> bool:
+    """Whether a file is leadcli's own export (``list -f csv``, ``export``), by its header."""
+    return {"id", "external_id", "created_at", "updated_at"} <= set(header)
+
+
 def build(header: list[str], overrides: dict[str, str]) -> list[str]:
     """The target of each column: a field, a special target, or ``custom``.
 
@@ -217,7 +222,7 @@ def build(header: list[str], overrides: dict[str, str]) -> list[str]:
     further e-mail and phone columns, whose values join ``other_emails`` / ``other_phones``.
     """
     by_key = {normalise_header(k): v for k, v in overrides.items()}
-    own_export = {"id", "external_id", "created_at", "updated_at"} <= set(header)
+    own_export = is_own_export(header)
     taken: set[str] = set()
     targets = []
     for column in header:

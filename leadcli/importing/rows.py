@@ -37,6 +37,10 @@ from leadcli.text.safe_text import FORMULA_GUARD, restore_formula
 _TRUE = {"1", "true", "yes", "y", "t", "x"}
 #: Fields whose cell is taken as written (trimmed).
 _PLAIN_TEXT = frozenset(TEXT_FIELDS) - {"email", "phone"}
+#: Targets whose placeholder cells are missing values.
+_PLACEHOLDER_FIELDS = frozenset(
+    {*TEXT_FIELDS, "name", "email", "phone"} - {"notes", "source", "owner"}
+)
 _IDENTITY = ("first_name", "last_name", "email", "phone", "company", "external_id")
 #: The lead fields a row can fill, in the order ``Chunk.columns`` holds them.
 LEAD_FIELDS: tuple[str, ...] = (
@@ -107,17 +111,21 @@ class RowConverter:
         tags: list[str] | None = None,
         system: str | None = None,
         lists: Lists = DEFAULT_LISTS,
+        placeholders_missing: bool = True,
     ) -> None:
         self.region = region
         self.system = system.strip().lower() or None if system else None
         self.lists = lists
         # Placeholders as forms write them: checked against a column's set of cells at once
         # (a few variants of case: an exact set lookup is what a million-row column affords).
-        words = lists.placeholders
+        # Not in leadcli's own export: its values were accepted by this program already.
+        words = lists.placeholders if placeholders_missing else frozenset()
         self.placeholder_cells = frozenset(
             v for w in words for v in (w, w.upper(), w.title(), w.capitalize())
         )
         digits = {*lists.placeholder_digits, *(str(d) * 10 for d in range(10))}
+        if not placeholders_missing:
+            digits = set()
         self.placeholder_phones = self.placeholder_cells | {
             f"{p}{d}" for d in digits for p in ("+", "+1", "")
         }
@@ -165,8 +173,9 @@ class RowConverter:
             if not n or target == "ignore":
                 continue
             col = _clean(cells_by_column[index])
-            if not self.placeholder_cells.isdisjoint(col):
-                # A placeholder is a missing value, in every column (custom ones too).
+            if target in _PLACEHOLDER_FIELDS and not self.placeholder_cells.isdisjoint(col):
+                # A placeholder is a missing value in a lead field (custom fields are kept
+                # as written: they are the user's own, and nothing matches on them here).
                 col = ["" if c in self.placeholder_cells else c for c in col]
             if target in _PLAIN_TEXT:
                 values[target] = [c or None for c in col]
@@ -357,7 +366,7 @@ class RowConverter:
                     out[i] = normalise_phone(c, region)
                 except ValueError:
                     out[i] = c  # kept as written: a number we cannot parse is still a number
-                if is_placeholder("phone", out[i], self.lists):
+                if self.placeholder_phones and is_placeholder("phone", out[i], self.lists):
                     out[i] = None
         return out
 

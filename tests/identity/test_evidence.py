@@ -195,3 +195,22 @@ def test_role_address_sql_agrees_with_python(local: str, domain: str) -> None:
     conn = sqlite3.connect(":memory:")
     found = conn.execute(f"SELECT {evidence.role_address_sql('?1')}", (email,)).fetchone()[0]
     assert bool(found) == is_role_address(email)
+
+
+def test_config_defaults_are_the_shipped_lists(tmp_path) -> None:
+    from leadcli import config
+
+    loaded = Lists.from_config(config.load(tmp_path / "none.toml"))
+    assert loaded == evidence.DEFAULT_LISTS
+
+
+def test_config_lists_replace_the_shipped_ones(tmp_path) -> None:
+    from leadcli import config
+
+    path = tmp_path / "config.toml"
+    path.write_text('[identity]\nrole_addresses = ["desk"]\nplaceholders = ["nobody"]\n')
+    lists = Lists.from_config(config.load(path))
+    assert is_role_address("desk@x.io", lists) and not is_role_address("info@x.io", lists)
+    assert is_placeholder("company", "Nobody", lists) and not is_placeholder(
+        "company", "n/a", lists
+    )

@@ -415,7 +415,7 @@ def test_undo_of_a_batch_from_before_schema_5(db_path: Path):
     newer leadcli still undoes them."""
     import sqlite3
 
-    from leadcli.importing.loader import undo_batch
+    from leadcli.importing.undo import undo_batch
     from leadcli.storage import migrations
     from leadcli.storage.store import connect
 

@@ -92,7 +92,7 @@ def _outcome(folder: Path, data: list[tuple[str, ...]], policy: str) -> Any:
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(data=rows())
-# One row per rule of the merge rule (identity.policy), each bringing Ana's lead exactly one thing...
+# One row per merge rule (identity.policy), each bringing Ana's lead exactly one thing...
 @example(data=[("ana@acme.com", "", "", "", "", "", "yes", "")])  # an opt-out
 @example(data=[("ana@acme.com", "", "", "", "MQL", "", "", "")])  # a stage further on
 @example(data=[("ana@acme.com", "", "", "", "Closed - Lost", "", "", "")])  # a close
