@@ -173,7 +173,11 @@ def find_duplicates(
     progress: Callable[[int, int], None] | None = None,
     lists: Lists = DEFAULT_LISTS,
 ) -> tuple[list[dict[str, Any]], dict[str, int]]:
-    """Likely duplicate pairs, best first: ``{"ids": [low, high], "score", "reasons"}``."""
+    """Likely duplicate pairs, best first: ``{"ids": [low, high], "score", "reasons"}``.
+
+    Pairs an import recorded as possible duplicates come too, whatever their score, unless
+    ``min_score`` is given.
+    """
     with store.read():
         ids, columns = load_columns(store, rules, compare, strict=True)
         recorded = possible_duplicates(store)
@@ -196,6 +200,9 @@ def find_duplicates(
             pair["score"] = max(pair["score"], floor)
             if reason not in pair["reasons"]:
                 pair["reasons"].append(reason)
+        if min_score is not None:
+            # Asked for a bar: recorded pairs below it are left out like any other.
+            pairs = {k: p for k, p in pairs.items() if p["score"] >= min_score}
     result = sorted(pairs.values(), key=lambda p: (-p["score"], p["ids"]))
     stats["leads"] = len(ids)
     return result, stats

@@ -285,3 +285,19 @@ def test_dedupe_merge_yes_follows_a_chain_to_one_lead(cli) -> None:
     done = json.loads(cli("dedupe", "--merge", "--yes", "-f", "json").stdout)
     assert len(done) == 2
     assert [r["id"] for r in json.loads(cli("list", "-f", "json").stdout)] == [1]
+
+
+def test_merge_yes_never_merges_a_low_pair_recorded_by_import(cli, tmp_path: Path) -> None:
+    data = tmp_path / "kestrel.csv"
+    data.write_text(
+        "First Name,Last Name,Email,Phone\n"
+        "Ana,Silva,ana@kestrel.io,+1 415 555 0100\n"
+        "Bob,Stone,bob@kestrel.io,+1 415 555 0100\n"
+    )
+    cli("import", "files", str(data))
+    listed = json.loads(cli("dedupe", "-f", "json").stdout)
+    assert [p["ids"] for p in listed] == [[1, 2]] and listed[0]["score"] < 0.5
+    assert json.loads(cli("dedupe", "-f", "json", "--min-score", "0.5").stdout) == []
+    done = json.loads(cli("dedupe", "--merge", "--yes", "-f", "json").stdout)
+    assert done == []
+    assert len(json.loads(cli("list", "-f", "json").stdout)) == 2

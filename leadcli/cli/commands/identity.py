@@ -144,6 +144,9 @@ def dedupe(
     if shown is not None:
         pairs = pairs[:shown]
     if merge:
+        if yes:  # unattended: only pairs at the bar, never a low recorded one
+            bar = matching_rules.threshold if min_score is None else min_score
+            pairs = [p for p in pairs if p["score"] >= bar]
         done = _merge_pairs(store, pairs, ask=not yes, lists=_lists(ctx))
         if fmt is OutputFormat.json:
             write_json_array(done, sys.stdout)
