@@ -93,6 +93,11 @@ def _number(value: str) -> float:
     return number
 
 
+def _word_list(value: str) -> tuple[str, ...]:
+    """A list of words: a TOML array in the file, or comma-separated with ``config set``."""
+    return tuple(w.strip() for w in value.split(",") if w.strip())
+
+
 @dataclass(frozen=True)
 class Setting:
     key: str
@@ -155,6 +160,27 @@ SETTINGS: dict[str, Setting] = {
             180,
             _days,
             "A BANT timeline counts as met when the purchase is this many days away or less.",
+        ),
+        Setting(
+            "identity.role_addresses",
+            (
+                "admin, billing, contact, enquiries, hello, help, hr, info, inquiries, jobs, mail, "
+                "marketing, no-reply, noreply, office, reception, sales, service, support, team"
+            ),
+            _word_list,
+            "Local parts of shared addresses (info@ ...): the same one is one person only "
+            "with compatible names.",
+        ),
+        Setting(
+            "identity.placeholders",
+            (
+                "-, --, ., ?, n/a, na, none, null, nil, unknown, select, --select--, tbd, xxx, "
+                "0000000000, 1234567890, 555-555-5555, test@test.com, test@example.com, "
+                "none@none.com, noemail@noemail.com, no@email.com, email@email.com, a@a.com"
+            ),
+            _word_list,
+            "Values that mean none (n/a, 0000000000, test@test.com ...): missing, never "
+            "evidence of a person.",
         ),
         Setting(
             "qualify.mql_min_score",
@@ -265,6 +291,8 @@ def validate(written: dict[str, Any]) -> dict[str, Any]:
         setting = SETTINGS.get(key)
         if setting is None:
             raise Invalid(key, "is not a leadcli setting (see `leadcli config show`)")
+        if isinstance(raw, list) and setting.parse is _word_list:
+            raw = ", ".join(map(str, raw))  # a TOML array of words, as `config set` writes
         if isinstance(raw, (bool, list, dict)) or raw is None:
             raise Invalid(key, f"must be {_expected(setting)}")
         try:

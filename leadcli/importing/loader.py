@@ -33,19 +33,17 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from leadcli.engagement.cadences import end_enrolments_if_unreachable
-from leadcli.errors import LeadcliError, NotFound
+from leadcli.identity.evidence import DEFAULT_LISTS, Lists
+from leadcli.importing import duplicates as duplicates_mod
 from leadcli.importing import mapping as mapping_mod
 from leadcli.importing.readers import ReadError, Table, is_regular_file, open_table
-from leadcli.importing.rows import EXTRA_COLUMNS, LEAD_FIELDS, RowConverter
+from leadcli.importing.rows import EXTRA_COLUMNS, RowConverter
 from leadcli.importing.worker import Chunks, prepared_chunks
 from leadcli.leads import history
-from leadcli.leads.records import delete_leads, drop_trigger
-from leadcli.pipeline.stages import CLOSED_STAGES, CLOSED_STAGES_SQL, STAGES, rank
-from leadcli.pipeline.transitions import change_stage, last_change_at
+from leadcli.leads.records import drop_trigger
+from leadcli.pipeline.stages import CLOSED_STAGES, CLOSED_STAGES_SQL
 from leadcli.storage.migrations import FTS_COLUMNS
 from leadcli.storage.store import Store
-from leadcli.storage.updates import set_columns
 from leadcli.text import dates
 from leadcli.text.safe_text import neutralise_formula, printable_path
 
@@ -75,6 +73,10 @@ class ImportOptions:
     #: Convert rows in a forked worker process (see ``worker``): the application's choice
     #: (the CLI's for a big regular file, when ``worker.can_fork()``), never the library's.
     parallel: bool = False
+    #: The system the file's external ids come from; None: the layout detected, if any.
+    system: str | None = None
+    #: Role addresses and placeholders (``identity.*`` in the config).
+    lists: Lists = DEFAULT_LISTS
 
 
 @dataclass
@@ -85,6 +87,10 @@ class ImportSummary:
     updated: int = 0
     duplicates: int = 0
     rejected: int = 0
+    #: Of ``imported``: new leads that share a phone, a role address or another system's id
+    #: with a lead without being that person on evidence, recorded for `dedupe`.
+    possible_duplicates: int = 0
+    system: str | None = None
     rejects_file: str | None = None
     batch: int | None = None
     already_imported_as: int | None = None
@@ -110,7 +116,7 @@ def _hash_file(path: str) -> str:
     return digest.hexdigest()
 
 
-def _shape(options: ImportOptions, table: Table) -> dict[str, Any]:
+def _shape(options: ImportOptions, table: Table, system: str | None) -> dict[str, Any]:
     """What, besides the bytes and the mapping (which --map and --mapping decide), decides an
     import's result: the same bytes with any of it different are a new import. Recorded in
     the batch's ``options``."""
@@ -123,6 +129,7 @@ def _shape(options: ImportOptions, table: Table) -> dict[str, Any]:
         "input_format": table.input_format,
         "encoding": table.encoding,
         "delimiter": table.delimiter,
+        "system": system,
     }
 
 
@@ -177,7 +184,7 @@ def check_readable(paths: list[str]) -> None:
 
 
 #: The counts that add up over several files' summaries.
-COUNTS = ("rows", "imported", "updated", "duplicates", "rejected")
+COUNTS = ("rows", "imported", "updated", "duplicates", "rejected", "possible_duplicates")
 
 
 def combined_summary(summaries: list[ImportSummary]) -> dict[str, Any]:
@@ -288,7 +295,8 @@ def _import_table(
         notices=table.notices,
         mapping={c: t for c, t in zip(table.header, targets, strict=True) if c.strip()},
     )
-    shape = _shape(options, table)
+    summary.system = options.system or mapping_mod.detect_system(table.header)
+    shape = _shape(options, table, summary.system)
     if sha256 is not None:
         same, other = _earlier_import(store.conn, sha256, summary.mapping, shape)
         if same and not options.again:
@@ -304,6 +312,9 @@ def _import_table(
         keep_invalid=options.keep_invalid,
         source=options.source,
         tags=options.tags,
+        system=summary.system,
+        lists=options.lists,
+        placeholders_missing=not mapping_mod.is_own_export(table.header),
     )
     rejects = _Rejects(options.rejects or default_rejects_path(path), table.header)
     conn = store.conn
@@ -566,8 +577,22 @@ class _Load:
         # Merged with the page cache the load uses (each looks up its lead), before the
         # indexes only the finished table needs are built.
         self.summary.imported = self.inserted - duplicates
+        self.summary.possible_duplicates = duplicates_mod.record_possible(
+            self.conn, self.floor, self.batch, self.now
+        )
         if duplicates:
-            self._merge_duplicates(duplicates)
+            updated, unchanged = duplicates_mod.merge(
+                self.conn,
+                self.fields,
+                self.options.on_duplicate,
+                floor=self.floor,
+                batch=self.batch,
+                now=self.now,
+                reason=self.reason,
+                lists=self.options.lists,
+            )
+            self.summary.updated += updated
+            self.summary.duplicates += unchanged
         with _index_builds(self.conn, self.bulk):
             for sql in self.rebuild_leads:
                 self.conn.execute(sql)
@@ -579,7 +604,9 @@ class _Load:
         conn, floor = self.conn, self.floor
         for sql in self.rebuild_keys:
             conn.execute(sql)
-        duplicates = self._find_duplicates()
+        duplicates = duplicates_mod.find(
+            conn, floor, self.fields, bulk=self.bulk, lists=self.options.lists
+        )
         conn.execute(self.fts_insert_trigger)
         # A file that says where a lead stands (status, converted) is history from elsewhere,
         # recorded when the file says it happened. An open stage is the stage the lead was
@@ -627,86 +654,6 @@ class _Load:
             (floor,),
         )
         conn.execute("DROP TABLE temp.import_dups")
-
-    def _find_duplicates(self) -> int:
-        """Fill ``temp.import_dups`` with each new lead that shares an email, phone or
-        external id with an older lead (in the database, or earlier in the file), and the
-        oldest such lead; return how many."""
-        conn = self.conn
-        conn.execute("DROP TABLE IF EXISTS temp.import_dups")
-        conn.execute(
-            "CREATE TEMP TABLE import_dups (id INTEGER PRIMARY KEY, first INTEGER NOT NULL)"
-        )
-        if not self.keys:
-            return 0
-        if self.bulk:
-            # Most of the table is new: one pass over each key's index, grouping equal values,
-            # beats an index seek per new lead.
-            for k in self.keys:
-                conn.execute(
-                    f"INSERT INTO temp.import_dups (id, first) SELECT n.id, g.first "
-                    f"FROM (SELECT {k} AS value, min(id) AS first FROM leads "
-                    f"WHERE {k} IS NOT NULL GROUP BY {k} HAVING count(*) > 1) AS g "
-                    f"JOIN leads AS n ON n.{k} = g.value AND n.id > g.first "
-                    f"WHERE n.id > ? "
-                    f"ON CONFLICT (id) DO UPDATE SET first = min(first, excluded.first)",
-                    (self.floor,),
-                )
-        else:
-            # A few new leads in a big table: one index seek per key and new lead.
-            probes = ", ".join(
-                f"coalesce((SELECT min(o.id) FROM leads AS o WHERE o.{k} = n.{k}), n.id)"
-                for k in self.keys
-            )
-            first = f"min({probes})" if len(self.keys) > 1 else probes
-            conn.execute(
-                f"INSERT INTO temp.import_dups (id, first) SELECT id, first FROM "
-                f"(SELECT n.id AS id, {first} AS first FROM leads AS n WHERE n.id > ?) "
-                f"WHERE first < id",
-                (self.floor,),
-            )
-        return conn.execute("SELECT count(*) FROM temp.import_dups").fetchone()[0]
-
-    def _merge_duplicates(self, count: int) -> None:
-        """Apply ``--on-duplicate`` to each duplicate row, in file order, then delete the rows
-        they were loaded as (their tags go with them).
-
-        A nightly re-import is mostly rows that change nothing. Under ``skip`` none does;
-        under ``merge``, which only ever fills, adds, advances or closes, a row that brings
-        its lead nothing new brings it nothing whatever else is merged into that lead first.
-        Those are counted in one statement and only the others are merged one by one (under
-        ``update`` every row is, since a later row may undo an earlier one).
-        """
-        conn, summary, policy = self.conn, self.summary, self.options.on_duplicate
-        if policy == "skip":
-            summary.duplicates += count
-            delete_leads(conn, "id IN (SELECT id FROM temp.import_dups)")
-            return
-        conn.execute("DROP TABLE IF EXISTS temp.import_same")
-        conn.execute("CREATE TEMP TABLE import_same (id INTEGER PRIMARY KEY)")
-        if policy == "merge":
-            conn.execute(f"INSERT INTO temp.import_same (id) {_BRINGS_NOTHING}")
-        summary.duplicates += conn.execute("SELECT count(*) FROM temp.import_same").fetchone()[0]
-        target_of: dict[int, int] = {}
-        for dup_id, first, first_of_first in conn.execute(
-            "SELECT d.id, d.first, f.first FROM temp.import_dups AS d "
-            "LEFT JOIN temp.import_dups AS f ON f.id = d.first "
-            "WHERE d.id NOT IN (SELECT id FROM temp.import_same) ORDER BY d.id"
-        ).fetchall():
-            # An earlier row of this file stands for the lead it was merged into (a row that
-            # brought nothing stands for the lead it would have been merged into).
-            target = target_of.get(first) or first_of_first or first
-            target_of[dup_id] = target
-            row = conn.execute("SELECT * FROM leads WHERE id = ?", (dup_id,)).fetchone()
-            tags = [
-                t for (t,) in conn.execute("SELECT tag FROM lead_tags WHERE lead_id = ?", (dup_id,))
-            ]
-            if _merge_one(conn, target, row, tags, policy, self.now, self.reason):
-                summary.updated += 1
-            else:
-                summary.duplicates += 1
-        conn.execute("DROP TABLE temp.import_same")
-        delete_leads(conn, "id IN (SELECT id FROM temp.import_dups)")
 
 
 class _Inserter:
@@ -762,37 +709,6 @@ def _stage_change_sql(changes: dict[str, list[str | None]]) -> str:
 
 #: An imported lead the file closed moves from prospect to its closed stage at its close date.
 _CLOSED_FROM_PROSPECT = {s: ["prospect", s] for s in CLOSED_STAGES}
-
-
-def _brings_nothing_sql() -> str:
-    """The duplicate rows a merge (see ``_merge_one``) would not change their lead with, read
-    against the lead they point to: no value for a field the lead has empty, no opt-out the
-    lead lacks, no stage it would move to, no tag it lacks, no custom fields (those are left
-    to ``_merge_one``). A row pointing to another duplicate is left to it too."""
-    closed = ", ".join(f"'{s}'" for s in CLOSED_STAGES)
-    ranks = " ".join(f"WHEN '{s}' THEN {rank(s)}" for s in STAGES)
-    fills = " AND ".join(
-        f"(n.{f} IS NULL OR n.{f} = '' OR NOT (o.{f} IS NULL OR o.{f} = ''))"
-        for f in LEAD_FIELDS
-        if f != "do_not_contact"
-    )
-    return (
-        "SELECT d.id FROM temp.import_dups AS d "
-        "JOIN leads AS n ON n.id = d.id JOIN leads AS o ON o.id = d.first "
-        "WHERE d.first NOT IN (SELECT id FROM temp.import_dups) AND n.custom IS NULL "
-        f"AND {fills} AND NOT (n.do_not_contact = 1 AND o.do_not_contact = 0) "
-        # a worked status for a lead nobody had contacted: its first contact, to merge
-        "AND NOT (n.first_contacted_at IS NOT NULL AND o.first_contacted_at IS NULL) "
-        f"AND (n.stage = o.stage OR o.stage IN ({closed}) OR (n.stage NOT IN ({closed}) "
-        f"AND CASE n.stage {ranks} END <= CASE o.stage {ranks} END)) "
-        # lead_tags.tag compares without case, as _merge_one does (ASCII only: a non-ASCII
-        # tag differing in case goes to _merge_one, which is only slower)
-        "AND NOT EXISTS (SELECT 1 FROM lead_tags AS t WHERE t.lead_id = n.id AND NOT EXISTS "
-        "(SELECT 1 FROM lead_tags AS u WHERE u.lead_id = o.id AND u.tag = t.tag))"
-    )
-
-
-_BRINGS_NOTHING = _brings_nothing_sql()
 
 
 #: FTS5's settings for a bulk load, and the defaults they go back to: the terms of 16 MB of
@@ -851,141 +767,6 @@ def _drop_indexes(conn: sqlite3.Connection, table: str) -> list[tuple[str, str]]
     for name, _ in indexes:
         conn.execute(f'DROP INDEX "{name}"')
     return indexes
-
-
-def _merge_one(
-    conn: sqlite3.Connection,
-    lead_id: int,
-    row: sqlite3.Row,
-    tags: list[str],
-    policy: str,
-    now: str,
-    reason: str,
-) -> bool:
-    """Merge (fill empty fields, union tags, keep the more advanced stage) or update
-    (non-empty values win) the duplicate ``row`` into lead ``lead_id``; return whether
-    anything changed."""
-    lead = conn.execute("SELECT * FROM leads WHERE id = ?", (lead_id,)).fetchone()
-    changes: dict[str, list[Any]] = {}
-    for name in LEAD_FIELDS:
-        new, old = row[name], lead[name]
-        if name == "do_not_contact":
-            # An opt-out from any source holds, whatever the policy; one is never undone here.
-            if new and not old:
-                changes[name] = [False, True]
-        elif new not in (None, "") and (
-            (policy == "update" and new != old) or (policy == "merge" and old in (None, ""))
-        ):
-            changes[name] = [old, new]
-    if row["first_contacted_at"] and not lead["first_contacted_at"]:
-        # The file says the lead was worked ("Working - Contacted"): `due` stops listing it
-        # as never contacted. A first contact already known is never moved.
-        changes["first_contacted_at"] = [None, row["first_contacted_at"]]
-    custom = json.loads(lead["custom"]) if lead["custom"] else {}
-    extra = json.loads(row["custom"]) if row["custom"] else {}
-    merged_custom = {**extra, **custom} if policy == "merge" else {**custom, **extra}
-    if merged_custom != custom:
-        changes["custom"] = [custom, merged_custom]
-    if changes:
-        sets = {k: v[1] for k, v in changes.items()}
-        if "custom" in sets:
-            sets["custom"] = json.dumps(merged_custom, ensure_ascii=False)
-        set_columns(conn, "leads", lead_id, sets, updated_at=now)
-    old_tags = {
-        t.lower()
-        for (t,) in conn.execute("SELECT tag FROM lead_tags WHERE lead_id = ?", (lead_id,))
-    }
-    added = [t for t in dict.fromkeys(tags) if t.lower() not in old_tags]
-    if added:
-        conn.executemany(
-            "INSERT OR IGNORE INTO lead_tags (lead_id, tag) VALUES (?, ?)",
-            [(lead_id, t) for t in added],
-        )
-        changes["tags"] = [None, added]
-    if changes:
-        history.record(conn, lead_id, "merged", changes, reason=reason, at=now)
-    if changes.get("do_not_contact"):
-        end_enrolments_if_unreachable(conn, lead_id, now, stage=lead["stage"], do_not_contact=True)
-    stage = row["stage"]
-    if (
-        stage != lead["stage"]
-        and lead["stage"] not in CLOSED_STAGES
-        and (rank(stage) > rank(lead["stage"]) or stage in CLOSED_STAGES)
-    ):
-        # When the file says it happened, unless that is before the lead's own last move.
-        said = row["closed_at"] if stage in CLOSED_STAGES else row["created_at"]
-        at = max(said, last_change_at(conn, lead_id, lead["created_at"]))
-        change_stage(conn, dict(lead), stage, reason="import", at=at)
-        changes["stage"] = [lead["stage"], stage]
-    return bool(changes)
-
-
-@dataclass
-class UndoResult:
-    batch: int
-    removed: list[int]
-    kept: list[int]
-
-
-def undo_batch(store: Store, batch_id: int) -> UndoResult:
-    """Remove the leads a batch created, except those changed since (which are kept and
-    listed). Their history stays (it is append-only) with an "erased" entry added."""
-    now = dates.now_text()
-    with store.write() as conn:
-        batch = conn.execute(
-            "SELECT last_history_id, undone_at, first_lead_id, last_lead_id "
-            "FROM import_batches WHERE id = ?",
-            (batch_id,),
-        ).fetchone()
-        if batch is None:
-            raise NotFound(f"no import batch {batch_id}", hint="`leadcli imports` lists them")
-        if batch["undone_at"]:
-            raise LeadcliError(f"import batch {batch_id} was already undone")
-        # A batch's leads are its id range; batches from before schema 5 listed them one by one.
-        member = (
-            "({id} BETWEEN :first AND :last "
-            "OR {id} IN (SELECT lead_id FROM batch_leads WHERE batch_id = :batch))"
-        )
-        params = {
-            "first": batch["first_lead_id"],
-            "last": batch["last_lead_id"],
-            "batch": batch_id,
-            "since": batch["last_history_id"],
-            "now": now,
-            "reason": f"import #{batch_id} undone",
-        }
-        conn.execute("DROP TABLE IF EXISTS temp.undo_kept")
-        conn.execute(
-            "CREATE TEMP TABLE undo_kept AS SELECT DISTINCT lead_id AS id FROM history "
-            f"WHERE id > :since AND {member.format(id='lead_id')}",
-            params,
-        )
-        created = member.format(id="leads.id")
-        kept = [
-            i
-            for (i,) in conn.execute(
-                f"SELECT id FROM leads WHERE {created} AND id IN (SELECT id FROM temp.undo_kept) "
-                "ORDER BY id",
-                params,
-            )
-        ]
-        removed_where = f"{created} AND id NOT IN (SELECT id FROM temp.undo_kept)"
-        removed = [
-            i
-            for (i,) in conn.execute(
-                f"SELECT id FROM leads WHERE {removed_where} ORDER BY id", params
-            )
-        ]
-        conn.execute(
-            "INSERT INTO history (lead_id, at, event, changes, reason) "
-            f"SELECT id, :now, 'erased', NULL, :reason FROM leads WHERE {removed_where} "
-            "ORDER BY id",
-            params,
-        )
-        delete_leads(conn, removed_where, params)
-        conn.execute("UPDATE import_batches SET undone_at = ? WHERE id = ?", (now, batch_id))
-        conn.execute("DROP TABLE temp.undo_kept")
-    return UndoResult(batch_id, removed, kept)
 
 
 def list_batches(store: Store) -> list[dict[str, Any]]:

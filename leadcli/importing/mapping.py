@@ -16,7 +16,20 @@ from leadcli.leads.records import SETTABLE_FIELDS
 
 #: Targets beyond the lead fields: a full name to split, the stage or an outcome, dates,
 #: and "ignore" to drop a column.
-SPECIAL_TARGETS = ("name", "stage", "converted", "created_at", "closed_at", "ignore", "custom")
+SPECIAL_TARGETS = (
+    "name",
+    "stage",
+    "converted",
+    "created_at",
+    "closed_at",
+    "ignore",
+    "custom",
+    "other_emails",
+    "other_phones",
+    "external_system",
+)
+#: Where a second column for a contact field goes: kept on the lead, never dropped.
+_FURTHER = {"email": "other_emails", "phone": "other_phones"}
 TARGETS = (*SETTABLE_FIELDS, *SPECIAL_TARGETS)
 
 _SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -110,6 +123,9 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
         "dealstage",
     ),
     "converted": ("isconverted", "converted", "won", "iswon"),
+    "other_emails": ("otheremails", "otheremail", "secondaryemail", "email2", "alternateemail"),
+    "other_phones": ("otherphones", "otherphone", "secondaryphone", "phone2", "alternatephone"),
+    "external_system": ("externalsystem",),
     "created_at": (
         "createddate",
         "createdtime",
@@ -193,14 +209,20 @@ _OWN_EXPORT_ONLY = {
 }
 
 
+def is_own_export(header: list[str]) -> bool:
+    """Whether a file is leadcli's own export (``list -f csv``, ``export``), by its header."""
+    return {"id", "external_id", "created_at", "updated_at"} <= set(header)
+
+
 def build(header: list[str], overrides: dict[str, str]) -> list[str]:
     """The target of each column: a field, a special target, or ``custom``.
 
     The first column for a target wins; later ones are kept as custom fields, except
-    opt-out columns, which all count (opted out of email or of calls: do not contact).
+    opt-out columns, which all count (opted out of email or of calls: do not contact), and
+    further e-mail and phone columns, whose values join ``other_emails`` / ``other_phones``.
     """
     by_key = {normalise_header(k): v for k, v in overrides.items()}
-    own_export = {"id", "external_id", "created_at", "updated_at"} <= set(header)
+    own_export = is_own_export(header)
     # A rejects file leadcli wrote, fixed and imported again: its own trailing `line` and
     # `reason` columns say where the row was and why it failed, not something about a lead.
     filled = [i for i, c in enumerate(header) if c.strip()][-2:]
@@ -215,10 +237,34 @@ def build(header: list[str], overrides: dict[str, str]) -> list[str]:
         if target is None and len(targets) in rejects_columns:
             target = "ignore"
         target = target or guess(column)
+        if target in _FURTHER and target in taken:
+            target = _FURTHER[target]  # a second e-mail or phone column: a further value
         if target in (None, "custom") or (
-            target in taken and target not in ("do_not_contact", "ignore", "tags")
+            target in taken
+            and target not in ("do_not_contact", "ignore", "tags", *_FURTHER.values())
         ):
             target = "custom"
         taken.add(target)
         targets.append(target)
     return targets
+
+
+#: Columns only one CRM's exports carry (normalised as ``normalise_header`` does).
+_SYSTEM_MARKS: dict[str, frozenset[str]] = {
+    "salesforce": frozenset({"salesforceid", "isconverted", "masterrecordid", "isdeleted"}),
+    "hubspot": frozenset({"hubspotid", "lifecyclestage", "contactowner", "hubspotscore"}),
+    "zoho": frozenset({"zohoid", "leadowner"}),
+}
+
+
+def detect_system(header: list[str]) -> str | None:
+    """The CRM a file was exported from, by its columns (``salesforce``, ``hubspot``,
+    ``pipedrive``, ``zoho``), or None. Its external ids are kept with that name, so the same
+    id from two systems is never taken for one person."""
+    keys = {normalise_header(c) for c in header}
+    if any(c.lower().startswith(("person - ", "organization - ", "deal - ")) for c in header):
+        return "pipedrive"
+    for system, marks in _SYSTEM_MARKS.items():
+        if keys & marks:
+            return system
+    return None

@@ -21,6 +21,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
+from leadcli.identity.evidence import DEFAULT_LISTS, Lists, is_placeholder
 from leadcli.leads.records import CONTACT_FIELDS, TEXT_FIELDS
 from leadcli.pipeline.stages import CLOSED_STAGES, Status, read_status
 from leadcli.text import dates
@@ -36,9 +37,22 @@ from leadcli.text.safe_text import FORMULA_GUARD, restore_formula
 _TRUE = {"1", "true", "yes", "y", "t", "x"}
 #: Fields whose cell is taken as written (trimmed).
 _PLAIN_TEXT = frozenset(TEXT_FIELDS) - {"email", "phone"}
+#: Targets whose placeholder cells are missing values.
+_PLACEHOLDER_FIELDS = frozenset(
+    {*TEXT_FIELDS, "name", "email", "phone"} - {"notes", "source", "owner"}
+)
 _IDENTITY = ("first_name", "last_name", "email", "phone", "company", "external_id")
 #: The lead fields a row can fill, in the order ``Chunk.columns`` holds them.
-LEAD_FIELDS: tuple[str, ...] = (*CONTACT_FIELDS, "value", "notes", "external_id", "do_not_contact")
+LEAD_FIELDS: tuple[str, ...] = (
+    *CONTACT_FIELDS,
+    "value",
+    "notes",
+    "external_id",
+    "do_not_contact",
+    "other_emails",
+    "other_phones",
+    "external_system",
+)
 #: What follows the lead fields in ``Chunk.columns``.
 EXTRA_COLUMNS: tuple[str, ...] = (
     "stage",
@@ -107,8 +121,26 @@ class RowConverter:
         keep_invalid: bool = False,
         source: str | None = None,
         tags: list[str] | None = None,
+        system: str | None = None,
+        lists: Lists = DEFAULT_LISTS,
+        placeholders_missing: bool = True,
     ) -> None:
         self.region = region
+        self.system = system.strip().lower() or None if system else None
+        self.lists = lists
+        # Placeholders as forms write them: checked against a column's set of cells at once
+        # (a few variants of case: an exact set lookup is what a million-row column affords).
+        # Not in leadcli's own export: its values were accepted by this program already.
+        words = lists.placeholders if placeholders_missing else frozenset()
+        self.placeholder_cells = frozenset(
+            v for w in words for v in (w, w.upper(), w.title(), w.capitalize())
+        )
+        digits = {*lists.placeholder_digits, *(str(d) * 10 for d in range(10))}
+        if not placeholders_missing:
+            digits = set()
+        self.placeholder_phones = self.placeholder_cells | {
+            f"{p}{d}" for d in digits for p in ("+", "+1", "")
+        }
         self.keep_invalid = keep_invalid
         self.source = source
         self.tags = [t.strip() for t in tags or [] if t.strip()]
@@ -125,6 +157,8 @@ class RowConverter:
             mapped.add("source")
         if "stage" in mapped:  # a status such as "Do Not Contact" or "Unsubscribed" opts out
             mapped.add("do_not_contact")
+        if self.system and "external_id" in mapped:
+            mapped.add("external_system")
         #: The lead fields this file can fill: only these are bound when inserting.
         self.fields = [f for f in LEAD_FIELDS if f in mapped]
         # A status column holds a handful of words over a million rows: read each once.
@@ -149,13 +183,22 @@ class RowConverter:
         created: list[str | None] = [None] * n
         closed: list[str | None] = [None] * n
         full_name: list[str] | None = None
+        further: list[tuple[str, list[str]]] = []
         cells_by_column = list(zip(*(cells for _, cells in good), strict=True)) if n else []
         for index, column, target in self.plan:
             if not n or target == "ignore":
                 continue
             col = _clean(cells_by_column[index])
+            if target in _PLACEHOLDER_FIELDS and not self.placeholder_cells.isdisjoint(col):
+                # A placeholder is a missing value in a lead field (custom fields are kept
+                # as written: they are the user's own, and nothing matches on them here).
+                col = ["" if c in self.placeholder_cells else c for c in col]
             if target in _PLAIN_TEXT:
                 values[target] = [c or None for c in col]
+            elif target in ("other_emails", "other_phones"):
+                further.append((target, col))
+            elif target == "external_system":
+                values[target] = [c.lower() or None for c in col]
             elif target == "email":
                 values["email"] = self._emails(col, bad, custom, tags)
             elif target == "phone":
@@ -225,6 +268,14 @@ class RowConverter:
                     custom[i][column] = text
         if full_name is not None:
             self._split_names(full_name, values, n)
+        if further:
+            self._further(further, values, n)
+        if "external_system" in self.fields:
+            ids = values.get("external_id", [None] * n)
+            systems = values.get("external_system", [None] * n)
+            values["external_system"] = [
+                (s or self.system) if x else None for x, s in zip(ids, systems, strict=True)
+            ]
         identity = [values[f] for f in _IDENTITY if f in values]
         known = list(map(any, zip(*identity, strict=True))) if identity else [False] * n
         if not all(known):
@@ -285,12 +336,15 @@ class RowConverter:
         tags: defaultdict[int, list[str]],
     ) -> list[str | None]:
         out = fast_emails(col)
+        out, col = _without(out, col, self.placeholder_cells)
         if out.count(None) == col.count(""):
             return out  # every address took the fast path
         for i, c in enumerate(col):
             if c and out[i] is None:
                 try:
                     out[i] = normalise_email(c)
+                    if out[i] in self.placeholder_cells:
+                        out[i] = None
                 except ValueError:
                     if not self.keep_invalid:
                         bad.setdefault(i, "email: not a valid address")
@@ -299,9 +353,45 @@ class RowConverter:
                         tags[i].append("invalid-contact")
         return out
 
+    def _further(
+        self, columns: list[tuple[str, list[str]]], values: dict[str, list[Any]], n: int
+    ) -> None:
+        """Second e-mail and phone columns (and ``other_emails`` / ``other_phones`` of
+        leadcli's own export, lists separated by ``,`` or ``;``) as JSON lists, without the
+        main value, placeholders or repeats. An address that is not valid is kept as
+        written: nothing a row brings is lost."""
+        found: dict[str, list[list[str]]] = {
+            "other_emails": [[] for _ in range(n)],
+            "other_phones": [[] for _ in range(n)],
+        }
+        for target, col in columns:
+            field_name = "email" if target == "other_emails" else "phone"
+            main = values.get(field_name, [None] * n)
+            for i, cell in enumerate(col):
+                if not cell:
+                    continue
+                for part in cell.replace(";", ",").split(","):
+                    part = part.strip().strip('[]"').strip()
+                    if not part or is_placeholder(field_name, part, self.lists):
+                        continue
+                    try:
+                        value = (
+                            normalise_email(part)
+                            if field_name == "email"
+                            else normalise_phone(part, self.region)
+                        )
+                    except ValueError:
+                        value = part
+                    if value != main[i] and value not in found[target][i]:
+                        found[target][i].append(value)
+        for target, lists in found.items():
+            if any(lists):
+                values[target] = [json.dumps(x, ensure_ascii=False) if x else None for x in lists]
+
     def _phones(self, col: list[str]) -> list[str | None]:
         region = self.region
         out = fast_phones(col, region)
+        out, col = _without(out, col, self.placeholder_phones)
         if out.count(None) == col.count(""):
             return out
         for i, c in enumerate(col):
@@ -310,6 +400,8 @@ class RowConverter:
                     out[i] = normalise_phone(c, region)
                 except ValueError:
                     out[i] = c  # kept as written: a number we cannot parse is still a number
+                if self.placeholder_phones and is_placeholder("phone", out[i], self.lists):
+                    out[i] = None
         return out
 
     @staticmethod
@@ -345,6 +437,19 @@ def _tag_list(cell: str) -> list[str]:
         if isinstance(items, list) and all(isinstance(t, (str, int, float)) for t in items):
             return [str(t) for t in items if not isinstance(t, bool)]
     return cell.replace(";", ",").split(",")
+
+
+def _without(
+    out: list[str | None], col: list[str], placeholders: frozenset[str]
+) -> tuple[list[str | None], list[str]]:
+    """A converted column with its placeholders taken out (as if the cells were empty)."""
+    if placeholders.isdisjoint(out):
+        return out, col
+    drop = [v in placeholders for v in out]
+    return (
+        [None if d else v for v, d in zip(out, drop, strict=True)],
+        ["" if d else c for c, d in zip(col, drop, strict=True)],
+    )
 
 
 def _by_shape(

@@ -86,8 +86,12 @@ def for_lead(conn: sqlite3.Connection, lead_id: int) -> list[dict[str, Any]]:
     """A lead's events in time order, oldest first (with its creation by an import, see the
     module). Time, not insertion order: a back-dated stage change or activity logged later
     belongs where it happened; events at the same time keep the order they were written."""
+    # A lead merged into this one (``merged_leads``, see identity.merge) keeps its own
+    # history rows (they are append-only); they are this lead's history too.
     rows = conn.execute(
-        "SELECT at, event, changes, reason FROM history WHERE lead_id = ? ORDER BY at, id",
+        "WITH RECURSIVE ids(id) AS (SELECT ? UNION "
+        "SELECT m.lead_id FROM merged_leads AS m JOIN ids ON m.into_id = ids.id) "
+        "SELECT at, event, changes, reason FROM history WHERE lead_id IN ids ORDER BY at, id",
         (lead_id,),
     ).fetchall()
     events = [

@@ -47,6 +47,12 @@ SETTABLE_FIELDS: tuple[str, ...] = (
 #: Settable fields stored as plain text.
 TEXT_FIELDS: tuple[str, ...] = (*CONTACT_FIELDS, "notes", "external_id")
 
+#: A person's further addresses and numbers (kept by a merge, never dropped; JSON lists) and
+#: the system their ``external_id`` came from.
+IDENTITY_FIELDS: tuple[str, ...] = ("other_emails", "other_phones", "external_system")
+#: Identity fields held as JSON lists.
+LIST_FIELDS: tuple[str, ...] = ("other_emails", "other_phones")
+
 #: Fields leadcli keeps itself.
 KEPT_FIELDS: tuple[str, ...] = (
     "stage",
@@ -62,7 +68,14 @@ KEPT_FIELDS: tuple[str, ...] = (
 )
 
 #: Every key of a lead record, in output order.
-RECORD_FIELDS: tuple[str, ...] = ("id", *SETTABLE_FIELDS, *KEPT_FIELDS, "bant", "custom")
+RECORD_FIELDS: tuple[str, ...] = (
+    "id",
+    *SETTABLE_FIELDS,
+    *IDENTITY_FIELDS,
+    *KEPT_FIELDS,
+    "bant",
+    "custom",
+)
 
 _COLUMNS = tuple(f for f in RECORD_FIELDS if f not in ("tags", "bant"))
 _SELECT = (
@@ -209,6 +222,8 @@ def _record(row: sqlite3.Row) -> dict[str, Any]:
     record = {name: row[name] for name in RECORD_FIELDS}
     record["tags"] = json.loads(row["tags"]) if row["tags"] else []
     record["custom"] = json.loads(row["custom"]) if row["custom"] else {}
+    for name in LIST_FIELDS:
+        record[name] = json.loads(row[name]) if row[name] else []
     record["bant"] = json.loads(row["bant"]) if row["bant"] else {}
     record["do_not_contact"] = bool(row["do_not_contact"])
     return record

@@ -25,7 +25,15 @@ if TYPE_CHECKING:
 #: Columns the full-text index covers today (``list --search``): live code reads this. A
 #: released step never does (changing it would rewrite history): each step that built the
 #: index spells out its own columns, as ``_FTS_COLUMNS_AT_M001`` and ``_AT_M005`` below.
-FTS_COLUMNS = ("first_name", "last_name", "company", "email", "notes")
+FTS_COLUMNS = (
+    "first_name",
+    "last_name",
+    "company",
+    "email",
+    "notes",
+    "other_emails",
+    "other_phones",
+)
 
 #: The search index's columns as m001 created it and m005 rebuilt it (frozen literals).
 _FTS_COLUMNS_AT_M001 = ("first_name", "last_name", "company", "email", "notes")
@@ -392,6 +400,117 @@ def m006_cheap_checks(db: Database) -> None:
 _STAGES_AT_M006 = ("prospect", "lead", "mql", "sql", "opportunity", "customer", "lost")
 
 
+def m007_identity(db: Database) -> None:
+    """What import needs to never merge two people and to lose nothing.
+
+    - ``other_emails`` / ``other_phones``: a person's further addresses and numbers (JSON
+      arrays), brought by a merge or a second column; searchable, so the search index is
+      made again with them (literal column lists: this step never changes).
+    - ``external_system``: the system an ``external_id`` came from (``salesforce``,
+      ``hubspot`` ... or ``import --system``): 1001 in Salesforce and 1001 in HubSpot are
+      two people.
+    - ``possible_duplicates``: pairs that share a phone, a role address or an id from another
+      system without being one person on evidence, left for ``dedupe``; ``lead_id`` is the
+      lower id.
+    - ``batch_matches``: the older leads each batch's rows were found to be (merged into, or
+      bringing nothing), so undoing another batch never deletes a lead a live batch brought.
+    """
+    conn = db.conn
+    conn.execute("ALTER TABLE leads ADD COLUMN other_emails TEXT")
+    conn.execute("ALTER TABLE leads ADD COLUMN other_phones TEXT")
+    conn.execute("ALTER TABLE leads ADD COLUMN external_system TEXT")
+    conn.execute(
+        """
+        CREATE TABLE possible_duplicates (
+            lead_id INTEGER NOT NULL,   -- the lower id of the pair
+            other_id INTEGER NOT NULL,  -- the higher id
+            reason TEXT NOT NULL,       -- the shared field: phone, email or external_id
+            batch_id INTEGER,           -- the import that found it (NULL: another command)
+            found_at TEXT NOT NULL,
+            PRIMARY KEY (lead_id, other_id),
+            CHECK (lead_id < other_id)
+        ) WITHOUT ROWID
+        """
+    )
+    conn.execute("CREATE INDEX possible_duplicates_other ON possible_duplicates (other_id)")
+    conn.execute(
+        """
+        CREATE TABLE batch_matches (
+            batch_id INTEGER NOT NULL REFERENCES import_batches(id),
+            lead_id INTEGER NOT NULL,
+            PRIMARY KEY (batch_id, lead_id)
+        ) WITHOUT ROWID
+        """
+    )
+    conn.execute("CREATE INDEX batch_matches_lead ON batch_matches (lead_id)")
+    columns = (
+        "first_name",
+        "last_name",
+        "company",
+        "email",
+        "notes",
+        "other_emails",
+        "other_phones",
+    )
+    for trigger in ("leads_fts_ai", "leads_fts_ad", "leads_fts_au"):
+        conn.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+    conn.execute("DROP TABLE leads_fts")
+    cols = ", ".join(columns)
+    old = ", ".join(f"old.{c}" for c in columns)
+    new = ", ".join(f"new.{c}" for c in columns)
+    conn.execute(
+        f"CREATE VIRTUAL TABLE leads_fts USING fts5({cols}, "
+        "tokenize='unicode61 remove_diacritics 2', content='leads', columnsize=0)"
+    )
+    conn.execute("INSERT INTO leads_fts (leads_fts) VALUES ('rebuild')")
+    conn.execute(
+        f"CREATE TRIGGER leads_fts_ai AFTER INSERT ON leads BEGIN "
+        f"INSERT INTO leads_fts (rowid, {cols}) VALUES (new.id, {new}); END"
+    )
+    conn.execute(
+        f"CREATE TRIGGER leads_fts_ad AFTER DELETE ON leads BEGIN "
+        f"INSERT INTO leads_fts (leads_fts, rowid, {cols}) VALUES ('delete', old.id, {old}); END"
+    )
+    conn.execute(
+        f"CREATE TRIGGER leads_fts_au AFTER UPDATE OF {cols} ON leads BEGIN "
+        f"INSERT INTO leads_fts (leads_fts, rowid, {cols}) VALUES ('delete', old.id, {old}); "
+        f"INSERT INTO leads_fts (rowid, {cols}) VALUES (new.id, {new}); END"
+    )
+
+
+def m012_merges(db: Database) -> None:
+    """Merges and their journal, so `merge undo` can put the leads back exactly as they were.
+
+    ``journal`` holds, as JSON, every row the merge changed or removed (the leads and their
+    rows in every table that refers to a lead) as it was before. ``merged_leads`` says which
+    lead went into which: a merged lead's history stays under its own id (history is
+    append-only) and is shown with the lead it went into.
+    """
+    db.execute(
+        """
+        CREATE TABLE merges (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            keep_id INTEGER NOT NULL,
+            merged_ids TEXT NOT NULL,      -- JSON array of the ids merged into keep_id
+            journal TEXT NOT NULL,         -- JSON: the rows before the merge
+            last_history_id INTEGER NOT NULL,  -- history after this id: changed since
+            undone_at TEXT
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE merged_leads (
+            lead_id INTEGER PRIMARY KEY,   -- the lead merged away
+            into_id INTEGER NOT NULL,
+            merge_id INTEGER NOT NULL REFERENCES merges(id)
+        )
+        """
+    )
+    db.execute("CREATE INDEX merged_leads_into ON merged_leads (into_id)")
+
+
 #: Every step in order; the schema version is the number of steps applied.
 MIGRATIONS: list[Callable[[Database], None]] = [
     m001_initial,
@@ -400,6 +519,8 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     m004_import_batches,
     m005_import_ranges,
     m006_cheap_checks,
+    m007_identity,
+    m012_merges,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -220,13 +220,18 @@ def test_duplicates_inside_one_file(cli, tmp_path: Path):
         "Name,Email,Phone,Tags\n"
         "Ana Silva,ana@acme.com,,a\n"
         "Ana S.,ANA@ACME.COM,(415) 555-0100,b\n"
-        "Someone,,415.555.0100,c\n",
+        "Someone,,415.555.0100,c\n"
+        "ana s.,,+1 415 555 0100,d\n",
         encoding="utf-8",
     )
     summary = run_import(cli, str(path))
-    assert (summary["imported"], summary["updated"]) == (1, 2)
-    [lead] = leads(cli)
-    assert (lead["phone"], lead["tags"]) == ("+14155550100", ["a", "b", "c"])
+    # The same e-mail is Ana; the same phone with her name is Ana; "Someone" at her phone is
+    # another person (kept, and reported as a possible duplicate).
+    assert (summary["imported"], summary["updated"]) == (2, 2)
+    assert summary["possible_duplicates"] == 1
+    ana, someone = leads(cli)
+    assert (ana["phone"], ana["tags"]) == ("+14155550100", ["a", "b", "d"])
+    assert (someone["first_name"], someone["tags"]) == ("Someone", ["c"])
 
 
 def test_unreadable_file_is_one_clear_error(cli, tmp_path: Path):
@@ -410,7 +415,7 @@ def test_undo_of_a_batch_from_before_schema_5(db_path: Path):
     newer leadcli still undoes them."""
     import sqlite3
 
-    from leadcli.importing.loader import undo_batch
+    from leadcli.importing.undo import undo_batch
     from leadcli.storage import migrations
     from leadcli.storage.store import connect
 
@@ -455,23 +460,27 @@ def test_bulk_and_incremental_loads_agree(bulk: bool, tmp_path: Path, monkeypatc
         "Name,Email,Phone,Tags\n"
         "Ana Silva,ana@acme.com,,a\n"
         "Ana S.,ana@acme.com,+14155550100,b\n"  # same email as line 2
-        "Ann Silva,,+14155550100,c\n"  # same phone as line 3, so Ana's lead
+        "ana s,,+1 415 555 0100,c\n"  # same phone and name as line 3, so Ana's lead
         "Old One,old@acme.com,,d\n"  # in the database already
-        "Phone Only,,(415) 555-0199,e\n"  # the database's phone
+        "Phone Only,,(415) 555-0199,e\n"  # the database's phone, no name there: not enough
         "Bob Stone,bob@zeta.com,,f\n"
     )
     summary = loader.import_file(store, str(path), loader.ImportOptions())
-    assert (summary.imported, summary.updated + summary.duplicates) == (2, 4)
+    assert (summary.imported, summary.updated + summary.duplicates) == (3, 3)
+    assert summary.possible_duplicates == 1
     rows = store.conn.execute(
         "SELECT email, phone, first_name, (SELECT group_concat(tag, '') FROM "
         "(SELECT tag FROM lead_tags WHERE lead_id = leads.id ORDER BY tag)) FROM leads ORDER BY id"
     ).fetchall()
     assert [tuple(r) for r in rows] == [
         ("old@acme.com", None, "Old", "d"),
-        (None, "+14155550199", "Phone", "e"),
+        (None, "+14155550199", None, None),
         ("ana@acme.com", "+14155550100", "Ana", "abc"),
+        (None, "+14155550199", "Phone", "e"),
         ("bob@zeta.com", None, "Bob", "f"),
     ]
+    pairs = store.conn.execute("SELECT lead_id, other_id, reason FROM possible_duplicates")
+    assert [tuple(p) for p in pairs] == [(2, 7, "phone")]
     assert store.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     # The search index matches the table (this raises when it does not)...
     store.conn.execute("INSERT INTO leads_fts (leads_fts) VALUES ('integrity-check')")

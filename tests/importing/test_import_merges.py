@@ -12,7 +12,8 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from leadcli.importing import loader
+from leadcli.identity import policy as merge_policy
+from leadcli.importing import duplicates, loader
 from leadcli.storage.store import connect
 
 BASE = (
@@ -86,12 +87,12 @@ def _outcome(folder: Path, data: list[tuple[str, ...]], policy: str) -> Any:
     return result
 
 
-@pytest.mark.parametrize("policy", ["merge", "update"])
+@pytest.mark.parametrize("policy", ["merge", "update", "skip"])
 @settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(data=rows())
-# One row per rule of _merge_one, each bringing Ana's lead exactly one thing...
+# One row per merge rule (identity.policy), each bringing Ana's lead exactly one thing...
 @example(data=[("ana@acme.com", "", "", "", "", "", "yes", "")])  # an opt-out
 @example(data=[("ana@acme.com", "", "", "", "MQL", "", "", "")])  # a stage further on
 @example(data=[("ana@acme.com", "", "", "", "Closed - Lost", "", "", "")])  # a close
@@ -112,8 +113,8 @@ def test_counting_rows_that_bring_nothing_changes_no_outcome(
     monkeypatch.setenv("LEADCLI_NOW", "2026-11-20T09:00:00Z")
     fast = _outcome(tmp_path_factory.mktemp("fast"), data, policy)
     with monkeypatch.context() as m:
-        # Nothing counted in bulk: every duplicate goes through _merge_one, as it used to.
-        m.setattr(loader, "_BRINGS_NOTHING", "SELECT id FROM temp.import_dups WHERE 0")
+        # Nothing counted in bulk: every duplicate goes through plan_merge, one by one.
+        m.setattr(merge_policy, "brings_nothing_sql", lambda *a, **k: "0")
         one_by_one = _outcome(tmp_path_factory.mktemp("slow"), data, policy)
     assert fast == one_by_one
 
@@ -121,11 +122,11 @@ def test_counting_rows_that_bring_nothing_changes_no_outcome(
 def test_a_re_export_that_changes_nothing_is_counted_not_merged(tmp_path: Path, monkeypatch):
     """The nightly case: the same leads again, in a file with other bytes."""
     merged: list[int] = []
-    real_merge = loader._merge_one
+    real_merge = duplicates.merge_one
     monkeypatch.setattr(
-        loader,
-        "_merge_one",
-        lambda conn, lead_id, *a: merged.append(lead_id) or real_merge(conn, lead_id, *a),
+        duplicates,
+        "merge_one",
+        lambda conn, lead_id, *a, **k: merged.append(lead_id) or real_merge(conn, lead_id, *a, **k),
     )
     store = connect(tmp_path / "leads.db")
     options = loader.ImportOptions(rejects=tmp_path / "r.csv")

@@ -111,6 +111,15 @@ def import_files(
             "--again", help="Import even bytes already imported with the same mapping and options."
         ),
     ] = False,
+    system: Annotated[
+        str | None,
+        typer.Option(
+            "--system",
+            help="The system the file's external ids come from (default: the detected "
+            "layout: salesforce, hubspot, pipedrive, zoho). The same id from two systems "
+            "is two people.",
+        ),
+    ] = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Import lead files: every row is imported, merged, counted as a duplicate or rejected.
@@ -125,6 +134,7 @@ def import_files(
     Example: leadcli import leads.csv --source webinar --tag 2026-q4
     """
     from leadcli.cli.process_settings import import_settings
+    from leadcli.identity.evidence import Lists
     from leadcli.importing.loader import (
         ImportOptions,
         check_readable,
@@ -163,6 +173,8 @@ def import_files(
         source=source,
         tags=[t for value in tag or [] for t in value.split(",") if t.strip()],
         again=again,
+        system=system.strip().lower() if system and system.strip() else None,
+        lists=Lists.from_config(app_state.config()),
     )
     check_readable(files)
     store = app_state.store()
@@ -190,6 +202,7 @@ def import_files(
         "updated",
         "duplicates",
         "rejected",
+        "possible_duplicates",
         "rejects_file",
         "batch",
         "already_imported_as",
@@ -227,6 +240,12 @@ def import_files(
     for s in summaries:
         if s["rejects_file"]:
             say(f"Rejected rows of {s['file']} are in {s['rejects_file']}.")
+        if s["possible_duplicates"]:
+            say(
+                f"{s['possible_duplicates']} new leads of {s['file']} share a phone, a role "
+                "address or another system's id with a lead without being that person on "
+                "evidence: kept apart, listed by `leadcli dedupe`."
+            )
 
 
 def _use_worker(path: str) -> bool:
@@ -283,7 +302,7 @@ def import_undo(
 
     Example: leadcli import undo 3
     """
-    from leadcli.importing.loader import undo_batch
+    from leadcli.importing.undo import undo_batch
 
     result = undo_batch(state(ctx).store(), batch)
     record = {"batch": batch, "removed": result.removed, "kept": result.kept}

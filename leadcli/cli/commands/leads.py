@@ -153,6 +153,7 @@ def add(
     region = app_state.config()["contacts.phone_region"]
     store = app_state.store()
     lead_id = add_lead(store, values, tags=_split_tags(tag), custom=custom, phone_region=region)
+    _warn_if_duplicate(store, lead_id, app_state.config())
     if fmt is OutputFormat.table:
         typer.echo(str(lead_id))
         return
@@ -161,6 +162,28 @@ def add(
         write_object(record, sys.stdout)
     else:
         emit([record], fmt, columns=_columns(store))
+
+
+def _warn_if_duplicate(store: Any, lead_id: int, config: Any) -> None:
+    """Say on stderr which existing lead the new one probably duplicates (it is added
+    anyway: `merge` joins them once a person has looked)."""
+    from leadcli.identity.dedupe import likely_matches
+    from leadcli.identity.evidence import Lists
+    from leadcli.identity.matcher import load_rules
+    from leadcli.leads.records import get_lead
+    from leadcli.storage.paths import resolve_config_path
+
+    rules = load_rules(config_path=resolve_config_path())
+    matches = likely_matches(store, lead_id, rules, lists=Lists.from_config(config))
+    for match in matches:
+        other = get_lead(store, match["id"], with_history=False)
+        name = " ".join(p for p in (other["first_name"], other["last_name"]) if p)
+        details = ", ".join(str(v) for v in (name, other["email"], other["company"]) if v)
+        say(
+            f"Warning: lead {lead_id} is probably lead {other['id']} ({details}); "
+            f"score {match['score']:.2f}: {', '.join(match['reasons'])}. "
+            f"To join them: leadcli merge {other['id']} {lead_id}"
+        )
 
 
 @app.command("list")

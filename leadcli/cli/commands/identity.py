@@ -1,0 +1,356 @@
+"""Identity commands: ``dedupe`` (likely duplicates, and merging them) and ``merge``."""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from leadcli.cli.options import MAX_INT, FormatOption, OutputFormat
+from leadcli.cli.output import emit, render_table, say
+from leadcli.cli.state import state
+from leadcli.exporting.writers import write_json_array, write_object
+
+app = typer.Typer()
+
+PAIR_COLUMNS = ("ids", "score", "reasons")
+
+
+class Prefer(StrEnum):
+    """Whose value stays where two leads both have one."""
+
+    keep = "keep"
+    other = "other"
+
+
+TABLE_LIMIT = 100
+
+
+def _interactive() -> bool:
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def _rules(path: Path | None) -> Any:
+    from leadcli.identity import matcher
+    from leadcli.storage.paths import resolve_config_path
+
+    return matcher.load_rules(path, config_path=resolve_config_path())
+
+
+def _lists(ctx: typer.Context) -> Any:
+    """The placeholders and role addresses in force (config, else the shipped lists)."""
+    from leadcli.identity.evidence import Lists
+
+    return Lists.from_config(state(ctx).config())
+
+
+def _name(record: dict[str, Any]) -> str:
+    return " ".join(p for p in (record.get("first_name"), record.get("last_name")) if p)
+
+
+def _pair_rows(store: Any, pairs: list[dict[str, Any]]) -> list[list[Any]]:
+    from leadcli.leads.records import get_lead
+
+    rows = []
+    for pair in pairs:
+        a, b = (get_lead(store, i, with_history=False) for i in pair["ids"])
+        rows.append(
+            [
+                f"{a['id']} / {b['id']}",
+                f"{pair['score']:.2f}",
+                f"{_name(a)} / {_name(b)}",
+                f"{a['email'] or ''} / {b['email'] or ''}",
+                ", ".join(pair["reasons"]),
+            ]
+        )
+    return rows
+
+
+@app.command()
+def dedupe(
+    ctx: typer.Context,
+    compare: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--compare",
+            metavar="FIELD",
+            help="Also compare this custom field, named as the column it was imported under "
+            "(repeatable).",
+        ),
+    ] = None,
+    rules: Annotated[
+        Path | None,
+        typer.Option(
+            "--rules",
+            metavar="FILE",
+            help="Matching rules (TOML). Default: rules.toml in the config folder, else the "
+            "built-in rules.",
+        ),
+    ] = None,
+    min_score: Annotated[
+        float | None,
+        typer.Option(
+            "--min-score",
+            min=0.0,
+            max=1.0,
+            help="Only pairs scoring at least this (0-1). Default: the rules' threshold.",
+            show_default=False,
+        ),
+    ] = None,
+    merge: Annotated[
+        bool,
+        typer.Option(
+            "--merge",
+            help="Merge the pairs: on a terminal, asks pair by pair; in a script needs --yes.",
+        ),
+    ] = False,
+    yes: Annotated[
+        bool,
+        typer.Option(
+            "--yes", "-y", help="With --merge: merge every pair shown, keeping the lower id."
+        ),
+    ] = False,
+    limit: Annotated[
+        int | None,
+        typer.Option(
+            "--limit",
+            "-n",
+            min=0,
+            max=MAX_INT,
+            help="At most this many pairs, best first (0: all). Default: all, or 100 in a table.",
+            show_default=False,
+        ),
+    ] = None,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Find likely duplicate leads: names, company, e-mail, phone, city and chosen fields.
+
+    Pairs come best first with a score (0-1, the probability that they are one person) and
+    the reasons. -f json prints one object per pair: ids (lower first), score, reasons.
+
+    Example: leadcli dedupe --compare postcode --min-score 0.9 -f json
+    """
+    if merge and not yes and not _interactive():
+        say("Error: dedupe --merge in a script needs --yes (and usually --min-score).")
+        raise typer.Exit(2)
+    store = state(ctx).store()
+    matching_rules = _rules(rules)
+    pairs, stats = _find(store, matching_rules, compare or [], min_score, _lists(ctx))
+    found = len(pairs)
+    table = fmt is OutputFormat.table and not merge
+    shown = (TABLE_LIMIT if table else None) if limit is None else limit or None
+    if shown is not None:
+        pairs = pairs[:shown]
+    if merge:
+        if yes:  # unattended: only pairs at the bar, never a low recorded one
+            bar = matching_rules.threshold if min_score is None else min_score
+            pairs = [p for p in pairs if p["score"] >= bar]
+        done = _merge_pairs(store, pairs, ask=not yes, lists=_lists(ctx))
+        if fmt is OutputFormat.json:
+            write_json_array(done, sys.stdout)
+        elif fmt is not OutputFormat.table:
+            emit(done, fmt, columns=("merge", "kept", "merged", "score"))
+        return
+    if fmt is OutputFormat.json:
+        write_json_array(pairs, sys.stdout)
+    elif fmt is not OutputFormat.table:
+        emit(pairs, fmt, columns=PAIR_COLUMNS)
+    else:
+        if pairs:
+            render_table(
+                _pair_rows(store, pairs),
+                ["IDs", "Score", "Names", "Emails", "Reasons"],
+                justify_right=("Score",),
+                no_wrap=("IDs", "Score"),
+            )
+        more = (
+            f"; showing the best {len(pairs)} (--limit N, 0 for all)" if found > len(pairs) else ""
+        )
+        say(
+            f"{found} likely duplicate pair{'s' if found != 1 else ''} among "
+            f"{stats['leads']:,} leads ({stats['compared']:,} pairs compared){more}."
+        )
+
+
+def _find(store: Any, rules: Any, compare: list[str], min_score: float | None, lists: Any) -> Any:
+    """find_duplicates, with a progress bar on a terminal (stderr) and nothing otherwise."""
+    from leadcli.identity.dedupe import find_duplicates
+
+    if not sys.stderr.isatty():
+        return find_duplicates(store, rules, compare=compare, min_score=min_score, lists=lists)
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    with Progress(
+        TextColumn("[bold]comparing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("pairs"),
+        console=Console(stderr=True),
+        transient=True,
+        auto_refresh=False,
+    ) as bar:
+        task = bar.add_task("dedupe", total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total, refresh=True)
+
+        return find_duplicates(
+            store, rules, compare=compare, min_score=min_score, progress=update, lists=lists
+        )
+
+
+def _merge_pairs(
+    store: Any, pairs: list[dict[str, Any]], *, ask: bool, lists: Any
+) -> list[dict[str, Any]]:
+    """Merge pairs one by one, best first. A lead merged away earlier is stood for by the
+    lead it went into, so a chain (1 ~ 2, 2 ~ 3) ends as one lead; a pair whose two sides
+    are already one is skipped. Returns ``{"merge", "kept", "merged", "score"}`` per merge."""
+    from leadcli.errors import NotFound
+    from leadcli.identity.merge import merge_leads
+
+    into: dict[int, int] = {}
+
+    def current(lead_id: int) -> int:
+        while lead_id in into:
+            lead_id = into[lead_id]
+        return lead_id
+
+    done: list[dict[str, Any]] = []
+    for pair in pairs:
+        ends = sorted({current(i) for i in pair["ids"]})
+        if len(ends) < 2:  # already one lead
+            continue
+        a, b = ends
+        keep, other = a, b
+        if ask:
+            row = _pair_rows(store, [{**pair, "ids": [a, b]}])
+            render_table(row, ["IDs", "Score", "Names", "Emails", "Reasons"])
+            answer = (
+                typer.prompt("Keep [l]eft, keep [r]ight, [s]kip, [q]uit", default="s", err=True)
+                .strip()
+                .lower()[:1]
+            )
+            if answer == "q":
+                break
+            if answer not in ("l", "r"):
+                continue
+            if answer == "r":
+                keep, other = b, a
+        try:
+            result = merge_leads(store, keep, [other], lists=lists)
+        except NotFound:
+            continue
+        into[other] = keep
+        done.append(
+            {"merge": result["merge"], "kept": keep, "merged": [other], "score": pair["score"]}
+        )
+        say(f"Merged lead {other} into {keep} (merge {result['merge']}).")
+    say(f"{len(done)} merge{'s' if len(done) != 1 else ''} done.")
+    return done
+
+
+def _merge_table(result: dict[str, Any]) -> None:
+    from leadcli.cli.output import cell_text
+
+    verb = "Would merge" if result["dry_run"] else f"Merge {result['merge']}:"
+    say(
+        f"{verb} lead{'s' if len(result['merged']) > 1 else ''} "
+        + ", ".join(str(i) for i in result["merged"])
+        + f" into {result['kept']}."
+    )
+    if result["changes"]:
+        render_table(
+            (
+                [name, cell_text(old), cell_text(new)]
+                for name, (old, new) in result["changes"].items()
+            ),
+            ["Field", "Before", "After"],
+            title="Changes to the kept lead",
+        )
+    if result["conflicts"]:
+        render_table(
+            ([c["field"], c["kept"], c["other"], c["from"]] for c in result["conflicts"]),
+            ["Field", "Kept", "Other", "From lead"],
+            title="Conflicts (use --prefer other to take the other values)",
+        )
+    if not result["dry_run"]:
+        say(f"Undo with: leadcli merge undo {result['merge']}")
+
+
+@app.command(
+    context_settings={"allow_interspersed_args": True},
+)
+def merge(
+    ctx: typer.Context,
+    ids: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="KEEP OTHER... | undo MERGE",
+            help="The lead to keep, then the leads to merge into it; or `undo` and a merge id.",
+            show_default=False,
+        ),
+    ],
+    prefer: Annotated[
+        Prefer,
+        typer.Option(
+            "--prefer",
+            case_sensitive=False,
+            help="keep: where both leads have a value, the kept lead's stays; other: the "
+            "other's wins.",
+        ),
+    ] = Prefer.keep,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what the merge would do; change nothing.")
+    ] = False,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Merge leads into one, or undo a merge (`merge undo ID`).
+
+    The first lead survives: its empty fields are filled from the others, conflicts are
+    listed (a second e-mail or phone kept in other_emails / other_phones), tags united,
+    activities, follow-ups, BANT answers and enrolments moved, the others' history shown
+    with it, the most advanced stage and do-not-contact kept. `merge undo ID` restores the
+    leads exactly as they were.
+
+    Example: leadcli merge 12 57 --dry-run; leadcli merge 12 57; leadcli merge undo 1
+    """
+    from leadcli.cli.options import parse_id
+    from leadcli.identity.merge import merge_leads, undo_merge
+
+    store = state(ctx).store()
+    if ids and ids[0] == "undo":
+        if len(ids) != 2:
+            raise typer.BadParameter("use: leadcli merge undo MERGE_ID", param_hint="MERGE")
+        merge_id = parse_id(ids[1], "MERGE")
+        if dry_run:
+            raise typer.BadParameter("undo has no --dry-run", param_hint="--dry-run")
+        result = undo_merge(store, merge_id)
+        if fmt is OutputFormat.table:
+            say(
+                f"Merge {merge_id} undone: leads "
+                + ", ".join(str(i) for i in result["restored"])
+                + " restored."
+            )
+        elif fmt is OutputFormat.json:
+            write_object(result, sys.stdout)
+        else:
+            emit([result], fmt, columns=("merge", "restored"))
+        return
+    if len(ids) < 2:
+        raise typer.BadParameter("give the lead to keep and at least one other", param_hint="ID")
+    numbers = [parse_id(i) for i in ids]
+    if any(n > MAX_INT for n in numbers):  # pragma: no cover - parse_id refuses these
+        raise typer.BadParameter("ids are whole numbers", param_hint="ID")
+    result = merge_leads(
+        store, numbers[0], numbers[1:], prefer=prefer.value, dry_run=dry_run, lists=_lists(ctx)
+    )
+    if fmt is OutputFormat.table:
+        _merge_table(result)
+    elif fmt is OutputFormat.json:
+        write_object(result, sys.stdout)
+    else:
+        emit([result], fmt, columns=("merge", "kept", "merged", "changes", "conflicts", "dry_run"))
