@@ -70,7 +70,9 @@ def find(
             # switchboard is often someone else (the key alone is judged as well, for the
             # oldest whose name is spelt another way).
             named = (*columns, "lower(trim(last_name))", "lower(trim(first_name))")
-            _candidates(conn, floor, key, named, verdict, bulk=bulk)
+            # An e-mail by name only where names decide: role addresses.
+            roles = lists if key == "email" else None
+            _candidates(conn, floor, key, named, verdict, bulk=bulk, role_only=roles)
     _judge(conn, lists)
     conn.execute(
         "INSERT INTO temp.import_dups (id, first) SELECT id, min(other) FROM temp.import_pairs "
@@ -87,9 +89,16 @@ def _candidates(
     verdict: str,
     *,
     bulk: bool,
+    role_only: Lists | None = None,
 ) -> None:
     """Pair each new lead with the oldest lead that has the same ``columns`` (its key not
-    NULL), with the verdict SQL can give."""
+    NULL), with the verdict SQL can give; with ``role_only``, only leads whose e-mail is a
+    role address of those lists."""
+
+    def where(alias: str) -> str:
+        column = f"{alias}.email" if alias else "email"
+        return evidence.role_address_sql(column, role_only) if role_only else "1"
+
     if bulk:
         # Most of the table is new: one pass over the key's index, grouping equal values,
         # beats an index seek per new lead.
@@ -100,7 +109,7 @@ def _candidates(
             f"{_qualified(c, 'n')} IS g.{k}" for c, k in zip(columns, names, strict=True)
         )
         source = (
-            f"(SELECT {select}, min(id) AS first FROM leads WHERE {key} IS NOT NULL "
+            f"(SELECT {select}, min(id) AS first FROM leads WHERE {key} IS NOT NULL AND {where('')} "
             f"GROUP BY {group} HAVING count(*) > 1) AS g "
             f"JOIN leads AS n ON {on} AND n.id > g.first AND n.id > :floor "
             f"JOIN leads AS o ON o.id = g.first"
@@ -112,7 +121,8 @@ def _candidates(
         source = (
             f"(SELECT n.id AS nid, (SELECT min(o.id) FROM leads AS o "
             f"WHERE o.{key} = n.{key} AND o.id < n.id{extra}) AS first "
-            f"FROM leads AS n WHERE n.id > :floor AND n.{key} IS NOT NULL) AS c "
+            f"FROM leads AS n WHERE n.id > :floor AND n.{key} IS NOT NULL "
+            f"AND {where('n')}) AS c "
             f"JOIN leads AS n ON n.id = c.nid JOIN leads AS o ON o.id = c.first"
         )
     conn.execute(
