@@ -386,7 +386,8 @@ class _Load:
     @functools.cache  # noqa: B019 - one loader per import; a handful of sizes
     def _insert_sql(self, rows: int) -> str:
         marks = ", ".join("coalesce(?, 0)" if f == "do_not_contact" else "?" for f in self.fields)
-        one = f"(?, {marks}, ?, ?, ?, ?, '{self.now}')"
+        extras = ", ".join("?" for _ in EXTRA_COLUMNS)
+        one = f"(?, {marks}, {extras}, '{self.now}')"
         return (
             f"INSERT INTO leads (id, {', '.join(self.fields)}, {', '.join(EXTRA_COLUMNS)}, "
             f"updated_at) VALUES " + ", ".join([one] * rows)

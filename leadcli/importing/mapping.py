@@ -16,7 +16,16 @@ from leadcli.leads.records import SETTABLE_FIELDS
 
 #: Targets beyond the lead fields: a full name to split, the stage or an outcome, dates,
 #: and "ignore" to drop a column.
-SPECIAL_TARGETS = ("name", "stage", "converted", "created_at", "closed_at", "ignore", "custom")
+SPECIAL_TARGETS = (
+    "name",
+    "stage",
+    "converted",
+    "created_at",
+    "closed_at",
+    "lost_reason",
+    "ignore",
+    "custom",
+)
 TARGETS = (*SETTABLE_FIELDS, *SPECIAL_TARGETS)
 
 _SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -63,7 +72,17 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
     ),
     "title": ("title", "jobtitle", "position", "role", "designation"),
     "website": ("website", "web", "url", "companywebsite", "websiteurl", "domain"),
+    "street": ("street", "address", "streetaddress", "mailingstreet", "addressstreet"),
     "city": ("city", "town", "mailingcity"),
+    "postal_code": (
+        "postalcode",
+        "postcode",
+        "zip",
+        "zipcode",
+        "zippostalcode",
+        "mailingpostalcode",
+    ),
+    "region": ("region", "state", "province", "stateprovince", "stateregion", "mailingstate"),
     "country": ("country", "countryregion", "mailingcountry"),
     "source": ("source", "leadsource", "originalsource", "channel", "utmsource"),
     "owner": (
@@ -128,7 +147,9 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
         "dateclosed",
         "wondate",
         "closedwondate",
+        "closedat",
     ),
+    "lost_reason": ("lostreason", "reasonlost", "closedlostreason", "lossreason"),
 }
 
 
@@ -189,7 +210,6 @@ _OWN_EXPORT_ONLY = {
     "score",
     "rating",
     "bant",
-    "lost_reason",
 }
 
 

@@ -40,11 +40,24 @@ _IDENTITY = ("first_name", "last_name", "email", "phone", "company", "external_i
 #: The lead fields a row can fill, in the order ``Chunk.columns`` holds them.
 LEAD_FIELDS: tuple[str, ...] = (*CONTACT_FIELDS, "value", "notes", "external_id", "do_not_contact")
 #: What follows the lead fields in ``Chunk.columns``.
-EXTRA_COLUMNS: tuple[str, ...] = ("stage", "created_at", "closed_at", "custom")
+EXTRA_COLUMNS: tuple[str, ...] = ("stage", "created_at", "closed_at", "lost_reason", "custom")
 
 
 class Reject(Exception):
     """A row is not imported; the message is its reason in the rejects file."""
+
+
+def split_tags(cell: str) -> list[str]:
+    """A tags cell: a JSON array of strings (what leadcli writes when a tag holds ``,`` or
+    ``;``, so any tag comes back exactly), else tags separated by ``,`` or ``;``."""
+    if cell.startswith("[") and cell.endswith("]"):
+        try:
+            parsed = json.loads(cell)
+        except ValueError:
+            parsed = None
+        if isinstance(parsed, list) and all(isinstance(t, str) for t in parsed):
+            return parsed
+    return cell.replace(";", ",").split(",")
 
 
 def split_name(full: str) -> tuple[str | None, str | None]:
@@ -132,6 +145,8 @@ class RowConverter:
         converted: list[bool | None] = []  # a flag per row, when a column says
         created: list[str | None] = [None] * n
         closed: list[str | None] = [None] * n
+        lost_reason: list[str | None] = [None] * n
+        lost_column = ""
         full_name: list[str] | None = None
         cells_by_column = list(zip(*(cells for _, cells in good), strict=True)) if n else []
         for index, column, target in self.plan:
@@ -149,7 +164,7 @@ class RowConverter:
             elif target == "tags":
                 for i, c in enumerate(col):
                     if c:
-                        tags[i].extend(c.replace(";", ",").split(","))
+                        tags[i].extend(split_tags(c))
             elif target == "do_not_contact":
                 # Every opt-out column counts (opted out of email, or of calls): any one holds.
                 opted = [1 if c.lower() in _TRUE else None for c in col]
@@ -169,6 +184,9 @@ class RowConverter:
                             custom[i][column] = c
                         else:
                             stage[i], status[i] = found, (column, c)
+            elif target == "lost_reason":
+                lost_reason = [c or None for c in col]
+                lost_column = column
             elif target == "converted":
                 converted = [c.lower() in _TRUE if c else None for c in col]
             elif target in ("created_at", "closed_at"):
@@ -209,12 +227,18 @@ class RowConverter:
             max(closed[i] or created_at[i], created_at[i]) if s in CLOSED_STAGES else None
             for i, s in enumerate(stage)
         ]
+        # A reason for losing belongs to a lost lead (as `advance --lost` keeps it); on a row
+        # the file gives another stage it is kept as a custom field, not lost.
+        for i, reason in enumerate(lost_reason):
+            if reason is not None and stage[i] != "lost":
+                custom[i][lost_column] = reason
+                lost_reason[i] = None
         custom_json: list[str | None] = [None] * n
         for i, fields in custom.items():
             if fields:
                 custom_json[i] = json.dumps(fields, ensure_ascii=False)
         columns = [values.get(f, [None] * n) for f in self.fields]
-        columns += [stage, created_at, closed_at, custom_json]
+        columns += [stage, created_at, closed_at, lost_reason, custom_json]
         lines = [line for line, _ in good]
         tag_pairs = []
         if self.tags or tags:
