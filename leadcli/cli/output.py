@@ -8,16 +8,21 @@ table is drawn, since scripts asking for JSON should not pay for it.
 
 from __future__ import annotations
 
-import csv
-import json
 import os
 import sys
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
 from leadcli.cli.options import OutputFormat
+from leadcli.exporting.writers import (  # noqa: F401 - shared with `export`; re-exported
+    flat_row,
+    write_delimited,
+    write_json_array,
+    write_jsonl,
+    write_object,
+)
 from leadcli.text import dates
-from leadcli.text.safe_text import json_safe, neutralise_formula, visible
+from leadcli.text.safe_text import visible
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -91,77 +96,6 @@ def time_cell(value: str | None) -> str:
 
 
 # --------------------------------------------------------------------------- scripts
-
-
-def _scalar(value: Any) -> str:
-    """A value as a CSV cell: exact, but safe to open in a spreadsheet."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, list | tuple):
-        return ",".join(str(v) for v in value)
-    if isinstance(value, dict):
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)
-    return str(value)
-
-
-def flat_row(record: dict[str, Any], columns: Sequence[str]) -> list[str]:
-    """A record as CSV cells; custom fields become columns of their own."""
-    custom = record.get("custom") or {}
-    cells = []
-    for column in columns:
-        value = record[column] if column in record else custom.get(column)
-        cells.append(neutralise_formula(_scalar(value)))
-    return cells
-
-
-def write_json_array(records: Iterable[dict[str, Any]], out: TextIO) -> None:
-    """Stream a JSON array, one record per line, without holding them all."""
-    out.write("[")
-    first = True
-    for record in records:
-        out.write("\n" if first else ",\n")
-        out.write(json_safe(json.dumps(record, ensure_ascii=False)))
-        first = False
-    out.write("\n]\n" if not first else "]\n")
-
-
-def write_object(obj: Any, out: TextIO) -> None:
-    out.write(json_safe(json.dumps(obj, ensure_ascii=False, indent=2)) + "\n")
-
-
-def write_jsonl(records: Iterable[dict[str, Any]], out: TextIO) -> None:
-    for record in records:
-        out.write(json_safe(json.dumps(record, ensure_ascii=False)) + "\n")
-
-
-def write_delimited(
-    records: Iterable[dict[str, Any]],
-    columns: Sequence[str],
-    out: TextIO,
-    *,
-    tsv: bool = False,
-) -> None:
-    """CSV (RFC 4180, CRLF) or TSV; formulas neutralised, everything else exact.
-
-    When stdout is a terminal, control characters are shown as escapes instead, so that
-    data cannot drive the terminal; piped to a file or a program, the bytes are exact.
-    """
-    escape = out.isatty()
-    writer = csv.writer(
-        out,
-        dialect="excel-tab" if tsv else "excel",
-        lineterminator="\n" if tsv else "\r\n",
-    )
-    # Column names are data too: custom fields are named by imported headers.
-    header = [neutralise_formula(c) for c in columns]
-    writer.writerow([visible(c) for c in header] if escape else header)
-    for record in records:
-        cells = flat_row(record, columns)
-        writer.writerow([visible(c) for c in cells] if escape else cells)
 
 
 def emit(

@@ -1,4 +1,4 @@
-"""Reading tabular lead files: CSV / TSV (any common delimiter) / JSON / JSON Lines.
+"""Reading lead files: CSV / TSV (any common delimiter) / JSON / JSON Lines / vCard.
 
 Encodings: a byte-order mark decides (UTF-8, UTF-16 LE/BE, UTF-32 LE/BE); without one the file
 is read as UTF-8 if its start decodes as UTF-8, else as Windows-1252 (what Excel writes), with
@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from leadcli.errors import LeadcliError
+from leadcli.importing.vcard import HEADER as VCARD_HEADER
+from leadcli.importing.vcard import looks_like_vcard, vcard_rows
 from leadcli.text.safe_text import restore_formula
 
 DELIMITERS = (",", ";", "\t", "|")
@@ -30,7 +32,7 @@ _BOMS = (  # longest first: the UTF-32 LE mark starts with the UTF-16 LE one
     (codecs.BOM_UTF16_LE, "utf-16-le"),
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
-INPUT_FORMATS = ("csv", "tsv", "json", "jsonl")
+INPUT_FORMATS = ("csv", "tsv", "json", "jsonl", "vcf")
 
 csv.field_size_limit(64 * 1024 * 1024)  # 200 KB notes are normal; 64 MB is a sane ceiling
 
@@ -103,6 +105,8 @@ def sniff_delimiter(first_line: str) -> str:
 
 def _guess_format(name: str, text_start: str) -> str:
     suffix = Path(name).suffix.lower()
+    if suffix in (".vcf", ".vcard") or looks_like_vcard(text_start):
+        return "vcf"
     if suffix in (".json", ".jsonl", ".ndjson", ".tsv", ".csv", ".tab", ".txt"):
         return {".ndjson": "jsonl", ".tab": "tsv", ".txt": "csv"}.get(suffix, suffix[1:])
     stripped = text_start.lstrip()
@@ -222,6 +226,9 @@ def open_table(
             raise ReadError(f"{name}: a JSON import is an array of objects")
         header, rows = _objects_to_rows(iter([(i + 1, obj) for i, obj in enumerate(data)]))
         return Table(name, fmt, encoding, None, header, rows, notices, size, consumed)
+    if fmt == "vcf":
+        rows = vcard_rows(decoded(iter(text)))
+        return Table(name, fmt, encoding, None, list(VCARD_HEADER), rows, notices, size, consumed)
     if fmt == "jsonl":
 
         def parsed() -> Iterator[tuple[int, Any]]:

@@ -47,7 +47,10 @@ def import_files(
     files: Annotated[list[str], typer.Argument(metavar="FILE...", help="Files, or - for stdin.")],
     input_format: Annotated[
         str | None,
-        typer.Option("--input-format", help="csv, tsv, json or jsonl (default: guessed)."),
+        typer.Option(
+            "--input-format",
+            help="csv, tsv, json, jsonl or vcf (default: guessed from the name or the content).",
+        ),
     ] = None,
     encoding: Annotated[
         str | None, typer.Option("--encoding", help="e.g. cp1252 (default: detected).")
