@@ -129,6 +129,20 @@ def _cell(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+def _flatten_custom(obj: Any) -> Any:
+    """A leadcli JSON record's ``custom`` object as columns of their own, as in its CSV, so
+    custom fields come back as custom fields (a name the record already has stays there)."""
+    if not isinstance(obj, dict) or not isinstance(obj.get("custom"), dict):
+        return obj
+    custom = obj["custom"]
+    flat = {k: v for k, v in obj.items() if k != "custom"}
+    flat.update({k: v for k, v in custom.items() if k not in flat})
+    rest = {k: v for k, v in custom.items() if k in obj and k != "custom"}
+    if rest:
+        flat["custom"] = rest
+    return flat
+
+
 def _objects_to_rows(
     objects: Iterator[tuple[int, Any]],
 ) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
@@ -137,7 +151,7 @@ def _objects_to_rows(
     The union needs every object first; JSON arrays are loaded whole anyway and JSON Lines
     files of leads are small enough. A non-object line becomes a row that is rejected.
     """
-    items = list(objects)
+    items = [(line, _flatten_custom(obj)) for line, obj in objects]
     header: dict[str, None] = {}
     for _, obj in items:
         if isinstance(obj, dict):
