@@ -213,6 +213,10 @@ _OWN_EXPORT_ONLY = {
 }
 
 
+#: The columns of leadcli's own exports that import takes back under their own names.
+_OWN_EXPORT_FIELDS = {*SETTABLE_FIELDS, "stage", "created_at", "closed_at", "lost_reason"}
+
+
 def build(header: list[str], overrides: dict[str, str]) -> list[str]:
     """The target of each column: a field, a special target, or ``custom``.
 
@@ -225,8 +229,16 @@ def build(header: list[str], overrides: dict[str, str]) -> list[str]:
     targets = []
     for column in header:
         target = overrides.get(column) or by_key.get(normalise_header(column))
-        if target is None and own_export and column in _OWN_EXPORT_ONLY:
-            target = "ignore"  # a leadcli export read back: its id is another database's
+        if target is None and own_export:
+            # A leadcli export read back: its own field names, then custom fields only (a
+            # custom field named "Tags" or "Opt Out" is not the tags or the opt-out). Its id
+            # is another database's.
+            if column in _OWN_EXPORT_ONLY:
+                target = "ignore"
+            elif column in _OWN_EXPORT_FIELDS:
+                target = column
+            else:
+                target = "custom"
         target = target or guess(column)
         if target in (None, "custom") or (
             target in taken and target not in ("do_not_contact", "ignore", "tags")

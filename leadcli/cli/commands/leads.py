@@ -36,9 +36,7 @@ Phone = Annotated[
 Company = Annotated[str | None, typer.Option("--company", help="Company or organisation.")]
 Title = Annotated[str | None, typer.Option("--title", help="Job title.")]
 Website = Annotated[str | None, typer.Option("--website", help="Website.")]
-Street = Annotated[
-    str | None, typer.Option("--street", help="Street address.")
-]
+Street = Annotated[str | None, typer.Option("--street", help="Street address.")]
 City = Annotated[str | None, typer.Option("--city", help="City.")]
 PostalCode = Annotated[str | None, typer.Option("--postal-code", help="Postal or ZIP code.")]
 Region = Annotated[str | None, typer.Option("--region", help="State, province or region.")]
