@@ -68,9 +68,42 @@ def _preferred(lines: list[Any]) -> list[Any]:
     return sorted(lines, key=pref)
 
 
-def card_row(card: Any) -> list[str]:
-    """One parsed card as cells in ``HEADER`` order."""
-    contents = card.contents
+#: Single-text properties read from their raw lines (see ``_raw_lines``).
+_RAW = ("fn", "note", "title", "url", "email", "tel", "bday")
+_ESCAPE = re.compile(r"\\(.)", re.DOTALL)
+
+
+def _unescape(value: str) -> str:
+    r"""RFC 2426/6350 text escapes: ``\n`` a newline, ``\,`` ``\;`` ``\\`` the character."""
+    return _ESCAPE.sub(lambda m: "\n" if m.group(1) in "nN" else m.group(1), value)
+
+
+def _raw_lines(text: str) -> dict[str, list[Any]]:
+    """The card's text properties as content lines whose value is not yet unescaped.
+
+    vobject's own decoding of a text value keeps only what precedes the first unescaped
+    comma, and address books (Google's among them) write commas in notes unescaped: so these
+    are read from vobject's content lines (unfolded, quoted-printable and charset decoded)
+    and unescaped here, where a bare comma is just a comma.
+    """
+    import io
+
+    from vobject import base
+
+    lines: dict[str, list[Any]] = {}
+    for logical, number in base.getLogicalLines(io.StringIO(text), True):
+        line = base.textLineToContentLine(logical, number)
+        name = line.name.lower()
+        if name in _RAW and isinstance(line.value, str):
+            line.value = _unescape(line.value)
+            lines.setdefault(name, []).append(line)
+    return lines
+
+
+def card_row(card: Any, raw: dict[str, list[Any]]) -> list[str]:
+    """One parsed card (structured values) and its raw text lines as cells in ``HEADER``
+    order."""
+    contents = {**card.contents, **raw}
     first = last = ""
     if "n" in contents:
         name = contents["n"][0].value
@@ -155,7 +188,7 @@ def vcard_rows(lines: Iterator[str]) -> Iterator[tuple[int, list[str]]]:
             card = vobject.readOne(text, allowQP=True)
             if card.name != "VCARD":
                 raise ValueError("not a vCard")
-            cells = card_row(card)
+            cells = card_row(card, _raw_lines(text))
         except Exception as exc:  # vobject raises several kinds: the card is rejected
             reason = str(exc).split("\n", 1)[0][:80] or exc.__class__.__name__
             yield line, [f"\x00unreadable: not a readable vCard ({reason})"]

@@ -189,3 +189,28 @@ def test_write_rolls_back_on_error(store):
         1 / 0  # noqa: B018
     assert store.conn.execute("SELECT count(*) FROM leads").fetchone()[0] == 0
     assert not store.conn.in_transaction
+
+
+def test_m013_adds_address_fields_keeping_leads(tmp_path: Path):
+    """A database from before the address fields opens with them, its leads untouched; the
+    step finds columns already there (a re-run) and changes nothing."""
+    path = tmp_path / "old.db"
+    before = migrations.MIGRATIONS.index(migrations.m013_address)
+    old = connect(path, migrate=False)
+    migrations.migrate(old, target=before)
+    old.conn.execute(
+        "INSERT INTO leads (first_name, city, created_at, updated_at) "
+        "VALUES ('Ana', 'Porto', '2025-01-01T00:00:00Z', '2025-01-01T00:00:00Z')"
+    )
+    old.close()
+    store = connect(path)
+    row = store.conn.execute(
+        "SELECT first_name, city, street, postal_code, region FROM leads"
+    ).fetchone()
+    assert tuple(row) == ("Ana", "Porto", None, None, None)
+    from sqlite_utils import Database
+
+    migrations.m013_address(Database(store.conn))
+    columns = [r["name"] for r in store.conn.execute("PRAGMA table_info(leads)")]
+    assert columns.count("street") == 1
+    store.close()
