@@ -47,7 +47,9 @@ def test_cli_path_show_set(cli, isolated_env):
     assert path.endswith("config.toml") and "config" in path
     assert cli("config", "set", "contacts.phone_region", "GB").exit_code == 0
     shown = json.loads(cli("config", "show", "-f", "json").stdout)
-    assert shown["contacts.phone_region"] == "GB"
+    assert {"key": "contacts.phone_region", "value": "GB", "from": "file"} in shown
+    lines = cli("config", "show", "-f", "jsonl").stdout.splitlines()
+    assert [json.loads(line) for line in lines] == shown  # json and jsonl agree
     table = cli("config", "show").stdout
     assert "contacts.phone_region" in table and "file" in table
     bad = cli("config", "set", "nope", "1")

@@ -13,11 +13,11 @@ import sys
 from typing import Annotated, Any
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperGroup, TyperOption
 
 from leadcli import version_line
 from leadcli.cli.commands import config, export, followups, imports, leads, pipeline
-from leadcli.cli.state import AppState
+from leadcli.cli.state import AppState, state
 from leadcli.errors import LeadcliError
 from leadcli.text.safe_text import visible
 
@@ -39,8 +39,38 @@ def fail(message: str, hint: str | None = None) -> None:
     sys.stderr.write(visible(line.replace("\n", " ")) + "\n")
 
 
+def _db_after_command(ctx: Any, _param: Any, value: str | None) -> None:
+    """``leadcli list --db x.db`` means ``leadcli --db x.db list``. The root's callback has
+    run by now (Click invokes a group before parsing its subcommand), and the store opens on
+    first use, so setting the path here is early enough."""
+    if value is not None:
+        state(ctx).db_path = value
+
+
+def _add_db_option(group: Any) -> None:
+    """Give every command below ``group`` a ``--db`` of its own, so the option works after
+    the command name too; given there it wins over one given before the command."""
+    for command in group.commands.values():
+        if hasattr(command, "commands"):
+            _add_db_option(command)
+        elif not any(p.name == "db" for p in command.params):
+            command.params.append(
+                TyperOption(
+                    param_decls=["--db"],
+                    metavar="PATH",
+                    expose_value=False,
+                    callback=_db_after_command,
+                    help="Database file (also accepted before the command).",
+                )
+            )
+
+
 class LeadcliGroup(TyperGroup):
     """The root group; its ``invoke`` wraps every subcommand, so this is the one boundary."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        _add_db_option(self)
 
     def invoke(self, ctx: Any) -> Any:
         try:

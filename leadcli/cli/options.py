@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Sequence
 from enum import StrEnum
 from typing import Annotated
 
 import typer
 
+from leadcli.errors import LeadcliError
 from leadcli.pipeline.stages import STAGES
 
 
@@ -16,6 +19,46 @@ class OutputFormat(StrEnum):
     jsonl = "jsonl"
     csv = "csv"
     tsv = "tsv"
+
+
+# Enumerated values as enums: Typer shows the choices in --help and the shell completes them.
+# The values are literals here (importing the core modules that own them would slow every
+# start); tests/cli/test_cli_commands.py checks that they match the core's lists.
+Stage = StrEnum("Stage", {s: s for s in STAGES})  # type: ignore[misc]
+
+
+class Rating(StrEnum):
+    hot = "hot"
+    warm = "warm"
+    cold = "cold"
+
+
+class OnDuplicate(StrEnum):
+    merge = "merge"
+    skip = "skip"
+    update = "update"
+
+
+class InputFormat(StrEnum):
+    csv = "csv"
+    tsv = "tsv"
+    json = "json"
+    jsonl = "jsonl"
+    vcf = "vcf"
+
+
+class ActivityKind(StrEnum):
+    call = "call"
+    email = "email"
+    meeting = "meeting"
+    sms = "sms"
+    message = "message"
+    note = "note"
+
+
+#: `list --sort`: a key, or the key with - in front for the reverse order.
+SORT_KEYS = ("id", "created", "updated", "name", "company", "score", "value", "stage", "follow-up")
+SortKey = StrEnum("SortKey", [(k, k) for k in SORT_KEYS] + [(f"-{k}", f"-{k}") for k in SORT_KEYS])  # type: ignore[misc]
 
 
 FormatOption = Annotated[
@@ -45,6 +88,53 @@ def parse_id(text: str, param_hint: str = "ID") -> int:
 
 LeadId = Annotated[int, typer.Argument(metavar="ID", max=MAX_INT, help="The lead's id.")]
 LeadIds = Annotated[list[int], typer.Argument(metavar="ID...", max=MAX_INT, help="Lead ids.")]
+#: Lead ids as typed: whole numbers, or - to read them from stdin (see ``read_ids``).
+LeadIdsOrStdin = Annotated[
+    list[str],
+    typer.Argument(metavar="ID...", help="Lead ids, or - to read them from stdin (one a line)."),
+]
+STDIN_HINT = "ID... (whole numbers, or - to read them from stdin)"
+
+
+class BadIdLine(LeadcliError):
+    """A line on stdin that is not a lead id: bad input, so exit 1 and nothing written."""
+
+
+def read_ids(args: Sequence[str], param_hint: str = STDIN_HINT) -> list[int]:
+    """Lead ids from the arguments; ``-`` reads more from stdin, one a line.
+
+    Blank lines are ignored and an ``id`` header on the first line is skipped, so
+    ``list -q``, ``list -f tsv | cut -f1`` and a hand-written file all work. A bad argument
+    is a usage error (exit 2); a bad line on stdin is bad input (exit 1). Either way it is
+    found before anything is written. Duplicates are kept once, in their first place.
+    """
+    ids: list[int] = []
+    for arg in args:
+        if arg == "-":
+            ids.extend(_stdin_ids())
+        else:
+            ids.append(parse_id(arg, param_hint))
+    return list(dict.fromkeys(ids))
+
+
+def _stdin_ids() -> list[int]:
+    ids: list[int] = []
+    first = True
+    for number, line in enumerate(sys.stdin, start=1):
+        text = line.strip()
+        if not text:
+            continue
+        if first and text.lower() == "id":
+            first = False
+            continue
+        first = False
+        if not (text.isascii() and text.isdigit()) or int(text) > MAX_INT:
+            raise BadIdLine(
+                f"line {number} of stdin is not a lead id; nothing was changed",
+                hint="give one whole number a line, e.g. from `leadcli list -q`",
+            )
+        ids.append(int(text))
+    return ids
 
 
 def parse_stage(value: str) -> str:
@@ -55,19 +145,26 @@ def parse_stage(value: str) -> str:
     return stage
 
 
-def stage_list(values: list[str] | None) -> list[str]:
-    return [parse_stage(v) for v in values or []]
+def stage_list(values: Sequence[str] | None) -> list[str]:
+    return [parse_stage(str(v)) for v in values or []]
 
 
-# Lead filters shared by `list` and `due`, so they read and behave the same everywhere.
+def split_commas(values: Sequence[str] | None) -> list[str]:
+    """`--tag a --tag b` and `--tag a,b` mean the same: tags never contain commas."""
+    return [part.strip() for value in values or [] for part in value.split(",") if part.strip()]
+
+
+# Lead filters shared by `list`, `due` and `followup list`, so they behave the same everywhere.
 StageFilter = Annotated[
-    list[str] | None, typer.Option("--stage", "-s", help="Only these stages (repeatable).")
+    list[Stage] | None,
+    typer.Option("--stage", "-s", case_sensitive=False, help="Only these stages (repeatable)."),
 ]
 SourceFilter = Annotated[
     list[str] | None, typer.Option("--source", help="Only these sources (repeatable).")
 ]
 TagFilter = Annotated[
-    list[str] | None, typer.Option("--tag", "-t", help="Only leads with every such tag.")
+    list[str] | None,
+    typer.Option("--tag", "-t", help="Only leads with every such tag (repeatable, or a,b)."),
 ]
 OwnerFilter = Annotated[
     list[str] | None, typer.Option("--owner", help="Only these owners (repeatable).")

@@ -1,4 +1,5 @@
-"""Rendering results: Rich tables for people; JSON, JSON Lines, CSV and TSV for scripts.
+"""Rendering results: Rich tables for people; JSON, JSON Lines, CSV and TSV for scripts
+(written by ``leadcli.exporting.writers``, which has no Rich in it).
 
 Every cell of lead data passes through ``leadcli.text.safe_text``: tables show control characters
 as visible escapes and never interpret Rich markup (cells are ``Text`` objects, not strings
@@ -14,13 +15,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
 from leadcli.cli.options import OutputFormat
-from leadcli.exporting.writers import (  # noqa: F401 - shared with `export`; re-exported
-    flat_row,
-    write_delimited,
-    write_json_array,
-    write_jsonl,
-    write_object,
-)
+from leadcli.exporting import writers
 from leadcli.text import dates
 from leadcli.text.safe_text import visible
 
@@ -28,6 +23,10 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 NON_TTY_WIDTH = 100
+#: A free-text column (names, notes) is not wrapped narrower than this.
+FREE_TEXT_MIN = 8
+#: Characters between two columns in our tables (padding and the separator).
+COLUMN_GAP = 3
 
 
 def _plain_number(text: str) -> bool:
@@ -96,6 +95,10 @@ def time_cell(value: str | None) -> str:
 
 
 # --------------------------------------------------------------------------- scripts
+# The writers live in leadcli.exporting.writers (no Rich there); these names stay importable
+# from here for the command modules.
+write_object = writers.write_object
+flat_row = writers.flat_row
 
 
 def emit(
@@ -106,15 +109,7 @@ def emit(
     out: TextIO | None = None,
 ) -> None:
     """Write records in a script format (everything except ``table``)."""
-    out = out or sys.stdout
-    if fmt is OutputFormat.json:
-        write_json_array(records, out)
-    elif fmt is OutputFormat.jsonl:
-        write_jsonl(records, out)
-    elif fmt in (OutputFormat.csv, OutputFormat.tsv):
-        write_delimited(records, columns, out, tsv=fmt is OutputFormat.tsv)
-    else:  # pragma: no cover - callers draw tables themselves
-        raise ValueError(fmt)
+    writers.write_records(records, str(fmt), columns=columns, out=out or sys.stdout)
 
 
 def render_table(
@@ -125,13 +120,21 @@ def render_table(
     console: Console | None = None,
     justify_right: Sequence[str] = (),
     no_wrap: Sequence[str] = (),
+    keep_whole: Sequence[str] = (),
 ) -> None:
     """Draw rows of values as a table; columns named in ``no_wrap`` are never folded
-    (ids, phones, dates), the others fold to fit the width."""
+    (ids, phones, dates), the others fold to fit the width.
+
+    Columns named in ``keep_whole`` (e-mail addresses, phone numbers) are also never
+    shortened: they get the width of their longest value, and the free-text columns wrap
+    to make room. In a cron mail (width 100) an address broken across lines cannot be
+    copied or clicked.
+    """
     from rich import box
     from rich.table import Table
 
     console = console or make_console()
+    cells = [[safe_cell(v) for v in row] for row in rows]
     table = Table(
         title=visible(title) if title else None,
         box=box.SIMPLE_HEAD,
@@ -141,13 +144,33 @@ def render_table(
         title_justify="left",
         title_style="bold",
     )
-    for header in headers:
+    # The narrowest each column may get: whole values for kept and no-wrap columns, a few
+    # characters (or its header) for free text, which wraps to make room.
+    minimums = []
+    for index, header in enumerate(headers):
+        longest = max((row[index].cell_len for row in cells), default=0)
+        if header in keep_whole or header in no_wrap:
+            minimums.append(max(longest, len(header)))
+        else:
+            minimums.append(min(max(longest, len(header)), max(len(header), FREE_TEXT_MIN)))
         table.add_column(
             header,
             justify="right" if header in justify_right else "left",
             overflow="fold",
-            no_wrap=header in no_wrap,
+            no_wrap=header in keep_whole or header in no_wrap,
+            min_width=minimums[-1] if header in keep_whole or header in no_wrap else None,
         )
-    for row in rows:
-        table.add_row(*(safe_cell(v) for v in row))
-    console.print(table)
+    for row in cells:
+        table.add_row(*row)
+    # When even that is wider than the console, the table grows past it rather than break
+    # an address: a long line in a mail scrolls, a broken address cannot be used.
+    needed = sum(minimums) + COLUMN_GAP * max(len(headers) - 1, 0)
+    if needed <= console.width:
+        console.print(table)
+        return
+    width = console.width
+    console.width = needed
+    try:
+        console.print(table)
+    finally:
+        console.width = width

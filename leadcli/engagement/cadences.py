@@ -164,18 +164,18 @@ def end_enrolments(
     return conn.execute(sql, params).rowcount
 
 
-def unenroll(store: Store, lead_ids: Sequence[int], cadence: str | None = None) -> int:
+def unenroll(store: Store, lead_ids: Sequence[int], cadence: str | None = None) -> dict[int, int]:
     """End the leads' active enrolments (all or none); NotFound for an unknown id. Returns
-    how many ended: 0 when none of the leads was enrolled."""
+    how many ended for each lead: all 0 when none of the leads was enrolled."""
     from leadcli.leads.records import lead_row
 
     now = dates.now_text()
     with store.write() as conn:
         for lead_id in lead_ids:
             lead_row(conn, lead_id)
-        return sum(
-            end_enrolments(conn, i, "unenrolled", now, cadence) for i in dict.fromkeys(lead_ids)
-        )
+        return {
+            i: end_enrolments(conn, i, "unenrolled", now, cadence) for i in dict.fromkeys(lead_ids)
+        }
 
 
 def complete_step(conn: sqlite3.Connection, lead_id: int, kind: str, at: str) -> list[str]:

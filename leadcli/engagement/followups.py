@@ -13,7 +13,7 @@ from typing import Any
 
 from leadcli.errors import InvalidValue, NotFound
 from leadcli.leads import history
-from leadcli.leads.records import lead_row
+from leadcli.leads.records import LeadQuery, filter_sql, lead_row
 from leadcli.storage.store import Store
 from leadcli.text import dates
 
@@ -78,48 +78,113 @@ def add(store: Store, lead_id: int, when: datetime, note: str | None = None) -> 
     return {"id": followup_id, "lead_id": lead_id, "due_at": dates.to_store(when), "note": note}
 
 
-def done(store: Store, lead_ids: Sequence[int]) -> int:
-    """Mark every open follow-up of these leads done; returns how many."""
+_FOLLOWUP_COLUMNS = "id, lead_id, due_at, note"
+
+
+def done(
+    store: Store,
+    lead_ids: Sequence[int] = (),
+    *,
+    followup_ids: Sequence[int] = (),
+    all_open: bool = False,
+) -> list[dict[str, Any]]:
+    """Mark follow-ups done, all of them or none; returns those closed (id, lead_id, due_at,
+    note, done_at).
+
+    For each lead, its earliest open follow-up (the one ``due`` shows; with ``all_open``,
+    every open one); and each follow-up named by id. An unknown lead or follow-up id, or a
+    follow-up already done, is an error and nothing changes.
+    """
     now = dates.now_text()
-    count = 0
     with store.write() as conn:
+        rows: dict[int, sqlite3.Row] = {}
         for lead_id in dict.fromkeys(lead_ids):
             lead_row(conn, lead_id)
-            closed = conn.execute(
-                "UPDATE followups SET done_at = ? WHERE lead_id = ? AND done_at IS NULL",
-                (now, lead_id),
-            ).rowcount
-            if closed:
-                history.record(conn, lead_id, "follow-up", {"follow_up_done": [None, closed]})
-            count += closed
-        refresh_next(conn, lead_ids)
-    return count
+            found = conn.execute(
+                f"SELECT {_FOLLOWUP_COLUMNS} FROM followups WHERE lead_id = ? "
+                "AND done_at IS NULL ORDER BY due_at, id" + ("" if all_open else " LIMIT 1"),
+                (lead_id,),
+            ).fetchall()
+            rows.update((r["id"], r) for r in found)
+        for followup_id in dict.fromkeys(followup_ids):
+            row = _open_followup(conn, followup_id)
+            rows[row["id"]] = row
+        conn.executemany("UPDATE followups SET done_at = ? WHERE id = ?", [(now, i) for i in rows])
+        per_lead: dict[int, int] = {}
+        for row in rows.values():
+            per_lead[row["lead_id"]] = per_lead.get(row["lead_id"], 0) + 1
+        for lead_id, closed in per_lead.items():
+            history.record(conn, lead_id, "follow-up", {"follow_up_done": [None, closed]})
+        refresh_next(conn, list(per_lead))
+    return [{**dict(r), "done_at": now} for r in rows.values()]
 
 
-def snooze(store: Store, lead_id: int, when: datetime) -> dict[str, Any]:
-    """Move the lead's earliest open follow-up to ``when``, which must not be in the past."""
+def _open_followup(conn: sqlite3.Connection, followup_id: int) -> sqlite3.Row:
+    row = conn.execute(
+        f"SELECT {_FOLLOWUP_COLUMNS}, done_at FROM followups WHERE id = ?", (followup_id,)
+    ).fetchone()
+    if row is None:
+        raise NotFound(
+            f"no follow-up with id {followup_id}; nothing was changed",
+            hint="`leadcli followup list` shows the open follow-ups' ids",
+        )
+    if row["done_at"] is not None:
+        raise InvalidValue("follow-up", f"{followup_id} is already done; nothing was changed")
+    return row
+
+
+def snooze(
+    store: Store,
+    lead_ids: Sequence[int],
+    when: datetime,
+    *,
+    followup_ids: Sequence[int] = (),
+) -> list[dict[str, Any]]:
+    """Move each lead's earliest open follow-up, and each follow-up named by id, to ``when``
+    (not in the past), all or none; returns the moved follow-ups."""
     if dates.to_utc(when) < dates.now():
         raise InvalidValue("when", "is in the past; snooze to a later time")
     new = dates.to_store(when)
     with store.write() as conn:
-        lead_row(conn, lead_id)
-        row = conn.execute(
-            "SELECT id, due_at, note FROM followups WHERE lead_id = ? AND done_at IS NULL "
-            "ORDER BY due_at LIMIT 1",
-            (lead_id,),
-        ).fetchone()
-        if row is None:
-            raise NotFound(f"lead {lead_id} has no open follow-up to snooze")
-        conn.execute("UPDATE followups SET due_at = ? WHERE id = ?", (new, row["id"]))
-        refresh_next(conn, [lead_id])
-        history.record(
-            conn, lead_id, "follow-up", {"follow_up": [row["due_at"], new]}, reason="snoozed"
-        )
-    return {"id": row["id"], "lead_id": lead_id, "due_at": new, "note": row["note"]}
+        rows: dict[int, sqlite3.Row] = {}
+        for lead_id in dict.fromkeys(lead_ids):
+            lead_row(conn, lead_id)
+            row = conn.execute(
+                f"SELECT {_FOLLOWUP_COLUMNS} FROM followups WHERE lead_id = ? "
+                "AND done_at IS NULL ORDER BY due_at, id LIMIT 1",
+                (lead_id,),
+            ).fetchone()
+            if row is None:
+                raise NotFound(f"lead {lead_id} has no open follow-up to snooze")
+            rows[row["id"]] = row
+        for followup_id in dict.fromkeys(followup_ids):
+            row = _open_followup(conn, followup_id)
+            rows[row["id"]] = row
+        conn.executemany("UPDATE followups SET due_at = ? WHERE id = ?", [(new, i) for i in rows])
+        refresh_next(conn, list({r["lead_id"] for r in rows.values()}))
+        for row in rows.values():
+            history.record(
+                conn,
+                row["lead_id"],
+                "follow-up",
+                {"follow_up": [row["due_at"], new]},
+                reason="snoozed",
+            )
+    return [
+        {"id": r["id"], "lead_id": r["lead_id"], "due_at": new, "note": r["note"]}
+        for r in rows.values()
+    ]
 
 
-def open_followups(store: Store, lead_id: int | None = None) -> list[dict[str, Any]]:
-    """Open follow-ups, soonest first, with who they are for."""
+def open_followups(
+    store: Store,
+    lead_id: int | None = None,
+    *,
+    query: LeadQuery | None = None,
+    until: str | None = None,
+) -> list[dict[str, Any]]:
+    """Open follow-ups, soonest first, with who they are for: of one lead, of the leads a
+    ``LeadQuery`` matches (the filters ``list`` and ``due`` use), and due by ``until``."""
     sql = (
         "SELECT f.id, f.lead_id, f.due_at, f.note, leads.first_name, leads.last_name, "
         "leads.company, leads.email, leads.phone FROM followups f JOIN leads "
@@ -129,5 +194,12 @@ def open_followups(store: Store, lead_id: int | None = None) -> list[dict[str, A
     if lead_id is not None:
         lead_row(store.conn, lead_id)  # an unknown id is NotFound, not an empty list
         sql += " AND f.lead_id = ?"
-        params = (lead_id,)
+        params += (lead_id,)
+    if until is not None:
+        sql += " AND f.due_at <= ?"
+        params += (until,)
+    if query is not None:
+        where, where_params = filter_sql(query)
+        sql += f" AND {where}"
+        params += where_params
     return [dict(r) for r in store.conn.execute(sql + " ORDER BY f.due_at, f.id", params)]

@@ -71,14 +71,20 @@ def export_records(
 def write_records(
     records: Iterator[dict[str, Any]], fmt: str, columns: Sequence[str], out: TextIO
 ) -> int:
-    """Write in ``fmt`` (csv, json or jsonl); return how many records."""
-    if fmt == "csv":
-        return writers.write_delimited(records, columns, out)
-    if fmt == "json":
-        return writers.write_json_array(records, out)
-    if fmt == "jsonl":
-        return writers.write_jsonl(records, out)
-    raise InvalidValue("format", f"use one of {', '.join(EXPORT_FORMATS)}")
+    """Write in ``fmt`` (csv, json or jsonl) with the writers ``list -f`` uses; return how
+    many records."""
+    if fmt not in EXPORT_FORMATS:
+        raise InvalidValue("format", f"use one of {', '.join(EXPORT_FORMATS)}")
+    count = 0
+
+    def counted() -> Iterator[dict[str, Any]]:
+        nonlocal count
+        for record in records:
+            count += 1
+            yield record
+
+    writers.write_records(counted(), fmt, columns=columns, out=out)
+    return count
 
 
 @contextlib.contextmanager

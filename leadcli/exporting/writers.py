@@ -1,9 +1,10 @@
-"""Records as JSON, JSON Lines, CSV and TSV: the one copy ``list -f`` and ``export`` share.
+"""Records written for scripts: JSON, JSON Lines, CSV and TSV, streamed, exact and safe.
 
-Exact for programs, safe for people: CSV cells a spreadsheet would run as a formula are
-neutralised (and ``import`` restores them), controls that ``json.dumps`` leaves raw are
-escaped, and a list cell (tags) that a plain join would make ambiguous is written as a JSON
-array, so that every tag comes back exactly when the file is imported.
+No Rich and no Typer here, so ``leadcli export`` and the commands share one writer per format.
+What they promise (see the CLI contract): every field, exact values; CSV cells a spreadsheet
+would run as formulas are neutralised; TSV is one record a line (tab, newline, carriage return
+and backslash inside a field are written ``\\t``, ``\\n``, ``\\r``, ``\\\\``), so ``cut`` and
+``awk`` work; control characters never reach a terminal raw.
 """
 
 from __future__ import annotations
@@ -14,13 +15,19 @@ from collections.abc import Iterable, Sequence
 from typing import Any, TextIO
 
 from leadcli.text.safe_text import json_safe, neutralise_formula, visible
+from leadcli.text.tsv import escape as tsv_escape
 
 #: Characters that make a joined list cell ambiguous to read back.
 _LIST_UNSAFE = (",", ";")
 
 
 def list_cell(values: Sequence[Any]) -> str:
-    """``a,b`` when that reads back as the same items; else a JSON array (``["a;b","c"]``)."""
+    """``a,b`` when that reads back as the same items; else a JSON array (``["a;b","c"]``).
+
+    Scripts reading ``list -f csv`` keep the plain form for ordinary tags; a tag holding
+    ``,`` or ``;`` (or starting with ``[``) would be split or misread, so then the whole
+    cell is JSON, which ``import`` recognises (``importing.rows.split_tags``).
+    """
     items = [str(v) for v in values]
     if any(
         any(mark in item for mark in _LIST_UNSAFE) or item.startswith("[") or item != item.strip()
@@ -30,8 +37,13 @@ def list_cell(values: Sequence[Any]) -> str:
     return ",".join(items)
 
 
+#: The formats the writers here produce (``table`` is the CLI's own, drawn with Rich).
+SCRIPT_FORMATS = ("json", "jsonl", "csv", "tsv")
+
+
 def scalar(value: Any) -> str:
-    """A value as a CSV cell, exact (before formula neutralising)."""
+    """A value as a CSV/TSV cell: exact (lists comma-joined or JSON, see ``list_cell``;
+    objects as JSON)."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -46,7 +58,7 @@ def scalar(value: Any) -> str:
 
 
 def flat_row(record: dict[str, Any], columns: Sequence[str]) -> list[str]:
-    """A record as CSV cells; custom fields become columns of their own."""
+    """A record as delimited cells, formulas neutralised; custom fields become columns."""
     custom = record.get("custom") or {}
     cells = []
     for column in columns:
@@ -55,55 +67,67 @@ def flat_row(record: dict[str, Any], columns: Sequence[str]) -> list[str]:
     return cells
 
 
-def write_json_array(records: Iterable[dict[str, Any]], out: TextIO) -> int:
-    """Stream a JSON array, one record per line, without holding them all; return the count."""
+def write_json_array(records: Iterable[dict[str, Any]], out: TextIO) -> None:
+    """Stream a JSON array, one record per line, without holding them all."""
     out.write("[")
-    count = 0
+    first = True
     for record in records:
-        out.write("\n" if not count else ",\n")
+        out.write("\n" if first else ",\n")
         out.write(json_safe(json.dumps(record, ensure_ascii=False)))
-        count += 1
-    out.write("\n]\n" if count else "]\n")
-    return count
+        first = False
+    out.write("\n]\n" if not first else "]\n")
 
 
 def write_object(obj: Any, out: TextIO) -> None:
+    """One JSON value, indented for people reading a script's output."""
     out.write(json_safe(json.dumps(obj, ensure_ascii=False, indent=2)) + "\n")
 
 
-def write_jsonl(records: Iterable[dict[str, Any]], out: TextIO) -> int:
-    count = 0
+def write_jsonl(records: Iterable[dict[str, Any]], out: TextIO) -> None:
     for record in records:
         out.write(json_safe(json.dumps(record, ensure_ascii=False)) + "\n")
-        count += 1
-    return count
 
 
-def write_delimited(
-    records: Iterable[dict[str, Any]],
-    columns: Sequence[str],
-    out: TextIO,
-    *,
-    tsv: bool = False,
-) -> int:
-    """CSV (RFC 4180, CRLF) or TSV; formulas neutralised, everything else exact; return the
-    count.
+def write_tsv(records: Iterable[dict[str, Any]], columns: Sequence[str], out: TextIO) -> None:
+    """TSV, one record a line (``leadcli.text.tsv`` escapes, header included). On a terminal,
+    the remaining control characters are shown as escapes too."""
+    shown = visible if out.isatty() else str
 
-    When ``out`` is a terminal, control characters are shown as escapes instead, so that
-    data cannot drive the terminal; written to a file or a program, the bytes are exact.
+    def line(cells: Iterable[str]) -> str:
+        return "\t".join(shown(tsv_escape(c)) for c in cells) + "\n"
+
+    out.write(line(neutralise_formula(c) for c in columns))
+    for record in records:
+        out.write(line(flat_row(record, columns)))
+
+
+def write_csv(records: Iterable[dict[str, Any]], columns: Sequence[str], out: TextIO) -> None:
+    """CSV (RFC 4180, CRLF); formulas neutralised, everything else exact.
+
+    When the output is a terminal, control characters are shown as escapes instead, so that
+    data cannot drive the terminal; piped to a file or a program, the bytes are exact.
     """
     escape = out.isatty()
-    writer = csv.writer(
-        out,
-        dialect="excel-tab" if tsv else "excel",
-        lineterminator="\n" if tsv else "\r\n",
-    )
+    writer = csv.writer(out, dialect="excel", lineterminator="\r\n")
     # Column names are data too: custom fields are named by imported headers.
     header = [neutralise_formula(c) for c in columns]
     writer.writerow([visible(c) for c in header] if escape else header)
-    count = 0
     for record in records:
         cells = flat_row(record, columns)
         writer.writerow([visible(c) for c in cells] if escape else cells)
-        count += 1
-    return count
+
+
+def write_records(
+    records: Iterable[dict[str, Any]], fmt: str, *, columns: Sequence[str], out: TextIO
+) -> None:
+    """Write records in one of ``SCRIPT_FORMATS`` (``columns`` orders CSV and TSV)."""
+    if fmt == "json":
+        write_json_array(records, out)
+    elif fmt == "jsonl":
+        write_jsonl(records, out)
+    elif fmt == "csv":
+        write_csv(records, columns, out)
+    elif fmt == "tsv":
+        write_tsv(records, columns, out)
+    else:
+        raise ValueError(f"not a script format: {fmt!r}")

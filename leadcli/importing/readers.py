@@ -21,6 +21,7 @@ from typing import IO, Any
 from leadcli.errors import LeadcliError
 from leadcli.importing.vcard import HEADER as VCARD_HEADER
 from leadcli.importing.vcard import looks_like_vcard, vcard_rows
+from leadcli.text import tsv
 from leadcli.text.safe_text import restore_formula
 
 DELIMITERS = (",", ";", "\t", "|")
@@ -168,6 +169,23 @@ def _objects_to_rows(
     return names, rows()
 
 
+class _Unescaped:
+    """A csv reader whose cells are TSV-unescaped (``leadcli.text.tsv``); keeps ``line_num``."""
+
+    def __init__(self, reader: Any) -> None:
+        self._reader = reader
+
+    @property
+    def line_num(self) -> int:
+        return int(self._reader.line_num)
+
+    def __iter__(self) -> _Unescaped:
+        return self
+
+    def __next__(self) -> list[str]:
+        return [tsv.unescape(cell) for cell in next(self._reader)]
+
+
 def open_table(
     source: str | Path,
     *,
@@ -259,7 +277,17 @@ def open_table(
     if delimiter is None:
         first_line = start.split("\n", 1)[0]
         delimiter = "\t" if fmt == "tsv" else sniff_delimiter(first_line)
-    reader = csv.reader(decoded(iter(text)), delimiter=delimiter, strict=False)
+    # TSV is one record a line with backslash escapes (what `list -f tsv` writes), no quotes;
+    # tab-separated text with CSV quoting is read with --input-format csv --delimiter '\t'.
+    linear_tsv = delimiter == "\t" and input_format != "csv"
+    reader = csv.reader(
+        decoded(iter(text)),
+        delimiter=delimiter,
+        strict=False,
+        **({"quoting": csv.QUOTE_NONE} if linear_tsv else {}),
+    )
+    if linear_tsv:
+        reader = _Unescaped(reader)
     try:
         # Headers leadcli wrote carry the same guard against formulas as its cells.
         header = [restore_formula(name) for name in next(reader)]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterable
 from pathlib import PurePath
 from typing import Any
 
@@ -45,6 +46,27 @@ def record(
             event,
             json.dumps(changes, ensure_ascii=False) if changes else None,
             reason,
+        ),
+    )
+
+
+def record_many(
+    conn: sqlite3.Connection,
+    events: Iterable[tuple[int, str, dict[str, list[Any]] | None, str | None, str]],
+) -> None:
+    """Append many events, ``(lead_id, event, changes, reason, at)`` each, in one statement
+    (the bulk form of ``record``, for commands acting on many leads)."""
+    conn.executemany(
+        "INSERT INTO history (lead_id, at, event, changes, reason) VALUES (?, ?, ?, ?, ?)",
+        (
+            (
+                lead_id,
+                at,
+                event,
+                json.dumps(changes, ensure_ascii=False) if changes else None,
+                reason,
+            )
+            for lead_id, event, changes, reason, at in events
         ),
     )
 

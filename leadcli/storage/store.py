@@ -26,10 +26,27 @@ class Store:
     def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
         self.conn = conn
         self.path = path
+        self._writing = False
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction: all of it is committed, or none of it (also on Ctrl-C)."""
+        """A write transaction: all of it is committed, or none of it (also on Ctrl-C).
+
+        Inside another ``write()`` it joins that transaction, so a command acting on several
+        leads with one-lead functions changes all of them or none.
+        """
+        if self._writing:
+            yield self.conn
+            return
+        self._writing = True
+        try:
+            with self._transaction() as conn:
+                yield conn
+        finally:
+            self._writing = False
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             yield self.conn
@@ -42,7 +59,11 @@ class Store:
 
     @contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:
-        """A read transaction: several queries see one consistent snapshot (WAL)."""
+        """A read transaction: several queries see one consistent snapshot (WAL); inside a
+        ``write()`` it reads that transaction's own state."""
+        if self._writing:
+            yield self.conn
+            return
         self.conn.execute("BEGIN")
         try:
             yield self.conn

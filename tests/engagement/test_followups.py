@@ -109,7 +109,13 @@ def test_followup_phrases_snooze_and_next_follow_up(cli, at):
     assert card["next_follow_up_at"] == due[0]
     listed = json.loads(cli("followup", "list", "-f", "json").stdout)
     assert len(listed) == 6 and listed == sorted(listed, key=lambda f: f["due_at"])
-    cli("followup", "done", str(lead))
+    # `done ID` closes the lead's next follow-up only (the one `due` shows) ...
+    assert cli("followup", "done", str(lead)).exit_code == 0
+    card = json.loads(cli("show", str(lead), "-f", "json").stdout)
+    assert [f["id"] for f in card["follow_ups"]] == [f["id"] for f in listed[1:]]
+    assert card["next_follow_up_at"] == listed[1]["due_at"]
+    # ... and --all every open one.
+    assert cli("followup", "done", str(lead), "--all").exit_code == 0
     card = json.loads(cli("show", str(lead), "-f", "json").stdout)
     assert card["next_follow_up_at"] is None and card["follow_ups"] == []
 
@@ -299,15 +305,18 @@ def test_enroll_errors(cli, at):
 @pytest.mark.parametrize("bad", ["²", "١٢", "4²", "x"])
 def test_ids_are_ascii_digits_or_a_usage_error(cli, bad):
     lead = add(cli, "--first-name", "Ana")
-    for args, stdin in (
-        (["advance", bad], None),
-        (["advance", "-"], f"{bad}\n"),
-        (["advance", str(lead), bad], None),
-        (["enroll", bad, "intro", "--file", CADENCE_FILE], None),
+    for args in (
+        ["advance", bad],
+        ["advance", str(lead), bad],
+        ["enroll", bad, "intro", "--file", CADENCE_FILE],
     ):
-        result = cli(*args, input=stdin)
+        result = cli(*args)
         assert result.exit_code == 2, (args, result.stderr)
         assert "whole numbers" in result.stderr and "internal error" not in result.stderr
+    # A bad line on stdin is bad input, not a usage error: exit 1, naming the line.
+    result = cli("advance", "-", input=f"{lead}\n{bad}\n")
+    assert result.exit_code == 1, result.stderr
+    assert "line 2 of stdin is not a lead id" in result.stderr
     assert json.loads(cli("show", str(lead), "-f", "json").stdout)["stage"] == "prospect"
 
 

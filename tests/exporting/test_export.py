@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from leadcli.exporting import leads as exporting
-from leadcli.exporting.writers import list_cell, write_delimited
+from leadcli.exporting.writers import list_cell
 from leadcli.importing.loader import ImportOptions, import_file
 from leadcli.importing.rows import split_tags
 from leadcli.leads.records import RECORD_FIELDS, LeadQuery, add_lead, list_leads
@@ -204,8 +204,3 @@ def test_custom_field_named_like_a_field_stays_custom_through_the_trip(store, cl
     assert record["custom"] == {"Tags": "x;y", "Opt Out": "yes"}
     assert record["tags"] == []
     assert record["do_not_contact"] is False
-
-
-def test_write_delimited_counts_rows():
-    out = io.StringIO()
-    assert write_delimited([{"a": 1}, {"a": 2}], ["a"], out) == 2

@@ -191,6 +191,24 @@ def test_write_rolls_back_on_error(store):
     assert not store.conn.in_transaction
 
 
+def test_a_write_inside_a_write_joins_it_all_or_none(store):
+    """Commands acting on several leads call one-lead functions inside one write: a failure
+    on the last lead undoes the first."""
+    from leadcli.leads.records import add_lead, edit_lead
+
+    first = add_lead(store, {"first_name": "Ana"})
+    with pytest.raises(RuntimeError), store.write():
+        edit_lead(store, first, {"title": "CTO"})
+        with store.read() as conn:  # reads see the transaction's own changes
+            assert conn.execute("SELECT title FROM leads").fetchone()[0] == "CTO"
+        raise RuntimeError("the second lead failed")
+    assert store.conn.execute("SELECT title FROM leads").fetchone()[0] is None
+    assert not store.conn.in_transaction
+    with store.write():
+        edit_lead(store, first, {"title": "CEO"})
+    assert store.conn.execute("SELECT title FROM leads").fetchone()[0] == "CEO"
+
+
 def test_m013_adds_address_fields_keeping_leads(tmp_path: Path):
     """A database from before the address fields opens with them, its leads untouched; the
     step finds columns already there (a re-run) and changes nothing."""

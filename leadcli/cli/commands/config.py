@@ -40,13 +40,8 @@ def config_show(ctx: typer.Context, fmt: FormatOption = OutputFormat.table) -> N
             ["Key", "Value", "From", "Meaning"],
             title=f"Configuration ({config.path})",
         )
-    elif fmt is OutputFormat.json:
-        import sys
-
-        from leadcli.cli.output import write_object
-
-        write_object({key: value for key, value, _ in items}, sys.stdout)
     else:
+        # One record per setting in every script format, so json is jsonl's lines as an array.
         emit(
             ({"key": k, "value": v, "from": o} for k, v, o in items),
             fmt,
@@ -58,6 +53,7 @@ def config_show(ctx: typer.Context, fmt: FormatOption = OutputFormat.table) -> N
 def config_set(
     key: Annotated[str, typer.Argument(help="A key from `leadcli config show`.")],
     value: Annotated[str, typer.Argument(help="The new value.")],
+    fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Change one setting in the configuration file (created if missing).
 
@@ -66,4 +62,15 @@ def config_set(
     from leadcli import config
 
     parsed = config.set_value(key, value)
-    say(f"{key} = {parsed}")
+    if fmt is OutputFormat.table:
+        say(f"{key} = {parsed}")
+        return
+    record = {"key": key, "value": parsed, "from": "file"}
+    if fmt is OutputFormat.json:
+        import sys
+
+        from leadcli.cli.output import write_object
+
+        write_object(record, sys.stdout)
+    else:
+        emit([record], fmt, columns=list(record))

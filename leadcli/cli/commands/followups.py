@@ -12,15 +12,16 @@ from typer.core import TyperGroup
 
 from leadcli.cli.options import (
     MAX_INT,
+    ActivityKind,
     FormatOption,
-    LeadId,
-    LeadIds,
+    LeadIdsOrStdin,
     OutputFormat,
     OwnerFilter,
     SourceFilter,
     StageFilter,
     TagFilter,
-    parse_id,
+    read_ids,
+    split_commas,
     stage_list,
 )
 from leadcli.cli.output import emit, render_table, say, time_cell, write_object
@@ -57,59 +58,90 @@ def _name(item: dict[str, Any]) -> str:
     return f"{name}, {company}" if name and company else name or company or ""
 
 
+#: What `log --outcome` suggests on Tab; any other words are accepted too.
+COMMON_OUTCOMES = ("connected", "voicemail", "no answer", "wrong number", "replied", "bounced")
+
+LeadOrStdin = Annotated[
+    str, typer.Argument(metavar="ID", help="A lead id, or - to read lead ids from stdin.")
+]
+
+
+def _complete_outcome(incomplete: str) -> list[str]:
+    return [o for o in COMMON_OUTCOMES if o.startswith(incomplete.lower())]
+
+
+def _write(records: list[dict[str, Any]], fmt: OutputFormat, columns: list[str], one: bool) -> None:
+    """Records in a script format; with ``one`` (one id typed, not -), -f json prints the
+    object itself, as these commands always did, and an array otherwise."""
+    if fmt is OutputFormat.json:
+        write_object(records[0] if one and len(records) == 1 else records, sys.stdout)
+    else:
+        emit(records, fmt, columns=columns)
+
+
 @app.command("log")
 def log_cmd(
     ctx: typer.Context,
-    lead_id: LeadId,
-    kind: Annotated[str, typer.Argument(help="call, email, meeting, sms, message or note.")],
+    lead: LeadOrStdin,
+    kind: Annotated[ActivityKind, typer.Argument(case_sensitive=False, help="What kind of touch.")],
     note: Annotated[str | None, typer.Argument(help="What happened.")] = None,
     inbound: Annotated[
         bool, typer.Option("--inbound", help="The lead reached out (ends cadences).")
     ] = False,
     at: Annotated[str | None, typer.Option("--at", help="When, if not now.")] = None,
     outcome: Annotated[
-        str | None, typer.Option("--outcome", help="e.g. connected, voicemail, no answer.")
+        str | None,
+        typer.Option(
+            "--outcome",
+            help="Free text, e.g. connected, voicemail, no answer.",
+            autocompletion=_complete_outcome,
+        ),
     ] = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
-    """Log a touch with a lead. The first outbound one sets first_contacted_at.
+    """Log a touch with a lead (or with every lead whose id is on stdin, given -: all or
+    none). The first outbound one sets first_contacted_at.
 
-    Example: leadcli log 42 call "left a voicemail" --outcome voicemail
+    Example: leadcli list --stage mql -q | leadcli log - email "webinar invite"
     """
-    from leadcli.engagement.activities import KINDS, log
+    from leadcli.engagement.activities import log_many
 
-    if kind.lower() not in KINDS:
-        raise typer.BadParameter(f"use one of {', '.join(KINDS)}", param_hint="KIND")
     when = _when(at, "--at") if at else None
-    result = log(
+    lead_ids = read_ids([lead], "ID (a whole number, or - to read ids from stdin)")
+    if not lead_ids:
+        say("No lead ids on stdin; nothing logged.")
+        return
+    results = log_many(
         state(ctx).store(),
-        lead_id,
-        kind.lower(),
+        lead_ids,
+        str(kind.value),
         note,
         inbound=inbound,
         at=when,
         outcome=outcome,
     )
     if fmt is not OutputFormat.table:
-        if fmt is OutputFormat.json:
-            write_object(result, sys.stdout)
-        else:
-            emit([result], fmt, columns=list(result))
+        _write(results, fmt, list(results[0]), one=lead != "-")
         return
-    message = f"Logged {'inbound' if inbound else 'outbound'} {kind} for lead {lead_id}."
-    if result["completed_steps"]:
-        message += f" Completed {', '.join(result['completed_steps'])}."
-    if result["ended_enrolments"]:
-        message += " The lead replied: its cadence ended."
-    say(message)
+    direction = "inbound" if inbound else "outbound"
+    if len(results) > 1:
+        say(f"Logged {direction} {kind.value} for {len(results)} leads.")
+    else:
+        message = f"Logged {direction} {kind.value} for lead {lead_ids[0]}."
+        if results[0]["completed_steps"]:
+            message += f" Completed {', '.join(results[0]['completed_steps'])}."
+        if results[0]["ended_enrolments"]:
+            message += " The lead replied: its cadence ended."
+        say(message)
 
 
 class DefaultToAdd(TyperGroup):
-    """``followup 42 tomorrow`` means ``followup add 42 tomorrow``: the common case needs no
-    verb, and ``done``, ``snooze`` and ``list`` still work."""
+    """``followup 42 tomorrow`` means ``followup add 42 tomorrow`` (and ``followup - ...``
+    reads the ids from stdin): the common case needs no verb; ``done``, ``snooze`` and
+    ``list`` still work."""
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
-        if args and args[0] not in self.commands and not args[0].startswith("-"):
+        if args and args[0] not in self.commands and (args[0] == "-" or args[0][:1] != "-"):
             args = ["add", *args]
         return super().parse_args(ctx, args)
 
@@ -123,10 +155,13 @@ app.add_typer(
 )
 
 
+FOLLOWUP_COLUMNS = ["id", "lead_id", "due_at", "note"]
+
+
 @followup_app.command("add")
 def followup_add(
     ctx: typer.Context,
-    lead_id: LeadId,
+    lead: LeadOrStdin,
     when: Annotated[
         str,
         typer.Argument(
@@ -136,54 +171,114 @@ def followup_add(
     note: Annotated[str | None, typer.Argument(help="What to do.")] = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
-    """Schedule a follow-up (the verb is optional: `followup ID WHEN`).
+    """Schedule a follow-up (the verb is optional: `followup ID WHEN`); with - for ID, one
+    for every lead whose id is on stdin (all or none).
 
     Example: leadcli followup 42 3d "call about the proposal"
     """
     from leadcli.engagement import followups
 
-    result = followups.add(
-        state(ctx).store(), lead_id, _when(when, "WHEN", day_time=FOLLOW_UP_HOUR), note
-    )
-    if fmt is OutputFormat.table:
-        say(f"Follow-up for lead {lead_id} on {time_cell(result['due_at'])}.")
-    elif fmt is OutputFormat.json:
-        write_object(result, sys.stdout)
-    else:
-        emit([result], fmt, columns=list(result))
+    due_at = _when(when, "WHEN", day_time=FOLLOW_UP_HOUR)
+    lead_ids = read_ids([lead], "ID (a whole number, or - to read ids from stdin)")
+    if not lead_ids:
+        say("No lead ids on stdin; nothing scheduled.")
+        return
+    store = state(ctx).store()
+    with store.write():  # several leads: all of them or none
+        results = [followups.add(store, i, due_at, note) for i in lead_ids]
+    if fmt is not OutputFormat.table:
+        _write(results, fmt, FOLLOWUP_COLUMNS, one=lead != "-")
+        return
+    who = f"lead {lead_ids[0]}" if len(results) == 1 else f"{len(results)} leads"
+    say(f"Follow-up for {who} on {time_cell(results[0]['due_at'])}.")
+
+
+FollowupIds = Annotated[
+    list[int] | None,
+    typer.Option(
+        "--id",
+        max=MAX_INT,
+        help="A follow-up's id, as `followup list` shows it (repeatable).",
+    ),
+]
 
 
 @followup_app.command("done")
 def followup_done(
     ctx: typer.Context,
-    lead_ids: LeadIds,
+    ids: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="[ID...]", help="Lead ids, or - to read them from stdin."),
+    ] = None,
+    followup_id: FollowupIds = None,
+    all_open: Annotated[
+        bool, typer.Option("--all", help="Close every open follow-up of these leads.")
+    ] = False,
+    fmt: FormatOption = OutputFormat.table,
 ) -> None:
-    """Mark the leads' open follow-ups done.
+    """Mark follow-ups done: each lead's next one (the one `due` shows), every open one with
+    --all, or exactly the follow-ups named with --id. All of them or none.
 
-    Example: leadcli followup done 42 43
+    Example: leadcli followup done 42 43; leadcli followup done --id 7
     """
     from leadcli.engagement import followups
 
-    count = followups.done(state(ctx).store(), lead_ids)
+    lead_ids = read_ids(ids or [])
+    if not lead_ids and not followup_id:
+        if ids:  # `-` with nothing on stdin
+            say("No lead ids on stdin; nothing done.")
+            return
+        raise typer.BadParameter("give lead ids, or --id FOLLOWUP", param_hint="ID...")
+    closed = followups.done(
+        state(ctx).store(), lead_ids, followup_ids=followup_id or [], all_open=all_open
+    )
+    if fmt is not OutputFormat.table:
+        emit(closed, fmt, columns=[*FOLLOWUP_COLUMNS, "done_at"])
+        return
+    count = len(closed)
     say(f"{count} follow-up{'s' if count != 1 else ''} done.")
 
 
 @followup_app.command("snooze")
 def followup_snooze(
     ctx: typer.Context,
-    lead_id: LeadId,
-    when: Annotated[str, typer.Argument(help="The new time, e.g. 'next monday' or 2d.")],
+    args: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="[ID...] WHEN",
+            help="Lead ids (or - for ids on stdin), then the new time, e.g. 'next monday' or "
+            "2d. With --id, only WHEN.",
+        ),
+    ],
+    followup_id: FollowupIds = None,
+    fmt: FormatOption = OutputFormat.table,
 ) -> None:
-    """Move a lead's next follow-up to a later time.
+    """Move each lead's next follow-up, or the follow-ups named with --id, to a later time.
 
-    Example: leadcli followup snooze 42 "next monday 10am"
+    Example: leadcli followup snooze 42 "next monday 10am"; leadcli followup snooze --id 7 2d
     """
     from leadcli.engagement import followups
 
-    result = followups.snooze(
-        state(ctx).store(), lead_id, _when(when, "WHEN", day_time=FOLLOW_UP_HOUR)
+    *id_args, when = args
+    if not id_args and not followup_id:
+        raise typer.BadParameter(
+            "give lead ids (or --id FOLLOWUP), then WHEN", param_hint="[ID...] WHEN"
+        )
+    lead_ids = read_ids(id_args)
+    if not lead_ids and not followup_id:
+        say("No lead ids on stdin; nothing snoozed.")
+        return
+    moved = followups.snooze(
+        state(ctx).store(),
+        lead_ids,
+        _when(when, "WHEN", day_time=FOLLOW_UP_HOUR),
+        followup_ids=followup_id or [],
     )
-    say(f"Lead {lead_id}: follow-up moved to {time_cell(result['due_at'])}.")
+    if fmt is not OutputFormat.table:
+        emit(moved, fmt, columns=FOLLOWUP_COLUMNS)
+        return
+    for item in moved:
+        say(f"Lead {item['lead_id']}: follow-up {item['id']} moved to {time_cell(item['due_at'])}.")
 
 
 def _export_ics(items: list[dict[str, Any]], path: Path) -> None:
@@ -205,16 +300,46 @@ def followup_list(
     lead_id: Annotated[
         int | None, typer.Option("--lead", max=MAX_INT, help="Only this lead's.")
     ] = None,
+    days: Annotated[
+        int | None,
+        typer.Option(
+            "--days",
+            min=0,
+            max=36500,
+            help="Only those due by the end of the day this many days ahead (0: today), "
+            "overdue included. Default: all.",
+            show_default=False,
+        ),
+    ] = None,
+    owner: OwnerFilter = None,
+    stage: StageFilter = None,
+    source: SourceFilter = None,
+    tag: TagFilter = None,
     ics: IcsOption = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
-    """List open follow-ups, soonest first.
+    """List open follow-ups, soonest first, with their ids (for `followup done --id`).
 
-    Example: leadcli followup list --ics ~/followups.ics
+    Takes the filters `due` takes.
+
+    Example: leadcli followup list --days 7 --owner sam --ics ~/followups.ics
     """
     from leadcli.engagement import followups
+    from leadcli.leads.records import LeadQuery
 
-    items = followups.open_followups(state(ctx).store(), lead_id)
+    app_state = state(ctx)
+    until = None
+    if days is not None:
+        from leadcli.engagement.due import window
+
+        until = window(app_state.config(), days).horizon
+    query = LeadQuery(
+        stages=stage_list(stage),
+        owners=owner or [],
+        sources=source or [],
+        tags=split_commas(tag),
+    )
+    items = followups.open_followups(app_state.store(), lead_id, query=query, until=until)
     if ics:
         _export_ics(items, ics)
     columns = [
@@ -235,10 +360,14 @@ def followup_list(
         say("No open follow-ups.")
         return
     render_table(
-        ([time_cell(i["due_at"]), i["lead_id"], _name(i), i["phone"], i["note"]] for i in items),
-        ["Due", "ID", "Lead", "Phone", "Note"],
-        justify_right=("ID",),
-        no_wrap=("Due", "ID", "Phone"),
+        (
+            [i["id"], time_cell(i["due_at"]), i["lead_id"], _name(i), i["phone"], i["note"]]
+            for i in items
+        ),
+        ["#", "Due", "Lead", "Name", "Phone", "Note"],
+        justify_right=("#", "Lead"),
+        no_wrap=("#", "Due", "Lead"),
+        keep_whole=("Phone",),
     )
 
 
@@ -301,7 +430,7 @@ def due(
     table = fmt is OutputFormat.table
     effective = (DUE_TABLE_LIMIT if table else None) if limit is None else limit or None
     query = LeadQuery(
-        stages=stage_list(stage), owners=owner or [], sources=source or [], tags=tag or []
+        stages=stage_list(stage), owners=owner or [], sources=source or [], tags=split_commas(tag)
     )
     items, total = due_items(
         app_state.store(), app_state.config(), query, days=days, limit=effective
@@ -354,7 +483,8 @@ def due(
         ["Urgency", "Due", "What", "ID", "Lead", "Contact", "Note"],
         title=f"Due: {_more_than(total, COUNT_CAP)} item{'s' if total != 1 else ''}",
         justify_right=("Urgency", "ID"),
-        no_wrap=("Urgency", "Due", "ID"),
+        no_wrap=("Urgency", "Due", "What", "ID"),
+        keep_whole=("Contact",),
     )
     if total > len(items):
         more = _more_than(total - len(items), COUNT_CAP - len(items))
@@ -435,44 +565,102 @@ def cadence_show(
     )
 
 
+def _complete_cadence(incomplete: str) -> list[str]:
+    from leadcli.engagement import cadences
+    from leadcli.errors import LeadcliError
+
+    try:
+        names = list(cadences.load())
+    except LeadcliError:
+        return []
+    return [n for n in names if n.startswith(incomplete)]
+
+
+ENROLMENT_COLUMNS = ["lead_id", "cadence", "enrolment_id"]
+
+
 @app.command()
 def enroll(
     ctx: typer.Context,
-    args: Annotated[
-        list[str], typer.Argument(metavar="ID... CADENCE", help="Lead ids, then the cadence.")
-    ],
+    ids: LeadIdsOrStdin,
+    cadence: Annotated[
+        str | None,
+        typer.Option(
+            "--cadence",
+            "-c",
+            help="The cadence's name (the old form `enroll ID... CADENCE` works too).",
+            autocompletion=_complete_cadence,
+            show_default=False,
+        ),
+    ] = None,
     file: CadenceFile = None,
+    fmt: FormatOption = OutputFormat.table,
 ) -> None:
-    """Enroll leads in a nurture cadence; its steps then come up in `due`.
+    """Enroll leads in a nurture cadence (all or none); its steps then come up in `due`.
 
-    Example: leadcli enroll 42 43 intro
+    Example: leadcli enroll 42 43 --cadence intro
     """
     from leadcli.engagement import cadences
 
-    if len(args) < 2:
-        raise typer.BadParameter("give lead ids, then the cadence name", param_hint="ID... CADENCE")
-    lead_ids = [parse_id(a, "ID... CADENCE") for a in args[:-1]]
-    cadence = cadences.get(args[-1], file)
-    ids = cadences.enroll(state(ctx).store(), lead_ids, cadence)
-    say(f"Enrolled {len(ids)} lead{'s' if len(ids) != 1 else ''} in {cadence.name}.")
+    if cadence is None:
+        # The form before --cadence: ids, then the cadence's name last.
+        if len(ids) < 2 or ids[-1] == "-" or ids[-1].strip().isdigit():
+            raise typer.BadParameter("give the cadence with --cadence NAME", param_hint="--cadence")
+        ids, cadence = ids[:-1], ids[-1]
+    lead_ids = read_ids(ids)
+    if not lead_ids:
+        say("No lead ids given; nobody enrolled.")
+        return
+    found = cadences.get(cadence, file)
+    enrolment_ids = cadences.enroll(state(ctx).store(), lead_ids, found)
+    if fmt is not OutputFormat.table:
+        records = [
+            {"lead_id": lead_id, "cadence": found.name, "enrolment_id": enrolment_id}
+            for lead_id, enrolment_id in zip(dict.fromkeys(lead_ids), enrolment_ids, strict=True)
+        ]
+        emit(records, fmt, columns=ENROLMENT_COLUMNS)
+        return
+    count = len(enrolment_ids)
+    say(f"Enrolled {count} lead{'s' if count != 1 else ''} in {found.name}.")
 
 
 @app.command()
 def unenroll(
     ctx: typer.Context,
-    lead_ids: LeadIds,
-    cadence: Annotated[str | None, typer.Option("--cadence", help="Only this cadence.")] = None,
+    ids: LeadIdsOrStdin,
+    cadence: Annotated[
+        str | None,
+        typer.Option(
+            "--cadence",
+            "-c",
+            help="Only this cadence (default: every cadence).",
+            autocompletion=_complete_cadence,
+        ),
+    ] = None,
+    fmt: FormatOption = OutputFormat.table,
 ) -> None:
-    """End leads' cadence enrolments.
+    """End leads' cadence enrolments (all or none).
 
-    Example: leadcli unenroll 42
+    Example: leadcli unenroll 42 --cadence intro
     """
     from leadcli.engagement import cadences
 
-    count = cadences.unenroll(state(ctx).store(), lead_ids, cadence)
+    lead_ids = read_ids(ids)
+    if not lead_ids:
+        say("No lead ids given; nothing to end.")
+        return
+    ended = cadences.unenroll(state(ctx).store(), lead_ids, cadence)
+    if fmt is not OutputFormat.table:
+        emit(
+            [{"lead_id": i, "cadence": cadence, "ended": n} for i, n in ended.items()],
+            fmt,
+            columns=["lead_id", "cadence", "ended"],
+        )
+        return
+    count = sum(ended.values())
     if count == 0:
         which = f"in cadence {cadence!r} " if cadence else ""
-        whom = f"Lead {lead_ids[0]} is" if len(set(lead_ids)) == 1 else "None of these leads is"
+        whom = f"Lead {lead_ids[0]} is" if len(ended) == 1 else "None of these leads is"
         say(f"{whom} not enrolled {which}at the moment; nothing to end.")
         return
     say(f"Ended {count} enrolment{'s' if count != 1 else ''}.")

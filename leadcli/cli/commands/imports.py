@@ -1,4 +1,4 @@
-"""``leadcli import FILE...``, ``leadcli import undo BATCH`` and ``leadcli imports``."""
+"""``leadcli import FILE...``, ``import list``, ``import undo BATCH`` and ``imports`` (an alias)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
-from leadcli.cli.options import MAX_INT, FormatOption, OutputFormat
+from leadcli.cli.options import MAX_INT, FormatOption, InputFormat, OnDuplicate, OutputFormat
 from leadcli.cli.output import emit, render_table, say, time_cell, write_object
 from leadcli.cli.state import state
 from leadcli.errors import LeadcliError
@@ -22,13 +22,22 @@ app = typer.Typer()
 
 
 class FilesByDefault(TyperGroup):
-    """``import a.csv b.csv`` imports files; ``import undo 3`` undoes batch 3. A file that is
-    really named ``undo`` can be given as ``./undo``."""
+    """``import a.csv b.csv`` imports files; ``import list`` and ``import undo 3`` are verbs.
+    ``import --help`` is the help of importing files (every option), since that is what a
+    user asking it wants; a file that is really named ``undo`` can be given as ``./undo``."""
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
-        if not args or (args[0] not in self.commands and args[0] not in ("--help", "-h")):
+        if not args or args[0] not in self.commands:
             args = ["files", *args]
         return super().parse_args(ctx, args)
+
+
+class ImportFilesCommand(TyperCommand):
+    """The default verb of ``import``: its usage reads ``leadcli import [OPTIONS] FILE...``."""
+
+    def format_usage(self, ctx: Any, formatter: Any) -> None:
+        path = ctx.parent.command_path if ctx.parent else ctx.command_path
+        formatter.write_usage(path, " ".join(self.collect_usage_pieces(ctx)))
 
 
 import_app = typer.Typer(cls=FilesByDefault)
@@ -36,20 +45,23 @@ app.add_typer(
     import_app,
     name="import",
     help="Import leads from CSV, TSV, JSON or JSON Lines files (or - for stdin); "
-    "`import undo BATCH` removes what a batch created.\n\n"
+    "`import list` lists the batches, `import undo BATCH` removes what a batch created.\n\n"
     "Example: leadcli import leads.csv --source webinar --tag 2026-q4",
 )
 
 
-@import_app.command("files")
+@import_app.command("files", cls=ImportFilesCommand)
 def import_files(
     ctx: typer.Context,
     files: Annotated[list[str], typer.Argument(metavar="FILE...", help="Files, or - for stdin.")],
     input_format: Annotated[
-        str | None,
+        InputFormat | None,
         typer.Option(
             "--input-format",
-            help="csv, tsv, json, jsonl or vcf (default: guessed from the name or the content).",
+            case_sensitive=False,
+            help="The file's format (default: guessed from its name or content). tsv is "
+            "leadcli's own: one record a line, \\t \\n \\\\ escaped, no quotes.",
+            show_default=False,
         ),
     ] = None,
     encoding: Annotated[
@@ -63,7 +75,7 @@ def import_files(
         typer.Option("--map", metavar="COLUMN=FIELD", help="Map a column to a field (repeatable)."),
     ] = None,
     mapping: Annotated[
-        Path | None, typer.Option("--mapping", help="A TOML file: [map] COLUMN = FIELD.")
+        Path | None, typer.Option("--mapping", help="A TOML file: \\[map] COLUMN = FIELD.")
     ] = None,
     region: Annotated[
         str | None, typer.Option("--region", help="Phone region (default: contacts.phone_region).")
@@ -72,8 +84,13 @@ def import_files(
         bool, typer.Option("--keep-invalid", help="Import invalid emails flagged, not rejected.")
     ] = False,
     on_duplicate: Annotated[
-        str, typer.Option("--on-duplicate", help="merge (fill empty fields), skip or update.")
-    ] = "merge",
+        OnDuplicate,
+        typer.Option(
+            "--on-duplicate",
+            case_sensitive=False,
+            help="merge (fill empty fields), skip or update.",
+        ),
+    ] = OnDuplicate.merge,
     rejects: Annotated[
         Path | None,
         typer.Option("--rejects", help="Where rejected rows go (default: beside the file)."),
@@ -95,18 +112,18 @@ def import_files(
     exports; others are kept as custom fields. Rejected rows go to a CSV (with line and
     reason) that can be fixed and imported again. Each file is one transaction and one batch.
 
+    Also: `leadcli import list` lists the import batches; `leadcli import undo BATCH` removes
+    the leads a batch created.
+
     Example: leadcli import leads.csv --source webinar --tag 2026-q4
     """
     from leadcli.importing.loader import (
-        ON_DUPLICATE,
         ImportOptions,
         check_readable,
         combined_summary,
     )
     from leadcli.text.contacts import normalise_phone
 
-    if on_duplicate not in ON_DUPLICATE:
-        raise typer.BadParameter(f"use {', '.join(ON_DUPLICATE)}", param_hint="--on-duplicate")
     if delimiter is not None and len(delimiter.encode("unicode_escape").decode()) > 2:
         delimiter = delimiter.encode().decode("unicode_escape")  # allow '\t'
     if delimiter is not None and len(delimiter) != 1:
@@ -122,14 +139,14 @@ def import_files(
             "a two-letter country code such as US or GB", param_hint="--region"
         ) from None
     options = ImportOptions(
-        input_format=input_format,
+        input_format=str(input_format.value) if input_format else None,
         encoding=encoding,
         delimiter=delimiter,
         maps=map_ or [],
         mapping_file=mapping,
         region=region,
         keep_invalid=keep_invalid,
-        on_duplicate=on_duplicate,
+        on_duplicate=str(on_duplicate.value),
         rejects=rejects,
         dry_run=dry_run,
         source=source,
@@ -234,7 +251,7 @@ def import_undo(
     ctx: typer.Context,
     batch: Annotated[
         int,
-        typer.Argument(metavar="BATCH", max=MAX_INT, help="A batch id from `leadcli imports`."),
+        typer.Argument(metavar="BATCH", max=MAX_INT, help="A batch id from `leadcli import list`."),
     ],
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
@@ -245,8 +262,13 @@ def import_undo(
     from leadcli.importing.loader import undo_batch
 
     result = undo_batch(state(ctx).store(), batch)
+    record = {"batch": batch, "removed": result.removed, "kept": result.kept}
     if fmt is OutputFormat.json:
-        write_object({"batch": batch, "removed": result.removed, "kept": result.kept}, sys.stdout)
+        write_object(record, sys.stdout)
+        return
+    if fmt is not OutputFormat.table:
+        # One record, the same keys as -f json; lists of ids comma-joined in csv / tsv.
+        emit([record], fmt, columns=list(record))
         return
     say(f"Batch {batch}: removed {len(result.removed)} leads.")
     if result.kept:
@@ -257,11 +279,11 @@ def import_undo(
         )
 
 
-@app.command("imports")
-def imports(ctx: typer.Context, fmt: FormatOption = OutputFormat.table) -> None:
-    """List import batches: file, time, counts, and whether undone.
+@import_app.command("list")
+def import_list(ctx: typer.Context, fmt: FormatOption = OutputFormat.table) -> None:
+    """List import batches: file, time, counts, and whether undone (also `leadcli imports`).
 
-    Example: leadcli imports -f json
+    Example: leadcli import list -f json
     """
     from leadcli.importing.loader import list_batches
 
@@ -290,3 +312,12 @@ def imports(ctx: typer.Context, fmt: FormatOption = OutputFormat.table) -> None:
         ["Batch", "File", "When", "Rows", "Imported", "Updated", "Dupl.", "Rejected", ""],
         justify_right=("Batch", "Rows", "Imported", "Updated", "Dupl.", "Rejected"),
     )
+
+
+@app.command("imports")
+def imports(ctx: typer.Context, fmt: FormatOption = OutputFormat.table) -> None:
+    """List import batches, as `leadcli import list` does.
+
+    Example: leadcli imports -f json
+    """
+    import_list(ctx, fmt)

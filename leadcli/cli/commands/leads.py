@@ -11,11 +11,16 @@ from leadcli.cli.options import (
     MAX_INT,
     FormatOption,
     LeadId,
+    LeadIdsOrStdin,
     OutputFormat,
     OwnerFilter,
+    Rating,
+    SortKey,
     SourceFilter,
     StageFilter,
     TagFilter,
+    read_ids,
+    split_commas,
     stage_list,
 )
 from leadcli.cli.output import emit, make_console, render_table, say, time_cell, write_object
@@ -106,9 +111,7 @@ def _parse_custom(pairs: list[str] | None) -> dict[str, str | None]:
     return custom
 
 
-def _split_tags(values: list[str] | None) -> list[str]:
-    """`--tag a --tag b` and `--tag a,b` mean the same: tags never contain commas."""
-    return [part for value in values or [] for part in value.split(",")]
+_split_tags = split_commas
 
 
 def _columns(store: Any) -> list[str]:
@@ -173,7 +176,8 @@ def list_leads(
     source: SourceFilter = None,
     tag: TagFilter = None,
     rating: Annotated[
-        list[str] | None, typer.Option("--rating", help="Only hot, warm or cold (repeatable).")
+        list[Rating] | None,
+        typer.Option("--rating", case_sensitive=False, help="Only these ratings (repeatable)."),
     ] = None,
     min_score: Annotated[
         int | None, typer.Option("--min-score", min=0, max=100, help="Only scores at least this.")
@@ -181,16 +185,16 @@ def list_leads(
     owner: OwnerFilter = None,
     search: Annotated[
         str | None,
-        typer.Option("--search", "-q", help="Words to find in names, company, email, notes."),
+        typer.Option("--search", help="Words to find in names, company, email, notes."),
     ] = None,
     sort: Annotated[
-        str,
+        SortKey,
         typer.Option(
             "--sort",
-            help="id, created, updated, name, company, score, value, stage or follow-up; "
-            "prefix - to reverse (e.g. -score).",
+            case_sensitive=False,
+            help="The order; a - in front reverses it (e.g. -score).",
         ),
-    ] = "id",
+    ] = SortKey["id"],
     limit: Annotated[
         int | None,
         typer.Option(
@@ -202,21 +206,24 @@ def list_leads(
             show_default=False,
         ),
     ] = None,
+    ids_only: Annotated[
+        bool,
+        typer.Option(
+            "--ids",
+            "-q",
+            help="Print only the ids, one a line (for `leadcli log - ...` and other commands).",
+        ),
+    ] = False,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """List leads, filtered and sorted.
 
     Example: leadcli list --stage mql --tag webinar --sort -score -f csv > mql.csv
     """
-    from leadcli.leads.records import SORT_KEYS, LeadQuery, iter_leads
+    from leadcli.leads.records import LeadQuery, iter_leads
 
-    ratings = [r.lower() for r in rating or []]
-    bad = [r for r in ratings if r not in ("hot", "warm", "cold")]
-    if bad:
-        raise typer.BadParameter("use hot, warm or cold", param_hint="--rating")
-    if sort.lstrip("-") not in SORT_KEYS:
-        raise typer.BadParameter(f"use one of {', '.join(SORT_KEYS)}", param_hint="--sort")
-    table = fmt is OutputFormat.table
+    ratings = [str(r.value) for r in rating or []]
+    table = fmt is OutputFormat.table and not ids_only
     effective_limit = (DEFAULT_TABLE_LIMIT if table else None) if limit is None else limit or None
     query = LeadQuery(
         stages=stage_list(stage),
@@ -226,11 +233,15 @@ def list_leads(
         owners=owner or [],
         min_score=min_score,
         search=search,
-        sort=sort,
+        sort=str(sort.value),
         # one more than shown, to know whether to say there are more
         limit=effective_limit + 1 if table and effective_limit else effective_limit,
     )
     store = state(ctx).store()
+    if ids_only:
+        # Only the id is needed; the records still stream, so a million ids use little memory.
+        sys.stdout.writelines(f"{r['id']}\n" for r in iter_leads(store, query))
+        return
     if not table:
         emit(iter_leads(store, query), fmt, columns=_columns(store))
         return
@@ -250,7 +261,8 @@ def list_leads(
         ([get(r) for _, get in columns] for r in records),
         [header for header, _ in columns],
         justify_right=("ID", "Score"),
-        no_wrap=("ID", "Phone", "Stage", "Score", "Follow-up"),
+        no_wrap=("ID", "Stage", "Score", "Follow-up"),
+        keep_whole=("Email", "Phone"),
     )
     if more:
         say(
@@ -405,7 +417,7 @@ def show(
 @app.command()
 def edit(
     ctx: typer.Context,
-    lead_id: LeadId,
+    ids: LeadIdsOrStdin,
     first_name: FirstName = None,
     last_name: LastName = None,
     email: Email = None,
@@ -433,9 +445,10 @@ def edit(
     field: CustomFields = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
-    """Change a lead's fields or tags; an empty value ("") clears a field.
+    """Change leads' fields or tags; an empty value ("") clears a field.
 
-    Prints what changed; the change is kept in the lead's history.
+    Prints what changed; the change is kept in each lead's history. With several ids (or -
+    for ids on stdin) all of them change or none does.
 
     Example: leadcli edit 42 --title CTO --add-tag vip --remove-tag cold-list
     """
@@ -443,31 +456,43 @@ def edit(
 
     app_state = state(ctx)
     values = _given_fields(locals())
+    lead_ids = read_ids(ids)
+    if not lead_ids:
+        say("No lead ids given; nothing to change.")
+        return
     store = app_state.store()
-    changes = edit_lead(
-        store,
-        lead_id,
-        values,
-        add_tags=_split_tags(add_tag),
-        remove_tags=_split_tags(remove_tag),
-        custom=_parse_custom(field),
-        phone_region=app_state.config()["contacts.phone_region"],
-    )
+    region = app_state.config()["contacts.phone_region"]
+    custom = _parse_custom(field)
+    all_changes: dict[int, dict[str, Any]] = {}
+    with store.write():  # several leads: all of them or none
+        for lead_id in lead_ids:
+            all_changes[lead_id] = edit_lead(
+                store,
+                lead_id,
+                values,
+                add_tags=_split_tags(add_tag),
+                remove_tags=_split_tags(remove_tag),
+                custom=custom,
+                phone_region=region,
+            )
     if fmt is not OutputFormat.table:
-        record = get_lead(store, lead_id, with_history=False)
+        records = [get_lead(store, i, with_history=False) for i in lead_ids]
         if fmt is OutputFormat.json:
-            write_object(record, sys.stdout)
+            # `edit 42 -f json` prints the lead; several ids (or -) print an array.
+            single = len(ids) == 1 and ids[0] != "-"
+            write_object(records[0] if single else records, sys.stdout)
         else:
-            emit([record], fmt, columns=_columns(store))
+            emit(records, fmt, columns=_columns(store))
         return
-    if not changes:
-        say(f"Lead {lead_id}: nothing to change.")
-        return
-    render_table(
-        ([name, old, new] for name, (old, new) in changes.items()),
-        ["Field", "Was", "Now"],
-        title=f"Lead {lead_id} changed",
-    )
+    for lead_id, changes in all_changes.items():
+        if not changes:
+            say(f"Lead {lead_id}: nothing to change.")
+            continue
+        render_table(
+            ([name, old, new] for name, (old, new) in changes.items()),
+            ["Field", "Was", "Now"],
+            title=f"Lead {lead_id} changed",
+        )
 
 
 @app.command()

@@ -7,7 +7,14 @@ from typing import Annotated, Any
 
 import typer
 
-from leadcli.cli.options import FormatOption, LeadId, OutputFormat, parse_id, parse_stage
+from leadcli.cli.options import (
+    FormatOption,
+    LeadId,
+    LeadIdsOrStdin,
+    OutputFormat,
+    Stage,
+    read_ids,
+)
 from leadcli.cli.output import emit, render_table, say, time_cell, write_object
 from leadcli.cli.state import state
 from leadcli.errors import LeadcliError
@@ -73,7 +80,7 @@ def _ask(answers: dict[str, Any], config: Any) -> tuple[dict[str, Any], str | No
 @app.command()
 def qualify(
     ctx: typer.Context,
-    lead_id: LeadId,
+    ids: LeadIdsOrStdin,
     budget: Annotated[
         str | None, typer.Option("--budget", help="An amount (20000), or yes / no / unknown.")
     ] = None,
@@ -103,7 +110,8 @@ def qualify(
 
     Enough criteria met (qualify.sql_min_criteria, default 3 of 4) makes the lead sql; at
     least one makes it mql. Leads only move forward, and closed leads do not move. With no
-    flags on a terminal it asks the four questions; in a script it never prompts.
+    flags, for one lead on a terminal, it asks the four questions; in a script it never
+    prompts. Several ids (or - for ids on stdin) get the same answers, all or none.
 
     Example: leadcli qualify 42 --budget 20000 --authority decision-maker --timeline Q3
     """
@@ -111,7 +119,6 @@ def qualify(
 
     app_state = state(ctx)
     config = app_state.config()
-    store = app_state.store()
     horizon = config["qualify.timeline_horizon_days"]
     given: dict[str, Any] = {}
     if budget is not None:
@@ -122,31 +129,85 @@ def qualify(
         given["need"] = q.parse_need(need)
     if timeline is not None:
         given["timeline"] = q.parse_timeline(timeline, horizon_days=horizon)
+    lead_ids = read_ids(ids)
+    if not lead_ids:
+        say("No lead ids given; nothing to record.")
+        return
+    store = app_state.store()
     if not given and note is None:
-        if not stdin_is_interactive():
+        if not stdin_is_interactive() or len(lead_ids) > 1 or "-" in ids:
             from leadcli.errors import InvalidValue
 
             raise InvalidValue(
                 "qualify",
                 "nothing to record",
                 hint="give --budget, --authority, --need or "
-                "--timeline (questions are asked only on a terminal)",
+                "--timeline (questions are asked only for one lead on a terminal)",
             )
         from leadcli.leads.records import get_lead
 
-        get_lead(store, lead_id, with_history=False)  # a missing id fails before questions
-        given, note = _ask(q.answers_for(store, lead_id), config)
-    result = q.qualify(
-        store,
-        lead_id,
-        given,
-        note=note,
-        advance=not no_advance,
-        sql_min_criteria=config["qualify.sql_min_criteria"],
-        mql_min_score=config["qualify.mql_min_score"],
-    )
+        get_lead(store, lead_ids[0], with_history=False)  # a missing id fails before questions
+        given, note = _ask(q.answers_for(store, lead_ids[0]), config)
+    results = []
+    with store.write():  # several leads: all of them or none
+        for lead_id in lead_ids:
+            results.append(
+                q.qualify(
+                    store,
+                    lead_id,
+                    given,
+                    note=note,
+                    advance=not no_advance,
+                    sql_min_criteria=config["qualify.sql_min_criteria"],
+                    mql_min_score=config["qualify.mql_min_score"],
+                )
+            )
+    summaries = [_qualify_summary(i, r) for i, r in zip(lead_ids, results, strict=True)]
+    if fmt is OutputFormat.json:
+        # `qualify 42 -f json` prints one object; several ids (or -) print an array.
+        single = len(ids) == 1 and ids[0] != "-"
+        write_object(summaries[0] if single else summaries, sys.stdout)
+        return
+    if fmt is not OutputFormat.table:
+        emit(
+            [
+                {"id": s["id"], "criterion": c, **v}
+                for s in summaries
+                for c, v in s["answers"].items()
+            ],
+            fmt,
+            columns=["id", "criterion", "answer", "detail", "met"],
+        )
+        return
+    for lead_id, result in zip(lead_ids, results, strict=True):
+        render_table(
+            (
+                [
+                    c,
+                    a.summary() if (a := result.answers.get(c)) else "",
+                    "yes" if a and a.met else "no",
+                ]
+                for c in q.CRITERIA
+            ),
+            ["Criterion", "Answer", "Met"],
+            title=f"Lead {lead_id}: {result.met} of 4 BANT criteria met",
+        )
+        # The table is the result; what happened to the stage is a message for the person.
+        change = result.stage_change
+        if change:
+            message = f"Lead {lead_id}: {change.old} → {change.new} ({change.reason})."
+        elif result.conclusion and no_advance:
+            message = (
+                f"Lead {lead_id}: the rules say {result.conclusion}; not moved (--no-advance)."
+            )
+        else:
+            message = f"Lead {lead_id}: stage unchanged."
+        say(message)
+
+
+def _qualify_summary(lead_id: int, result: Any) -> dict[str, Any]:
     change = result.stage_change
-    summary = {
+    return {
         "id": lead_id,
         "answers": {
             c: {"answer": a.answer, "detail": a.detail, "met": a.met}
@@ -156,59 +217,19 @@ def qualify(
         "conclusion": result.conclusion,
         "stage_change": [change.old, change.new] if change else None,
     }
-    if fmt is OutputFormat.json:
-        write_object(summary, sys.stdout)
-        return
-    if fmt is not OutputFormat.table:
-        emit(
-            [{"criterion": c, **v} for c, v in summary["answers"].items()],
-            fmt,
-            columns=["criterion", "answer", "detail", "met"],
-        )
-        return
-    render_table(
-        (
-            [c, a.summary() if (a := result.answers.get(c)) else "", "yes" if a and a.met else "no"]
-            for c in q.CRITERIA
-        ),
-        ["Criterion", "Answer", "Met"],
-        title=f"Lead {lead_id}: {result.met} of 4 BANT criteria met",
-    )
-    # The table is the result; what happened to the stage is a message for the person.
-    if change:
-        message = f"Lead {lead_id}: {change.old} → {change.new} ({change.reason})."
-    elif result.conclusion and no_advance:
-        message = f"Lead {lead_id}: the rules say {result.conclusion}; not moved (--no-advance)."
-    else:
-        message = f"Lead {lead_id}: stage unchanged."
-    say(message)
-
-
-def _read_ids(args: list[str]) -> list[int]:
-    """Ids from the arguments; ``-`` reads more from stdin (one a line; blank lines and an
-    ``id`` header, as `list -f tsv | cut -f1` gives, are skipped)."""
-    ids: list[str] = []
-    for arg in args:
-        if arg == "-":
-            ids.extend(line.strip() for line in sys.stdin)
-        else:
-            ids.append(arg)
-    return [
-        parse_id(text, "ID... (whole numbers, or - to read them from stdin)")
-        for text in ids
-        if text and text.lower() != "id"
-    ]
 
 
 @app.command()
 def advance(
     ctx: typer.Context,
-    ids: Annotated[
-        list[str], typer.Argument(metavar="ID...", help="Lead ids, or - to read them from stdin.")
-    ],
+    ids: LeadIdsOrStdin,
     to: Annotated[
-        str | None,
-        typer.Option("--to", help="Move to this stage (skips and moves back are recorded)."),
+        Stage | None,
+        typer.Option(
+            "--to",
+            case_sensitive=False,
+            help="Move to this stage (skips and moves back are recorded).",
+        ),
     ] = None,
     lost: Annotated[bool, typer.Option("--lost", help="Close as lost (needs --reason).")] = False,
     reason: Annotated[
@@ -235,16 +256,17 @@ def advance(
     All the leads move or none: an unknown id or a move that is not allowed (such as advancing
     a closed lead without --reopen) changes nothing and exits 1 naming the lead.
 
-    Example: leadcli list --stage mql -f tsv | cut -f1 | leadcli advance - --to sql
+    Example: leadcli list --stage mql -q | leadcli advance - --to sql
     """
     from leadcli.pipeline.transitions import advance as do_advance
     from leadcli.text import dates
     from leadcli.text.contacts import parse_amount
 
-    lead_ids = _read_ids(ids)
+    lead_ids = read_ids(ids)
     if not lead_ids:
-        raise typer.BadParameter("no lead ids given", param_hint="ID...")
-    target = parse_stage(to) if to else None
+        say("No lead ids given; nothing moved.")
+        return
+    target = str(to.value) if to else None
     amount = None
     if value is not None:
         try:
