@@ -111,7 +111,17 @@ def export(
         from leadcli.exporting.vcard import write_vcards
 
         records = exporting.export_records(store, query)
-        if output is None:
+        if output is None and sys.stdout.isatty():
+            # On a terminal, control characters in the data are shown, never sent.
+            import io
+
+            from leadcli.text.safe_text import visible
+
+            buffer = io.BytesIO()
+            count = write_vcards(records, buffer)
+            text = buffer.getvalue().decode("utf-8")
+            sys.stdout.write("\r\n".join(visible(line) for line in text.split("\r\n")))
+        elif output is None:
             count = write_vcards(records, sys.stdout.buffer)
             sys.stdout.buffer.flush()
         else:
