@@ -36,6 +36,13 @@ _lead = st.fixed_dictionaries(
         "last_name": _TEXT,
         "company": _TEXT,
         "title": _TEXT,
+        "website": _TEXT,
+        "city": _TEXT,
+        "country": _TEXT,
+        "source": _TEXT,
+        "owner": _TEXT,
+        "has_phone": st.booleans(),
+        "has_external_id": st.booleans(),
         "street": _TEXT,
         "postal_code": _TEXT,
         "region": _TEXT,
@@ -66,6 +73,11 @@ def _make(store, specs: list[dict]) -> None:
                 "last_name",
                 "company",
                 "title",
+                "website",
+                "city",
+                "country",
+                "source",
+                "owner",
                 "street",
                 "postal_code",
                 "region",
@@ -76,6 +88,10 @@ def _make(store, specs: list[dict]) -> None:
         }
         # Distinct e-mails: the same address twice is one person on import, by design.
         fields["email"] = f"person{number}@example.com"
+        if spec["has_phone"]:
+            fields["phone"] = f"+1415555{number:04d}"
+        if spec["has_external_id"]:
+            fields["external_id"] = f"X-{number}"
         lead = add_lead(store, fields, tags=spec["tags"], custom=spec["custom"])
         if spec["stage"] == "lost":
             advance(store, [lead], lost=True, reason=spec["lost_reason"])
@@ -204,3 +220,21 @@ def test_custom_field_named_like_a_field_stays_custom_through_the_trip(store, cl
     assert record["custom"] == {"Tags": "x;y", "Opt Out": "yes"}
     assert record["tags"] == []
     assert record["do_not_contact"] is False
+
+
+def test_a_lost_reason_on_a_lead_that_is_not_lost_stays_a_custom_field(cli, tmp_path):
+    path = tmp_path / "crm.csv"
+    path.write_text(
+        "Name,Status,Lost Reason,Created Date,Closed Date\n"
+        "Ana Silva,Closed Lost,Budget,2025-01-01,2025-03-01\n"
+        "Bo Li,Working,Timing,2025-01-01,\n"
+    )
+    assert cli("import", str(path)).exit_code == 0
+    ana, bo = json.loads(cli("export", "-f", "json").stdout)
+    assert (ana["stage"], ana["lost_reason"], ana["closed_at"]) == (
+        "lost",
+        "Budget",
+        "2025-03-01T00:00:00Z",
+    )
+    assert bo["lost_reason"] is None
+    assert bo["custom"] == {"Lost Reason": "Timing"}
