@@ -31,7 +31,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 FEBRL = HERE.parent.parent / "shared" / "datasets" / "febrl"
 SETS = {"dataset1": ["dataset1.csv"], "dataset4": ["dataset4a.csv", "dataset4b.csv"]}
-COMPARE = ("address_1", "address_2", "street_number", "postcode", "state", "date_of_birth")
+# postcode and state are read as the postal_code and region fields since schema 9
+COMPARE = ("address_1", "address_2", "street_number", "postal_code", "region", "date_of_birth")
 MAP = (
     "given_name=first_name",
     "surname=last_name",
@@ -61,7 +62,6 @@ def import_set(db: Path, files: list[str]) -> int:
         out = leadcli(
             db,
             "import",
-            "files",
             str(FEBRL / name),
             *maps,
             "--on-duplicate",

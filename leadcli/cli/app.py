@@ -16,7 +16,7 @@ import typer
 from typer.core import TyperGroup, TyperOption
 
 from leadcli import version_line
-from leadcli.cli.commands import config, followups, identity, imports, leads, pipeline
+from leadcli.cli.commands import config, export, followups, identity, imports, leads, pipeline
 from leadcli.cli.state import AppState, state
 from leadcli.errors import LeadcliError
 from leadcli.text.safe_text import visible
@@ -165,6 +165,7 @@ app.add_typer(imports.app)
 app.add_typer(pipeline.app)
 app.add_typer(followups.app)
 app.add_typer(identity.app)
+app.add_typer(export.app)
 app.add_typer(
     config.app,
     name="config",

@@ -44,6 +44,7 @@ class InputFormat(StrEnum):
     tsv = "tsv"
     json = "json"
     jsonl = "jsonl"
+    vcf = "vcf"
 
 
 class ActivityKind(StrEnum):

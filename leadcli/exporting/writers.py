@@ -17,12 +17,33 @@ from typing import Any, TextIO
 from leadcli.text.safe_text import json_safe, neutralise_formula, visible
 from leadcli.text.tsv import escape as tsv_escape
 
+#: Characters that make a joined list cell ambiguous to read back.
+_LIST_UNSAFE = (",", ";")
+
+
+def list_cell(values: Sequence[Any]) -> str:
+    """``a,b`` when that reads back as the same items; else a JSON array (``["a;b","c"]``).
+
+    Scripts reading ``list -f csv`` keep the plain form for ordinary tags; a tag holding
+    ``,`` or ``;`` (or starting with ``[``) would be split or misread, so then the whole
+    cell is JSON, which ``import`` recognises (``importing.rows.split_tags``).
+    """
+    items = [str(v) for v in values]
+    if any(
+        any(mark in item for mark in _LIST_UNSAFE) or item.startswith("[") or item != item.strip()
+        for item in items
+    ):
+        return json.dumps(items, ensure_ascii=False)
+    return ",".join(items)
+
+
 #: The formats the writers here produce (``table`` is the CLI's own, drawn with Rich).
 SCRIPT_FORMATS = ("json", "jsonl", "csv", "tsv")
 
 
 def scalar(value: Any) -> str:
-    """A value as a CSV/TSV cell: exact (lists comma-joined, objects as JSON)."""
+    """A value as a CSV/TSV cell: exact (lists comma-joined or JSON, see ``list_cell``;
+    objects as JSON)."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -30,7 +51,7 @@ def scalar(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, list | tuple):
-        return ",".join(str(v) for v in value)
+        return list_cell(value)
     if isinstance(value, dict):
         return json.dumps(value, ensure_ascii=False, sort_keys=True)
     return str(value)

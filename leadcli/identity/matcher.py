@@ -38,7 +38,10 @@ LEAD_FIELDS: tuple[str, ...] = (
     "company",
     "title",
     "website",
+    "street",
     "city",
+    "postal_code",
+    "region",
     "country",
     "external_id",
 )

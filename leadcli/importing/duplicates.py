@@ -109,7 +109,8 @@ def _candidates(
             f"{_qualified(c, 'n')} IS g.{k}" for c, k in zip(columns, names, strict=True)
         )
         source = (
-            f"(SELECT {select}, min(id) AS first FROM leads WHERE {key} IS NOT NULL AND {where('')} "
+            f"(SELECT {select}, min(id) AS first FROM leads "
+            f"WHERE {key} IS NOT NULL AND {where('')} "
             f"GROUP BY {group} HAVING count(*) > 1) AS g "
             f"JOIN leads AS n ON {on} AND n.id > g.first AND n.id > :floor "
             f"JOIN leads AS o ON o.id = g.first"

@@ -315,6 +315,7 @@ def _import_table(
         system=summary.system,
         lists=options.lists,
         placeholders_missing=not mapping_mod.is_own_export(table.header),
+        own_export=mapping_mod.is_own_export(table.header),
     )
     rejects = _Rejects(options.rejects or default_rejects_path(path), table.header)
     conn = store.conn
@@ -513,7 +514,8 @@ class _Load:
     @functools.cache  # noqa: B019 - one loader per import; a handful of sizes
     def _insert_sql(self, rows: int) -> str:
         marks = ", ".join("coalesce(?, 0)" if f == "do_not_contact" else "?" for f in self.fields)
-        one = f"(?, {marks}, ?, ?, ?, ?, ?, '{self.now}')"
+        extras = ", ".join("?" for _ in EXTRA_COLUMNS)
+        one = f"(?, {marks}, {extras}, '{self.now}')"
         return (
             f"INSERT INTO leads (id, {', '.join(self.fields)}, {', '.join(EXTRA_COLUMNS)}, "
             f"updated_at) VALUES " + ", ".join([one] * rows)

@@ -22,6 +22,7 @@ SPECIAL_TARGETS = (
     "converted",
     "created_at",
     "closed_at",
+    "lost_reason",
     "ignore",
     "custom",
     "other_emails",
@@ -76,7 +77,17 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
     ),
     "title": ("title", "jobtitle", "position", "role", "designation"),
     "website": ("website", "web", "url", "companywebsite", "websiteurl", "domain"),
+    "street": ("street", "address", "streetaddress", "mailingstreet", "addressstreet"),
     "city": ("city", "town", "mailingcity"),
+    "postal_code": (
+        "postalcode",
+        "postcode",
+        "zip",
+        "zipcode",
+        "zippostalcode",
+        "mailingpostalcode",
+    ),
+    "region": ("region", "state", "province", "stateprovince", "stateregion", "mailingstate"),
     "country": ("country", "countryregion", "mailingcountry"),
     "source": ("source", "leadsource", "originalsource", "channel", "utmsource"),
     "owner": (
@@ -144,7 +155,9 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
         "dateclosed",
         "wondate",
         "closedwondate",
+        "closedat",
     ),
+    "lost_reason": ("lostreason", "reasonlost", "closedlostreason", "lossreason"),
 }
 
 
@@ -205,13 +218,25 @@ _OWN_EXPORT_ONLY = {
     "score",
     "rating",
     "bant",
-    "lost_reason",
 }
 
 
 def is_own_export(header: list[str]) -> bool:
     """Whether a file is leadcli's own export (``list -f csv``, ``export``), by its header."""
     return {"id", "external_id", "created_at", "updated_at"} <= set(header)
+
+
+#: The columns of leadcli's own exports that import takes back under their own names.
+_OWN_EXPORT_FIELDS = {
+    *SETTABLE_FIELDS,
+    "stage",
+    "created_at",
+    "closed_at",
+    "lost_reason",
+    "other_emails",
+    "other_phones",
+    "external_system",
+}
 
 
 def build(header: list[str], overrides: dict[str, str]) -> list[str]:
@@ -232,8 +257,16 @@ def build(header: list[str], overrides: dict[str, str]) -> list[str]:
     targets = []
     for column in header:
         target = overrides.get(column) or by_key.get(normalise_header(column))
-        if target is None and own_export and column in _OWN_EXPORT_ONLY:
-            target = "ignore"  # a leadcli export read back: its id is another database's
+        if target is None and own_export:
+            # A leadcli export read back: its own field names, then custom fields only (a
+            # custom field named "Tags" or "Opt Out" is not the tags or the opt-out). Its id
+            # is another database's.
+            if column in _OWN_EXPORT_ONLY:
+                target = "ignore"
+            elif column in _OWN_EXPORT_FIELDS:
+                target = column
+            else:
+                target = "custom"
         if target is None and len(targets) in rejects_columns:
             target = "ignore"
         target = target or guess(column)

@@ -1,4 +1,4 @@
-"""Reading tabular lead files: CSV / TSV (any common delimiter) / JSON / JSON Lines.
+"""Reading lead files: CSV / TSV (any common delimiter) / JSON / JSON Lines / vCard.
 
 Encodings: a byte-order mark decides (UTF-8, UTF-16 LE/BE, UTF-32 LE/BE); without one the file
 is read as UTF-8 if its start decodes as UTF-8, else as Windows-1252 (what Excel writes), with
@@ -36,6 +36,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from leadcli.errors import LeadcliError
+from leadcli.importing.vcard import HEADER as VCARD_HEADER
+from leadcli.importing.vcard import looks_like_vcard, vcard_rows
 from leadcli.text import tsv
 from leadcli.text.safe_text import restore_formula
 
@@ -48,7 +50,7 @@ _BOMS = (  # longest first: the UTF-32 LE mark starts with the UTF-16 LE one
     (codecs.BOM_UTF16_LE, "utf-16-le"),
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
-INPUT_FORMATS = ("csv", "tsv", "json", "jsonl")
+INPUT_FORMATS = ("csv", "tsv", "json", "jsonl", "vcf")
 
 #: The ``csv`` field-size limit an import wants: 200 KB notes are normal; 64 MB is a sane
 #: ceiling. Process-wide, so set by the application (the CLI), never by this library.
@@ -174,6 +176,8 @@ def sniff_delimiter(first_line: str) -> str:
 
 def _guess_format(name: str, text_start: str) -> str:
     suffix = Path(name).suffix.lower()
+    if suffix in (".vcf", ".vcard") or looks_like_vcard(text_start):
+        return "vcf"
     if suffix in (".json", ".jsonl", ".ndjson", ".tsv", ".csv", ".tab", ".txt"):
         return {".ndjson": "jsonl", ".tab": "tsv", ".txt": "csv"}.get(suffix, suffix[1:])
     stripped = text_start.lstrip()
@@ -277,6 +281,20 @@ def _json_values(text: IO[str], name: str) -> Iterator[tuple[int, Any]]:
                 raise ReadError(f"{name} is not valid JSON: expected , or ] after element {number}")
     if skip_space():
         raise ReadError(f"{name} is not valid JSON: extra data after the array")
+
+
+def _flatten_custom(obj: Any) -> Any:
+    """A leadcli JSON record's ``custom`` object as columns of their own, as in its CSV, so
+    custom fields come back as custom fields (a name the record already has stays there)."""
+    if not isinstance(obj, dict) or not isinstance(obj.get("custom"), dict):
+        return obj
+    custom = obj["custom"]
+    flat = {k: v for k, v in obj.items() if k != "custom"}
+    flat.update({k: v for k, v in custom.items() if k not in flat})
+    rest = {k: v for k, v in custom.items() if k in obj and k != "custom"}
+    if rest:
+        flat["custom"] = rest
+    return flat
 
 
 def _json_header(values: Iterator[tuple[int, Any]]) -> list[str]:
@@ -428,9 +446,12 @@ def _open(
         text = io.TextIOWrapper(buffered, encoding=encoding, errors="strict", newline="")
 
         def values(text: IO[str]) -> Iterator[tuple[int, Any]]:
-            if fmt == "jsonl":
-                return _json_lines(decoded(iter(text)))
-            return decoded(_json_values(text, name))
+            found = (
+                _json_lines(decoded(iter(text)))
+                if fmt == "jsonl"
+                else decoded(_json_values(text, name))
+            )
+            return ((line, _flatten_custom(obj)) for line, obj in found)
 
         header = _json_header(values(text))
         total = hashing.count
@@ -457,6 +478,21 @@ def _open(
 
     buffered.read(bom_length)
     text = io.TextIOWrapper(buffered, encoding=encoding, errors="strict", newline="")
+    if fmt == "vcf":
+        # Cards are small: vobject reads them one at a time from the stream.
+        return Table(
+            name,
+            fmt,
+            encoding,
+            None,
+            list(VCARD_HEADER),
+            closing(vcard_rows(decoded(iter(text)))),
+            notices,
+            size,
+            lambda: hashing.count,
+            sha256,
+            close,
+        )
     if delimiter is None:
         first_line = start.split("\n", 1)[0]
         delimiter = "\t" if fmt == "tsv" else sniff_delimiter(first_line)

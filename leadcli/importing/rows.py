@@ -58,6 +58,7 @@ EXTRA_COLUMNS: tuple[str, ...] = (
     "stage",
     "created_at",
     "closed_at",
+    "lost_reason",
     "custom",
     "first_contacted_at",
 )
@@ -65,6 +66,20 @@ EXTRA_COLUMNS: tuple[str, ...] = (
 
 class Reject(Exception):
     """A row is not imported; the message is its reason in the rejects file."""
+
+
+def split_tags(cell: str) -> list[str]:
+    """A tags cell: a JSON array of strings (what leadcli writes when a tag holds ``,`` or
+    ``;``, so any tag comes back exactly), else tags separated by ``,`` or ``;``."""
+    if cell.startswith("[") and cell.endswith("]"):
+        try:
+            parsed = json.loads(cell)
+        except ValueError:
+            parsed = None
+        if isinstance(parsed, list) and all(isinstance(t, str | int | float) for t in parsed):
+            # numbers too (a JSON file's "Tags": [2024, "vip"]); true/false are not tags
+            return [str(t) for t in parsed if not isinstance(t, bool)]
+    return cell.replace(";", ",").split(",")
 
 
 def split_name(full: str) -> tuple[str | None, str | None]:
@@ -124,8 +139,12 @@ class RowConverter:
         system: str | None = None,
         lists: Lists = DEFAULT_LISTS,
         placeholders_missing: bool = True,
+        own_export: bool = False,
     ) -> None:
         self.region = region
+        #: leadcli's own export read back: its stages are its own, not a CRM's word that a
+        #: lead was worked, so they say nothing of a first contact.
+        self.own_export = own_export
         self.system = system.strip().lower() or None if system else None
         self.lists = lists
         # Placeholders as forms write them: checked against a column's set of cells at once
@@ -182,6 +201,8 @@ class RowConverter:
         converted: list[bool | None] = []  # a flag per row, when a column says
         created: list[str | None] = [None] * n
         closed: list[str | None] = [None] * n
+        lost_reason: list[str | None] = [None] * n
+        lost_column = ""
         full_name: list[str] | None = None
         further: list[tuple[str, list[str]]] = []
         cells_by_column = list(zip(*(cells for _, cells in good), strict=True)) if n else []
@@ -208,7 +229,7 @@ class RowConverter:
             elif target == "tags":
                 for i, c in enumerate(col):
                     if c:
-                        tags[i].extend(_tag_list(c))
+                        tags[i].extend(split_tags(c))
             elif target == "do_not_contact":
                 # Every opt-out column counts (opted out of email, or of calls): any one holds.
                 opted = [1 if c.lower() in _TRUE else None for c in col]
@@ -241,6 +262,9 @@ class RowConverter:
                     if before is None
                     else [a or b for a, b in zip(before, opted, strict=True)]
                 )
+            elif target == "lost_reason":
+                lost_reason = [c or None for c in col]
+                lost_column = column
             elif target == "converted":
                 converted = [c.lower() in _TRUE if c else None for c in col]
             elif target in ("created_at", "closed_at"):
@@ -289,6 +313,12 @@ class RowConverter:
             max(closed[i] or created_at[i], created_at[i]) if s in CLOSED_STAGES else None
             for i, s in enumerate(stage)
         ]
+        # A reason for losing belongs to a lost lead (as `advance --lost` keeps it); on a row
+        # the file gives another stage it is kept as a custom field, not lost.
+        for i, reason in enumerate(lost_reason):
+            if reason is not None and stage[i] != "lost":
+                custom[i][lost_column] = reason
+                lost_reason[i] = None
         custom_json: list[str | None] = [None] * n
         for i, fields in custom.items():
             if fields:
@@ -297,9 +327,10 @@ class RowConverter:
         # A worked status ("Working - Contacted") or a stage past `lead`: someone contacted
         # the lead, as of the file's own date for it, so `due` does not list it as new.
         first_contacted = [
-            created_at[i] if contacted[i] and stage[i] != "lost" else None for i in range(n)
+            created_at[i] if contacted[i] and stage[i] != "lost" and not self.own_export else None
+            for i in range(n)
         ]
-        columns += [stage, created_at, closed_at, custom_json, first_contacted]
+        columns += [stage, created_at, closed_at, lost_reason, custom_json, first_contacted]
         lines = [line for line, _ in good]
         tag_pairs = []
         if self.tags or tags:
@@ -424,19 +455,6 @@ class RowConverter:
         for i, text in enumerate(full):
             if text and not (first[i] or last[i]):
                 first[i], last[i] = split_name(text)
-
-
-def _tag_list(cell: str) -> list[str]:
-    """A tags cell: a JSON array (a JSON file's ``"Tags": ["x", "y"]``, or a CSV cell holding
-    one) is its items; anything else is split on commas and semicolons."""
-    if cell[:1] == "[" and cell[-1:] == "]":
-        try:
-            items = json.loads(cell)
-        except ValueError:
-            items = None
-        if isinstance(items, list) and all(isinstance(t, (str, int, float)) for t in items):
-            return [str(t) for t in items if not isinstance(t, bool)]
-    return cell.replace(";", ",").split(",")
 
 
 def _without(

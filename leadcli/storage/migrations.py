@@ -511,6 +511,17 @@ def m012_merges(db: Database) -> None:
     db.execute("CREATE INDEX merged_leads_into ON merged_leads (into_id)")
 
 
+def m013_address(db: Database) -> None:
+    """Street, postal code and region on the lead: what a vCard address (ADR) and an address
+    book hold besides city and country. Plain nullable columns added in place (no rebuild);
+    a step that finds them already there leaves them, so running it twice changes nothing.
+    """
+    present = {row[1] for row in db.conn.execute("PRAGMA table_info(leads)")}
+    for column in ("street", "postal_code", "region"):
+        if column not in present:
+            db.conn.execute(f"ALTER TABLE leads ADD COLUMN {column} TEXT")
+
+
 #: Every step in order; the schema version is the number of steps applied.
 MIGRATIONS: list[Callable[[Database], None]] = [
     m001_initial,
@@ -521,6 +532,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     m006_cheap_checks,
     m007_identity,
     m012_merges,
+    m013_address,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -184,3 +184,20 @@ def test_stages_in_order(cli):
 def test_add_json_prints_the_record(cli):
     record = json.loads(cli("add", "--first-name", "Ana", "-f", "json").stdout)
     assert record["id"] == 1 and record["first_name"] == "Ana"
+
+
+def test_address_fields_through_add_edit_show_and_import(cli, tmp_path):
+    lead = cli("add", "--first-name", "Ana", "--street", "1 Main St", "--postal-code", "94107")
+    assert lead.exit_code == 0
+    lead_id = lead.stdout.strip()
+    assert cli("edit", lead_id, "--region", "CA").exit_code == 0
+    shown = cli("show", lead_id).stdout
+    assert "1 Main St" in shown and "94107" in shown and "CA" in shown
+    path = tmp_path / "addresses.csv"
+    path.write_text("Name,Address,Zip,State\nBo Li,2 Side Rd,10001,NY\n")
+    assert cli("import", str(path)).exit_code == 0
+    rows = json.loads(cli("list", "-f", "json").stdout)
+    assert [(r["street"], r["postal_code"], r["region"]) for r in rows] == [
+        ("1 Main St", "94107", "CA"),
+        ("2 Side Rd", "10001", "NY"),
+    ]

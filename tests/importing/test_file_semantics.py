@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from leadcli.importing.rows import _tag_list
+from leadcli.importing.rows import split_tags
 
 
 def _list(cli) -> list[dict]:
@@ -37,7 +37,7 @@ def test_json_arrays_of_tags_are_lists_not_comma_split(cli, tmp_path: Path):
 
 @given(st.lists(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1)))
 def test_a_json_array_cell_round_trips(tags):
-    assert _tag_list(json.dumps(tags, ensure_ascii=False)) == tags
+    assert split_tags(json.dumps(tags, ensure_ascii=False)) == tags
 
 
 def test_a_fixed_rejects_file_imports_without_line_and_reason(cli, tmp_path: Path):

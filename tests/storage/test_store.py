@@ -207,3 +207,28 @@ def test_a_write_inside_a_write_joins_it_all_or_none(store):
     with store.write():
         edit_lead(store, first, {"title": "CEO"})
     assert store.conn.execute("SELECT title FROM leads").fetchone()[0] == "CEO"
+
+
+def test_m013_adds_address_fields_keeping_leads(tmp_path: Path):
+    """A database from before the address fields opens with them, its leads untouched; the
+    step finds columns already there (a re-run) and changes nothing."""
+    path = tmp_path / "old.db"
+    before = migrations.MIGRATIONS.index(migrations.m013_address)
+    old = connect(path, migrate=False)
+    migrations.migrate(old, target=before)
+    old.conn.execute(
+        "INSERT INTO leads (first_name, city, created_at, updated_at) "
+        "VALUES ('Ana', 'Porto', '2025-01-01T00:00:00Z', '2025-01-01T00:00:00Z')"
+    )
+    old.close()
+    store = connect(path)
+    row = store.conn.execute(
+        "SELECT first_name, city, street, postal_code, region FROM leads"
+    ).fetchone()
+    assert tuple(row) == ("Ana", "Porto", None, None, None)
+    from sqlite_utils import Database
+
+    migrations.m013_address(Database(store.conn))
+    columns = [r["name"] for r in store.conn.execute("PRAGMA table_info(leads)")]
+    assert columns.count("street") == 1
+    store.close()

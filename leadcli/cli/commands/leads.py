@@ -41,7 +41,10 @@ Phone = Annotated[
 Company = Annotated[str | None, typer.Option("--company", help="Company or organisation.")]
 Title = Annotated[str | None, typer.Option("--title", help="Job title.")]
 Website = Annotated[str | None, typer.Option("--website", help="Website.")]
+Street = Annotated[str | None, typer.Option("--street", help="Street address.")]
 City = Annotated[str | None, typer.Option("--city", help="City.")]
+PostalCode = Annotated[str | None, typer.Option("--postal-code", help="Postal or ZIP code.")]
+Region = Annotated[str | None, typer.Option("--region", help="State, province or region.")]
 Country = Annotated[str | None, typer.Option("--country", help="Country.")]
 Source = Annotated[
     str | None, typer.Option("--source", help="Where the lead came from (web, referral ...).")
@@ -127,7 +130,10 @@ def add(
     company: Company = None,
     title: Title = None,
     website: Website = None,
+    street: Street = None,
     city: City = None,
+    postal_code: PostalCode = None,
+    region: Region = None,
     country: Country = None,
     source: Source = None,
     owner: Owner = None,
@@ -443,7 +449,10 @@ def edit(
     company: Company = None,
     title: Title = None,
     website: Website = None,
+    street: Street = None,
     city: City = None,
+    postal_code: PostalCode = None,
+    region: Region = None,
     country: Country = None,
     source: Source = None,
     owner: Owner = None,
