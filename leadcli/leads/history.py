@@ -25,6 +25,9 @@ EDITED = "edited"
 #: A stage change: ``changes == {"stage": [old, new]}``, ``reason`` says why (manual,
 #: qualify rule, import, merge). Funnel and lead-time reports read these rows.
 STAGE = "stage"
+#: A change of rating (hot / warm / cold) by a rescore: ``{"rating": [old, new], "score":
+#: [old, new]}``, ``reason`` names the scorer. A change of points alone is not an event.
+RATING = "rating"
 
 
 def record(

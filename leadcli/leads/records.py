@@ -51,6 +51,7 @@ KEPT_FIELDS: tuple[str, ...] = (
     "stage",
     "score",
     "rating",
+    "win_probability",
     "created_at",
     "updated_at",
     "first_contacted_at",
