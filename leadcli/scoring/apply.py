@@ -179,9 +179,7 @@ def rescore_in(
         if ids is not None:
             conn.execute("DROP TABLE IF EXISTS temp.score_ids")
             conn.execute("CREATE TEMP TABLE score_ids (id INTEGER PRIMARY KEY)")
-            conn.executemany(
-                "INSERT OR IGNORE INTO score_ids (id) VALUES (?)", ((i,) for i in ids)
-            )
+            conn.executemany("INSERT OR IGNORE INTO score_ids (id) VALUES (?)", ((i,) for i in ids))
             missing = conn.execute(
                 "SELECT min(id) FROM score_ids WHERE id NOT IN (SELECT id FROM leads)"
             ).fetchone()[0]
@@ -205,13 +203,15 @@ def rescore_in(
                     progress(end - low + 1, high - low + 1)
                 start = end + 1
         result.scored = conn.execute("SELECT count(*) FROM new_scores").fetchone()[0]
-        # A change of rating is an event; a change of points alone is not.
+        # A change of rating is an event; a change of points alone is not, and neither is a
+        # lead's first rating (an import would write a row per lead): until its first
+        # event a lead had the rating that event changes from (or the one it has now).
         cursor = conn.execute(
             "INSERT INTO history (lead_id, at, event, changes, reason) "
             "SELECT n.id, ?, ?, json_object('rating', json_array(l.rating, n.rating), "
             "'score', json_array(l.score, n.s)), ? "
             "FROM new_scores AS n JOIN leads AS l ON l.id = n.id "
-            "WHERE l.rating IS NOT n.rating",
+            "WHERE l.rating IS NOT NULL AND l.rating IS NOT n.rating",
             (scorer.now, history.RATING, scorer.reason),
         )
         result.ratings_changed = cursor.rowcount
@@ -284,13 +284,13 @@ def _explain_rules(conn: sqlite3.Connection, scorer: Scorer, lead_id: int) -> di
         lines += [{"term": name, "group": group, "points": v} for name, v in in_group]
         cap = scorer.rules.caps.get(group)
         if cap is not None and subtotal > cap:
-            lines.append({"term": f"{group} capped at {cap}", "group": group, "points": cap - subtotal})
+            lines.append(
+                {"term": f"{group} capped at {cap}", "group": group, "points": cap - subtotal}
+            )
             subtotal = cap
         total += subtotal
     if total != score:
-        lines.append(
-            {"term": f"score kept within 0-100", "group": "limit", "points": score - total}
-        )
+        lines.append({"term": "score kept within 0-100", "group": "limit", "points": score - total})
     return {"score": score, "rules": scorer.rules.origin, "terms": lines}
 
 
@@ -332,3 +332,21 @@ def check_mode(mode: str) -> str:
     if mode not in MODES:
         raise InvalidValue("model", f"use one of {', '.join(MODES)}")
     return mode
+
+
+def last_history_id(store: Store) -> int:
+    """The newest history row's id: leads with history after it were touched since."""
+    return store.conn.execute("SELECT coalesce(max(id), 0) FROM history").fetchone()[0]
+
+
+def rescore_batch(store: Store, scorer: Scorer, batch_id: int, since: int) -> RescoreResult:
+    """Rescore what an import touched, set-based: the leads it created (its id range) and
+    the leads it updated (history written after ``since``, the newest row before it)."""
+    with store.write() as conn:
+        first, last = conn.execute(
+            "SELECT first_lead_id, last_lead_id FROM import_batches WHERE id = ?", (batch_id,)
+        ).fetchone()
+        where = f"id IN (SELECT lead_id FROM history WHERE id > {int(since)})"
+        if first is not None and last is not None:
+            where = f"(id BETWEEN {int(first)} AND {int(last)}) OR {where}"
+        return rescore_in(conn, scorer, where=where)

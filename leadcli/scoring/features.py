@@ -108,8 +108,7 @@ def term_sql(feature: dict[str, Any]) -> str:
     if feature["kind"] == "number":
         edges, points = feature["edges"], feature["bins"]
         whens = " ".join(
-            f"WHEN v < {float(e)!r} THEN {float(p)!r}"
-            for e, p in zip(edges, points, strict=False)
+            f"WHEN v < {float(e)!r} THEN {float(p)!r}" for e, p in zip(edges, points, strict=False)
         )
         return (
             f"(SELECT CASE WHEN v IS NULL THEN {float(feature['missing'])!r} {whens} "

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
+from leadcli.cli.commands.scoring import rescore_touched
 from leadcli.cli.options import (
     MAX_INT,
     FormatOption,
@@ -90,6 +91,7 @@ def log_cmd(
         at=when,
         outcome=outcome,
     )
+    rescore_touched(ctx, [lead_id])
     if fmt is not OutputFormat.table:
         if fmt is OutputFormat.json:
             write_object(result, sys.stdout)

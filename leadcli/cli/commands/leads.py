@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
+from leadcli.cli.commands.scoring import rescore_touched
 from leadcli.cli.options import (
     MAX_INT,
     FormatOption,
@@ -150,6 +151,7 @@ def add(
     region = app_state.config()["contacts.phone_region"]
     store = app_state.store()
     lead_id = add_lead(store, values, tags=_split_tags(tag), custom=custom, phone_region=region)
+    rescore_touched(ctx, [lead_id])
     if fmt is OutputFormat.table:
         typer.echo(str(lead_id))
         return
@@ -444,6 +446,8 @@ def edit(
         custom=_parse_custom(field),
         phone_region=app_state.config()["contacts.phone_region"],
     )
+    if changes:
+        rescore_touched(ctx, [lead_id])
     if fmt is not OutputFormat.table:
         record = get_lead(store, lead_id, with_history=False)
         if fmt is OutputFormat.json:

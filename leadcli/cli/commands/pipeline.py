@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
+from leadcli.cli.commands.scoring import rescore_touched
 from leadcli.cli.options import FormatOption, LeadId, OutputFormat, parse_id, parse_stage
 from leadcli.cli.output import emit, render_table, say, time_cell, write_object
 from leadcli.cli.state import state
@@ -145,6 +146,7 @@ def qualify(
         sql_min_criteria=config["qualify.sql_min_criteria"],
         mql_min_score=config["qualify.mql_min_score"],
     )
+    rescore_touched(ctx, [lead_id])
     change = result.stage_change
     summary = {
         "id": lead_id,
@@ -267,6 +269,7 @@ def advance(
         reopen=reopen,
         at=when,
     )
+    rescore_touched(ctx, lead_ids)
     records = [
         {"id": c.lead_id, "from": c.old, "to": c.new, "at": c.at, "reason": c.reason}
         for c in changes
