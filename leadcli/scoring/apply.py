@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from leadcli.errors import InvalidValue
@@ -113,16 +113,42 @@ def rating_of(score: int, scorer: Scorer) -> str:
 
 
 def select_sql(scorer: Scorer, where: str) -> str:
-    """``SELECT id, score, probability`` for the leads matching ``where``."""
+    """``SELECT id, score, probability`` for the leads matching ``where`` (rules or
+    predictive; a blend combines the two, see ``_score_chunk``: one statement holding both
+    would pass SQLite's parser depth limit)."""
     if scorer.mode == "rules":
         return f"SELECT id, {rules_score_sql(scorer)} AS s, NULL AS p FROM leads WHERE {where}"
-    inner = f"SELECT id, {log_odds_sql(scorer)} AS z"
-    if scorer.mode == "blend":
-        inner += f", {rules_score_sql(scorer)} AS r"
-    inner += f" FROM leads WHERE {where}"
-    with_p = f"SELECT *, {_probability('z')} AS p FROM ({inner})"
-    score = _predictive_score("p") if scorer.mode == "predictive" else _blend_score("r", "p")
-    return f"SELECT id, {score} AS s, p FROM ({with_p})"
+    inner = f"SELECT id, {log_odds_sql(scorer)} AS z FROM leads WHERE {where}"
+    with_p = f"SELECT id, {_probability('z')} AS p FROM ({inner})"
+    return f"SELECT id, {_predictive_score('p')} AS s, p FROM ({with_p})"
+
+
+def _score_chunk(
+    conn: sqlite3.Connection, scorer: Scorer, condition: str, low: int, high: int
+) -> None:
+    """Fill ``new_scores`` for the leads matching ``condition`` with ids from low to high."""
+    where = f"({condition}) AND id BETWEEN {int(low)} AND {int(high)}"
+    if scorer.mode != "blend":
+        conn.execute(
+            f"INSERT INTO new_scores (id, s, rating, p) "
+            f"SELECT id, s, {rating_sql('s', scorer)}, p FROM ({select_sql(scorer, where)})"
+        )
+        return
+    rules = replace(scorer, mode="rules")
+    predictive = replace(scorer, mode="predictive")
+    conn.execute(f"INSERT INTO new_scores (id, r) SELECT id, s FROM ({select_sql(rules, where)})")
+    conn.execute(
+        f"UPDATE new_scores SET p = m.p FROM ({select_sql(predictive, where)}) AS m "
+        "WHERE new_scores.id = m.id"
+    )
+    conn.execute(
+        f"UPDATE new_scores SET s = {_blend_score('r', 'p')} "
+        f"WHERE id BETWEEN {int(low)} AND {int(high)}"
+    )
+    conn.execute(
+        f"UPDATE new_scores SET rating = {rating_sql('s', scorer)} "
+        f"WHERE id BETWEEN {int(low)} AND {int(high)}"
+    )
 
 
 # --------------------------------------------------------------------------- rescoring
@@ -173,7 +199,8 @@ def rescore_in(
     result = RescoreResult(mode=scorer.mode)
     conn.execute("DROP TABLE IF EXISTS temp.new_scores")
     conn.execute(
-        "CREATE TEMP TABLE new_scores (id INTEGER PRIMARY KEY, s INTEGER, rating TEXT, p REAL)"
+        "CREATE TEMP TABLE new_scores "
+        "(id INTEGER PRIMARY KEY, s INTEGER, rating TEXT, p REAL, r INTEGER)"
     )
     try:
         if ids is not None:
@@ -190,15 +217,10 @@ def rescore_in(
             condition = where or OPEN
         low, high = conn.execute(f"SELECT min(id), max(id) FROM leads WHERE {condition}").fetchone()
         if low is not None:
-            select = select_sql(scorer, f"({condition}) AND id BETWEEN ? AND ?")
-            insert = (
-                f"INSERT INTO new_scores (id, s, rating, p) "
-                f"SELECT id, s, {rating_sql('s', scorer)}, p FROM ({select})"
-            )
             start = low
             while start <= high:
                 end = min(start + CHUNK - 1, high)
-                conn.execute(insert, (start, end))
+                _score_chunk(conn, scorer, condition, start, end)
                 if progress:
                     progress(end - low + 1, high - low + 1)
                 start = end + 1

@@ -81,12 +81,21 @@ def raw_sql(source: dict[str, Any]) -> str:
     )
 
 
+def _text(raw: str) -> str:
+    return f"nullif(lower(trim(CAST({raw} AS TEXT))), '')"
+
+
+def _placeholders() -> str:
+    return ", ".join(quote(p) for p in PLACEHOLDERS)
+
+
 def category_sql(raw: str) -> str:
-    """Trimmed, lower-cased text; empty and placeholders become NULL."""
-    value = f"nullif(lower(trim(CAST({raw} AS TEXT))), '')"
-    for placeholder in PLACEHOLDERS:
-        value = f"nullif({value}, {quote(placeholder)})"
-    return value
+    """Trimmed, lower-cased text; empty and placeholders become NULL. (A subquery reads the
+    value once, and keeps the expression shallow: SQLite's parser has a depth limit.)"""
+    return (
+        f"(SELECT CASE WHEN v IN ({_placeholders()}) THEN NULL ELSE v END "
+        f"FROM (SELECT {_text(raw)} AS v))"
+    )
 
 
 def number_sql(raw: str) -> str:
@@ -114,12 +123,14 @@ def term_sql(feature: dict[str, Any]) -> str:
             f"(SELECT CASE WHEN v IS NULL THEN {float(feature['missing'])!r} {whens} "
             f"ELSE {float(points[-1])!r} END FROM (SELECT {value} AS v))"
         )
+    missing = repr(float(feature["missing"]))
     whens = " ".join(
         f"WHEN {quote(level)} THEN {float(p)!r}" for level, p in feature["levels"].items()
     )
+    placeholders = " ".join(f"WHEN {quote(p)} THEN {missing}" for p in PLACEHOLDERS)
     return (
-        f"(CASE ifnull({value}, {_MISSING}) WHEN {_MISSING} THEN {float(feature['missing'])!r} "
-        f"{whens} ELSE {float(feature['other'])!r} END)"
+        f"(CASE ifnull({_text(raw_sql(feature['source']))}, {_MISSING}) WHEN {_MISSING} "
+        f"THEN {missing} {placeholders} {whens} ELSE {float(feature['other'])!r} END)"
     )
 
 
