@@ -201,7 +201,7 @@ def main() -> int:
         for name in names:
             header, rows, y = _load(name)
             order = np.random.RandomState(0).permutation(len(rows))
-            cut = int(round(0.7 * len(rows)))
+            cut = round(0.7 * len(rows))
             train_idx, test_idx = list(order[:cut]), list(order[cut:])
             print(
                 f"{name}: {len(rows):,} rows, train {len(train_idx):,}, held out {len(test_idx):,}"
