@@ -209,6 +209,9 @@ def _show_explanation(result: dict[str, Any], fmt: OutputFormat) -> None:
     if fmt is not OutputFormat.table:
         emit(rows, fmt, columns=["part", "term", "value", "points"])
         return
+    for r in rows:
+        if r["part"] == "predictive" and r["term"] != "intercept" and r["value"] is None:
+            r["value"] = "(missing)"
     predictive = result["model"] != "rules"
     render_table(
         [
