@@ -41,6 +41,9 @@ class Scorer:
     hot: int = 70
     warm: int = 40
     now: str = field(default_factory=dates.now_text)
+    #: Scoring leads created a moment ago (an import's batch): they have no activities and
+    #: no BANT answers yet, so those rules' terms are 0 without asking.
+    fresh: bool = False
 
     @property
     def reason(self) -> str:
@@ -55,7 +58,16 @@ class Scorer:
 def rule_terms(scorer: Scorer) -> list[tuple[str, str, str]]:
     """(rule name, group, integer SQL term) for every rule."""
     assert scorer.rules is not None
-    return [(r.name, r.group, term_sql(r, scorer.now)) for r in scorer.rules.rules]
+    return [
+        (
+            r.name,
+            r.group,
+            "0"
+            if scorer.fresh and (r.activity is not None or r.bant is not None)
+            else term_sql(r, scorer.now),
+        )
+        for r in scorer.rules.rules
+    ]
 
 
 def rules_score_sql(scorer: Scorer) -> str:
@@ -368,7 +380,13 @@ def rescore_batch(store: Store, scorer: Scorer, batch_id: int, since: int) -> Re
         first, last = conn.execute(
             "SELECT first_lead_id, last_lead_id FROM import_batches WHERE id = ?", (batch_id,)
         ).fetchone()
-        where = f"id IN (SELECT lead_id FROM history WHERE id > {int(since)})"
-        if first is not None and last is not None:
-            where = f"(id BETWEEN {int(first)} AND {int(last)}) OR {where}"
-        return rescore_in(conn, scorer, where=where)
+        touched = f"id IN (SELECT lead_id FROM history WHERE id > {int(since)})"
+        if first is None or last is None:
+            return rescore_in(conn, scorer, where=touched)
+        created = f"id BETWEEN {int(first)} AND {int(last)}"
+        result = rescore_in(conn, replace(scorer, fresh=True), where=created)
+        updated = rescore_in(conn, scorer, where=f"{touched} AND NOT ({created})")
+        result.scored += updated.scored
+        result.changed += updated.changed
+        result.ratings_changed += updated.ratings_changed
+        return result

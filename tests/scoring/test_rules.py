@@ -204,3 +204,21 @@ def test_explain_sums_exactly_to_the_score(tmp_path_factory, leads, caps):
             assert 0 <= result["score"] <= 100
     finally:
         store.close()
+
+
+def test_import_scores_its_leads(cli, store, tmp_path: Path):
+    existing = add_lead(store, {"first_name": "Old", "email": "old@acme.com"})
+    log(store, existing, "email", "about the demo", inbound=True)
+    path = tmp_path / "leads.csv"
+    path.write_text(
+        "first_name,email,title,tags\nAna,ana@acme.com,CEO,demo\nOld,old@acme.com,Director,\n"
+    )
+    result = cli("import", str(path), "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    s = scorer()
+    for lead in (
+        get_lead(store, existing, with_history=False),
+        get_lead(store, existing + 1, with_history=False),
+    ):
+        assert lead["score"] == explain(store, s, lead["id"])["score"]
+        assert lead["score"] > 0
