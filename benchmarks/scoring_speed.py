@@ -111,9 +111,7 @@ def _model() -> dict:
 
 def time_once(argv: list[str], db: Path) -> float:
     start = time.perf_counter()
-    subprocess.run(
-        argv, check=True, capture_output=True, env={"LEADCLI_DB": str(db), "PATH": "/usr/bin:/bin"}
-    )
+    subprocess.run(argv, check=True, capture_output=True, env={**os.environ, "LEADCLI_DB": str(db)})
     return time.perf_counter() - start
 
 
