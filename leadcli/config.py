@@ -98,6 +98,13 @@ def _word_list(value: str) -> tuple[str, ...]:
     return tuple(w.strip() for w in value.split(",") if w.strip())
 
 
+def _scoring_model(value: str) -> str:
+    value = str(value).strip().lower()
+    if value not in ("rules", "predictive", "blend"):
+        raise ValueError("one of rules, predictive, blend")
+    return value
+
+
 @dataclass(frozen=True)
 class Setting:
     key: str
@@ -144,6 +151,12 @@ SETTINGS: dict[str, Setting] = {
                 ("cadence", 3.0, "a cadence step that is due"),
                 ("stale", 1.0, "an open lead with no activity for followup.stale_days"),
             )
+        ),
+        Setting(
+            "scoring.model",
+            "rules",
+            _scoring_model,
+            "How `score` scores by default: rules, predictive (the trained model) or blend.",
         ),
         Setting("rating.hot", 70, _score, "Score at or above which a lead is rated hot."),
         Setting(

@@ -16,7 +16,16 @@ import typer
 from typer.core import TyperGroup, TyperOption
 
 from leadcli import version_line
-from leadcli.cli.commands import config, export, followups, identity, imports, leads, pipeline
+from leadcli.cli.commands import (
+    config,
+    export,
+    followups,
+    identity,
+    imports,
+    leads,
+    pipeline,
+    scoring,
+)
 from leadcli.cli.state import AppState, state
 from leadcli.errors import LeadcliError
 from leadcli.text.safe_text import visible
@@ -166,6 +175,8 @@ app.add_typer(pipeline.app)
 app.add_typer(followups.app)
 app.add_typer(identity.app)
 app.add_typer(export.app)
+app.add_typer(scoring.app)
+app.add_typer(scoring.model_app, name="model")
 app.add_typer(
     config.app,
     name="config",

@@ -26,6 +26,10 @@ EDITED = "edited"
 #: A stage change: ``changes == {"stage": [old, new]}``, ``reason`` says why (manual,
 #: qualify rule, import, merge). Funnel and lead-time reports read these rows.
 STAGE = "stage"
+#: A change of rating (hot / warm / cold) by a rescore: ``{"rating": [old, new], "score":
+#: [old, new]}``, ``reason`` names the scorer. A change of points alone is not an event, nor
+#: a lead's first rating: before its first event it had the rating that event changes from.
+RATING = "rating"
 
 
 def record(

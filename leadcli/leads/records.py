@@ -61,6 +61,7 @@ KEPT_FIELDS: tuple[str, ...] = (
     "stage",
     "score",
     "rating",
+    "win_probability",
     "created_at",
     "updated_at",
     "first_contacted_at",

@@ -396,6 +396,36 @@ def m006_cheap_checks(db: Database) -> None:
         raise DatabaseError(f"rebuilding the lead table left {len(broken)} dangling references")
 
 
+def m008_scoring(db: Database) -> None:
+    """What scoring needs: the learned probability beside the score, the stored models, and
+    an index on the score.
+
+    - ``win_probability`` (0-1, full precision) is written only by a predictive score; a
+      rules score leaves it NULL, so "no model has scored this lead" is visible.
+    - ``scoring_models`` keeps every trained model (its table of points as JSON, when it was
+      trained, on how many closed leads, and its cross-validated evaluation); the newest one
+      scores. Older ones stay so a score can be traced to the model that gave it.
+    - ``list --sort -score --limit 20`` on a million leads reads twenty index entries instead
+      of sorting the table.
+    """
+    db.execute("ALTER TABLE leads ADD COLUMN win_probability REAL")
+    db.execute(
+        """
+        CREATE TABLE scoring_models (
+            id INTEGER PRIMARY KEY,
+            trained_at TEXT NOT NULL,
+            form TEXT NOT NULL,          -- binned-logistic, naive-bayes ...
+            closed_leads INTEGER NOT NULL,
+            customers INTEGER NOT NULL,
+            lost INTEGER NOT NULL,
+            evaluation TEXT,             -- JSON: cross-validated AUC, log-loss, calibration
+            model TEXT NOT NULL          -- JSON: the features, their points and the intercept
+        )
+        """
+    )
+    db.execute("CREATE INDEX leads_score ON leads (score)")
+
+
 #: The stages as m006 wrote them into the lead table's check (a step never changes later).
 _STAGES_AT_M006 = ("prospect", "lead", "mql", "sql", "opportunity", "customer", "lost")
 
@@ -531,6 +561,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     m005_import_ranges,
     m006_cheap_checks,
     m007_identity,
+    m008_scoring,
     m012_merges,
     m013_address,
 ]

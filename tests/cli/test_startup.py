@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-HEAVY = ("phonenumbers", "email_validator", "sqlite_utils", "dateutil", "tomli_w")
+HEAVY = ("phonenumbers", "email_validator", "sqlite_utils", "dateutil", "tomli_w", "numpy")
 
 PROBE = """
 import json, sys
@@ -53,7 +53,8 @@ def migrated_db(tmp_path: Path) -> Path:
 
 
 @pytest.mark.parametrize(
-    "args", [["--version"], ["--help"], ["list", "--limit", "10"], ["list", "-f", "json"]]
+    "args",
+    [["--version"], ["--help"], ["list", "--limit", "10"], ["list", "-f", "json"], ["score"]],
 )
 def test_no_heavy_imports(args, migrated_db):
     modules = loaded_modules(args, migrated_db)

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
+from leadcli.cli.commands.scoring import rescore_touched
 from leadcli.cli.options import (
     MAX_INT,
     ActivityKind,
@@ -126,6 +127,7 @@ def log_cmd(
         at=when,
         outcome=outcome,
     )
+    rescore_touched(ctx, lead_ids)
     if fmt is not OutputFormat.table:
         _write(results, fmt, list(results[0]), one=lead != "-")
         return

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
+from leadcli.cli.commands.scoring import rescore_touched
 from leadcli.cli.options import (
     MAX_INT,
     FormatOption,
@@ -160,6 +161,7 @@ def add(
     store = app_state.store()
     lead_id = add_lead(store, values, tags=_split_tags(tag), custom=custom, phone_region=region)
     _warn_if_duplicate(store, lead_id, app_state.config())
+    rescore_touched(ctx, [lead_id])
     if fmt is OutputFormat.table:
         typer.echo(str(lead_id))
         return
@@ -499,6 +501,7 @@ def edit(
                 custom=custom,
                 phone_region=region,
             )
+    rescore_touched(ctx, [i for i, changed in all_changes.items() if changed])
     if fmt is not OutputFormat.table:
         records = [get_lead(store, i, with_history=False) for i in lead_ids]
         if fmt is OutputFormat.json:

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
+from leadcli.cli.commands.scoring import rescore_touched
 from leadcli.cli.options import (
     FormatOption,
     LeadId,
@@ -162,6 +163,7 @@ def qualify(
                     mql_min_score=config["qualify.mql_min_score"],
                 )
             )
+    rescore_touched(ctx, lead_ids)
     summaries = [_qualify_summary(i, r) for i, r in zip(lead_ids, results, strict=True)]
     if fmt is OutputFormat.json:
         # `qualify 42 -f json` prints one object; several ids (or -) print an array.
@@ -292,6 +294,7 @@ def advance(
         reopen=reopen,
         at=when,
     )
+    rescore_touched(ctx, lead_ids)
     records = [
         {"id": c.lead_id, "from": c.old, "to": c.new, "at": c.at, "reason": c.reason}
         for c in changes

@@ -1,0 +1,224 @@
+"""Rules: checking files, scoring set-based, ratings as events, --explain adding up."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from leadcli.engagement.activities import log
+from leadcli.leads.records import add_lead, edit_lead, get_lead
+from leadcli.scoring import rules
+from leadcli.scoring.apply import Scorer, explain, rescore
+
+
+def scorer(text: str | None = None, **kwargs) -> Scorer:
+    ruleset = rules.load() if text is None else rules.parse(text, "test.toml")
+    return Scorer(mode="rules", rules=ruleset, **kwargs)
+
+
+def test_shipped_rules_load():
+    ruleset = rules.load()
+    assert len(ruleset.rules) > 10
+    assert {r.group for r in ruleset.rules} == set(rules.GROUPS)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            '[[rule]]\nname = "a"\npoints = 5\nfield = "title"\ncontains = "x"\n\n'
+            '[[rule]]\nname = "b"\npoints = 5\nfield = "titel"\ncontains = "x"\n',
+            "rule 'b' (line 10): unknown field 'titel'",
+        ),
+        (
+            '[[rule]]\nname = "r"\npoints = 5\nfield = "value"\nmin = 9\nmax = 2\n',
+            "rule 'r' (line 5): bad range",
+        ),
+        ('[[rule]\nname = "r"\n', "is not valid TOML"),
+        ('[[rule]]\nname = "r"\npoints = 5\n', "rule 'r' (line 1): needs a test"),
+        (
+            '[[rule]]\nname = "r"\npoints = 5\nactivity = "fax"\n',
+            "rule 'r' (line 4): unknown activity kind 'fax'",
+        ),
+        ("[caps]\nfitt = 3\n", "unknown group 'fitt'"),
+    ],
+)
+def test_rule_file_errors_name_rule_and_line(text, expected):
+    with pytest.raises(rules.RulesError) as caught:
+        rules.parse(text, "test.toml")
+    assert expected in str(caught.value)
+
+
+def test_a_broken_rules_file_rescores_nothing(cli, store, tmp_path: Path):
+    lead = add_lead(store, {"first_name": "Ana", "title": "CEO", "company": "Acme"})
+    rescore(store, scorer())
+    before = get_lead(store, lead)["score"]
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[rule]]\nname = "x"\npoints = 50\nfield = "nope"\npresent = true\n')
+    result = cli("score", "--rules", str(bad))
+    assert result.exit_code == 1
+    assert "rule 'x' (line 4): unknown field 'nope'" in result.stderr
+    assert get_lead(store, lead)["score"] == before
+
+
+CAPPED = """
+[caps]
+fit = 20
+
+[[rule]]
+name = "title"
+points = 15
+field = "title"
+contains = ["director"]
+
+[[rule]]
+name = "company"
+points = 10
+field = "company"
+present = true
+
+[[rule]]
+name = "big deal"
+points = 30
+field = "value"
+min = 10000
+
+[[rule]]
+name = "tagged demo"
+group = "engagement"
+points = 60
+field = "tags"
+equals = ["demo"]
+
+[[rule]]
+name = "opted out"
+points = -100
+field = "do_not_contact"
+equals = true
+"""
+
+
+def test_caps_and_clamp(store):
+    a = add_lead(store, {"first_name": "A", "title": "Director", "company": "Acme"})
+    b = add_lead(store, {"first_name": "B", "do_not_contact": True}, tags=["demo"])
+    c = add_lead(store, {"first_name": "C", "value": 20000, "title": "Director"}, tags=["demo"])
+    s = scorer(CAPPED)
+    rescore(store, s)
+    assert get_lead(store, a)["score"] == 20  # 25 capped at 20
+    assert get_lead(store, b)["score"] == 0  # 60 - 100 kept at 0
+    assert get_lead(store, c)["score"] == 80  # fit 45 capped at 20, + 60
+    assert get_lead(store, c)["rating"] == "hot"
+    terms = explain(store, s, a)["terms"]
+    assert {"term": "fit capped at 20", "group": "fit", "points": -5} in terms
+
+
+def test_rating_change_is_an_event_points_alone_are_not(store):
+    lead = add_lead(store, {"first_name": "A", "title": "Director"})
+    s = scorer(CAPPED)
+    rescore(store, s)  # first rating: cold, not an event
+    edit_lead(store, lead, {"company": "Acme"})  # 15 -> 20 points: still cold
+    rescore(store, s)
+    edit_lead(store, lead, {}, add_tags=["demo"])  # 80: hot
+    rescore(store, s)
+    events = [e for e in get_lead(store, lead)["history"] if e["event"] == "rating"]
+    assert len(events) == 1
+    assert events[0]["changes"] == {"rating": ["cold", "hot"], "score": [20, 80]}
+
+
+def test_engagement_decays_with_age(store, monkeypatch):
+    text = (
+        '[[rule]]\nname = "replied"\ngroup = "engagement"\npoints = 40\nactivity = "email"\n'
+        "inbound = true\nhalf_life_days = 10\n"
+    )
+    lead = add_lead(store, {"first_name": "A"})
+    monkeypatch.setenv("LEADCLI_NOW", "2026-03-01T12:00:00Z")
+    log(store, lead, "email", "re: pricing", inbound=True)
+    rescore(store, scorer(text, now="2026-03-01T12:00:00Z"))
+    assert get_lead(store, lead)["score"] == 40
+    rescore(store, scorer(text, now="2026-03-11T12:00:00Z"))
+    assert get_lead(store, lead)["score"] == 20
+    rescore(store, scorer(text, now="2026-03-21T12:00:00Z"))
+    assert get_lead(store, lead)["score"] == 10
+
+
+def test_only_open_leads_by_default_and_ids_from_stdin(cli, store):
+    ids = [add_lead(store, {"first_name": n, "company": "Acme"}) for n in "ABC"]
+    result = cli("score", "-", "-f", "json", input=f"{ids[0]}\n{ids[2]}\n")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["scored"] == 2
+    missing = cli("score", "999")
+    assert missing.exit_code == 1 and "no lead with id 999" in missing.stderr
+
+
+def test_edit_rescores_the_lead(cli, store):
+    lead = add_lead(store, {"first_name": "A"})
+    assert cli("edit", str(lead), "--title", "CEO").exit_code == 0
+    # The shipped rules: decision-maker title +15, no e-mail address -5.
+    assert get_lead(store, lead)["score"] == 10
+
+
+_text = st.sampled_from(["", "Director", "CEO", "intern", "Acme", "demo", "Chat"])
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    leads=st.lists(
+        st.tuples(_text, _text, _text, st.booleans(), st.lists(_text, max_size=2)),
+        min_size=1,
+        max_size=5,
+    ),
+    caps=st.dictionaries(st.sampled_from(["fit", "engagement"]), st.integers(0, 60)),
+)
+def test_explain_sums_exactly_to_the_score(tmp_path_factory, leads, caps):
+    from leadcli.storage.store import connect
+
+    store = connect(tmp_path_factory.mktemp("db") / "leads.db")
+    try:
+        ids = []
+        for title, company, source, dnc, tags in leads:
+            ids.append(
+                add_lead(
+                    store,
+                    {
+                        "first_name": "X",
+                        "title": title,
+                        "company": company,
+                        "source": source,
+                        "do_not_contact": dnc,
+                    },
+                    tags=tags,
+                    custom={"Stage note": source} if source else None,
+                )
+            )
+        base = rules.load()
+        s = Scorer(mode="rules", rules=rules.RuleSet(base.rules, {**base.caps, **caps}))
+        rescore(store, s)
+        for lead in ids:
+            result = explain(store, s, lead)
+            assert sum(t["points"] for t in result["terms"]) == result["score"]
+            assert result["score"] == get_lead(store, lead, with_history=False)["score"]
+            assert 0 <= result["score"] <= 100
+    finally:
+        store.close()
+
+
+def test_import_scores_its_leads(cli, store, tmp_path: Path):
+    existing = add_lead(store, {"first_name": "Old", "email": "old@acme.com"})
+    log(store, existing, "email", "about the demo", inbound=True)
+    path = tmp_path / "leads.csv"
+    path.write_text(
+        "first_name,email,title,tags\nAna,ana@acme.com,CEO,demo\nOld,old@acme.com,Director,\n"
+    )
+    result = cli("import", str(path), "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    s = scorer()
+    for lead in (
+        get_lead(store, existing, with_history=False),
+        get_lead(store, existing + 1, with_history=False),
+    ):
+        assert lead["score"] == explain(store, s, lead["id"])["score"]
+        assert lead["score"] > 0
