@@ -386,6 +386,36 @@ def m006_cheap_checks(db: Database) -> None:
 _STAGES_AT_M006 = ("prospect", "lead", "mql", "sql", "opportunity", "customer", "lost")
 
 
+def m009_reports(db: Database) -> None:
+    """Marketing spend by source and month, and the indexes reports read.
+
+    - ``spend``: one row per amount recorded with ``leadcli spend``; a month is ``YYYY-MM``.
+      Rows are added, never replaced, so a correction is a negative amount and the sum is
+      what was spent.
+    - ``leads_report``: every lead column the aggregate reports group and sum, in one index,
+      so a report over a million leads reads this index, not the wide lead rows (names,
+      e-mails, notes...).
+    - ``history_stage_lead``: stage events by lead and time, for "as of" and the funnel.
+    """
+    db.execute(
+        """
+        CREATE TABLE spend (
+            id INTEGER PRIMARY KEY,
+            source TEXT NOT NULL,
+            month TEXT NOT NULL,   -- YYYY-MM
+            amount REAL NOT NULL,
+            recorded_at TEXT NOT NULL
+        )
+        """
+    )
+    db.execute("CREATE INDEX spend_source_month ON spend (source, month)")
+    db.execute(
+        "CREATE INDEX leads_report ON leads (source, stage, created_at, value, closed_at, "
+        "first_contacted_at, owner, rating)"
+    )
+    db.execute("CREATE INDEX history_stage_lead ON history (lead_id, at) WHERE event = 'stage'")
+
+
 #: Every step in order; the schema version is the number of steps applied.
 MIGRATIONS: list[Callable[[Database], None]] = [
     m001_initial,
@@ -394,6 +424,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     m004_import_batches,
     m005_import_ranges,
     m006_cheap_checks,
+    m009_reports,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
