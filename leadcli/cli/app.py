@@ -16,7 +16,7 @@ import typer
 from typer.core import TyperGroup
 
 from leadcli import version_line
-from leadcli.cli.commands import config, followups, imports, leads, pipeline
+from leadcli.cli.commands import config, followups, imports, leads, pipeline, reports
 from leadcli.cli.state import AppState
 from leadcli.errors import LeadcliError
 from leadcli.text.safe_text import visible
@@ -134,6 +134,7 @@ app.add_typer(leads.app)
 app.add_typer(imports.app)
 app.add_typer(pipeline.app)
 app.add_typer(followups.app)
+app.add_typer(reports.app)
 app.add_typer(
     config.app,
     name="config",

@@ -68,6 +68,7 @@ class ImportOptions:
     dry_run: bool = False
     source: str | None = None
     tags: list[str] = field(default_factory=list)
+    stage: str | None = None
 
 
 @dataclass
@@ -231,6 +232,7 @@ def import_file(
         keep_invalid=options.keep_invalid,
         source=options.source,
         tags=options.tags,
+        stage=options.stage,
     )
     rejects = _Rejects(options.rejects or default_rejects_path(name), table.header)
     size = table.byte_count or (len(buffered.getbuffer()) if buffered else 0)
@@ -357,6 +359,7 @@ class _Load:
                     {
                         "on_duplicate": options.on_duplicate,
                         "source": options.source,
+                        "stage": options.stage,
                         "tags": options.tags,
                         "region": options.region,
                     }

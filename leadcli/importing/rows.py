@@ -95,10 +95,13 @@ class RowConverter:
         keep_invalid: bool = False,
         source: str | None = None,
         tags: list[str] | None = None,
+        stage: str | None = None,
     ) -> None:
         self.region = region
         self.keep_invalid = keep_invalid
         self.source = source
+        #: ``import --stage``: the stage of rows the file gives none for.
+        self.stage = stage or "prospect"
         self.tags = [t.strip() for t in tags or [] if t.strip()]
         self.now = dates.now_text()
         # Excel leaves empty columns at the end of the header: they hold nothing.
@@ -127,7 +130,7 @@ class RowConverter:
         custom: defaultdict[int, dict[str, str]] = defaultdict(dict)
         bad: dict[int, str] = {}
         tags: defaultdict[int, list[str]] = defaultdict(list)
-        stage: list[str] = ["prospect"] * n
+        stage: list[str] = [self.stage] * n
         status: list[tuple[str, str] | None] = [None] * n
         converted: list[bool | None] = []  # a flag per row, when a column says
         created: list[str | None] = [None] * n
@@ -204,7 +207,9 @@ class RowConverter:
                     bad[i] = "no name, email, phone, company or external id"
         if self.source:
             values["source"] = [v or self.source for v in values.get("source", [None] * n)]
-        created_at = [c or self.now for c in created]
+        # A row with a close date but no creation date (a file of won deals) was created
+        # no later than it closed, not today.
+        created_at = [c or (closed[i] if stage[i] in CLOSED_STAGES else None) or self.now for i, c in enumerate(created)]
         closed_at = [
             max(closed[i] or created_at[i], created_at[i]) if s in CLOSED_STAGES else None
             for i, s in enumerate(stage)

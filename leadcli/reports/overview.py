@@ -47,6 +47,7 @@ def run(
 
 
 def overview(conn: Any, base: Any, config: dict[str, Any]) -> dict[str, Any]:
+    from leadcli.pipeline.stages import STAGES
     from leadcli.reports.funnel import funnel
     from leadcli.reports.pipeline import pipeline
     from leadcli.reports.stats import days, quantiles, ratio, seconds_between
@@ -65,6 +66,12 @@ def overview(conn: Any, base: Any, config: dict[str, Any]) -> dict[str, Any]:
         ),
         base.params,
     ).get(1)
+    by_stage = {
+        stage: (n, value)
+        for stage, n, value in base.all(
+            conn, "SELECT b.stage, count(*), total(b.value) FROM base AS b GROUP BY b.stage"
+        )
+    }
     pipe = pipeline(conn, base, config)
     funnel_ = funnel(conn, base)
     headline = {
@@ -84,5 +91,9 @@ def overview(conn: Any, base: Any, config: dict[str, Any]) -> dict[str, Any]:
         "headline": headline,
         "pipeline": pipe["rows"],
         "funnel": funnel_["rows"],
+        "stages": [
+            {"stage": s, "leads": by_stage.get(s, (0, 0.0))[0], "value": by_stage.get(s, (0, 0.0))[1]}
+            for s in STAGES
+        ],
         "rows": [{"measure": k, "value": v} for k, v in headline.items()],
     }

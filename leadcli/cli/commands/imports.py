@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from leadcli.cli.options import MAX_INT, FormatOption, OutputFormat
+from leadcli.cli.options import MAX_INT, FormatOption, OutputFormat, parse_stage
 from leadcli.cli.output import emit, render_table, say, time_cell, write_object
 from leadcli.cli.state import state
 from leadcli.errors import LeadcliError
@@ -84,6 +84,13 @@ def import_files(
     tag: Annotated[
         list[str] | None, typer.Option("--tag", help="Tag every row (repeatable).")
     ] = None,
+    stage: Annotated[
+        str | None,
+        typer.Option(
+            "--stage",
+            help="Stage of rows the file gives none for (no stage column, or an empty cell).",
+        ),
+    ] = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Import lead files: every row is imported, merged, counted as a duplicate or rejected.
@@ -131,6 +138,7 @@ def import_files(
         dry_run=dry_run,
         source=source,
         tags=[t for value in tag or [] for t in value.split(",") if t.strip()],
+        stage=parse_stage(stage) if stage is not None else None,
     )
     check_readable(files)
     store = app_state.store()
