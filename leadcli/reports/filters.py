@@ -78,11 +78,16 @@ class Sources:
         alias_keys = {source_key(a): source_key(t) for a, t in aliases.items()}
         self.alias_keys = alias_keys
         self.key_of: dict[str | None, str] = {}
+        targets = {source_key(t): t.strip() for t in aliases.values()}
         for raw, n in raw_rows:
-            key = source_key(raw)
-            key = alias_keys.get(key, key)
+            own = source_key(raw)
+            key = alias_keys.get(own, own)
             self.key_of[raw] = key
-            counts.setdefault(key, Counter())[raw] = n
+            spellings = counts.setdefault(key, Counter())
+            if own == key:
+                spellings[raw] += n
+            else:  # an alias's own spelling never names the source it joins
+                spellings[targets[key]] += 0
         self.name_of: dict[str, str | None] = {
             key: sorted(c.items(), key=lambda kv: (-kv[1], str(kv[0])))[0][0]
             for key, c in counts.items()
