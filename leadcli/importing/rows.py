@@ -209,7 +209,10 @@ class RowConverter:
             values["source"] = [v or self.source for v in values.get("source", [None] * n)]
         # A row with a close date but no creation date (a file of won deals) was created
         # no later than it closed, not today.
-        created_at = [c or (closed[i] if stage[i] in CLOSED_STAGES else None) or self.now for i, c in enumerate(created)]
+        created_at = [
+            c or (closed[i] if stage[i] in CLOSED_STAGES else None) or self.now
+            for i, c in enumerate(created)
+        ]
         closed_at = [
             max(closed[i] or created_at[i], created_at[i]) if s in CLOSED_STAGES else None
             for i, s in enumerate(stage)

@@ -193,7 +193,9 @@ def build_base(conn: sqlite3.Connection, flt: ReportFilter) -> Base:
         where.append(f"lower(trim(l.owner)) IN ({marks})")
     for i, tag in enumerate(flt.tags):
         params[f"tag{i}"] = tag.strip()
-        where.append(f"EXISTS (SELECT 1 FROM lead_tags AS t WHERE t.lead_id = l.id AND t.tag = :tag{i})")
+        where.append(
+            f"EXISTS (SELECT 1 FROM lead_tags AS t WHERE t.lead_id = l.id AND t.tag = :tag{i})"
+        )
     condition = " AND ".join(where) or "1"
     source = sources.expr("l.source")
     if not flt.as_of:

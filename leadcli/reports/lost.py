@@ -24,7 +24,9 @@ def lost(conn: sqlite3.Connection, base: Base) -> dict[str, Any]:
             merged[key] = {"reason": (reason or "").strip() or None, "leads": 0}
         merged[key]["leads"] += n
     total = sum(r["leads"] for r in merged.values())
-    rows = sorted(merged.values(), key=lambda r: (-r["leads"], r["reason"] is None, r["reason"] or ""))
+    rows = sorted(
+        merged.values(), key=lambda r: (-r["leads"], r["reason"] is None, r["reason"] or "")
+    )
     for r in rows:
         r["share"] = ratio(r["leads"], total)
     return {"report": "lost", "rows": rows, "totals": {"lost": total}}

@@ -92,7 +92,11 @@ def overview(conn: Any, base: Any, config: dict[str, Any]) -> dict[str, Any]:
         "pipeline": pipe["rows"],
         "funnel": funnel_["rows"],
         "stages": [
-            {"stage": s, "leads": by_stage.get(s, (0, 0.0))[0], "value": by_stage.get(s, (0, 0.0))[1]}
+            {
+                "stage": s,
+                "leads": by_stage.get(s, (0, 0.0))[0],
+                "value": by_stage.get(s, (0, 0.0))[1],
+            }
             for s in STAGES
         ],
         "rows": [{"measure": k, "value": v} for k, v in headline.items()],

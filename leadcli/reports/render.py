@@ -149,9 +149,11 @@ def sections(result: dict[str, Any]) -> list[Section]:
         cols = [("reason", "Reason"), ("leads", "Leads"), ("share", "Share")]
         return [Section("Lost reasons", cols, rows, bar="leads")]
     if name == "cohorts":
-        cols = [("month", "Month"), ("leads", "Leads")] + [
-            (f"{s}_share", s) for s in ("lead", "mql", "sql", "opportunity", "customer")
-        ] + [("lost_share", "lost")]
+        cols = (
+            [("month", "Month"), ("leads", "Leads")]
+            + [(f"{s}_share", s) for s in ("lead", "mql", "sql", "opportunity", "customer")]
+            + [("lost_share", "lost")]
+        )
         return [Section("Cohorts", cols, rows, bar="customer_share", trend="leads")]
     if name == "ratings":
         cols = [
@@ -170,7 +172,10 @@ _SPEND_FIELDS = ("spend", "cost_per_lead", "cost_per_customer", "roi")
 
 def _named(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Measure rows with values formatted by their own names."""
-    return [{"measure": r["measure"].replace("_", " "), "value": fmt(r["measure"], r["value"])} for r in rows]
+    return [
+        {"measure": r["measure"].replace("_", " "), "value": fmt(r["measure"], r["value"])}
+        for r in rows
+    ]
 
 
 def _headline(result: dict[str, Any]) -> list[dict[str, Any]]:
@@ -248,7 +253,9 @@ def to_svg(result: dict[str, Any], title: str) -> str:
     report has one. Fixed width; ids numbered in order."""
     lines: list[str] = []
     y = 30
-    lines.append(f'<text id="title" x="10" y="{y}" font-size="18" font-weight="bold">{escape(title)}</text>')
+    lines.append(
+        f'<text id="title" x="10" y="{y}" font-size="18" font-weight="bold">{escape(title)}</text>'
+    )
     y += 10
     for n, section in enumerate(sections(result), start=1):
         y += 30
@@ -262,9 +269,7 @@ def to_svg(result: dict[str, Any], title: str) -> str:
         scale = _bar_scale(section)
         for row in section.rows:
             y += _ROW
-            lines.append(
-                _svg_row([fmt(f, row.get(f)) for f, _ in section.columns], y, col_width)
-            )
+            lines.append(_svg_row([fmt(f, row.get(f)) for f, _ in section.columns], y, col_width))
             if section.bar:
                 v = row.get(section.bar) or 0
                 w = round(_BAR_WIDTH * max(v, 0) / scale)

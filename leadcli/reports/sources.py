@@ -36,9 +36,7 @@ def sources(conn: sqlite3.Connection, base: Base) -> dict[str, Any]:
         base.params,
     )
     key_of = base.sources.key_of
-    spent = spend_by_key(
-        conn, lambda raw: key_of.get(raw, _alias(base, raw)), flt.since, flt.until
-    )
+    spent = spend_by_key(conn, lambda raw: key_of.get(raw, _alias(base, raw)), flt.since, flt.until)
     rows = []
     shown_keys = set()
     for r in counts:
@@ -51,9 +49,7 @@ def sources(conn: sqlite3.Connection, base: Base) -> dict[str, Any]:
             if key not in shown_keys:
                 rows.append(_row(base.sources.name(key), None, None, amount))
     rows.sort(key=lambda x: (-x["leads"], x["source"] is None, str(x["source"]).casefold()))
-    total = {
-        k: sum(r[k] for r in rows) for k in ("leads", "qualified", "customers", "lost")
-    }
+    total = {k: sum(r[k] for r in rows) for k in ("leads", "qualified", "customers", "lost")}
     total_won = round(sum(r["won_value"] for r in rows), 2)
     total_spend = round(sum(r["spend"] or 0 for r in rows), 2) if spent else None
     totals = {

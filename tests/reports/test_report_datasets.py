@@ -45,13 +45,29 @@ def test_olist_two_step_import_sources_and_cohorts(cli):
     mqls = OLIST / "olist_marketing_qualified_leads_dataset.csv"
     deals = OLIST / "olist_closed_deals_dataset.csv"
     first = _json(
-        cli, "import", str(mqls), "--map", "mql_id=external_id",
-        "--map", "first_contact_date=created_at", "--map", "origin=source", "--stage", "mql",
+        cli,
+        "import",
+        str(mqls),
+        "--map",
+        "mql_id=external_id",
+        "--map",
+        "first_contact_date=created_at",
+        "--map",
+        "origin=source",
+        "--stage",
+        "mql",
     )
     assert first["imported"] == 8000
     second = _json(
-        cli, "import", str(deals), "--map", "mql_id=external_id",
-        "--map", "won_date=closed_at", "--stage", "customer",
+        cli,
+        "import",
+        str(deals),
+        "--map",
+        "mql_id=external_id",
+        "--map",
+        "won_date=closed_at",
+        "--stage",
+        "customer",
     )
     assert second["imported"] == 0 and second["updated"] == 842
     with open(deals, newline="", encoding="utf-8") as handle:

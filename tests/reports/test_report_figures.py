@@ -25,9 +25,29 @@ NOW = "2026-03-01T00:00:00Z"
 LEADS = [
     # id, source, created, value, stage, closed, first touch, lost reason, owner
     (1, "Web", "2026-01-01", 1000, "customer", "2026-01-11", "2026-01-01T00:30:00Z", None, "ana"),
-    (2, "web ", "2026-01-05", 2000, "lost", "2026-01-15", "2026-01-05T05:00:00Z", "no budget", "ana"),
+    (
+        2,
+        "web ",
+        "2026-01-05",
+        2000,
+        "lost",
+        "2026-01-15",
+        "2026-01-05T05:00:00Z",
+        "no budget",
+        "ana",
+    ),
     (3, "WEB", "2026-02-01", 500, "opportunity", None, "2026-02-03T00:00:00Z", None, "bo"),
-    (4, "referral", "2026-02-10", 3000, "customer", "2026-02-24", "2026-02-10T00:10:00Z", None, "bo"),
+    (
+        4,
+        "referral",
+        "2026-02-10",
+        3000,
+        "customer",
+        "2026-02-24",
+        "2026-02-10T00:10:00Z",
+        None,
+        "bo",
+    ),
     (5, "referral", "2026-02-15", 100, "prospect", None, None, None, "bo"),
     (6, None, "2026-02-20", None, "lost", "2026-02-21", None, "No budget ", None),
 ]
@@ -56,12 +76,24 @@ def fixture_db(store, monkeypatch):
                 "INSERT INTO leads (id, first_name, source, value, stage, created_at, "
                 "updated_at, closed_at, first_contacted_at, lost_reason, owner) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (lead_id, f"L{lead_id}", source, value, stage, _t(created), NOW, _t(closed),
-                 touch, reason, owner),
+                (
+                    lead_id,
+                    f"L{lead_id}",
+                    source,
+                    value,
+                    stage,
+                    _t(created),
+                    NOW,
+                    _t(closed),
+                    touch,
+                    reason,
+                    owner,
+                ),
             )
         for lead_id, at, old, new in MOVES:
-            history.record(conn, lead_id, history.STAGE, {"stage": [old, new]}, at=_t(at),
-                           reason="manual")
+            history.record(
+                conn, lead_id, history.STAGE, {"stage": [old, new]}, at=_t(at), reason="manual"
+            )
         conn.execute("INSERT INTO lead_tags (lead_id, tag) VALUES (4, 'vip'), (5, 'vip')")
     return store
 
@@ -99,7 +131,11 @@ def test_pipeline_weights_by_history(cli, fixture_db, monkeypatch, tmp_path):
     rows = by(out["rows"], "stage")
     # closed leads reaching each stage: prospect A B D F (2 won), lead/mql A B D, sql/opp A D
     assert [rows[s]["win_rate"] for s in ("prospect", "lead", "mql", "sql", "opportunity")] == [
-        0.5, 0.6667, 0.6667, 1.0, 1.0
+        0.5,
+        0.6667,
+        0.6667,
+        1.0,
+        1.0,
     ]
     assert rows["opportunity"] | {} == {
         "stage": "opportunity",
@@ -112,13 +148,23 @@ def test_pipeline_weights_by_history(cli, fixture_db, monkeypatch, tmp_path):
     }
     assert rows["prospect"]["weighted_value"] == 50
     assert rows["prospect"]["average_age_days"] == 14
-    assert out["totals"] == {"leads": 2, "value": 600, "weighted_value": 550, "average_age_days": 21}
+    assert out["totals"] == {
+        "leads": 2,
+        "value": 600,
+        "weighted_value": 550,
+        "average_age_days": 21,
+    }
 
 
 def test_funnel(cli, fixture_db):
     rows = report(cli, "funnel")["rows"]
     assert [(r["stage"], r["reached"]) for r in rows] == [
-        ("prospect", 6), ("lead", 4), ("mql", 4), ("sql", 3), ("opportunity", 3), ("customer", 2)
+        ("prospect", 6),
+        ("lead", 4),
+        ("mql", 4),
+        ("sql", 3),
+        ("opportunity", 3),
+        ("customer", 2),
     ]
     assert [r["next_stage_conversion"] for r in rows] == [0.6667, 1.0, 0.75, 1.0, 0.6667, None]
     assert [r["drop_off"] for r in rows] == [0.3333, 0.0, 0.25, 0.0, 0.3333, None]
@@ -154,7 +200,8 @@ def test_sources_spend_and_aliases(cli, fixture_db):
     assert cli("config", "set", "sources.aliases", "referral=web").exit_code == 0
     rows = report(cli, "sources")["rows"]
     assert [(r["source"], r["leads"], r["customers"], r["spend"]) for r in rows] == [
-        ("WEB", 5, 2, 1200), (None, 1, 0, None)
+        ("WEB", 5, 2, 1200),
+        (None, 1, 0, None),
     ]
 
 
@@ -162,7 +209,9 @@ def test_velocity(cli, fixture_db):
     out = report(cli, "velocity")
     s = out["summary"]
     assert (s["median_lead_time_days"], s["p90_lead_time_days"], s["mean_lead_time_days"]) == (
-        12, 13.6, 12
+        12,
+        13.6,
+        12,
     )
     assert s["win_rate"] == 0.5 and s["average_won_value"] == 2000
     # 2 open leads x 2000 x 0.5 / 12 days
@@ -170,7 +219,11 @@ def test_velocity(cli, fixture_db):
     stages = by(out["time_in_stage"], "stage")
     # prospect stays: A 1, B 1, C 2, D 2, F 1 days
     assert stages["prospect"] == {
-        "stage": "prospect", "stays": 5, "median_days": 1, "p90_days": 2, "mean_days": 1.4
+        "stage": "prospect",
+        "stays": 5,
+        "median_days": 1,
+        "p90_days": 2,
+        "mean_days": 1.4,
     }
     assert (stages["lead"]["median_days"], stages["mql"]["median_days"]) == (9, 9)
     assert stages["sql"]["median_days"] == 12 and stages["opportunity"]["stays"] == 0
@@ -190,7 +243,10 @@ def test_response(cli, fixture_db):
     assert overall["within_1h_share"] == 0.3333 and overall["never_share"] == 0.3333
     web = by(out["rows"], "source")["WEB"]
     assert (web["within_1h"], web["within_24h"], web["over_24h"], web["median_hours"]) == (
-        1, 1, 1, 5
+        1,
+        1,
+        1,
+        5,
     )
 
 
@@ -201,11 +257,18 @@ def test_lost_reasons_join_spellings(cli, fixture_db):
 def test_cohorts(cli, fixture_db):
     jan, feb = report(cli, "cohorts")["rows"]
     assert (jan["month"], jan["leads"], jan["mql"], jan["sql"], jan["customer"]) == (
-        "2026-01", 2, 2, 1, 1
+        "2026-01",
+        2,
+        2,
+        1,
+        1,
     )
     assert (jan["customer_share"], jan["lost_share"]) == (0.5, 0.5)
     assert (feb["leads"], feb["lead_share"], feb["opportunity"], feb["customer_share"]) == (
-        4, 0.5, 2, 0.25
+        4,
+        0.5,
+        2,
+        0.25,
     )
 
 
@@ -215,10 +278,15 @@ def test_as_of_three_dates(cli, fixture_db):
     mid = report(cli, "--as-of", "2026-02-11")
     # A won on 01-11, B lost on 01-15, C in opportunity since 02-03, D moves only on 02-12
     assert (mid["headline"]["leads"], mid["headline"]["customers"], mid["headline"]["lost"]) == (
-        4, 1, 1
+        4,
+        1,
+        1,
     )
     assert {r["stage"]: r["leads"] for r in mid["stages"] if r["leads"]} == {
-        "customer": 1, "lost": 1, "opportunity": 1, "prospect": 1
+        "customer": 1,
+        "lost": 1,
+        "opportunity": 1,
+        "prospect": 1,
     }
     late = report(cli, "--as-of", "2026-02-28")
     now = report(cli)
@@ -244,5 +312,7 @@ def test_ratings_says_when_there_are_none(cli, fixture_db):
         conn.execute("UPDATE leads SET rating = 'hot' WHERE id IN (1, 2, 4)")
     rows = by(report(cli, "ratings")["rows"], "rating")
     assert (rows["hot"]["leads"], rows["hot"]["customers"], rows["hot"]["conversion"]) == (
-        3, 2, 0.6667
+        3,
+        2,
+        0.6667,
     )

@@ -168,8 +168,10 @@ def _show(result: dict[str, Any], fmt: OutputFormat) -> None:
         )
         headers = [h for _, h in section.columns] + ([""] if section.bar else [])
         rows = [
-            [render.fmt(f, r.get(f)) or ("(none)" if i == 0 else "")
-             for i, (f, _) in enumerate(section.columns)]
+            [
+                render.fmt(f, r.get(f)) or ("(none)" if i == 0 else "")
+                for i, (f, _) in enumerate(section.columns)
+            ]
             + ([bar(r.get(section.bar), top, 12)] if section.bar else [])
             for r in section.rows
         ]
