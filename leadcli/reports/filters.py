@@ -112,6 +112,26 @@ class Sources:
             return f"nullif(trim({column}), '')"
         return f"nullif(CASE {column} {' '.join(whens)} ELSE {column} END, '')"
 
+    def shown(self, raw: str | None) -> str | None:
+        """The shown name for a raw spelling (None: no source)."""
+        if raw is None or not raw.strip():
+            return None
+        return self.name(self.key_of.get(raw, source_key(raw)))
+
+    def merge(self, rows: list[dict[str, Any]], field: str = "source") -> list[dict[str, Any]]:
+        """Rows grouped by raw spelling, summed into one row per shown name (numbers add)."""
+        out: dict[str | None, dict[str, Any]] = {}
+        for row in rows:
+            name = self.shown(row[field])
+            if name not in out:
+                out[name] = {**row, field: name}
+            else:
+                target = out[name]
+                for k, v in row.items():
+                    if k != field and isinstance(v, int | float):
+                        target[k] = (target[k] or 0) + v
+        return list(out.values())
+
     def raws_for(self, wanted: tuple[str, ...]) -> list[str | None]:
         """Every raw spelling counted as one of the ``wanted`` sources."""
         keys = {self.alias_keys.get(source_key(w), source_key(w)) for w in wanted}
@@ -197,7 +217,9 @@ def build_base(conn: sqlite3.Connection, flt: ReportFilter) -> Base:
             f"EXISTS (SELECT 1 FROM lead_tags AS t WHERE t.lead_id = l.id AND t.tag = :tag{i})"
         )
     condition = " AND ".join(where) or "1"
-    source = sources.expr("l.source")
+    # The raw spelling: grouping by it follows the lead index's order (no sort of a million
+    # rows); reports join spellings into shown names on the few grouped rows (``Sources.merge``).
+    source = "l.source"
     if not flt.as_of:
         cte = (
             f"SELECT l.id, {source} AS source, l.owner, l.stage, l.value, l.created_at, "
@@ -229,8 +251,12 @@ def build_base(conn: sqlite3.Connection, flt: ReportFilter) -> Base:
 
 def reached_sql(flt: ReportFilter) -> str:
     """SQL (reading ``base`` as ``b``) for the furthest open stage or customer each lead has
-    reached, as a rank (0 = prospect ... 5 = customer): its stage, or any stage a change of
-    its led to or from. A lead lost from ``sql`` reached ``sql``."""
+    reached, as a rank (0 = prospect ... 5 = customer).
+
+    An open lead or a customer reached the stage it is in; a lost lead, the furthest stage
+    any change of its led to or from (one lost from ``sql`` reached ``sql``). Only lost
+    leads read their history, so the funnel stays one pass over the lead index. (A lead
+    reopened and moved back counts from where it stands now.)"""
     bound = " AND h.at < :as_of" if flt.as_of else ""
     new = stage_rank_sql("json_extract(h.changes, '$.stage[1]')")
     old = stage_rank_sql("json_extract(h.changes, '$.stage[0]')")
@@ -238,4 +264,7 @@ def reached_sql(flt: ReportFilter) -> str:
         f"(SELECT max(max({new}, {old})) FROM history AS h INDEXED BY history_stage_lead "
         f"WHERE h.lead_id = b.id AND h.event = 'stage'{bound})"
     )
-    return f"max({stage_rank_sql('b.stage')}, coalesce({moves}, 0), 0)"
+    return (
+        f"CASE WHEN b.stage = 'lost' THEN max(coalesce({moves}, 0), 0) "
+        f"ELSE {stage_rank_sql('b.stage')} END"
+    )

@@ -20,17 +20,17 @@ STEPS = STAGES[:6]
 
 
 def funnel(conn: sqlite3.Connection, base: Base, *, by: str = "count") -> dict[str, Any]:
-    measure = "count(*)" if by == "count" else "total(b.value)"
-    per_rank = [0.0] * len(STEPS)
-    lost = 0.0
-    for r, is_lost, amount in base.all(
+    amount = "1" if by == "count" else "value"
+    # Conditional sums, not GROUP BY: one pass over the lead index, no sort.
+    cols = ", ".join(f"total(CASE WHEN r = {i} THEN {amount} END)" for i in range(len(STEPS)))
+    one = base.one(
         conn,
-        f"SELECT {reached_sql(base.filter)} AS r, b.stage = 'lost', {measure} "
-        "FROM base AS b GROUP BY 1, 2",
-    ):
-        per_rank[min(r, len(STEPS) - 1)] += amount
-        if is_lost:
-            lost += amount
+        f"SELECT {cols}, total(CASE WHEN lost THEN {amount} END) FROM (SELECT "
+        f"min({reached_sql(base.filter)}, {len(STEPS) - 1}) AS r, b.stage = 'lost' AS lost, "
+        "b.value FROM base AS b)",
+    )
+    per_rank = [one[i] for i in range(len(STEPS))]
+    lost = one[len(STEPS)]
     reached = [sum(per_rank[i:]) for i in range(len(STEPS))]
     rows = []
     for i, stage in enumerate(STEPS):

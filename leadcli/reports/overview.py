@@ -17,8 +17,16 @@ def run(
 ) -> dict[str, Any]:
     """Compute one report (``overview`` or a name in ``NAMES``) inside one read
     transaction, so all its figures describe the same state of the database."""
-    from leadcli.reports import cohorts, funnel, lost, pipeline, ratings, response, sources
-    from leadcli.reports import velocity
+    from leadcli.reports import (
+        cohorts,
+        funnel,
+        lost,
+        pipeline,
+        ratings,
+        response,
+        sources,
+        velocity,
+    )
 
     with store.read() as conn:
         base = build_base(conn, flt)
@@ -66,12 +74,11 @@ def overview(conn: Any, base: Any, config: dict[str, Any]) -> dict[str, Any]:
         ),
         base.params,
     ).get(1)
-    by_stage = {
-        stage: (n, value)
-        for stage, n, value in base.all(
-            conn, "SELECT b.stage, count(*), total(b.value) FROM base AS b GROUP BY b.stage"
-        )
-    }
+    cols = ", ".join(
+        f"sum(b.stage = '{s}'), total(CASE WHEN b.stage = '{s}' THEN b.value END)" for s in STAGES
+    )
+    one = base.one(conn, f"SELECT {cols} FROM base AS b")
+    by_stage = {s: (one[2 * i] or 0, one[2 * i + 1]) for i, s in enumerate(STAGES)}
     pipe = pipeline(conn, base, config)
     funnel_ = funnel(conn, base)
     headline = {

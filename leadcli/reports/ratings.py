@@ -13,14 +13,15 @@ RATINGS = ("hot", "warm", "cold")
 
 
 def ratings(conn: sqlite3.Connection, base: Base) -> dict[str, Any]:
-    found = {
-        rating: (n, won, lost)
-        for rating, n, won, lost in base.all(
-            conn,
-            "SELECT b.rating, count(*), sum(b.stage = 'customer'), sum(b.stage = 'lost') "
-            "FROM base AS b GROUP BY b.rating",
+    found = {}
+    for rating in (*RATINGS, None):
+        match = "b.rating IS NULL" if rating is None else f"b.rating = '{rating}'"
+        found[rating] = (
+            f"sum({match}), sum({match} AND b.stage = 'customer'), "
+            f"sum({match} AND b.stage = 'lost')"
         )
-    }
+    one = base.one(conn, f"SELECT {', '.join(found.values())} FROM base AS b")
+    found = {r: tuple(one[3 * i + j] or 0 for j in range(3)) for i, r in enumerate(found)}
     rated = sum(found.get(r, (0,))[0] for r in RATINGS)
     rows = []
     for rating in (*RATINGS, None):

@@ -23,15 +23,22 @@ def response(conn: sqlite3.Connection, base: Base) -> dict[str, Any]:
         f"CASE WHEN b.first_contacted_at IS NULL THEN 3 WHEN {delay} <= 3600 THEN 0 "
         f"WHEN {delay} <= 86400 THEN 1 ELSE 2 END"
     )
-    counts: dict[Any, list[int]] = {}
-    for source, b, n in base.all(
-        conn, f"SELECT b.source, {bucket}, count(*) FROM base AS b GROUP BY 1, 2"
-    ):
-        counts.setdefault(source, [0, 0, 0, 0])[b] += n
+    sums = ", ".join(f"sum(bucket = {i}) AS b{i}" for i in range(4))
+    raw = base.all(
+        conn,
+        f"SELECT source, {sums} FROM (SELECT b.source, {bucket} AS bucket FROM base AS b) "
+        "GROUP BY source",
+    )
+    counts = {
+        r["source"]: [r[f"b{i}"] for i in range(4)]
+        for r in base.sources.merge([dict(r) for r in raw])
+    }
     values = (
         f"SELECT {{g}} AS g, {delay} AS x FROM base AS b WHERE b.first_contacted_at IS NOT NULL"
     )
-    by_source = quantiles(conn, base.sql(values.format(g="b.source")), base.params)
+    by_source = quantiles(
+        conn, base.sql(values.format(g=base.sources.expr("b.source"))), base.params
+    )
     overall_q = quantiles(conn, base.sql(values.format(g="1")), base.params).get(1)
     total = [sum(c[i] for c in counts.values()) for i in range(4)]
 

@@ -20,17 +20,23 @@ MQL = STAGES.index("mql")
 
 def sources(conn: sqlite3.Connection, base: Base) -> dict[str, Any]:
     flt = base.filter
-    counts = base.all(
-        conn,
-        f"SELECT b.source, count(*) AS leads, sum({reached_sql(flt)} >= {MQL}) AS qualified, "
-        "sum(b.stage = 'customer') AS customers, sum(b.stage = 'lost') AS lost, "
-        "total(CASE WHEN b.stage = 'customer' THEN b.value END) AS won_value "
-        "FROM base AS b GROUP BY b.source",
+    counts = base.sources.merge(
+        [
+            dict(r)
+            for r in base.all(
+                conn,
+                f"SELECT b.source, count(*) AS leads, sum({reached_sql(flt)} >= {MQL}) "
+                "AS qualified, sum(b.stage = 'customer') AS customers, "
+                "sum(b.stage = 'lost') AS lost, "
+                "total(CASE WHEN b.stage = 'customer' THEN b.value END) AS won_value "
+                "FROM base AS b GROUP BY b.source",
+            )
+        ]
     )
     lead_times = quantiles(
         conn,
         base.sql(
-            f"SELECT b.source AS g, max(0, {seconds_between('b.created_at', 'b.closed_at')}) AS x "
+            f"SELECT {base.sources.expr('b.source')} AS g, max(0, {seconds_between('b.created_at', 'b.closed_at')}) AS x "
             "FROM base AS b WHERE b.stage = 'customer' AND b.closed_at IS NOT NULL"
         ),
         base.params,
