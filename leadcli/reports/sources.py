@@ -36,7 +36,8 @@ def sources(conn: sqlite3.Connection, base: Base) -> dict[str, Any]:
     lead_times = quantiles(
         conn,
         base.sql(
-            f"SELECT {base.sources.expr('b.source')} AS g, max(0, {seconds_between('b.created_at', 'b.closed_at')}) AS x "
+            f"SELECT {base.sources.expr('b.source')} AS g, "
+            f"max(0, {seconds_between('b.created_at', 'b.closed_at')}) AS x "
             "FROM base AS b WHERE b.stage = 'customer' AND b.closed_at IS NOT NULL"
         ),
         base.params,

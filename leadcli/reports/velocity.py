@@ -5,7 +5,7 @@ per month with month-over-month growth.
 - Time in stage: each finished stay in a stage, from entering it (creation, or the change
   that led there) to the change that left it; stays still under way are not counted.
 - Win rate: customers over closed leads (customers and lost).
-- Sales velocity, value per day: open leads × average won value × win rate / average lead
+- Sales velocity, value per day: open leads x average won value x win rate / average lead
   time in days (the textbook formula, with every open lead as an opportunity).
 """
 
