@@ -19,7 +19,7 @@ def cohorts(conn: sqlite3.Connection, base: Base) -> dict[str, Any]:
         conn,
         f"SELECT month, count(*), sum(is_lost), {sums} FROM ("
         f"SELECT substr(b.created_at, 1, 7) AS month, {reached} AS r, "
-        "b.stage = 'lost' AS is_lost FROM base AS b) GROUP BY month ORDER BY month",
+        "b.stage = 'lost' AS is_lost FROM base AS b LIMIT -1) GROUP BY month ORDER BY month",
     ):
         row: dict[str, Any] = {"month": month, "leads": leads}
         for stage, n in zip(STEPS[1:], counts, strict=True):

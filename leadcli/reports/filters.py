@@ -249,6 +249,10 @@ def build_base(conn: sqlite3.Connection, flt: ReportFilter) -> Base:
     return Base(cte, params, sources, flt)
 
 
+#: Queries that read a per-lead expression (such as ``reached_sql``) several times select it
+#: in a subquery ending in ``LIMIT -1``: SQLite then does not flatten the subquery into the
+#: aggregate (which would copy the expression, and its history lookup, into every sum) but
+#: streams it, computing the expression once per lead.
 def reached_sql(flt: ReportFilter) -> str:
     """SQL (reading ``base`` as ``b``) for the furthest open stage or customer each lead has
     reached, as a rank (0 = prospect ... 5 = customer).

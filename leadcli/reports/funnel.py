@@ -27,7 +27,7 @@ def funnel(conn: sqlite3.Connection, base: Base, *, by: str = "count") -> dict[s
         conn,
         f"SELECT {cols}, total(CASE WHEN lost THEN {amount} END) FROM (SELECT "
         f"min({reached_sql(base.filter)}, {len(STEPS) - 1}) AS r, b.stage = 'lost' AS lost, "
-        "b.value FROM base AS b)",
+        "b.value FROM base AS b LIMIT -1)",
     )
     per_rank = [one[i] for i in range(len(STEPS))]
     lost = one[len(STEPS)]

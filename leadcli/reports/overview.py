@@ -60,12 +60,6 @@ def overview(conn: Any, base: Any, config: dict[str, Any]) -> dict[str, Any]:
     from leadcli.reports.pipeline import pipeline
     from leadcli.reports.stats import days, quantiles, ratio, seconds_between
 
-    head = base.one(
-        conn,
-        "SELECT count(*), sum(b.stage = 'customer'), sum(b.stage = 'lost'), "
-        "total(CASE WHEN b.stage = 'customer' THEN b.value END) FROM base AS b",
-    )
-    leads, won, lost, won_value = head[0], head[1] or 0, head[2] or 0, head[3]
     lead_time = quantiles(
         conn,
         base.sql(
@@ -79,6 +73,9 @@ def overview(conn: Any, base: Any, config: dict[str, Any]) -> dict[str, Any]:
     )
     one = base.one(conn, f"SELECT {cols} FROM base AS b")
     by_stage = {s: (one[2 * i] or 0, one[2 * i + 1]) for i, s in enumerate(STAGES)}
+    leads = sum(n for n, _ in by_stage.values())
+    won, won_value = by_stage["customer"]
+    lost = by_stage["lost"][0]
     pipe = pipeline(conn, base, config)
     funnel_ = funnel(conn, base)
     headline = {

@@ -31,7 +31,8 @@ def win_rates(
     found = base.one(
         conn,
         f"SELECT {cols} FROM (SELECT {reached_sql(base.filter)} AS r, "
-        "b.stage = 'customer' AS won FROM base AS b WHERE b.stage IN ('customer', 'lost'))",
+        "b.stage = 'customer' AS won FROM base AS b WHERE b.stage IN ('customer', 'lost') "
+        "LIMIT -1)",
     )
     closed = [0] * (CUSTOMER_RANK + 1)
     won = [0] * (CUSTOMER_RANK + 1)

@@ -26,7 +26,7 @@ def response(conn: sqlite3.Connection, base: Base) -> dict[str, Any]:
     sums = ", ".join(f"sum(bucket = {i}) AS b{i}" for i in range(4))
     raw = base.all(
         conn,
-        f"SELECT source, {sums} FROM (SELECT b.source, {bucket} AS bucket FROM base AS b) "
+        f"SELECT source, {sums} FROM (SELECT b.source, {bucket} AS bucket FROM base AS b LIMIT -1) "
         "GROUP BY source",
     )
     counts = {

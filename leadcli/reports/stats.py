@@ -17,25 +17,30 @@ def quantiles(
     conn: sqlite3.Connection, values_sql: str, params: dict[str, Any]
 ) -> dict[Any, dict[str, Any]]:
     """``values_sql`` yields rows ``(g, x)`` (x not null); returns, per group ``g``,
-    ``{"count": n, "median": ..., "p90": ...}``. Window functions number each group's values
-    in order; only the (at most four) positions the quantiles need are fetched."""
+    ``{"count": n, "mean": ..., "median": ..., "p90": ...}``. Window functions number each
+    group's values in order; only the (at most four) positions the quantiles need are
+    fetched."""
     picks = " OR ".join(
         f"i = CAST((n - 1) * {q} AS INTEGER) OR i = CAST((n - 1) * {q} AS INTEGER) + 1"
         for q in QUANTILES
     )
     sql = (
-        f"SELECT g, x, i, n FROM (SELECT g, x, row_number() OVER (PARTITION BY g ORDER BY x) - 1 "
-        f"AS i, count(*) OVER (PARTITION BY g) AS n FROM ({values_sql})) WHERE {picks}"
+        f"SELECT g, x, i, n, mean FROM (SELECT g, x, "
+        f"row_number() OVER (PARTITION BY g ORDER BY x) - 1 AS i, "
+        f"count(*) OVER (PARTITION BY g) AS n, avg(x) OVER (PARTITION BY g) AS mean "
+        f"FROM ({values_sql})) WHERE {picks}"
     )
     found: dict[Any, dict[int, float]] = {}
     counts: dict[Any, int] = {}
-    for g, x, i, n in conn.execute(sql, params):
+    means: dict[Any, float] = {}
+    for g, x, i, n, mean in conn.execute(sql, params):
         found.setdefault(g, {})[i] = x
         counts[g] = n
+        means[g] = mean
     out: dict[Any, dict[str, Any]] = {}
     for g, at in found.items():
         n = counts[g]
-        result: dict[str, Any] = {"count": n}
+        result: dict[str, Any] = {"count": n, "mean": means[g]}
         for q, name in zip(QUANTILES, ("median", "p90"), strict=True):
             pos = (n - 1) * q
             lo = int(pos)

@@ -38,12 +38,6 @@ def velocity(conn: sqlite3.Connection, base: Base) -> dict[str, Any]:
         f"ON h.lead_id = b.id AND h.event = 'stage'{bound})"
     )
     stays = quantiles(conn, stays_sql, base.params)
-    means = {
-        g: (n, mean)
-        for g, n, mean in conn.execute(
-            f"SELECT g, count(*), avg(x) FROM ({stays_sql}) GROUP BY g", base.params
-        )
-    }
     time_in_stage = []
     for stage in STAGES[:5]:
         q = stays.get(stage)
@@ -53,7 +47,7 @@ def velocity(conn: sqlite3.Connection, base: Base) -> dict[str, Any]:
                 "stays": q["count"] if q else 0,
                 "median_days": days(q["median"]) if q else None,
                 "p90_days": days(q["p90"]) if q else None,
-                "mean_days": days(means[stage][1]) if stage in means else None,
+                "mean_days": days(q["mean"]) if q else None,
             }
         )
     head = base.one(
