@@ -105,6 +105,32 @@ def _scoring_model(value: str) -> str:
     return value
 
 
+def _aliases(value: Any) -> dict[str, str]:
+    """``sources.aliases``: a TOML table ``{website = "web"}`` or, typed on the command line,
+    ``website=web, site=web``; each alias source is counted as the source it names."""
+    if isinstance(value, dict):
+        pairs = list(value.items())
+    else:
+        pairs = []
+        for part in str(value).split(","):
+            if part.strip():
+                alias, sep, target = part.partition("=")
+                if not sep:
+                    raise ValueError("alias=source pairs such as website=web, site=web")
+                pairs.append((alias, target))
+    out = {str(a).strip(): str(t).strip() for a, t in pairs}
+    if any(not a or not t for a, t in out.items()):
+        raise ValueError("alias=source pairs with both names given")
+    return out
+
+
+def _probability(value: str) -> float:
+    number = _number(value)
+    if not 0 <= number <= 1:
+        raise ValueError("a probability from 0 to 1")
+    return number
+
+
 @dataclass(frozen=True)
 class Setting:
     key: str
@@ -201,8 +227,39 @@ SETTINGS: dict[str, Setting] = {
             _score,
             "Score over which a lead becomes a marketing-qualified lead.",
         ),
+        # Reports (`leadcli report`).
+        Setting(
+            "sources.aliases",
+            {},
+            _aliases,
+            "Sources counted as another in reports, e.g. website=web (TOML: [sources.aliases]).",
+        ),
+        *(
+            Setting(
+                f"pipeline.probability.{stage}",
+                default,
+                _probability,
+                f"Win probability of an open {stage} lead while history is too thin to tell.",
+            )
+            for stage, default in (
+                ("prospect", 0.02),
+                ("lead", 0.05),
+                ("mql", 0.1),
+                ("sql", 0.25),
+                ("opportunity", 0.5),
+            )
+        ),
+        Setting(
+            "pipeline.min_closed",
+            20,
+            _whole(1, 1_000_000),
+            "Closed leads a stage needs before its own win rate replaces the configured one.",
+        ),
     )
 }
+
+#: Settings whose value is a TOML table, kept whole rather than flattened into keys.
+_TABLES = frozenset(key for key, s in SETTINGS.items() if isinstance(s.default, dict))
 
 
 def _check_together(values: dict[str, Any]) -> None:
@@ -218,7 +275,7 @@ def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     flat: dict[str, Any] = {}
     for key, value in table.items():
         name = f"{prefix}{key}"
-        if isinstance(value, dict):
+        if isinstance(value, dict) and name not in _TABLES:
             flat.update(_flatten(value, f"{name}."))
         else:
             flat[name] = value
@@ -306,6 +363,12 @@ def validate(written: dict[str, Any]) -> dict[str, Any]:
             raise Invalid(key, "is not a leadcli setting (see `leadcli config show`)")
         if isinstance(raw, list) and setting.parse is _word_list:
             raw = ", ".join(map(str, raw))  # a TOML array of words, as `config set` writes
+        if isinstance(raw, dict) and key in _TABLES:
+            try:
+                values[key] = setting.parse(raw)
+            except ValueError as exc:
+                raise Invalid(key, f"must be {exc}") from None
+            continue
         if isinstance(raw, (bool, list, dict)) or raw is None:
             raise Invalid(key, f"must be {_expected(setting)}")
         try:

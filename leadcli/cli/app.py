@@ -24,6 +24,7 @@ from leadcli.cli.commands import (
     imports,
     leads,
     pipeline,
+    reports,
     scoring,
 )
 from leadcli.cli.state import AppState, state
@@ -177,6 +178,7 @@ app.add_typer(identity.app)
 app.add_typer(export.app)
 app.add_typer(scoring.app)
 app.add_typer(scoring.model_app, name="model")
+app.add_typer(reports.app)
 app.add_typer(
     config.app,
     name="config",

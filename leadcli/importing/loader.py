@@ -77,6 +77,8 @@ class ImportOptions:
     system: str | None = None
     #: Role addresses and placeholders (``identity.*`` in the config).
     lists: Lists = DEFAULT_LISTS
+    #: ``import --stage``: the stage of rows the file gives none for.
+    stage: str | None = None
 
 
 @dataclass
@@ -123,6 +125,7 @@ def _shape(options: ImportOptions, table: Table, system: str | None) -> dict[str
     return {
         "on_duplicate": options.on_duplicate,
         "source": options.source,
+        "stage": options.stage,
         "tags": options.tags,
         "region": options.region,
         "keep_invalid": options.keep_invalid,
@@ -316,6 +319,7 @@ def _import_table(
         lists=options.lists,
         placeholders_missing=not mapping_mod.is_own_export(table.header),
         own_export=mapping_mod.is_own_export(table.header),
+        stage=options.stage,
     )
     rejects = _Rejects(options.rejects or default_rejects_path(path), table.header)
     conn = store.conn

@@ -140,6 +140,7 @@ class RowConverter:
         lists: Lists = DEFAULT_LISTS,
         placeholders_missing: bool = True,
         own_export: bool = False,
+        stage: str | None = None,
     ) -> None:
         self.region = region
         #: leadcli's own export read back: its stages are its own, not a CRM's word that a
@@ -162,6 +163,11 @@ class RowConverter:
         }
         self.keep_invalid = keep_invalid
         self.source = source
+        #: ``import --stage``: the stage of rows the file gives none for.
+        self.stage = stage or "prospect"
+        #: A default stage past ``lead`` says the rows were worked, as such a status does.
+        given = read_status(self.stage)
+        self.stage_contacted = bool(given and given.contacted)
         self.tags = [t.strip() for t in tags or [] if t.strip()]
         self.now = dates.now_text()
         # Excel leaves empty columns at the end of the header: they hold nothing.
@@ -194,7 +200,7 @@ class RowConverter:
         custom: defaultdict[int, dict[str, str]] = defaultdict(dict)
         bad: dict[int, str] = {}
         tags: defaultdict[int, list[str]] = defaultdict(list)
-        stage: list[str] = ["prospect"] * n
+        stage: list[str] = [self.stage] * n
         contacted: list[bool] = [False] * n
         unknown: set[tuple[str, str]] = set()
         status: list[tuple[str, str] | None] = [None] * n
@@ -280,6 +286,8 @@ class RowConverter:
                 for i, c in enumerate(col):
                     if c:
                         custom[i][column] = c
+        if self.stage_contacted:
+            contacted = [c or s is None for c, s in zip(contacted, status, strict=True)]
         # A converted flag (Salesforce IsConverted, x-education Converted) is the system's
         # record and outranks a status column both ways; a status it contradicts is kept.
         for i, flag in enumerate(converted):
@@ -308,7 +316,12 @@ class RowConverter:
                     bad[i] = "no name, email, phone, company or external id"
         if self.source:
             values["source"] = [v or self.source for v in values.get("source", [None] * n)]
-        created_at = [c or self.now for c in created]
+        # A row with a close date but no creation date (a file of won deals) was created
+        # no later than it closed, not today.
+        created_at = [
+            c or (closed[i] if stage[i] in CLOSED_STAGES else None) or self.now
+            for i, c in enumerate(created)
+        ]
         closed_at = [
             max(closed[i] or created_at[i], created_at[i]) if s in CLOSED_STAGES else None
             for i, s in enumerate(stage)

@@ -396,37 +396,6 @@ def m006_cheap_checks(db: Database) -> None:
         raise DatabaseError(f"rebuilding the lead table left {len(broken)} dangling references")
 
 
-def m008_scoring(db: Database) -> None:
-    """What scoring needs: the learned probability beside the score, the stored models, and
-    an index on the score.
-
-    - ``win_probability`` (0-1, full precision) is written only by a predictive score; a
-      rules score leaves it NULL, so "no model has scored this lead" is visible.
-    - ``scoring_models`` keeps every trained model (its table of points as JSON, when it was
-      trained, on how many closed leads, and its cross-validated evaluation); the newest one
-      scores. Older ones stay so a score can be traced to the model that gave it.
-    - ``list --sort -score --limit 20`` on a million leads reads twenty index entries instead
-      of sorting the table.
-    """
-    db.execute("ALTER TABLE leads ADD COLUMN win_probability REAL")
-    db.execute(
-        """
-        CREATE TABLE scoring_models (
-            id INTEGER PRIMARY KEY,
-            trained_at TEXT NOT NULL,
-            form TEXT NOT NULL,          -- binned-logistic, naive-bayes ...
-            closed_leads INTEGER NOT NULL,
-            customers INTEGER NOT NULL,
-            lost INTEGER NOT NULL,
-            evaluation TEXT,             -- JSON: cross-validated AUC, log-loss, calibration
-            model TEXT NOT NULL          -- JSON: the features, their points and the intercept
-        )
-        """
-    )
-    db.execute("CREATE INDEX leads_score ON leads (score)")
-
-
-#: The stages as m006 wrote them into the lead table's check (a step never changes later).
 _STAGES_AT_M006 = ("prospect", "lead", "mql", "sql", "opportunity", "customer", "lost")
 
 
@@ -508,6 +477,72 @@ def m007_identity(db: Database) -> None:
     )
 
 
+def m008_scoring(db: Database) -> None:
+    """What scoring needs: the learned probability beside the score, the stored models, and
+    an index on the score.
+
+    - ``win_probability`` (0-1, full precision) is written only by a predictive score; a
+      rules score leaves it NULL, so "no model has scored this lead" is visible.
+    - ``scoring_models`` keeps every trained model (its table of points as JSON, when it was
+      trained, on how many closed leads, and its cross-validated evaluation); the newest one
+      scores. Older ones stay so a score can be traced to the model that gave it.
+    - ``list --sort -score --limit 20`` on a million leads reads twenty index entries instead
+      of sorting the table.
+    """
+    db.execute("ALTER TABLE leads ADD COLUMN win_probability REAL")
+    db.execute(
+        """
+        CREATE TABLE scoring_models (
+            id INTEGER PRIMARY KEY,
+            trained_at TEXT NOT NULL,
+            form TEXT NOT NULL,          -- binned-logistic, naive-bayes ...
+            closed_leads INTEGER NOT NULL,
+            customers INTEGER NOT NULL,
+            lost INTEGER NOT NULL,
+            evaluation TEXT,             -- JSON: cross-validated AUC, log-loss, calibration
+            model TEXT NOT NULL          -- JSON: the features, their points and the intercept
+        )
+        """
+    )
+    db.execute("CREATE INDEX leads_score ON leads (score)")
+
+
+#: The stages as m006 wrote them into the lead table's check (a step never changes later).
+def m009_reports(db: Database) -> None:
+    """Marketing spend by source and month, and the indexes reports read.
+
+    - ``spend``: one row per amount recorded with ``leadcli spend``; a month is ``YYYY-MM``.
+      Rows are added, never replaced, so a correction is a negative amount and the sum is
+      what was spent.
+    - ``leads_report``: every lead column the aggregate reports group and sum, in one index,
+      so a report over a million leads reads this index, not the wide lead rows (names,
+      e-mails, notes...).
+    - ``history_stage_lead``: stage events by lead and time with their changes, for "as of",
+      time in stage and how far lost leads got.
+    """
+    db.execute(
+        """
+        CREATE TABLE spend (
+            id INTEGER PRIMARY KEY,
+            source TEXT NOT NULL,
+            month TEXT NOT NULL,   -- YYYY-MM
+            amount REAL NOT NULL,
+            recorded_at TEXT NOT NULL
+        )
+        """
+    )
+    db.execute("CREATE INDEX spend_source_month ON spend (source, month)")
+    db.execute(
+        "CREATE INDEX leads_report ON leads (source, stage, created_at, value, closed_at, "
+        "first_contacted_at, owner, rating, lost_reason)"
+    )
+    # Carrying ``changes`` makes it covering: a report reads a lead's moves without visiting
+    # the history table's rows at random.
+    db.execute(
+        "CREATE INDEX history_stage_lead ON history (lead_id, at, changes) WHERE event = 'stage'"
+    )
+
+
 def m012_merges(db: Database) -> None:
     """Merges and their journal, so `merge undo` can put the leads back exactly as they were.
 
@@ -562,6 +597,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     m006_cheap_checks,
     m007_identity,
     m008_scoring,
+    m009_reports,
     m012_merges,
     m013_address,
 ]

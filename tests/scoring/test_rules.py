@@ -134,8 +134,8 @@ def test_engagement_decays_with_age(store, monkeypatch):
         '[[rule]]\nname = "replied"\ngroup = "engagement"\npoints = 40\nactivity = "email"\n'
         "inbound = true\nhalf_life_days = 10\n"
     )
-    lead = add_lead(store, {"first_name": "A"})
     monkeypatch.setenv("LEADCLI_NOW", "2026-03-01T12:00:00Z")
+    lead = add_lead(store, {"first_name": "A"})
     log(store, lead, "email", "re: pricing", inbound=True)
     rescore(store, scorer(text, now="2026-03-01T12:00:00Z"))
     assert get_lead(store, lead)["score"] == 40

@@ -12,7 +12,14 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 from leadcli.cli.commands.scoring import last_history_id, rescore_import
-from leadcli.cli.options import MAX_INT, FormatOption, InputFormat, OnDuplicate, OutputFormat
+from leadcli.cli.options import (
+    MAX_INT,
+    FormatOption,
+    InputFormat,
+    OnDuplicate,
+    OutputFormat,
+    parse_stage,
+)
 from leadcli.cli.output import emit, render_table, say, time_cell, write_object
 from leadcli.cli.state import state
 from leadcli.errors import LeadcliError
@@ -121,6 +128,13 @@ def import_files(
             "is two people.",
         ),
     ] = None,
+    stage: Annotated[
+        str | None,
+        typer.Option(
+            "--stage",
+            help="Stage of rows the file gives none for (no stage column, or an empty cell).",
+        ),
+    ] = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Import lead files: every row is imported, merged, counted as a duplicate or rejected.
@@ -176,6 +190,7 @@ def import_files(
         again=again,
         system=system.strip().lower() if system and system.strip() else None,
         lists=Lists.from_config(app_state.config()),
+        stage=parse_stage(stage) if stage is not None else None,
     )
     check_readable(files)
     store = app_state.store()

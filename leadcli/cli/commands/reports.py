@@ -1,0 +1,319 @@
+"""Reports and spend: ``report`` (overview), ``report pipeline|funnel|...`` and ``spend``."""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from leadcli.cli.options import FormatOption, OutputFormat, OwnerFilter, SourceFilter, TagFilter
+from leadcli.cli.output import emit, render_table, say, write_object
+from leadcli.cli.state import state
+
+app = typer.Typer()
+
+report_app = typer.Typer(
+    help="What is working: pipeline, funnel, sources, velocity, response time, as of any day.\n\n"
+    "Without a sub-command, an overview: headline measures, leads by stage, pipeline, funnel.\n\n"
+    "Example: leadcli report --since 2026-01-01 -f json",
+    invoke_without_command=True,
+)
+app.add_typer(report_app, name="report")
+
+
+class By(StrEnum):
+    count = "count"
+    value = "value"
+
+
+SinceOption = Annotated[
+    str | None, typer.Option("--since", help="Only leads created on or after this date.")
+]
+UntilOption = Annotated[
+    str | None, typer.Option("--until", help="Only leads created up to this date (inclusive).")
+]
+AsOfOption = Annotated[
+    str | None,
+    typer.Option("--as-of", help="The state at the end of this day, rebuilt from history."),
+]
+HtmlOption = Annotated[
+    Path | None, typer.Option("--html", metavar="FILE", help="Write a standalone HTML page.")
+]
+SvgOption = Annotated[
+    Path | None, typer.Option("--svg", metavar="FILE", help="Write the report as an SVG image.")
+]
+ReportFormat = Annotated[
+    OutputFormat | None,
+    typer.Option(
+        "--format",
+        "-f",
+        case_sensitive=False,
+        help="table for people (the default); json, jsonl, csv or tsv for scripts "
+        "(fields in the README).",
+    ),
+]
+
+
+def _moment(text: str | None, option: str, *, end_of_day: bool) -> str | None:
+    """A date option as a stored UTC time; a bare day given as an end bound means the
+    whole of that day (the bound is the next midnight, exclusive)."""
+    if text is None:
+        return None
+    from datetime import timedelta
+
+    from leadcli.text import dates
+
+    try:
+        moment = dates.parse_when(text)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint=option) from None
+    if end_of_day and (moment.hour, moment.minute, moment.second) == (0, 0, 0):
+        moment += timedelta(days=1)
+    return dates.to_store(moment)
+
+
+def _run(
+    ctx: typer.Context,
+    name: str,
+    *,
+    since: str | None,
+    until: str | None,
+    as_of: str | None,
+    source: list[str] | None,
+    owner: list[str] | None,
+    tag: list[str] | None,
+    fmt: OutputFormat | None,
+    html: Path | None,
+    svg: Path | None,
+    by: By = By.count,
+) -> None:
+    from leadcli.reports.filters import ReportFilter
+    from leadcli.reports.overview import run
+
+    app_state = state(ctx)
+    config = app_state.config()
+    flt = ReportFilter(
+        since=_moment(since, "--since", end_of_day=False),
+        until=_moment(until, "--until", end_of_day=True),
+        as_of=_moment(as_of, "--as-of", end_of_day=True),
+        sources=tuple(source or ()),
+        owners=tuple(owner or ()),
+        tags=tuple(tag or ()),
+        aliases=config["sources.aliases"],
+    )
+    result = run(app_state.store(), name, flt, config.values, by=by.value)
+    _write_files(result, html, svg)
+    if fmt is None and (html or svg):
+        return
+    _show(result, fmt or OutputFormat.table)
+
+
+def _title(result: dict[str, Any]) -> str:
+    from leadcli.reports.render import TITLES
+
+    title = f"leadcli report: {TITLES[result['report']]}"
+    as_of = result["filters"].get("as_of")
+    return f"{title} (as of {as_of})" if as_of else title
+
+
+def _write_files(result: dict[str, Any], html: Path | None, svg: Path | None) -> None:
+    from leadcli.reports import render
+
+    for path, make in ((html, render.to_html), (svg, render.to_svg)):
+        if path is not None:
+            path.write_text(make(result, _title(result)), encoding="utf-8")
+            say(f"Wrote {path}")
+
+
+_BLOCKS = " ▏▎▍▌▋▊▉█"
+_SPARK = "▁▂▃▄▅▆▇█"
+
+
+def bar(value: Any, top: float, width: int = 20) -> str:
+    """A bar of block characters: readable in a cron mail without colour."""
+    if not isinstance(value, int | float) or value <= 0 or top <= 0:
+        return ""
+    eighths = round(width * 8 * value / top)
+    return "█" * (eighths // 8) + (_BLOCKS[eighths % 8] if eighths % 8 else "")
+
+
+def sparkline(values: list[float]) -> str:
+    """A small trend line, one character per value."""
+    top, low = max(values, default=0), min(values, default=0)
+    span = (top - low) or 1
+    return "".join(_SPARK[round((v - low) / span * (len(_SPARK) - 1))] for v in values)
+
+
+def _show(result: dict[str, Any], fmt: OutputFormat) -> None:
+    from leadcli.reports import render
+
+    if fmt is OutputFormat.json:
+        write_object(result, sys.stdout)
+        return
+    if fmt is not OutputFormat.table:
+        rows = result.get("rows", [])
+        columns = list(rows[0]) if rows else []
+        emit(rows, fmt, columns=columns)
+        return
+    extra = render.note(result)
+    if extra:
+        say(extra)
+    for section in render.sections(result):
+        top = max(
+            (r.get(section.bar) or 0 for r in section.rows if section.bar),
+            default=0,
+        )
+        headers = [h for _, h in section.columns] + ([""] if section.bar else [])
+        rows = [
+            [
+                render.fmt(f, r.get(f)) or ("(none)" if i == 0 else "")
+                for i, (f, _) in enumerate(section.columns)
+            ]
+            + ([bar(r.get(section.bar), top, 12)] if section.bar else [])
+            for r in section.rows
+        ]
+        title = section.title
+        if section.trend and len(section.rows) > 1:
+            title += "  " + sparkline([r.get(section.trend) or 0 for r in section.rows])
+        render_table(
+            rows,
+            headers,
+            title=title,
+            justify_right=headers[1:-1] if section.bar else headers[1:],
+            no_wrap=headers[1:],
+        )
+
+
+@report_app.callback()
+def overview(
+    ctx: typer.Context,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    as_of: AsOfOption = None,
+    source: SourceFilter = None,
+    owner: OwnerFilter = None,
+    tag: TagFilter = None,
+    fmt: ReportFormat = None,
+    html: HtmlOption = None,
+    svg: SvgOption = None,
+) -> None:
+    """Headline measures, leads by stage, the pipeline and the funnel.
+
+    Example: leadcli report --as-of 2026-06-30 --html report.html
+    """
+    if ctx.invoked_subcommand is None:
+        _run(ctx, "overview", **_opts(locals()))
+
+
+def _opts(values: dict[str, Any]) -> dict[str, Any]:
+    keys = ("since", "until", "as_of", "source", "owner", "tag", "fmt", "html", "svg")
+    return {k: values[k] for k in keys}
+
+
+def _sub(name: str, doc: str, example: str) -> None:
+    def command(
+        ctx: typer.Context,
+        since: SinceOption = None,
+        until: UntilOption = None,
+        as_of: AsOfOption = None,
+        source: SourceFilter = None,
+        owner: OwnerFilter = None,
+        tag: TagFilter = None,
+        fmt: ReportFormat = None,
+        html: HtmlOption = None,
+        svg: SvgOption = None,
+    ) -> None:
+        _run(ctx, name, **_opts(locals()))
+
+    command.__doc__ = f"{doc}\n\nExample: {example}"
+    report_app.command(name)(command)
+
+
+@report_app.command("funnel")
+def funnel(
+    ctx: typer.Context,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    as_of: AsOfOption = None,
+    source: SourceFilter = None,
+    owner: OwnerFilter = None,
+    tag: TagFilter = None,
+    by: Annotated[By, typer.Option("--by", help="Count leads, or sum their value.")] = By.count,
+    fmt: ReportFormat = None,
+    html: HtmlOption = None,
+    svg: SvgOption = None,
+) -> None:
+    """Leads that reached each stage, conversion to the next and cumulative, drop-off.
+
+    Example: leadcli report funnel --by value --since 2026-01-01
+    """
+    _run(ctx, "funnel", by=by, **_opts(locals()))
+
+
+for _name, _doc, _example in (
+    (
+        "pipeline",
+        "Open leads per stage: count, value, weighted value (by win rate), average age.",
+        "leadcli report pipeline --owner ana",
+    ),
+    (
+        "sources",
+        "Per source: leads, qualified, customers, conversion, won value, lead time, and "
+        "cost per lead, cost per customer and ROI where spend is recorded.",
+        "leadcli report sources --since 2026-01-01 -f csv",
+    ),
+    (
+        "velocity",
+        "Lead time (median, p90), time in each stage, win rate, sales velocity, leads per "
+        "month and their growth.",
+        "leadcli report velocity",
+    ),
+    (
+        "response",
+        "Speed to lead: first outbound touch after creation, median, p90 and buckets, "
+        "overall and by source.",
+        "leadcli report response --source web",
+    ),
+    ("lost", "Lost reasons with their counts and share.", "leadcli report lost --since 2026-01-01"),
+    (
+        "cohorts",
+        "Leads by month created, and the share of each month that reached each stage.",
+        "leadcli report cohorts -f json",
+    ),
+    (
+        "ratings",
+        "Hot, warm and cold leads (from scoring) and how many became customers.",
+        "leadcli report ratings",
+    ),
+):
+    _sub(_name, _doc, _example)
+
+
+@app.command("spend")
+def spend(
+    ctx: typer.Context,
+    source: Annotated[str, typer.Argument(help="The source the money went to.")],
+    amount: Annotated[
+        str, typer.Argument(help="The amount, e.g. 1500 or 1,500.50; negative corrects.")
+    ],
+    month: Annotated[
+        str | None, typer.Option("--month", metavar="YYYY-MM", help="Month (default: this one).")
+    ] = None,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Record marketing spend on a source, for cost per lead and ROI in `report sources`.
+
+    Example: leadcli spend web 1500 --month 2026-03
+    """
+    from leadcli.reports.spend import record_spend
+
+    row = record_spend(state(ctx).store(), source, amount, month)
+    if fmt is OutputFormat.table:
+        say(f"Recorded {row['amount']:,.2f} for {row['source']} in {row['month']}.")
+    elif fmt is OutputFormat.json:
+        write_object(row, sys.stdout)
+    else:
+        emit([row], fmt, columns=list(row))

@@ -1,0 +1,1 @@
+"""Reports: pipeline, funnel, sources, velocity, response, lost, cohorts, ratings, spend."""

@@ -1,0 +1,107 @@
+"""``leadcli report``: headline measures, the pipeline and the funnel; and the one entry
+point the CLI calls for every report."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from leadcli.reports.filters import ReportFilter, build_base
+from leadcli.storage.store import Store
+
+#: The sub-reports, by command name.
+NAMES = ("pipeline", "funnel", "sources", "velocity", "response", "lost", "cohorts", "ratings")
+
+
+def run(
+    store: Store, name: str, flt: ReportFilter, config: dict[str, Any], *, by: str = "count"
+) -> dict[str, Any]:
+    """Compute one report (``overview`` or a name in ``NAMES``) inside one read
+    transaction, so all its figures describe the same state of the database."""
+    from leadcli.reports import (
+        cohorts,
+        funnel,
+        lost,
+        pipeline,
+        ratings,
+        response,
+        sources,
+        velocity,
+    )
+
+    with store.read() as conn:
+        base = build_base(conn, flt)
+        if name == "overview":
+            result = overview(conn, base, config)
+        elif name == "pipeline":
+            result = pipeline.pipeline(conn, base, config)
+        elif name == "funnel":
+            result = funnel.funnel(conn, base, by=by)
+        elif name == "sources":
+            result = sources.sources(conn, base)
+        elif name == "velocity":
+            result = velocity.velocity(conn, base)
+        elif name == "response":
+            result = response.response(conn, base)
+        elif name == "lost":
+            result = lost.lost(conn, base)
+        elif name == "cohorts":
+            result = cohorts.cohorts(conn, base)
+        elif name == "ratings":
+            result = ratings.ratings(conn, base)
+        else:  # pragma: no cover - the CLI offers only the names above
+            raise ValueError(name)
+    result["filters"] = flt.describe()
+    return result
+
+
+def overview(conn: Any, base: Any, config: dict[str, Any]) -> dict[str, Any]:
+    from leadcli.pipeline.stages import STAGES
+    from leadcli.reports.funnel import funnel
+    from leadcli.reports.pipeline import pipeline
+    from leadcli.reports.stats import days, quantiles, ratio, seconds_between
+
+    lead_time = quantiles(
+        conn,
+        base.sql(
+            f"SELECT 1 AS g, max(0, {seconds_between('b.created_at', 'b.closed_at')}) AS x "
+            "FROM base AS b WHERE b.stage = 'customer' AND b.closed_at IS NOT NULL"
+        ),
+        base.params,
+    ).get(1)
+    cols = ", ".join(
+        f"sum(b.stage = '{s}'), total(CASE WHEN b.stage = '{s}' THEN b.value END)" for s in STAGES
+    )
+    one = base.one(conn, f"SELECT {cols} FROM base AS b")
+    by_stage = {s: (one[2 * i] or 0, one[2 * i + 1]) for i, s in enumerate(STAGES)}
+    leads = sum(n for n, _ in by_stage.values())
+    won, won_value = by_stage["customer"]
+    lost = by_stage["lost"][0]
+    pipe = pipeline(conn, base, config)
+    funnel_ = funnel(conn, base)
+    headline = {
+        "leads": leads,
+        "open": leads - won - lost,
+        "customers": won,
+        "lost": lost,
+        "conversion": ratio(won, leads),
+        "win_rate": ratio(won, won + lost),
+        "won_value": round(won_value, 2),
+        "pipeline_value": pipe["totals"]["value"],
+        "weighted_value": pipe["totals"]["weighted_value"],
+        "median_lead_time_days": days(lead_time["median"]) if lead_time else None,
+    }
+    return {
+        "report": "overview",
+        "headline": headline,
+        "pipeline": pipe["rows"],
+        "funnel": funnel_["rows"],
+        "stages": [
+            {
+                "stage": s,
+                "leads": by_stage.get(s, (0, 0.0))[0],
+                "value": by_stage.get(s, (0, 0.0))[1],
+            }
+            for s in STAGES
+        ],
+        "rows": [{"measure": k, "value": v} for k, v in headline.items()],
+    }

@@ -1,0 +1,98 @@
+"""Return by source: leads, qualified, customers, conversion, won value, lead time, and,
+where spend is recorded, cost per lead, cost per customer and ROI.
+
+Sources are grouped by their shown name (see ``filters.Sources``: case, spacing and
+punctuation do not split a source; ``sources.aliases`` joins others).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from leadcli.pipeline.stages import STAGES
+from leadcli.reports.filters import Base, reached_sql, source_key
+from leadcli.reports.spend import spend_by_key
+from leadcli.reports.stats import days, quantiles, ratio, seconds_between
+
+MQL = STAGES.index("mql")
+
+
+def sources(conn: sqlite3.Connection, base: Base) -> dict[str, Any]:
+    flt = base.filter
+    counts = base.sources.merge(
+        [
+            dict(r)
+            for r in base.all(
+                conn,
+                f"SELECT b.source, count(*) AS leads, sum({reached_sql(flt)} >= {MQL}) "
+                "AS qualified, sum(b.stage = 'customer') AS customers, "
+                "sum(b.stage = 'lost') AS lost, "
+                "total(CASE WHEN b.stage = 'customer' THEN b.value END) AS won_value "
+                "FROM base AS b GROUP BY b.source",
+            )
+        ]
+    )
+    lead_times = quantiles(
+        conn,
+        base.sql(
+            f"SELECT {base.sources.expr('b.source')} AS g, "
+            f"max(0, {seconds_between('b.created_at', 'b.closed_at')}) AS x "
+            "FROM base AS b WHERE b.stage = 'customer' AND b.closed_at IS NOT NULL"
+        ),
+        base.params,
+    )
+    key_of = base.sources.key_of
+    spent = spend_by_key(conn, lambda raw: key_of.get(raw, _alias(base, raw)), flt.since, flt.until)
+    rows = []
+    shown_keys = set()
+    for r in counts:
+        key = source_key(r["source"])
+        key = base.sources.alias_keys.get(key, key)
+        shown_keys.add(key)
+        rows.append(_row(r["source"], r, lead_times.get(r["source"]), spent.get(key)))
+    if not flt.sources:  # spend on a source with no leads yet is still spend
+        for key, amount in spent.items():
+            if key not in shown_keys:
+                rows.append(_row(base.sources.name(key), None, None, amount))
+    rows.sort(key=lambda x: (-x["leads"], x["source"] is None, str(x["source"]).casefold()))
+    total = {k: sum(r[k] for r in rows) for k in ("leads", "qualified", "customers", "lost")}
+    total_won = round(sum(r["won_value"] for r in rows), 2)
+    total_spend = round(sum(r["spend"] or 0 for r in rows), 2) if spent else None
+    totals = {
+        **total,
+        "conversion": ratio(total["customers"], total["leads"]),
+        "won_value": total_won,
+        "spend": total_spend,
+        "roi": ratio(total_won - total_spend, total_spend) if total_spend else None,
+    }
+    return {"report": "sources", "rows": rows, "totals": totals}
+
+
+def _alias(base: Base, raw: str) -> str:
+    key = source_key(raw)
+    return base.sources.alias_keys.get(key, key)
+
+
+def _row(
+    name: str | None, r: Any, lead_time: dict[str, Any] | None, spend: float | None
+) -> dict[str, Any]:
+    leads = r["leads"] if r else 0
+    customers = r["customers"] if r else 0
+    won = round(r["won_value"], 2) if r else 0.0
+    return {
+        "source": name,
+        "leads": leads,
+        "qualified": r["qualified"] if r else 0,
+        "customers": customers,
+        "lost": r["lost"] if r else 0,
+        "conversion": ratio(customers, leads),
+        "won_value": won,
+        "median_lead_time_days": days(lead_time["median"]) if lead_time else None,
+        "spend": None if spend is None else round(spend, 2),
+        "cost_per_lead": None if spend is None or not leads else round(spend / leads, 2),
+        "cost_per_customer": (
+            None if spend is None or not customers else round(spend / customers, 2)
+        ),
+        "roi": ratio(won - spend, spend) if spend else None,
+    }

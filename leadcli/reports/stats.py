@@ -1,0 +1,71 @@
+"""Medians and 90th percentiles in SQL: only the rows at the needed positions leave SQLite.
+
+Percentiles interpolate linearly between the two nearest ranks (numpy's default), so the
+median of an even count is the mean of the middle two.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+#: The quantiles reports give.
+QUANTILES = (0.5, 0.9)
+
+
+def quantiles(
+    conn: sqlite3.Connection, values_sql: str, params: dict[str, Any]
+) -> dict[Any, dict[str, Any]]:
+    """``values_sql`` yields rows ``(g, x)`` (x not null); returns, per group ``g``,
+    ``{"count": n, "mean": ..., "median": ..., "p90": ...}``. Window functions number each
+    group's values in order; only the (at most four) positions the quantiles need are
+    fetched."""
+    picks = " OR ".join(
+        f"i = CAST((n - 1) * {q} AS INTEGER) OR i = CAST((n - 1) * {q} AS INTEGER) + 1"
+        for q in QUANTILES
+    )
+    sql = (
+        f"SELECT g, x, i, n, mean FROM (SELECT g, x, "
+        f"row_number() OVER (PARTITION BY g ORDER BY x) - 1 AS i, "
+        f"count(*) OVER (PARTITION BY g) AS n, avg(x) OVER (PARTITION BY g) AS mean "
+        f"FROM ({values_sql})) WHERE {picks}"
+    )
+    found: dict[Any, dict[int, float]] = {}
+    counts: dict[Any, int] = {}
+    means: dict[Any, float] = {}
+    for g, x, i, n, mean in conn.execute(sql, params):
+        found.setdefault(g, {})[i] = x
+        counts[g] = n
+        means[g] = mean
+    out: dict[Any, dict[str, Any]] = {}
+    for g, at in found.items():
+        n = counts[g]
+        result: dict[str, Any] = {"count": n, "mean": means[g]}
+        for q, name in zip(QUANTILES, ("median", "p90"), strict=True):
+            pos = (n - 1) * q
+            lo = int(pos)
+            low = at[lo]
+            high = at.get(lo + 1, low)
+            result[name] = low + (high - low) * (pos - lo)
+        out[g] = result
+    return out
+
+
+def ratio(part: float | None, whole: float | None) -> float | None:
+    """``part / whole`` rounded to 4 places, or None when there is no whole."""
+    if not whole or part is None:
+        return None
+    return round(part / whole, 4)
+
+
+def days(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds / 86400, 4)
+
+
+def hours(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds / 3600, 4)
+
+
+#: Seconds between two stored timestamps, in SQL.
+def seconds_between(start: str, end: str) -> str:
+    return f"CAST(round((julianday({end}) - julianday({start})) * 86400) AS INTEGER)"
