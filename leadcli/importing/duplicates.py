@@ -105,8 +105,12 @@ def _candidates(
         group = ", ".join(columns)
         names = [f"k{i}" for i in range(len(columns))]
         select = ", ".join(f"{c} AS {k}" for c, k in zip(columns, names, strict=True))
+        # `=` on the key (never NULL in g), so SQLite seeks the key's partial index; `IS` on
+        # the rest (a NULL system or name is a value there). `IS` on the key too would make
+        # the planner scan every newer lead for each group.
         on = " AND ".join(
-            f"{_qualified(c, 'n')} IS g.{k}" for c, k in zip(columns, names, strict=True)
+            f"{_qualified(c, 'n')} {'=' if i == 0 else 'IS'} g.{k}"
+            for i, (c, k) in enumerate(zip(columns, names, strict=True))
         )
         source = (
             f"(SELECT {select}, min(id) AS first FROM leads "

@@ -79,6 +79,9 @@ class ImportOptions:
     lists: Lists = DEFAULT_LISTS
     #: ``import --stage``: the stage of rows the file gives none for.
     stage: str | None = None
+    #: Scores the leads the import created or changed, in its transaction (a
+    #: ``scoring.apply.Scorer``; the CLI builds it from the config). None: leave scores.
+    scorer: Any = None
 
 
 @dataclass
@@ -338,6 +341,7 @@ def _import_table(
     )
     try:
         with contextlib.closing(chunks), _import_settings(conn), store.write() as conn:
+            since = conn.execute("SELECT coalesce(max(id), 0) FROM history").fetchone()[0]
             load = _Load(conn, converter, options, summary, shape)
             load.begin(name, sha256, table.byte_count)
             load.stream(chunks, per_statement, rejects, progress)
@@ -355,6 +359,10 @@ def _import_table(
             summary.rejected = rejects.count
             if options.dry_run:
                 raise _DryRun
+            if options.scorer is not None:
+                from leadcli.scoring.apply import rescore_batch
+
+                rescore_batch(conn, options.scorer, summary.batch, since)
             summary.rejects_file = rejects.commit()
             conn.execute(
                 "UPDATE import_batches SET rejected = ?, rejects_file = ? WHERE id = ?",

@@ -368,25 +368,22 @@ def check_mode(mode: str) -> str:
     return mode
 
 
-def last_history_id(store: Store) -> int:
-    """The newest history row's id: leads with history after it were touched since."""
-    return store.conn.execute("SELECT coalesce(max(id), 0) FROM history").fetchone()[0]
-
-
-def rescore_batch(store: Store, scorer: Scorer, batch_id: int, since: int) -> RescoreResult:
-    """Rescore what an import touched, set-based: the leads it created (its id range) and
-    the leads it updated (history written after ``since``, the newest row before it)."""
-    with store.write() as conn:
-        first, last = conn.execute(
-            "SELECT first_lead_id, last_lead_id FROM import_batches WHERE id = ?", (batch_id,)
-        ).fetchone()
-        touched = f"id IN (SELECT lead_id FROM history WHERE id > {int(since)})"
-        if first is None or last is None:
-            return rescore_in(conn, scorer, where=touched)
-        created = f"id BETWEEN {int(first)} AND {int(last)}"
-        result = rescore_in(conn, replace(scorer, fresh=True), where=created)
-        updated = rescore_in(conn, scorer, where=f"{touched} AND NOT ({created})")
-        result.scored += updated.scored
-        result.changed += updated.changed
-        result.ratings_changed += updated.ratings_changed
-        return result
+def rescore_batch(
+    conn: sqlite3.Connection, scorer: Scorer, batch_id: int, since: int
+) -> RescoreResult:
+    """Rescore what an import touched, set-based, inside the import's own transaction (so an
+    import is never committed with stale scores): the leads it created (its id range) and the
+    leads it updated (history written after ``since``, the newest row before the load)."""
+    first, last = conn.execute(
+        "SELECT first_lead_id, last_lead_id FROM import_batches WHERE id = ?", (batch_id,)
+    ).fetchone()
+    touched = f"id IN (SELECT lead_id FROM history WHERE id > {int(since)})"
+    if first is None or last is None:
+        return rescore_in(conn, scorer, where=touched)
+    created = f"id BETWEEN {int(first)} AND {int(last)}"
+    result = rescore_in(conn, replace(scorer, fresh=True), where=created)
+    updated = rescore_in(conn, scorer, where=f"{touched} AND NOT ({created})")
+    result.scored += updated.scored
+    result.changed += updated.changed
+    result.ratings_changed += updated.ratings_changed
+    return result

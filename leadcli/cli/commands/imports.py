@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from typer.core import TyperCommand, TyperGroup
 
-from leadcli.cli.commands.scoring import last_history_id, rescore_import
+from leadcli.cli.commands.scoring import import_scorer
 from leadcli.cli.options import (
     MAX_INT,
     FormatOption,
@@ -194,10 +194,11 @@ def import_files(
     )
     check_readable(files)
     store = app_state.store()
+    if not dry_run:
+        options = replace(options, scorer=import_scorer(ctx))
     results: list[ImportSummary] = []
     for path in files:
         try:
-            since = last_history_id(store)
             with import_settings():
                 summary = _run(store, path, replace(options, parallel=_use_worker(path)))
         except LeadcliError as exc:
@@ -207,8 +208,6 @@ def import_files(
             raise LeadcliError(f"{exc}; already imported: {done}", hint=exc.hint) from None
         for notice in summary.notices:
             say(notice)
-        if summary.batch is not None and not summary.dry_run:
-            rescore_import(ctx, summary.batch, since)
         results.append(summary)
     summaries = [s.as_dict() for s in results]
     if fmt is OutputFormat.json:

@@ -83,18 +83,9 @@ def rescore_touched(ctx: typer.Context, ids: list[int]) -> None:
     rescore(app_state.store(), build_scorer(app_state, None), ids)
 
 
-def last_history_id(store: Any) -> int:
-    from leadcli.scoring.apply import last_history_id as newest
-
-    return newest(store)
-
-
-def rescore_import(ctx: typer.Context, batch_id: int, since: int) -> None:
-    """Score an import's leads, set-based, once the load is done."""
-    from leadcli.scoring.apply import rescore_batch
-
-    app_state = state(ctx)
-    rescore_batch(app_state.store(), build_scorer(app_state, None), batch_id, since)
+def import_scorer(ctx: typer.Context) -> Any:
+    """The scorer an import applies to the leads it touches, inside its transaction."""
+    return build_scorer(state(ctx), None)
 
 
 def _read_ids(ids: list[str]) -> list[int]:
