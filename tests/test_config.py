@@ -235,7 +235,7 @@ def _one_clear_line_or_success(result) -> None:
 
 
 @settings(
-    max_examples=60,
+    max_examples=35,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
