@@ -222,3 +222,50 @@ def test_import_scores_its_leads(cli, store, tmp_path: Path):
     ):
         assert lead["score"] == explain(store, s, lead["id"])["score"]
         assert lead["score"] > 0
+
+
+@pytest.mark.parametrize(
+    ("custom", "points"),
+    [
+        ({"Interest": "Booked a DEMO"}, 30),  # a value holding the word, any case
+        ({"Demo wanted": "no"}, 0),  # the word in a field's name only: no points
+        ({"Notes": 'said "demo/trial" \\ later'}, 30),  # quotes and slashes around it
+        ({"Interest": "pricing"}, 0),
+        ({"Interest": "démo"}, 0),  # another word
+    ],
+)
+def test_any_custom_matches_values_not_names(store, custom, points):
+    text = (
+        '[[rule]]\nname = "demo"\ngroup = "engagement"\npoints = 30\nfield = "any_custom"\n'
+        'contains = ["demo"]\n'
+    )
+    lead = add_lead(store, {"first_name": "A"}, custom=custom)
+    rescore(store, scorer(text))
+    assert get_lead(store, lead)["score"] == points
+    assert explain(store, scorer(text), lead)["score"] == points
+
+
+def test_a_bulk_rescore_rebuilds_the_score_indexes(store, monkeypatch):
+    """Many changed scores are written with the score indexes dropped and built again: the
+    scores are the same, and every index is back."""
+    from leadcli.scoring import apply
+
+    def indexes() -> set[str]:
+        rows = store.conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")
+        return {r[0] for r in rows}
+
+    before = indexes()
+    ids = [add_lead(store, {"first_name": f"P{i}", "title": "CEO"}) for i in range(6)]
+    monkeypatch.setattr(apply, "BULK_CHANGES", 2)
+    result = rescore(store, scorer())
+    assert result.changed == 6
+    assert indexes() == before
+    # The shipped rules: decision-maker title +15, no e-mail address -5.
+    assert {get_lead(store, i)["score"] for i in ids} == {10}
+    assert (
+        store.conn.execute(
+            "SELECT count(*) FROM leads INDEXED BY leads_score WHERE score = 10"
+        ).fetchone()[0]
+        == 6
+    )
+    assert store.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
