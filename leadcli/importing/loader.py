@@ -42,6 +42,7 @@ from leadcli.importing.worker import Chunks, prepared_chunks
 from leadcli.leads import history
 from leadcli.leads.records import drop_trigger
 from leadcli.pipeline.stages import CLOSED_STAGES, CLOSED_STAGES_SQL
+from leadcli.storage.bulk import index_builds
 from leadcli.storage.migrations import FTS_COLUMNS
 from leadcli.storage.store import Store
 from leadcli.text import dates
@@ -586,7 +587,7 @@ class _Load:
 
     def finish(self) -> None:
         """Indexes, duplicates, history, merges, and the batch's counts."""
-        with _index_builds(self.conn, self.bulk):
+        with index_builds(self.conn, self.bulk):
             duplicates = self._find_and_record()
         # Merged with the page cache the load uses (each looks up its lead), before the
         # indexes only the finished table needs are built.
@@ -607,7 +608,7 @@ class _Load:
             )
             self.summary.updated += updated
             self.summary.duplicates += unchanged
-        with _index_builds(self.conn, self.bulk):
+        with index_builds(self.conn, self.bulk):
             for sql in self.rebuild_leads:
                 self.conn.execute(sql)
         self._count()
@@ -734,29 +735,6 @@ _SEARCH_INDEX_SETTINGS = {
     True: {"hashsize": 16 << 20, "automerge": 0},
     False: {"hashsize": 1 << 20, "automerge": 4},
 }
-
-
-#: Page cache (KiB) while a bulk load's indexes are rebuilt and its duplicates found. SQLite
-#: sorts an index's keys in runs the size of the page cache, on helper threads when it may
-#: use them, and merges the runs: small runs spread over two cores make this part of a
-#: million-row import about a quarter faster than the 32 MB cache the load itself uses.
-INDEX_BUILD_CACHE_KIB = 2048
-
-
-@contextlib.contextmanager
-def _index_builds(conn: sqlite3.Connection, building: bool) -> Iterator[None]:
-    """Sort with helper threads and a small cache while indexes are rebuilt, then go back."""
-    if not building:
-        yield
-        return
-    cache = conn.execute("PRAGMA main.cache_size").fetchone()[0]
-    conn.execute(f"PRAGMA threads = {min(4, os.cpu_count() or 1)}")
-    conn.execute(f"PRAGMA main.cache_size = -{INDEX_BUILD_CACHE_KIB}")
-    try:
-        yield
-    finally:
-        conn.execute("PRAGMA threads = 0")
-        conn.execute(f"PRAGMA main.cache_size = {cache}")
 
 
 def _tune_search_index(conn: sqlite3.Connection, *, bulk: bool) -> None:

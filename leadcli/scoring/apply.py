@@ -20,6 +20,7 @@ from leadcli.errors import InvalidValue
 from leadcli.leads import history
 from leadcli.leads.records import lead_row
 from leadcli.scoring.rules import GROUPS, RuleSet, term_sql
+from leadcli.storage.bulk import index_builds
 from leadcli.storage.store import Store
 from leadcli.text import dates
 
@@ -237,8 +238,9 @@ def _indexes_rebuilt_if_bulk(conn: sqlite3.Connection) -> Iterator[None]:
     for name, _ in holding:
         conn.execute(f'DROP INDEX "{name}"')
     yield
-    for _, sql in holding:
-        conn.execute(sql)
+    with index_builds(conn):
+        for _, sql in holding:
+            conn.execute(sql)
 
 
 def rescore_in(
