@@ -356,14 +356,10 @@ def _import_table(
                 conn.execute(
                     "UPDATE import_batches SET sha256 = ? WHERE id = ?", (sha256, summary.batch)
                 )
-            load.finish()
+            load.finish(since)
             summary.rejected = rejects.count
             if options.dry_run:
                 raise _DryRun
-            if options.scorer is not None:
-                from leadcli.scoring.apply import rescore_batch
-
-                rescore_batch(conn, options.scorer, summary.batch, since)
             summary.rejects_file = rejects.commit()
             conn.execute(
                 "UPDATE import_batches SET rejected = ?, rejects_file = ? WHERE id = ?",
@@ -585,8 +581,9 @@ class _Load:
         if progress:
             progress(self.size, rows)
 
-    def finish(self) -> None:
-        """Indexes, duplicates, history, merges, and the batch's counts."""
+    def finish(self, since: int) -> None:
+        """Duplicates, history, merges, the batch's counts, scores (of the leads it created,
+        and of those with history after ``since``), and indexes."""
         with index_builds(self.conn, self.bulk):
             duplicates = self._find_and_record()
         # Merged with the page cache the load uses (each looks up its lead), before the
@@ -608,10 +605,22 @@ class _Load:
             )
             self.summary.updated += updated
             self.summary.duplicates += unchanged
+        self._count()
+        if self.options.scorer is not None and not self.options.dry_run:
+            # Scored before the dropped indexes are built: each is then built once, with
+            # the scores in it, instead of updated a million times.
+            from leadcli.scoring.apply import rescore_batch
+
+            rescore_batch(self.conn, self.options.scorer, self.batch, since)
+            # Its rating events are the import's own, not changes made after it (undo).
+            self.conn.execute(
+                "UPDATE import_batches SET last_history_id = "
+                "(SELECT coalesce(max(id), 0) FROM history) WHERE id = ?",
+                (self.batch,),
+            )
         with index_builds(self.conn, self.bulk):
             for sql in self.rebuild_leads:
                 self.conn.execute(sql)
-        self._count()
 
     def _find_and_record(self) -> int:
         """Build the indexes duplicates are found with, find them (returning how many), and
