@@ -31,7 +31,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 FEBRL = HERE.parent.parent / "shared" / "datasets" / "febrl"
 SETS = {"dataset1": ["dataset1.csv"], "dataset4": ["dataset4a.csv", "dataset4b.csv"]}
-# postcode and state are read as the postal_code and region fields since schema 9
+# postcode and state are imported as the lead fields postal_code and region
 COMPARE = ("address_1", "address_2", "street_number", "postal_code", "region", "date_of_birth")
 MAP = (
     "given_name=first_name",

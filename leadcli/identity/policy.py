@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from leadcli.identity.evidence import DEFAULT_LISTS, Lists, is_placeholder
+from leadcli.leads.records import SETTABLE_FIELDS
 from leadcli.pipeline.stages import CLOSED_STAGES, STAGES, rank
 
 POLICIES = ("merge", "skip", "update")
@@ -43,27 +44,16 @@ FILL = "fill"
 CONTACT = "contact"
 FLAG = "flag"
 
-#: How each lead field meets a record's value (see the module docstring).
-RULES: dict[str, str] = {
-    "first_name": FILL,
-    "last_name": FILL,
-    "email": CONTACT,
-    "phone": CONTACT,
-    "company": FILL,
-    "title": FILL,
-    "website": FILL,
-    "city": FILL,
-    "country": FILL,
-    "source": FILL,
-    "owner": FILL,
-    "value": FILL,
-    "notes": FILL,
-    "external_id": FILL,
-    "do_not_contact": FLAG,
-}
-
 #: Where a contact field's further values are kept.
 OTHERS = {"email": "other_emails", "phone": "other_phones"}
+
+#: How each lead field meets a record's value (see the module docstring): every field a
+#: record can set, so a field a schema step adds (street, postal code, region) is merged too.
+RULES: dict[str, str] = {
+    name: CONTACT if name in OTHERS else FLAG if name == "do_not_contact" else FILL
+    for name in SETTABLE_FIELDS
+    if name != "tags"  # united, below
+}
 
 
 def _empty(field_name: str, value: Any, lists: Lists) -> bool:
@@ -125,7 +115,7 @@ def plan_merge(
             if new and not old:
                 changes[name] = [False, True]
             continue
-        if policy == "skip" or _empty(name, new, lists):
+        if _empty(name, new, lists):
             continue
         if _empty(name, old, lists):
             changes[name] = [old, new]
@@ -151,28 +141,27 @@ def plan_merge(
                         lead.get("external_system"),
                         record.get("external_system"),
                     ]
-    if policy != "skip":
-        for name, more in extra.items():
-            main = changes.get(name, [None, lead.get(name)])[1]
-            for value in more:
-                if value != main and value not in others[name] and not _empty(name, value, lists):
-                    others[name].append(value)
-        for name, column in OTHERS.items():
-            before = others_of(lead.get(column))
-            if others[name] != before:
-                changes[column] = [before or None, others[name]]
-        custom = json.loads(lead["custom"]) if lead.get("custom") else {}
-        brought = json.loads(record["custom"]) if record.get("custom") else {}
-        merged = {**brought, **custom} if policy == "merge" else {**custom, **brought}
-        if merged != custom:
-            changes["custom"] = [custom or None, merged]
-        if record.get("first_contacted_at") and not lead.get("first_contacted_at"):
-            # The record says the lead was worked ("Working - Contacted"): `due` stops
-            # listing it as never contacted. A first contact already known is never moved.
-            changes["first_contacted_at"] = [None, record["first_contacted_at"]]
-        have = {t.lower() for t in lead_tags}
-        plan.tags = [t for t in dict.fromkeys(record_tags) if t.lower() not in have]
-        plan.stage = advanced_stage(lead.get("stage") or "prospect", record.get("stage"))
+    for name, more in extra.items():
+        main = changes.get(name, [None, lead.get(name)])[1]
+        for value in more:
+            if value != main and value not in others[name] and not _empty(name, value, lists):
+                others[name].append(value)
+    for name, column in OTHERS.items():
+        before = others_of(lead.get(column))
+        if others[name] != before:
+            changes[column] = [before or None, others[name]]
+    custom = json.loads(lead["custom"]) if lead.get("custom") else {}
+    brought = json.loads(record["custom"]) if record.get("custom") else {}
+    merged = {**brought, **custom} if policy == "merge" else {**custom, **brought}
+    if merged != custom:
+        changes["custom"] = [custom or None, merged]
+    if record.get("first_contacted_at") and not lead.get("first_contacted_at"):
+        # The record says the lead was worked ("Working - Contacted"): `due` stops
+        # listing it as never contacted. A first contact already known is never moved.
+        changes["first_contacted_at"] = [None, record["first_contacted_at"]]
+    have = {t.lower() for t in lead_tags}
+    plan.tags = [t for t in dict.fromkeys(record_tags) if t.lower() not in have]
+    plan.stage = advanced_stage(lead.get("stage") or "prospect", record.get("stage"))
     return plan
 
 
@@ -225,8 +214,6 @@ def brings_nothing_sql(
         if kind == FLAG:
             terms.append(f"NOT ({n}.{name} = 1 AND {o}.{name} = 0)")
             continue
-        if policy == "skip":
-            continue
         placeholder = _sql_placeholder(f"{o}.{name}", name, lists)
         empty_o = f"({o}.{name} IS NULL OR {o}.{name} = '' OR {placeholder})"
         absent_n = f"({n}.{name} IS NULL OR {n}.{name} = '')"
@@ -245,20 +232,19 @@ def brings_nothing_sql(
             terms.append(f"({absent_n} OR {n}.{name} IS {o}.{name})")
         else:
             terms.append(f"({absent_n} OR NOT {empty_o})")
-    if policy != "skip":
-        closed = ", ".join(f"'{s}'" for s in CLOSED_STAGES)
-        ranks = " ".join(f"WHEN '{s}' THEN {rank(s)}" for s in STAGES)
-        terms.append(f"{n}.custom IS NULL")
-        # a worked status for a lead nobody had contacted: its first contact, to merge
-        terms.append(f"NOT ({n}.first_contacted_at IS NOT NULL AND {o}.first_contacted_at IS NULL)")
-        terms.append(
-            f"({n}.stage = {o}.stage OR {o}.stage IN ({closed}) OR ({n}.stage NOT IN ({closed}) "
-            f"AND CASE {n}.stage {ranks} END <= CASE {o}.stage {ranks} END))"
-        )
-        # lead_tags.tag compares without case (ASCII only: a non-ASCII tag differing in case
-        # goes to plan_merge, which is only slower).
-        terms.append(
-            f"NOT EXISTS (SELECT 1 FROM lead_tags AS t WHERE t.lead_id = {n}.id AND NOT EXISTS "
-            f"(SELECT 1 FROM lead_tags AS u WHERE u.lead_id = {o}.id AND u.tag = t.tag))"
-        )
+    closed = ", ".join(f"'{s}'" for s in CLOSED_STAGES)
+    ranks = " ".join(f"WHEN '{s}' THEN {rank(s)}" for s in STAGES)
+    terms.append(f"{n}.custom IS NULL")
+    # a worked status for a lead nobody had contacted: its first contact, to merge
+    terms.append(f"NOT ({n}.first_contacted_at IS NOT NULL AND {o}.first_contacted_at IS NULL)")
+    terms.append(
+        f"({n}.stage = {o}.stage OR {o}.stage IN ({closed}) OR ({n}.stage NOT IN ({closed}) "
+        f"AND CASE {n}.stage {ranks} END <= CASE {o}.stage {ranks} END))"
+    )
+    # lead_tags.tag compares without case (ASCII only: a non-ASCII tag differing in case
+    # goes to plan_merge, which is only slower).
+    terms.append(
+        f"NOT EXISTS (SELECT 1 FROM lead_tags AS t WHERE t.lead_id = {n}.id AND NOT EXISTS "
+        f"(SELECT 1 FROM lead_tags AS u WHERE u.lead_id = {o}.id AND u.tag = t.tag))"
+    )
     return " AND ".join(terms) or "1"

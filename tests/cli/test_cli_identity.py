@@ -182,30 +182,21 @@ def test_compare_takes_lead_fields_too(cli) -> None:
 
 
 def test_placeholders_and_role_addresses_are_no_evidence(cli) -> None:
-    cli(
-        "add",
-        "--first-name",
-        "Ana",
-        "--last-name",
-        "Silva",
-        "--email",
-        "info@acme.com",
-        "--company",
-        "n/a",
-    )
-    cli(
-        "add",
-        "--first-name",
-        "Bob",
-        "--last-name",
-        "Stone",
-        "--email",
-        "info@acme.com",
-        "--company",
-        "n/a",
-    )
-    pairs = json.loads(cli("dedupe", "-f", "json").stdout)
-    assert pairs == []
+    """At any score: a shared role address and a shared "n/a" company give no agreement,
+    where the same personal address and company do (the control pair)."""
+
+    def add(first: str, last: str, email: str, company: str) -> None:
+        args = ("--first-name", first, "--last-name", last, "--email", email)
+        assert cli("add", *args, "--company", company).exit_code == 0
+
+    add("Ana", "Silva", "info@acme.com", "n/a")
+    add("Bob", "Stone", "info@acme.com", "n/a")
+    add("Cy", "Doe", "cy@zeta.com", "Zeta")
+    add("Di", "Roe", "cy@zeta.com", "Zeta")
+    pairs = json.loads(cli("dedupe", "-f", "json", "--min-score", "0").stdout)
+    reasons = {tuple(p["ids"]): p["reasons"] for p in pairs}
+    assert {"email exact", "company exact"} <= set(reasons[(3, 4)])
+    assert not {"email exact", "company exact"} & set(reasons.get((1, 2), []))
 
 
 def test_a_placeholder_never_wins_a_merge(cli) -> None:

@@ -68,20 +68,20 @@ def test_location_fields_count_once() -> None:
     one = _prepare([{**base, "city": "Perth"}, {**base, "city": "Perth"}])
     both = _prepare(
         [
-            {**base, "city": "Perth", "postcode": "6000"},
-            {**base, "city": "Perth", "postcode": "6000"},
+            {**base, "city": "Perth", "postal_code": "6000"},
+            {**base, "city": "Perth", "postal_code": "6000"},
         ],
-        compare=["postcode"],
+        compare=["postal_code"],
     )
     s_one = matcher.Scorer(one).score(0, 1)[0]
     s_both = matcher.Scorer(both).score(0, 1)[0]
-    postcode = next(f for f in rules.fields if f.name == "postcode")
+    postal_code = next(f for f in rules.fields if f.name == "postal_code")
     city = next(f for f in rules.fields if f.name == "city")
-    # Counted once: the postcode's weight replaces the city's rather than adding to it.
+    # Counted once: the postal code's weight replaces the city's rather than adding to it.
     import math
 
     log_odds = lambda p: math.log2(p / (1 - p))  # noqa: E731
-    assert log_odds(s_both) - log_odds(s_one) == pytest.approx(postcode.exact - city.exact)
+    assert log_odds(s_both) - log_odds(s_one) == pytest.approx(postal_code.exact - city.exact)
 
 
 def test_blocking_stays_far_below_all_pairs() -> None:
@@ -154,13 +154,13 @@ def test_giving_up_early_never_changes_a_reported_pair() -> None:
             "last_name": rng.choice(names),
             "email": rng.choice(["a@x.com", "b@x.com", "ann@y.org", None]),
             "city": rng.choice(["perth", "pert", "york", None]),
-            "postcode": rng.choice(["6000", "6001", "2000", None]),
+            "postal_code": rng.choice(["6000", "6001", "2000", None]),
             "address_1": rng.choice(["1 main st", "main st 1", "2 high st", None]),
             "address_2": rng.choice(["1 main st", "flat 2", None]),
         }
         for _ in range(150)
     ]
-    prepared = _prepare(rows, compare=["postcode", "address_1", "address_2"])
+    prepared = _prepare(rows, compare=["postal_code", "address_1", "address_2"])
     scorer = matcher.Scorer(prepared)
     threshold = prepared.rules.threshold
     need = math.log2(threshold / (1 - threshold))

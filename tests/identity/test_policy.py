@@ -74,6 +74,17 @@ def test_a_worked_status_fills_the_first_contact_and_never_moves_one() -> None:
     assert not plan_merge(earlier, worked, "update")
 
 
+def test_every_settable_field_merges_address_fields_too() -> None:
+    lead = {"email": "ana@x.io", "first_name": "Ana", "city": "Lyon"}
+    record = {"email": "ana@x.io", "street": "1 Rue X", "postal_code": "69001", "region": "ARA"}
+    changes = plan_merge(lead, record, "merge").changes
+    assert changes == {
+        "street": [None, "1 Rue X"],
+        "postal_code": [None, "69001"],
+        "region": [None, "ARA"],
+    }
+
+
 def test_tags_united_without_case() -> None:
     plan = plan_merge(lead(), lead(), "merge", lead_tags=["VIP"], record_tags=["vip", "new"])
     assert plan.tags == ["new"]
