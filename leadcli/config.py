@@ -99,9 +99,11 @@ def _word_list(value: str) -> tuple[str, ...]:
 
 
 def _scoring_model(value: str) -> str:
+    from leadcli.scoring import MODES
+
     value = str(value).strip().lower()
-    if value not in ("rules", "predictive", "blend"):
-        raise ValueError("one of rules, predictive, blend")
+    if value not in MODES:
+        raise ValueError(f"one of {', '.join(MODES)}")
     return value
 
 

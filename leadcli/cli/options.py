@@ -100,6 +100,13 @@ class BadIdLine(LeadcliError):
     """A line on stdin that is not a lead id: bad input, so exit 1 and nothing written."""
 
 
+def stdin_is_interactive() -> bool:
+    """Whether a person is at the keyboard (prompts are allowed); tests replace this to
+    simulate a terminal. Callers go through the module (``options.stdin_is_interactive()``)
+    so that one replacement serves every command."""
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
 def read_ids(args: Sequence[str], param_hint: str = STDIN_HINT) -> list[int]:
     """Lead ids from the arguments; ``-`` reads more from stdin, one a line.
 

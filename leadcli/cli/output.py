@@ -9,9 +9,10 @@ table is drawn, since scripts asking for JSON should not pay for it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
 from leadcli.cli.options import OutputFormat
@@ -68,6 +69,34 @@ def say(message: str) -> None:
     """A message for people, on stderr. It may quote paths, file names or names from a
     configuration: control characters are shown, never sent to the terminal."""
     sys.stderr.write("\n".join(visible(line) for line in message.split("\n")) + "\n")
+
+
+@contextlib.contextmanager
+def progress(label: str, unit: str) -> Iterator[Callable[[int, int], None] | None]:
+    """A ``(done, total)`` callback drawing a bar on stderr while stderr is a terminal; None
+    off one (cron, scripts), so stdout carries only records. Drawn when called, never by a
+    refresh thread (an import forks, and a fork must not copy running threads)."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    with Progress(
+        TextColumn(f"[bold]{label}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn(unit),
+        console=Console(stderr=True),
+        transient=True,
+        auto_refresh=False,
+    ) as bar:
+        task = bar.add_task(label, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total, refresh=True)
+
+        yield update
 
 
 def cell_text(value: Any) -> str:

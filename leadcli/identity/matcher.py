@@ -129,9 +129,12 @@ def default_rules_text() -> str:
     return resources.files("leadcli.identity").joinpath(RULES_FILE_NAME).read_text("utf-8")
 
 
+#: The user's own matching rules, beside the configuration file (scoring rules are another).
+USER_RULES_NAME = "matching.toml"
+
+
 def user_rules_path(config_path: Path) -> Path:
-    """The user's own rules: ``rules.toml`` beside the configuration file."""
-    return config_path.parent / RULES_FILE_NAME
+    return config_path.parent / USER_RULES_NAME
 
 
 def load_rules(path: Path | None = None, *, config_path: Path | None = None) -> Rules:

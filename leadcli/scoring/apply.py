@@ -16,15 +16,14 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from leadcli.errors import InvalidValue
 from leadcli.leads import history
 from leadcli.leads.records import lead_row
+from leadcli.pipeline.stages import CLOSED_STAGES_SQL
 from leadcli.scoring.rules import GROUPS, RuleSet, term_sql
 from leadcli.storage.bulk import index_builds
 from leadcli.storage.store import Store
 from leadcli.text import dates
 
-MODES = ("rules", "predictive", "blend")
 #: Leads are rescored in chunks of this many ids: each chunk is one statement, and the
 #: progress bar moves between them.
 CHUNK = 100_000
@@ -191,7 +190,7 @@ class RescoreResult:
         }
 
 
-OPEN = "stage != 'customer' AND stage != 'lost'"
+OPEN = f"stage NOT IN {CLOSED_STAGES_SQL}"
 
 
 def rescore(
@@ -219,7 +218,10 @@ BULK_CHANGES = 50_000
 
 
 @contextlib.contextmanager
-def _indexes_rebuilt_if_bulk(conn: sqlite3.Connection) -> Iterator[None]:
+def _indexes_rebuilt_if_bulk(conn: sqlite3.Connection, scored: int) -> Iterator[None]:
+    if scored < BULK_CHANGES:  # the common case, a command's few leads: no count needed
+        yield
+        return
     changed = conn.execute(
         f"SELECT count(*) FROM new_scores AS n JOIN leads ON leads.id = n.id WHERE {_CHANGED}"
     ).fetchone()[0]
@@ -293,7 +295,7 @@ def rescore_in(
             (scorer.now, history.RATING, scorer.reason),
         )
         result.ratings_changed = cursor.rowcount
-        with _indexes_rebuilt_if_bulk(conn):
+        with _indexes_rebuilt_if_bulk(conn, result.scored):
             cursor = conn.execute(
                 "UPDATE leads SET score = n.s, rating = n.rating, win_probability = n.p "
                 f"FROM new_scores AS n WHERE leads.id = n.id AND {_CHANGED}"
@@ -404,12 +406,6 @@ def _explain_model(conn: sqlite3.Connection, scorer: Scorer, lead_id: int) -> di
         "score": score,
         "terms": lines,
     }
-
-
-def check_mode(mode: str) -> str:
-    if mode not in MODES:
-        raise InvalidValue("model", f"use one of {', '.join(MODES)}")
-    return mode
 
 
 def rescore_batch(

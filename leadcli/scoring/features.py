@@ -16,6 +16,7 @@ import sqlite3
 from typing import Any
 
 from leadcli.errors import LeadcliError
+from leadcli.pipeline.qualification import CRITERIA as BANT_CRITERIA
 from leadcli.scoring.rules import quote
 
 #: Values that mean "nobody filled this in"; they count as missing.
@@ -38,7 +39,6 @@ PLACEHOLDERS = (
 #: Lead columns a model may learn from (names, e-mails, phones and notes identify a person
 #: or are free text: never features).
 COLUMNS = ("source", "owner", "country", "city", "title", "company", "value")
-BANT_CRITERIA = ("budget", "authority", "need", "timeline")
 #: Sentinel for a missing category inside CASE: a trimmed value never starts with a space.
 _MISSING = "' '"
 _NUMBER_GLOB = (

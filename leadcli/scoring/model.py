@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from leadcli.errors import LeadcliError
+from leadcli.pipeline.stages import CLOSED_STAGES_SQL
 from leadcli.scoring import features
 from leadcli.storage.store import Store
 from leadcli.text import dates
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
 
 #: Closed leads of each kind needed to train at all.
 MIN_EACH = 10
-CLOSED = "stage = 'customer' OR stage = 'lost'"
+CLOSED = f"stage IN {CLOSED_STAGES_SQL}"
 #: A category seen fewer times than this is pooled with the other rare ones.
 MIN_LEVEL_COUNT = 3
 #: Form settings tried by cross-validation.
@@ -475,7 +476,9 @@ def train(store: Store, *, folds: int = 5) -> dict[str, Any]:
     encodings: dict[int, Encoded] = {}
     best: tuple[float, dict[str, Any], dict[str, Any]] | None = None
     for settings in LOGISTIC_GRID + BAYES_GRID:
-        enc = encodings.setdefault(settings["bins"], encode(data, settings["bins"]))
+        if settings["bins"] not in encodings:
+            encodings[settings["bins"]] = encode(data, settings["bins"])
+        enc = encodings[settings["bins"]]
         result = cross_validate(data, settings, folds, enc)
         if best is None or result["auc"] > best[0]:
             best = (result["auc"], settings, result)

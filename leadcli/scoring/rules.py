@@ -33,29 +33,13 @@ from typing import Any
 
 from leadcli.engagement.activities import KINDS as ACTIVITY_KINDS
 from leadcli.errors import LeadcliError
+from leadcli.leads.records import SETTABLE_FIELDS
+from leadcli.pipeline.qualification import CRITERIA as BANT_CRITERIA
 
 GROUPS = ("fit", "engagement", "bant", "negative")
-BANT_CRITERIA = ("budget", "authority", "need", "timeline")
-
-#: Fields a rule can test, and the SQL that reads them from ``leads``.
-_COLUMN_FIELDS = (
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "company",
-    "title",
-    "website",
-    "city",
-    "country",
-    "source",
-    "owner",
-    "value",
-    "notes",
-    "external_id",
-    "stage",
-    "do_not_contact",
-)
+#: Fields a rule can test, read from ``leads``: every field a user sets (tags are derived,
+#: below), and the stage.
+_COLUMN_FIELDS = (*(f for f in SETTABLE_FIELDS if f != "tags"), "stage")
 #: Derived fields: the e-mail's domain; any tag; any custom field's value.
 _DERIVED_FIELDS = ("email_domain", "tags", "any_custom")
 FIELDS = (*_COLUMN_FIELDS, *_DERIVED_FIELDS)
@@ -83,6 +67,12 @@ _RULE_KEYS = {
 }
 
 DEFAULT_RULES = Path(__file__).with_name("default_rules.toml")
+#: The user's own rules, beside the configuration file (the matching rules are another file).
+USER_RULES_NAME = "scoring.toml"
+
+
+def user_rules_path(config_path: Path) -> Path:
+    return config_path.parent / USER_RULES_NAME
 
 
 class RulesError(LeadcliError):

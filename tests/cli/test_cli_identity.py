@@ -158,11 +158,11 @@ def test_merging_a_lead_merged_away_says_where_it_went(cli) -> None:
 
 
 def test_dedupe_merge_on_a_terminal_walks_the_pairs(cli, monkeypatch) -> None:
-    from leadcli.cli.commands import identity
+    from leadcli.cli import options
 
     _pair(cli)
     cli("add", "--first-name", "Bob", "--last-name", "Stone", "--company", "Globex")
-    monkeypatch.setattr(identity, "_interactive", lambda: True)
+    monkeypatch.setattr(options, "stdin_is_interactive", lambda: True)
     assert len(json.loads(cli("dedupe", "-f", "json").stdout)) == 2
     result = cli("dedupe", "--merge", input="r\nq\n")
     assert result.exit_code == 0

@@ -131,7 +131,7 @@ def test_a_bad_rules_file_is_one_message_naming_rule_and_line(text: str, needle:
 
 
 def test_user_rules_in_the_config_folder_win_over_the_default(tmp_path: Path) -> None:
-    (tmp_path / "rules.toml").write_text(
+    (tmp_path / "matching.toml").write_text(
         'threshold = 0.7\nblocking = [["email"]]\n[fields.email]\ncomparator = "exact"\n'
     )
     rules = matcher.load_rules(config_path=tmp_path / "config.toml")

@@ -197,9 +197,9 @@ def test_qualify_script_path_never_prompts(cli):
 
 
 def test_qualify_prompts_on_a_terminal(cli, monkeypatch):
-    from leadcli.cli.commands import pipeline as qualify_cmd
+    from leadcli.cli import options
 
-    monkeypatch.setattr(qualify_cmd, "stdin_is_interactive", lambda: True)
+    monkeypatch.setattr(options, "stdin_is_interactive", lambda: True)
     cli("add", "--first-name", "Ana")
     answers = "20000\nboss\ndecision-maker\nyes: spreadsheets\nin 2 months\nmet at expo\n"
     result = cli("qualify", "1", input=answers)
@@ -217,9 +217,9 @@ def test_qualify_prompts_on_a_terminal(cli, monkeypatch):
 
 
 def test_enter_on_a_lead_without_answers_records_nothing(cli, monkeypatch):
-    from leadcli.cli.commands import pipeline as qualify_cmd
+    from leadcli.cli import options
 
-    monkeypatch.setattr(qualify_cmd, "stdin_is_interactive", lambda: True)
+    monkeypatch.setattr(options, "stdin_is_interactive", lambda: True)
     cli("add", "--first-name", "Ana")
     before = json.loads(cli("show", "1", "-f", "json").stdout)
     result = cli("qualify", "1", input="\n\n\n\n\n")
@@ -278,9 +278,9 @@ def test_qualify_bad_answer_exits_1_and_writes_nothing(cli):
 
 
 def test_prompts_show_stored_answers_without_control_characters(cli, monkeypatch):
-    from leadcli.cli.commands import pipeline as qualify_cmd
+    from leadcli.cli import options
 
-    monkeypatch.setattr(qualify_cmd, "stdin_is_interactive", lambda: True)
+    monkeypatch.setattr(options, "stdin_is_interactive", lambda: True)
     cli("add", "--first-name", "Ana")
     hostile = "yes: \x1b[2J\x1b]8;;http://x\x1b\\L\u202eR\x9b31m"
     assert cli("qualify", "1", "--need", hostile).exit_code == 0

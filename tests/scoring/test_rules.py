@@ -147,11 +147,44 @@ def test_engagement_decays_with_age(store, monkeypatch):
 
 def test_only_open_leads_by_default_and_ids_from_stdin(cli, store):
     ids = [add_lead(store, {"first_name": n, "company": "Acme"}) for n in "ABC"]
-    result = cli("score", "-", "-f", "json", input=f"{ids[0]}\n{ids[2]}\n")
+    won = add_lead(store, {"first_name": "W", "company": "Acme"})
+    store.conn.execute("UPDATE leads SET stage = 'customer' WHERE id = ?", (won,))
+    everything = cli("score", "-f", "json")
+    assert json.loads(everything.stdout)["scored"] == 3  # the customer is left alone
+    assert get_lead(store, won)["score"] is None
+    # As `list -f tsv | cut -f1` gives them: a header, then ids.
+    result = cli("score", "-", "-f", "json", input=f"id\n{ids[0]}\n{ids[2]}\n")
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["scored"] == 2
     missing = cli("score", "999")
     assert missing.exit_code == 1 and "no lead with id 999" in missing.stderr
+
+
+def test_a_command_and_its_rescore_are_one_transaction(cli, store, isolated_env):
+    """A broken scoring.toml refuses the change itself: nothing is half done."""
+    lead = add_lead(store, {"first_name": "Ana"})
+    rules_file = isolated_env.parent.parent / "config" / "scoring.toml"
+    rules_file.parent.mkdir(parents=True, exist_ok=True)
+    rules_file.write_text('[[rule]]\nname = "x"\npoints = 5\nfield = "nope"\npresent = true\n')
+    assert cli("edit", str(lead), "--title", "CTO").exit_code == 1
+    assert get_lead(store, lead)["title"] is None
+    assert cli("add", "--first-name", "Bo").exit_code == 1
+    assert store.conn.execute("SELECT count(*) FROM leads").fetchone()[0] == 1
+
+
+def test_matching_and_scoring_rules_are_two_files(cli, store, isolated_env):
+    """The user's matching rules (dedupe) and scoring rules live side by side."""
+    from leadcli.identity import matcher
+
+    folder = isolated_env.parent.parent / "config"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "matching.toml").write_text(matcher.default_rules_text())
+    (folder / "scoring.toml").write_text(
+        '[[rule]]\nname = "titled"\npoints = 7\nfield = "title"\npresent = true\n'
+    )
+    assert cli("add", "--first-name", "Ana", "--title", "CEO").exit_code == 0
+    assert get_lead(store, 1)["score"] == 7
+    assert cli("dedupe", "-f", "json").exit_code == 0
 
 
 def test_edit_rescores_the_lead(cli, store):
@@ -200,6 +233,11 @@ def test_explain_sums_exactly_to_the_score(tmp_path_factory, leads, caps):
         for lead in ids:
             result = explain(store, s, lead)
             assert sum(t["points"] for t in result["terms"]) == result["score"]
+            # The terms alone (rules and caps) add up to the stored score: the 0-100 line
+            # appears only when their total is out of range, never to make up a difference.
+            raw = sum(t["points"] for t in result["terms"] if t["group"] != "limit")
+            clamped = [t for t in result["terms"] if t["group"] == "limit"]
+            assert bool(clamped) == (not 0 <= raw <= 100)
             assert result["score"] == get_lead(store, lead, with_history=False)["score"]
             assert 0 <= result["score"] <= 100
     finally:
@@ -257,7 +295,16 @@ def test_a_bulk_rescore_rebuilds_the_score_indexes(store, monkeypatch):
     before = indexes()
     ids = [add_lead(store, {"first_name": f"P{i}", "title": "CEO"}) for i in range(6)]
     monkeypatch.setattr(apply, "BULK_CHANGES", 2)
+    dropped = []
+    real_build = apply.index_builds
+
+    def spy(conn):
+        dropped.append(indexes() ^ before)  # what is missing while they are built again
+        return real_build(conn)
+
+    monkeypatch.setattr(apply, "index_builds", spy)
     result = rescore(store, scorer())
+    assert "leads_score" in dropped[0]  # the bulk path ran
     assert result.changed == 6
     assert indexes() == before
     # The shipped rules: decision-maker title +15, no e-mail address -5.

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from leadcli.cli.commands.scoring import rescore_touched
+from leadcli.cli.commands.scoring import rescoring
 from leadcli.cli.options import (
     MAX_INT,
     ActivityKind,
@@ -118,16 +118,17 @@ def log_cmd(
     if not lead_ids:
         say("No lead ids on stdin; nothing logged.")
         return
-    results = log_many(
-        state(ctx).store(),
-        lead_ids,
-        str(kind.value),
-        note,
-        inbound=inbound,
-        at=when,
-        outcome=outcome,
-    )
-    rescore_touched(ctx, lead_ids)
+    with rescoring(ctx) as touched:
+        results = log_many(
+            state(ctx).store(),
+            lead_ids,
+            str(kind.value),
+            note,
+            inbound=inbound,
+            at=when,
+            outcome=outcome,
+        )
+        touched(lead_ids)
     if fmt is not OutputFormat.table:
         _write(results, fmt, list(results[0]), one=lead != "-")
         return

@@ -9,8 +9,10 @@ from typing import Annotated, Any
 
 import typer
 
-from leadcli.cli.options import MAX_INT, FormatOption, OutputFormat
-from leadcli.cli.output import emit, render_table, say
+from leadcli.cli import options
+from leadcli.cli.commands.scoring import rescoring
+from leadcli.cli.options import MAX_INT, FormatOption, OutputFormat, read_ids
+from leadcli.cli.output import emit, progress, render_table, say
 from leadcli.cli.state import state
 from leadcli.exporting.writers import write_json_array, write_object
 
@@ -27,10 +29,6 @@ class Prefer(StrEnum):
 
 
 TABLE_LIMIT = 100
-
-
-def _interactive() -> bool:
-    return sys.stdin.isatty() and sys.stdout.isatty()
 
 
 def _rules(path: Path | None) -> Any:
@@ -86,7 +84,7 @@ def dedupe(
         typer.Option(
             "--rules",
             metavar="FILE",
-            help="Matching rules (TOML). Default: rules.toml in the config folder, else the "
+            help="Matching rules (TOML). Default: matching.toml in the config folder, else the "
             "built-in rules.",
         ),
     ] = None,
@@ -133,7 +131,7 @@ def dedupe(
 
     Example: leadcli dedupe --compare postcode --min-score 0.9 -f json
     """
-    if merge and not yes and not _interactive():
+    if merge and not yes and not options.stdin_is_interactive():
         say("Error: dedupe --merge in a script needs --yes (and usually --min-score).")
         raise typer.Exit(2)
     store = state(ctx).store()
@@ -148,7 +146,7 @@ def dedupe(
         if yes:  # unattended: only pairs at the bar, never a low recorded one
             bar = matching_rules.threshold if min_score is None else min_score
             pairs = [p for p in pairs if p["score"] >= bar]
-        done = _merge_pairs(store, pairs, ask=not yes, lists=_lists(ctx))
+        done = _merge_pairs(ctx, store, pairs, ask=not yes, lists=_lists(ctx))
         if fmt is OutputFormat.json:
             write_json_array(done, sys.stdout)
         elif fmt is not OutputFormat.table:
@@ -179,32 +177,14 @@ def _find(store: Any, rules: Any, compare: list[str], min_score: float | None, l
     """find_duplicates, with a progress bar on a terminal (stderr) and nothing otherwise."""
     from leadcli.identity.dedupe import find_duplicates
 
-    if not sys.stderr.isatty():
-        return find_duplicates(store, rules, compare=compare, min_score=min_score, lists=lists)
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-    with Progress(
-        TextColumn("[bold]comparing"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("pairs"),
-        console=Console(stderr=True),
-        transient=True,
-        auto_refresh=False,
-    ) as bar:
-        task = bar.add_task("dedupe", total=None)
-
-        def update(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total, refresh=True)
-
+    with progress("comparing", "pairs") as update:
         return find_duplicates(
             store, rules, compare=compare, min_score=min_score, progress=update, lists=lists
         )
 
 
 def _merge_pairs(
-    store: Any, pairs: list[dict[str, Any]], *, ask: bool, lists: Any
+    ctx: typer.Context, store: Any, pairs: list[dict[str, Any]], *, ask: bool, lists: Any
 ) -> list[dict[str, Any]]:
     """Merge pairs one by one, best first. A lead merged away earlier is stood for by the
     lead it went into, so a chain (1 ~ 2, 2 ~ 3) ends as one lead; a pair whose two sides
@@ -241,7 +221,9 @@ def _merge_pairs(
             if answer == "r":
                 keep, other = b, a
         try:
-            result = merge_leads(store, keep, [other], lists=lists)
+            with rescoring(ctx) as touched:
+                result = merge_leads(store, keep, [other], lists=lists)
+                touched([keep])
         except NotFound:
             continue
         into[other] = keep
@@ -342,12 +324,19 @@ def merge(
         return
     if len(ids) < 2:
         raise typer.BadParameter("give the lead to keep and at least one other", param_hint="ID")
-    numbers = [parse_id(i) for i in ids]
-    if any(n > MAX_INT for n in numbers):  # pragma: no cover - parse_id refuses these
-        raise typer.BadParameter("ids are whole numbers", param_hint="ID")
-    result = merge_leads(
-        store, numbers[0], numbers[1:], prefer=prefer.value, dry_run=dry_run, lists=_lists(ctx)
-    )
+    numbers = read_ids(ids, "ID")
+
+    def run() -> dict[str, Any]:
+        return merge_leads(
+            store, numbers[0], numbers[1:], prefer=prefer.value, dry_run=dry_run, lists=_lists(ctx)
+        )
+
+    if dry_run:  # rolled back inside: no transaction around it to commit it
+        result = run()
+    else:
+        with rescoring(ctx) as touched:
+            result = run()
+            touched([numbers[0]])
     if fmt is OutputFormat.table:
         _merge_table(result)
     elif fmt is OutputFormat.json:

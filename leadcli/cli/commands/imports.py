@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from typer.core import TyperCommand, TyperGroup
 
-from leadcli.cli.commands.scoring import import_scorer
+from leadcli.cli.commands.scoring import build_scorer, rescoring
 from leadcli.cli.options import (
     MAX_INT,
     FormatOption,
@@ -195,7 +195,7 @@ def import_files(
     check_readable(files)
     store = app_state.store()
     if not dry_run:
-        options = replace(options, scorer=import_scorer(ctx))
+        options = replace(options, scorer=build_scorer(app_state, None, quiet=True))
     results: list[ImportSummary] = []
     for path in files:
         try:
@@ -322,7 +322,9 @@ def import_undo(
     """
     from leadcli.importing.undo import undo_batch
 
-    result = undo_batch(state(ctx).store(), batch)
+    with rescoring(ctx) as touched:
+        result = undo_batch(state(ctx).store(), batch)
+        touched(result.restored)  # their merged values taken back
     record = {"batch": batch, "removed": result.removed, "kept": result.kept}
     if fmt is OutputFormat.json:
         write_object(record, sys.stdout)

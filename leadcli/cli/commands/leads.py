@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from leadcli.cli.commands.scoring import rescore_touched
+from leadcli.cli.commands.scoring import rescoring
 from leadcli.cli.options import (
     MAX_INT,
     FormatOption,
@@ -159,9 +159,10 @@ def add(
     custom = {k: v for k, v in _parse_custom(field).items() if v is not None}
     region = app_state.config()["contacts.phone_region"]
     store = app_state.store()
-    lead_id = add_lead(store, values, tags=_split_tags(tag), custom=custom, phone_region=region)
+    with rescoring(ctx) as touched:
+        lead_id = add_lead(store, values, tags=_split_tags(tag), custom=custom, phone_region=region)
+        touched([lead_id])
     _warn_if_duplicate(store, lead_id, app_state.config())
-    rescore_touched(ctx, [lead_id])
     if fmt is OutputFormat.table:
         typer.echo(str(lead_id))
         return
@@ -490,7 +491,7 @@ def edit(
     region = app_state.config()["contacts.phone_region"]
     custom = _parse_custom(field)
     all_changes: dict[int, dict[str, Any]] = {}
-    with store.write():  # several leads: all of them or none
+    with rescoring(ctx) as touched:  # several leads: all of them or none
         for lead_id in lead_ids:
             all_changes[lead_id] = edit_lead(
                 store,
@@ -501,7 +502,7 @@ def edit(
                 custom=custom,
                 phone_region=region,
             )
-    rescore_touched(ctx, [i for i, changed in all_changes.items() if changed])
+        touched(i for i, changed in all_changes.items() if changed)
     if fmt is not OutputFormat.table:
         records = [get_lead(store, i, with_history=False) for i in lead_ids]
         if fmt is OutputFormat.json:

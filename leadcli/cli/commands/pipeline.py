@@ -7,7 +7,8 @@ from typing import Annotated, Any
 
 import typer
 
-from leadcli.cli.commands.scoring import rescore_touched
+from leadcli.cli import options
+from leadcli.cli.commands.scoring import rescoring
 from leadcli.cli.options import (
     FormatOption,
     LeadId,
@@ -22,11 +23,6 @@ from leadcli.errors import LeadcliError
 from leadcli.text.safe_text import visible
 
 app = typer.Typer()
-
-
-def stdin_is_interactive() -> bool:
-    """Whether a person is at the keyboard; tests replace this to simulate a terminal."""
-    return sys.stdin.isatty() and sys.stdout.isatty()
 
 
 def _complete_reason(incomplete: str) -> list[str]:
@@ -136,7 +132,7 @@ def qualify(
         return
     store = app_state.store()
     if not given and note is None:
-        if not stdin_is_interactive() or len(lead_ids) > 1 or "-" in ids:
+        if not options.stdin_is_interactive() or len(lead_ids) > 1 or "-" in ids:
             from leadcli.errors import InvalidValue
 
             raise InvalidValue(
@@ -150,7 +146,7 @@ def qualify(
         get_lead(store, lead_ids[0], with_history=False)  # a missing id fails before questions
         given, note = _ask(q.answers_for(store, lead_ids[0]), config)
     results = []
-    with store.write():  # several leads: all of them or none
+    with rescoring(ctx) as touched:  # several leads: all of them or none
         for lead_id in lead_ids:
             results.append(
                 q.qualify(
@@ -163,7 +159,7 @@ def qualify(
                     mql_min_score=config["qualify.mql_min_score"],
                 )
             )
-    rescore_touched(ctx, lead_ids)
+        touched(lead_ids)
     summaries = [_qualify_summary(i, r) for i, r in zip(lead_ids, results, strict=True)]
     if fmt is OutputFormat.json:
         # `qualify 42 -f json` prints one object; several ids (or -) print an array.
@@ -284,17 +280,18 @@ def advance(
         when = resolved.utc
         if resolved.notice:
             say(f"Note: {resolved.notice}.")
-    changes = do_advance(
-        state(ctx).store(),
-        lead_ids,
-        to=target,
-        lost=lost,
-        reason=reason,
-        value=amount,
-        reopen=reopen,
-        at=when,
-    )
-    rescore_touched(ctx, lead_ids)
+    with rescoring(ctx) as touched:
+        changes = do_advance(
+            state(ctx).store(),
+            lead_ids,
+            to=target,
+            lost=lost,
+            reason=reason,
+            value=amount,
+            reopen=reopen,
+            at=when,
+        )
+        touched(lead_ids)
     records = [
         {"id": c.lead_id, "from": c.old, "to": c.new, "at": c.at, "reason": c.reason}
         for c in changes

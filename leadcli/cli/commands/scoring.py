@@ -1,18 +1,22 @@
-"""Scoring commands: ``score`` and ``model train | show | evaluate``; and ``rescore_touched``,
-the small hook other commands call so the leads they change keep a current score."""
+"""Scoring commands: ``score`` and ``model train | show | evaluate``; and ``rescoring``, the
+write transaction other commands change leads in, so the leads they touch are rescored before
+it commits."""
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from collections.abc import Callable, Iterable, Iterator
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from leadcli.cli.options import MAX_INT, FormatOption, OutputFormat, parse_id
-from leadcli.cli.output import emit, render_table, say, write_object
+from leadcli.cli.options import MAX_INT, FormatOption, OutputFormat, read_ids
+from leadcli.cli.output import emit, progress, render_table, say, write_object
 from leadcli.cli.state import AppState, state
+from leadcli.scoring import MODES
 
 app = typer.Typer()
 model_app = typer.Typer(
@@ -22,10 +26,7 @@ model_app = typer.Typer(
 )
 
 
-class ScoreModel(StrEnum):
-    rules = "rules"
-    predictive = "predictive"
-    blend = "blend"
+ScoreModel = StrEnum("ScoreModel", {m: m for m in MODES})  # type: ignore[misc]
 
 
 RulesOption = Annotated[
@@ -33,37 +34,37 @@ RulesOption = Annotated[
     typer.Option(
         "--rules",
         metavar="FILE",
-        help="Score with this rules file instead of rules.toml in the config folder "
+        help="Score with this rules file instead of scoring.toml in the config folder "
         "(or the shipped defaults).",
         dir_okay=False,
     ),
 ]
 
 
-def user_rules_path() -> Path:
-    """Where a user's own rules live: rules.toml beside config.toml."""
-    from leadcli.storage.paths import resolve_config_path
-
-    return resolve_config_path().parent / "rules.toml"
-
-
-def build_scorer(app_state: AppState, mode: str | None, rules_file: Path | None = None) -> Any:
+def build_scorer(
+    app_state: AppState, mode: str | None, rules_file: Path | None = None, *, quiet: bool = False
+) -> Any:
     """The scorer a command uses: the mode asked for (else ``scoring.model``); predictive
-    and blend fall back to rules, saying so, while no model has been trained."""
+    and blend fall back to rules, saying so unless ``quiet``, while no model has been
+    trained. Rules are read only when the mode scores by them."""
     from leadcli.scoring import apply, model, rules
+    from leadcli.storage.paths import resolve_config_path
 
     config = app_state.config()
     mode = mode or config["scoring.model"]
-    ruleset = rules.load(rules_file, user_rules=user_rules_path())
     stored = None
     if mode != "rules":
         stored = model.load_latest(app_state.store())
         if stored is None:
-            say(
-                f"No trained model yet: scoring by rules instead of {mode} "
-                "(`leadcli model train` learns one from closed leads)."
-            )
+            if not quiet:
+                say(
+                    f"No trained model yet: scoring by rules instead of {mode} "
+                    "(`leadcli model train` learns one from closed leads)."
+                )
             mode = "rules"
+    ruleset = None
+    if mode != "predictive":
+        ruleset = rules.load(rules_file, user_rules=rules.user_rules_path(resolve_config_path()))
     return apply.Scorer(
         mode=mode,
         rules=ruleset,
@@ -73,40 +74,20 @@ def build_scorer(app_state: AppState, mode: str | None, rules_file: Path | None 
     )
 
 
-def rescore_touched(ctx: typer.Context, ids: list[int]) -> None:
-    """Keep the score of leads a command just changed current (default scorer)."""
-    if not ids:
-        return
-    from leadcli.scoring.apply import rescore
+@contextlib.contextmanager
+def rescoring(ctx: typer.Context) -> Iterator[Callable[[Iterable[int]], None]]:
+    """The write transaction of a command that changes leads: it yields ``touched``, to
+    name the leads changed, and rescores them (default scorer) before the transaction
+    commits. The scorer is built first, so a broken rules file changes nothing."""
+    from leadcli.scoring.apply import rescore_in
 
     app_state = state(ctx)
-    rescore(app_state.store(), build_scorer(app_state, None), ids)
-
-
-def import_scorer(ctx: typer.Context) -> Any:
-    """The scorer an import applies to the leads it touches, inside its transaction."""
-    return build_scorer(state(ctx), None)
-
-
-def _read_ids(ids: list[str]) -> list[int]:
-    if ids == ["-"]:
-        return [parse_id(line) for line in sys.stdin if line.strip()]
-    return [parse_id(i) for i in ids]
-
-
-def _progress_bar() -> Any:
-    """A progress callback drawing a bar on a terminal, or None off one (cron, scripts)."""
-    if not sys.stderr.isatty():
-        return None, None
-    from rich.progress import BarColumn, Progress, TextColumn
-
-    bar = Progress(TextColumn("Scoring"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"))
-    task = bar.add_task("score", total=1)
-
-    def update(done: int, total: int) -> None:
-        bar.update(task, completed=done, total=total)
-
-    return bar, update
+    scorer = build_scorer(app_state, None, quiet=True)
+    ids: list[int] = []
+    with app_state.store().write() as conn:
+        yield ids.extend
+        if ids:
+            rescore_in(conn, scorer, ids)
 
 
 @app.command()
@@ -156,13 +137,9 @@ def score(
             raise typer.BadParameter("give either ids or --explain ID", param_hint="--explain")
         _show_explanation(explain_score(store, scorer, explain), fmt)
         return
-    lead_ids = _read_ids(ids) if ids else None
-    bar, update = _progress_bar()
-    if bar is not None:
-        with bar:
-            result = rescore(store, scorer, lead_ids, progress=update)
-    else:
-        result = rescore(store, scorer, lead_ids)
+    lead_ids = read_ids(ids) if ids else None
+    with progress("scoring", "leads") as update:
+        result = rescore(store, scorer, lead_ids, progress=update)
     summary = result.as_dict()
     if fmt is OutputFormat.table:
         say(
