@@ -16,7 +16,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from leadcli.pipeline.stages import CLOSED_STAGES, STAGES
+from leadcli.pipeline.stages import CLOSED_STAGES_SQL, STAGES
 from leadcli.text import dates
 
 
@@ -81,7 +81,7 @@ class Sources:
         targets = {source_key(t): t.strip() for t in aliases.values()}
         for raw, n in raw_rows:
             own = source_key(raw)
-            key = alias_keys.get(own, own)
+            key = self.key(raw)
             self.key_of[raw] = key
             spellings = counts.setdefault(key, Counter())
             if own == key:
@@ -96,6 +96,11 @@ class Sources:
             if name is not None:
                 self.name_of[key] = name.strip()
         self.name_of[""] = None
+
+    def key(self, raw: str | None) -> str:
+        """The one key a raw spelling counts under: its own, or the source it is an alias of."""
+        own = source_key(raw)
+        return self.alias_keys.get(own, own)
 
     def name(self, key: str) -> str | None:
         """The shown name of a source key (an alias target with no leads: the alias text)."""
@@ -116,7 +121,7 @@ class Sources:
         """The shown name for a raw spelling (None: no source)."""
         if raw is None or not raw.strip():
             return None
-        return self.name(self.key_of.get(raw, source_key(raw)))
+        return self.name(self.key_of.get(raw) or self.key(raw))
 
     def merge(self, rows: list[dict[str, Any]], field: str = "source") -> list[dict[str, Any]]:
         """Rows grouped by raw spelling, summed into one row per shown name (numbers add)."""
@@ -134,23 +139,8 @@ class Sources:
 
     def raws_for(self, wanted: tuple[str, ...]) -> list[str | None]:
         """Every raw spelling counted as one of the ``wanted`` sources."""
-        keys = {self.alias_keys.get(source_key(w), source_key(w)) for w in wanted}
+        keys = {self.key(w) for w in wanted}
         return [raw for raw, key in self.key_of.items() if key in keys and raw is not None]
-
-
-#: Columns of ``base``.
-BASE_COLUMNS = (
-    "id",
-    "source",
-    "owner",
-    "stage",
-    "value",
-    "created_at",
-    "closed_at",
-    "first_contacted_at",
-    "lost_reason",
-    "rating",
-)
 
 
 def _last_move(asof_param: str) -> str:
@@ -227,12 +217,11 @@ def build_base(conn: sqlite3.Connection, flt: ReportFilter) -> Base:
             f"FROM leads AS l WHERE {condition}"
         )
         return Base(cte, params, sources, flt)
-    closed = ", ".join(f"'{s}'" for s in CLOSED_STAGES)
     # The stage on the day: where the last change before it led, else where the first
     # change started from (the stage the lead was created in), else the stage it is in.
     cte = (
         "SELECT x.id, x.source, x.owner, x.stage, x.value, x.created_at, "
-        f"CASE WHEN x.stage IN ({closed}) THEN coalesce(x.moved_at, x.closed_now) END "
+        f"CASE WHEN x.stage IN {CLOSED_STAGES_SQL} THEN coalesce(x.moved_at, x.closed_now) END "
         "AS closed_at, x.first_contacted_at, "
         "CASE WHEN x.stage = 'lost' THEN x.lost_reason END AS lost_reason, x.rating FROM ("
         "SELECT l.id, l.source, l.owner, l.value, l.created_at, l.closed_at AS closed_now, "

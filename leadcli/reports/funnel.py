@@ -11,12 +11,12 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from leadcli.pipeline.stages import STAGES
+from leadcli.pipeline.stages import OPEN_STAGES
 from leadcli.reports.filters import Base, reached_sql
 from leadcli.reports.stats import ratio
 
 #: The funnel's steps: the open stages and ``customer``.
-STEPS = STAGES[:6]
+STEPS = (*OPEN_STAGES, "customer")
 
 
 def funnel(conn: sqlite3.Connection, base: Base, *, by: str = "count") -> dict[str, Any]:

@@ -3,19 +3,17 @@ point the CLI calls for every report."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from leadcli.reports.filters import ReportFilter, build_base
 from leadcli.storage.store import Store
 
-#: The sub-reports, by command name.
-NAMES = ("pipeline", "funnel", "sources", "velocity", "response", "lost", "cohorts", "ratings")
-
 
 def run(
     store: Store, name: str, flt: ReportFilter, config: dict[str, Any], *, by: str = "count"
 ) -> dict[str, Any]:
-    """Compute one report (``overview`` or a name in ``NAMES``) inside one read
+    """Compute one report (``overview`` or a sub-report's name) inside one read
     transaction, so all its figures describe the same state of the database."""
     from leadcli.reports import (
         cohorts,
@@ -30,26 +28,18 @@ def run(
 
     with store.read() as conn:
         base = build_base(conn, flt)
-        if name == "overview":
-            result = overview(conn, base, config)
-        elif name == "pipeline":
-            result = pipeline.pipeline(conn, base, config)
-        elif name == "funnel":
-            result = funnel.funnel(conn, base, by=by)
-        elif name == "sources":
-            result = sources.sources(conn, base)
-        elif name == "velocity":
-            result = velocity.velocity(conn, base)
-        elif name == "response":
-            result = response.response(conn, base)
-        elif name == "lost":
-            result = lost.lost(conn, base)
-        elif name == "cohorts":
-            result = cohorts.cohorts(conn, base)
-        elif name == "ratings":
-            result = ratings.ratings(conn, base)
-        else:  # pragma: no cover - the CLI offers only the names above
-            raise ValueError(name)
+        reports: dict[str, Callable[[], dict[str, Any]]] = {
+            "overview": lambda: overview(conn, base, config),
+            "pipeline": lambda: pipeline.pipeline(conn, base, config),
+            "funnel": lambda: funnel.funnel(conn, base, by=by),
+            "sources": lambda: sources.sources(conn, base),
+            "velocity": lambda: velocity.velocity(conn, base),
+            "response": lambda: response.response(conn, base),
+            "lost": lambda: lost.lost(conn, base),
+            "cohorts": lambda: cohorts.cohorts(conn, base),
+            "ratings": lambda: ratings.ratings(conn, base),
+        }
+        result = reports[name]()
     result["filters"] = flt.describe()
     return result
 

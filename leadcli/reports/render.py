@@ -1,7 +1,8 @@
 """A report as sections of rows, and as standalone HTML or SVG markup.
 
 ``sections`` is the one description of what a report shows; the CLI draws it as Rich
-tables and this module as markup. Every data value is escaped (``html.escape``), the page
+tables and this module as markup. Every value has its control characters made visible and is
+escaped (``_markup``), the page
 loads nothing from the network (no fonts, scripts or images), prints on paper, and has a
 fixed width and fixed ids so the same report gives the same bytes (golden files).
 """
@@ -11,6 +12,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from html import escape
 from typing import Any
+
+from leadcli.reports.funnel import STEPS
+from leadcli.text.safe_text import visible
+
+
+def _markup(text: str) -> str:
+    """Text as markup content: control characters made visible (XML refuses most of them,
+    and data never sends them anywhere), then escaped."""
+    return escape(visible(text))
+
 
 TITLES = {
     "overview": "Overview",
@@ -151,7 +162,7 @@ def sections(result: dict[str, Any]) -> list[Section]:
     if name == "cohorts":
         cols = (
             [("month", "Month"), ("leads", "Leads")]
-            + [(f"{s}_share", s) for s in ("lead", "mql", "sql", "opportunity", "customer")]
+            + [(f"{s}_share", s) for s in STEPS[1:]]
             + [("lost_share", "lost")]
         )
         return [Section("Cohorts", cols, rows, bar="customer_share", trend="leads")]
@@ -207,7 +218,7 @@ def to_html(result: dict[str, Any], title: str) -> str:
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
-        f"<title>{escape(title)}</title>",
+        f"<title>{_markup(title)}</title>",
         "<style>"
         f"body{{font-family:sans-serif;max-width:{WIDTH}px;margin:1em auto;color:#111}}"
         "table{border-collapse:collapse;margin:0 0 1.5em 0}"
@@ -216,25 +227,25 @@ def to_html(result: dict[str, Any], title: str) -> str:
         ".bar{fill:#4a7bb7}"
         "@media print{body{margin:0}.section{break-inside:avoid}}"
         "</style></head><body>",
-        f'<h1 id="report-title">{escape(title)}</h1>',
+        f'<h1 id="report-title">{_markup(title)}</h1>',
     ]
     filters = _filters_line(result)
     if filters:
-        parts.append(f'<p id="report-filters">{escape(filters)}</p>')
+        parts.append(f'<p id="report-filters">{_markup(filters)}</p>')
     extra = note(result)
     if extra:
-        parts.append(f'<p id="report-note">{escape(extra)}</p>')
+        parts.append(f'<p id="report-note">{_markup(extra)}</p>')
     for n, section in enumerate(sections(result), start=1):
-        parts.append(f'<div class="section" id="section-{n}"><h2>{escape(section.title)}</h2>')
+        parts.append(f'<div class="section" id="section-{n}"><h2>{_markup(section.title)}</h2>')
         parts.append("<table><thead><tr>")
-        parts.extend(f"<th>{escape(h)}</th>" for _, h in section.columns)
+        parts.extend(f"<th>{_markup(h)}</th>" for _, h in section.columns)
         if section.bar:
             parts.append("<th></th>")
         parts.append("</tr></thead><tbody>")
         scale = _bar_scale(section)
         for row in section.rows:
             parts.append("<tr>")
-            parts.extend(f"<td>{escape(fmt(f, row.get(f)))}</td>" for f, _ in section.columns)
+            parts.extend(f"<td>{_markup(fmt(f, row.get(f)))}</td>" for f, _ in section.columns)
             if section.bar:
                 v = row.get(section.bar) or 0
                 w = round(_BAR_WIDTH * max(v, 0) / scale)
@@ -254,14 +265,14 @@ def to_svg(result: dict[str, Any], title: str) -> str:
     lines: list[str] = []
     y = 30
     lines.append(
-        f'<text id="title" x="10" y="{y}" font-size="18" font-weight="bold">{escape(title)}</text>'
+        f'<text id="title" x="10" y="{y}" font-size="18" font-weight="bold">{_markup(title)}</text>'
     )
     y += 10
     for n, section in enumerate(sections(result), start=1):
         y += 30
         lines.append(
             f'<text id="section-{n}" x="10" y="{y}" font-size="15" font-weight="bold">'
-            f"{escape(section.title)}</text>"
+            f"{_markup(section.title)}</text>"
         )
         col_width = (WIDTH - 20 - (_BAR_WIDTH + 10 if section.bar else 0)) / len(section.columns)
         y += _ROW
@@ -286,7 +297,7 @@ def to_svg(result: dict[str, Any], title: str) -> str:
 def _svg_row(cells: list[str], y: int, col_width: float, *, bold: bool = False) -> str:
     weight = ' font-weight="bold"' if bold else ""
     return "".join(
-        f'<text x="{10 + i * col_width:.0f}" y="{y}"{weight}>{escape(c)}</text>'
+        f'<text x="{10 + i * col_width:.0f}" y="{y}"{weight}>{_markup(c)}</text>'
         for i, c in enumerate(cells)
     )
 

@@ -11,7 +11,7 @@ import sqlite3
 from typing import Any
 
 from leadcli.pipeline.stages import STAGES
-from leadcli.reports.filters import Base, reached_sql, source_key
+from leadcli.reports.filters import Base, reached_sql
 from leadcli.reports.spend import spend_by_key
 from leadcli.reports.stats import days, quantiles, ratio, seconds_between
 
@@ -42,19 +42,19 @@ def sources(conn: sqlite3.Connection, base: Base) -> dict[str, Any]:
         ),
         base.params,
     )
-    key_of = base.sources.key_of
-    spent = spend_by_key(conn, lambda raw: key_of.get(raw, _alias(base, raw)), flt.since, flt.until)
+    ends = [t for t in (flt.until, flt.as_of) if t]
+    spent = spend_by_key(conn, base.sources.key, flt.since, min(ends) if ends else None)
     rows = []
     shown_keys = set()
     for r in counts:
-        key = source_key(r["source"])
-        key = base.sources.alias_keys.get(key, key)
+        key = base.sources.key(r["source"])
         shown_keys.add(key)
-        rows.append(_row(r["source"], r, lead_times.get(r["source"]), spent.get(key)))
+        amount = spent[key][0] if key in spent else None
+        rows.append(_row(r["source"], r, lead_times.get(r["source"]), amount))
     if not flt.sources:  # spend on a source with no leads yet is still spend
-        for key, amount in spent.items():
+        for key, (amount, spelling) in spent.items():
             if key not in shown_keys:
-                rows.append(_row(base.sources.name(key), None, None, amount))
+                rows.append(_row(base.sources.name_of.get(key) or spelling, None, None, amount))
     rows.sort(key=lambda x: (-x["leads"], x["source"] is None, str(x["source"]).casefold()))
     total = {k: sum(r[k] for r in rows) for k in ("leads", "qualified", "customers", "lost")}
     total_won = round(sum(r["won_value"] for r in rows), 2)
@@ -67,11 +67,6 @@ def sources(conn: sqlite3.Connection, base: Base) -> dict[str, Any]:
         "roi": ratio(total_won - total_spend, total_spend) if total_spend else None,
     }
     return {"report": "sources", "rows": rows, "totals": totals}
-
-
-def _alias(base: Base, raw: str) -> str:
-    key = source_key(raw)
-    return base.sources.alias_keys.get(key, key)
 
 
 def _row(

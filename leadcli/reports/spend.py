@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from leadcli.errors import InvalidValue
@@ -16,7 +18,7 @@ _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 def parse_month(text: str | None) -> str:
     """``YYYY-MM`` (this month when None); InvalidValue otherwise."""
     if text is None:
-        return dates.now_text()[:7]
+        return dates.to_local(dates.now()).strftime("%Y-%m")
     match = _MONTH.match(text.strip())
     if not match or not 1 <= int(match.group(2)) <= 12:
         raise InvalidValue("month", "must be YYYY-MM, such as 2026-03")
@@ -54,22 +56,34 @@ def record_spend(
     return {"id": spend_id, "source": name, "month": month, "amount": value, "recorded_at": now}
 
 
+def local_month(stored: str) -> str:
+    """The local ``YYYY-MM`` of a stored UTC time: spend is recorded by local month."""
+    return dates.to_local(dates.from_store(stored)).strftime("%Y-%m")
+
+
 def spend_by_key(
-    conn: sqlite3.Connection, key_of: Any, since: str | None, until: str | None
-) -> dict[str, float]:
-    """Spend summed per source key (``key_of(raw)``), for months the period touches."""
+    conn: sqlite3.Connection,
+    key_of: Callable[[str], str],
+    since: str | None,
+    end: str | None,
+) -> dict[str, tuple[float, str]]:
+    """Spend per source key (``key_of(raw)``) for the local months from ``since`` to
+    ``end`` (exclusive; the period's end or the as-of moment), with the spelling it was
+    recorded under (the name of a source that has spend and no leads)."""
     where, params = [], []
     if since:
         where.append("month >= ?")
-        params.append(since[:7])
-    if until:
-        where.append("month < ? || '-32'")  # any month up to and including until's own
-        params.append(until[:7])
+        params.append(local_month(since))
+    if end:
+        last = dates.to_store(dates.from_store(end) - timedelta(seconds=1))
+        where.append("month <= ?")
+        params.append(local_month(last))
     sql = "SELECT source, total(amount) FROM spend"
     if where:
         sql += " WHERE " + " AND ".join(where)
-    out: dict[str, float] = {}
-    for source, amount in conn.execute(sql + " GROUP BY source", params):
+    out: dict[str, tuple[float, str]] = {}
+    for source, amount in conn.execute(sql + " GROUP BY source ORDER BY source", params):
         key = key_of(source)
-        out[key] = out.get(key, 0.0) + amount
+        total, spelling = out.get(key, (0.0, source))
+        out[key] = (total + amount, spelling)
     return out

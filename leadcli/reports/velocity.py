@@ -14,7 +14,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from leadcli.pipeline.stages import CLOSED_STAGES_SQL, STAGES
+from leadcli.pipeline.stages import CLOSED_STAGES_SQL, OPEN_STAGES
 from leadcli.reports.filters import Base
 from leadcli.reports.stats import days, quantiles, ratio, seconds_between
 
@@ -39,7 +39,7 @@ def velocity(conn: sqlite3.Connection, base: Base) -> dict[str, Any]:
     )
     stays = quantiles(conn, stays_sql, base.params)
     time_in_stage = []
-    for stage in STAGES[:5]:
+    for stage in OPEN_STAGES:
         q = stays.get(stage)
         time_in_stage.append(
             {

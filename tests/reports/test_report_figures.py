@@ -15,6 +15,7 @@ Six leads (now is 2026-03-01T00:00:00Z):
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -302,6 +303,40 @@ def test_filters(cli, fixture_db):
     assert report(cli, "--source", "web")["headline"]["leads"] == 3
     assert report(cli, "--owner", "ANA")["headline"]["leads"] == 2
     assert report(cli, "--tag", "vip")["headline"]["customers"] == 1
+    with fixture_db.write() as conn:
+        conn.execute("INSERT INTO lead_tags (lead_id, tag) VALUES (4, 'webinar')")
+    # Every such tag, written as `list` takes them: repeated or a,b.
+    assert report(cli, "--tag", "vip,webinar")["headline"]["leads"] == 1
+    assert report(cli, "--tag", "vip", "--tag", "webinar")["headline"]["leads"] == 1
+
+
+def test_spend_counts_the_local_months_of_the_period(cli, fixture_db, monkeypatch):
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    assert cli("spend", "web", "100", "--month", "2026-01").exit_code == 0
+    assert cli("spend", "web", "10", "--month", "2026-02").exit_code == 0
+    assert cli("spend", "Cold Call", "50", "--month", "2026-02").exit_code == 0
+
+    def spend(*args: str) -> dict:
+        return {r["source"]: r["spend"] for r in report(cli, "sources", *args)["rows"]}
+
+    # Until the end of January: February's spend is not January's.
+    assert spend("--until", "2026-01-31")["WEB"] == 100
+    assert spend("--as-of", "2026-01-31")["WEB"] == 100
+    assert spend("--since", "2026-02-01")["WEB"] == 10
+    # Spend on a source with no leads is shown under the name it was recorded with.
+    assert spend()["Cold Call"] == 50
+
+
+def test_a_day_the_clocks_skip_is_a_clear_error_or_the_whole_day(cli, fixture_db, monkeypatch):
+    monkeypatch.setenv("TZ", "Europe/Berlin")
+    time.tzset()
+    skipped = cli("report", "--since", "2026-03-29 02:30")
+    assert skipped.exit_code == 2 and "Traceback" not in skipped.stderr
+    monkeypatch.setenv("TZ", "America/Santiago")  # midnight of 2026-09-06 is skipped
+    time.tzset()
+    assert cli("report", "--until", "2026-09-05", "-f", "json").exit_code == 0
+    assert cli("report", "--since", "2026-09-06", "-f", "json").exit_code == 0
 
 
 def test_ratings_says_when_there_are_none(cli, fixture_db):

@@ -9,7 +9,14 @@ from typing import Annotated, Any
 
 import typer
 
-from leadcli.cli.options import FormatOption, OutputFormat, OwnerFilter, SourceFilter, TagFilter
+from leadcli.cli.options import (
+    FormatOption,
+    OutputFormat,
+    OwnerFilter,
+    SourceFilter,
+    TagFilter,
+    split_commas,
+)
 from leadcli.cli.output import emit, render_table, say, write_object
 from leadcli.cli.state import state
 
@@ -58,21 +65,26 @@ ReportFormat = Annotated[
 
 
 def _moment(text: str | None, option: str, *, end_of_day: bool) -> str | None:
-    """A date option as a stored UTC time; a bare day given as an end bound means the
-    whole of that day (the bound is the next midnight, exclusive)."""
+    """A date option as a stored UTC time. A bare day is the local midnight that starts it,
+    or, as an end bound, the next one (exclusive): the whole of that day, also on a day
+    whose midnight the clocks skip. A local time the clocks skip is refused naming the gap."""
     if text is None:
         return None
-    from datetime import timedelta
+    from datetime import time, timedelta
 
     from leadcli.text import dates
 
     try:
         moment = dates.parse_when(text)
+        if moment.time() == time(0):
+            day = moment.date() + timedelta(days=1 if end_of_day else 0)
+            return dates.to_store(dates.local_start_of_day(day))
+        resolved = dates.resolve_local(moment)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint=option) from None
-    if end_of_day and (moment.hour, moment.minute, moment.second) == (0, 0, 0):
-        moment += timedelta(days=1)
-    return dates.to_store(moment)
+    if resolved.notice:
+        say(f"Note: {resolved.notice}.")
+    return dates.to_store(resolved.utc)
 
 
 def _run(
@@ -101,7 +113,7 @@ def _run(
         as_of=_moment(as_of, "--as-of", end_of_day=True),
         sources=tuple(source or ()),
         owners=tuple(owner or ()),
-        tags=tuple(tag or ()),
+        tags=tuple(split_commas(tag)),
         aliases=config["sources.aliases"],
     )
     result = run(app_state.store(), name, flt, config.values, by=by.value)
