@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from leadcli.errors import ConfigError
+from leadcli.pipeline.stages import OPEN_STAGES
 from leadcli.storage.paths import ensure_private_dir, resolve_config_path
 
 #: The regions phonenumbers has metadata for (``phonenumbers.SUPPORTED_REGIONS``, which a
@@ -243,13 +244,7 @@ SETTINGS: dict[str, Setting] = {
                 _probability,
                 f"Win probability of an open {stage} lead while history is too thin to tell.",
             )
-            for stage, default in (
-                ("prospect", 0.02),
-                ("lead", 0.05),
-                ("mql", 0.1),
-                ("sql", 0.25),
-                ("opportunity", 0.5),
-            )
+            for stage, default in zip(OPEN_STAGES, (0.02, 0.05, 0.1, 0.25, 0.5), strict=True)
         ),
         Setting(
             "pipeline.min_closed",
@@ -262,15 +257,6 @@ SETTINGS: dict[str, Setting] = {
 
 #: Settings whose value is a TOML table, kept whole rather than flattened into keys.
 _TABLES = frozenset(key for key, s in SETTINGS.items() if isinstance(s.default, dict))
-
-
-def _check_together(values: dict[str, Any]) -> None:
-    """Rules between settings; ``values`` holds every key (file over defaults)."""
-    if values["rating.warm"] >= values["rating.hot"]:
-        raise ValueError(
-            f"rating.warm ({values['rating.warm']}) must be below "
-            f"rating.hot ({values['rating.hot']})"
-        )
 
 
 def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -176,3 +176,40 @@ TagFilter = Annotated[
 OwnerFilter = Annotated[
     list[str] | None, typer.Option("--owner", help="Only these owners (repeatable).")
 ]
+# ... and by `list` and `export`, which select leads the same way.
+RatingFilter = Annotated[
+    list[Rating] | None,
+    typer.Option("--rating", case_sensitive=False, help="Only these ratings (repeatable)."),
+]
+MinScoreFilter = Annotated[
+    int | None, typer.Option("--min-score", min=0, max=100, help="Only scores at least this.")
+]
+SearchFilter = Annotated[
+    str | None, typer.Option("--search", help="Words to find in names, company, email, notes.")
+]
+
+
+def lead_query(
+    *,
+    stage: list[Stage] | None,
+    source: list[str] | None,
+    tag: list[str] | None,
+    rating: list[Rating] | None,
+    owner: list[str] | None,
+    min_score: int | None,
+    search: str | None,
+    **more: Any,
+) -> Any:
+    """The ``LeadQuery`` the shared lead filters above select (``more``: sort, limit)."""
+    from leadcli.leads.records import LeadQuery
+
+    return LeadQuery(
+        stages=stage_list(stage),
+        sources=source or [],
+        tags=split_commas(tag),
+        ratings=[str(r.value) for r in rating or []],
+        owners=owner or [],
+        min_score=min_score,
+        search=search,
+        **more,
+    )

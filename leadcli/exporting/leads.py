@@ -104,7 +104,6 @@ def atomic_output(path: Path, *, binary: bool = False) -> Iterator[Any]:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(temp, 0o600)
         os.replace(temp, path)
     except BaseException:
         with contextlib.suppress(OSError):

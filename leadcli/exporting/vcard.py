@@ -12,9 +12,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, BinaryIO
 
-#: The parts of a vCard ADR, in order, and the lead fields that fill them.
-ADR_PARTS = ("box", "extended", "street", "city", "region", "code", "country")
-
 
 def _card(record: dict[str, Any]) -> Any:
     import vobject

@@ -163,7 +163,7 @@ def _judge(conn: sqlite3.Connection, lists: Lists) -> None:
     conn.executemany("UPDATE temp.import_pairs SET verdict = ? WHERE rowid = ?", verdicts)
 
 
-def record_possible(conn: sqlite3.Connection, floor: int, batch: int, now: str) -> int:
+def record_possible(conn: sqlite3.Connection, batch: int, now: str) -> int:
     """Record the pairs that might be one person (new leads kept, sharing a key with another
     lead without the evidence) in ``possible_duplicates``; return how many new leads have
     one. A pair's other end that was itself merged away stands for its lead."""

@@ -52,7 +52,6 @@ ON_DUPLICATE = ("merge", "skip", "update")
 IMPORT_CACHE_KIB = 32768
 #: Rows a multi-row INSERT carries: big enough that per-statement costs vanish.
 ROWS_PER_STATEMENT = 500
-_KEYS = ("email", "phone", "external_id")
 
 
 @dataclass
@@ -342,7 +341,6 @@ def _import_table(
     )
     try:
         with contextlib.closing(chunks), _import_settings(conn), store.write() as conn:
-            since = conn.execute("SELECT coalesce(max(id), 0) FROM history").fetchone()[0]
             load = _Load(conn, converter, options, summary, shape)
             load.begin(name, sha256, table.byte_count)
             load.stream(chunks, per_statement, rejects, progress)
@@ -356,7 +354,7 @@ def _import_table(
                 conn.execute(
                     "UPDATE import_batches SET sha256 = ? WHERE id = ?", (sha256, summary.batch)
                 )
-            load.finish(since)
+            load.finish()
             summary.rejected = rejects.count
             if options.dry_run:
                 raise _DryRun
@@ -433,7 +431,7 @@ BULK_MIN_BYTES = 1 << 20
 #: grow), a new lead has no activity (so never enters the quiet-lead index), and its events
 #: follow the last lead's.
 KEPT_DURING_BULK = frozenset({"leads_stage", "leads_quiet", "history_lead"})
-#: The indexes duplicates are found with (one per key in ``_KEYS``).
+#: The indexes duplicates are found with (e-mail, phone, external id).
 _KEY_INDEXES = frozenset({"leads_email", "leads_phone", "leads_external_id"})
 #: Fewer bytes than any real lead row takes: a file's size over this bounds its row count.
 MIN_ROW_BYTES = 100
@@ -461,17 +459,17 @@ class _Load:
     ) -> None:
         self.shape = shape
         self.conn = conn
-        self.converter = converter
         self.options = options
         self.summary = summary
         self.now = dates.now_text()
         # Only the lead fields the file maps (or --source sets) are bound; the rest are NULL.
         self.fields = converter.fields
-        self.keys = [k for k in _KEYS if k in self.fields]
         self.floor = conn.execute(
             "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'leads'), 0), "
             "coalesce((SELECT max(id) FROM leads), 0))"
         ).fetchone()[0]
+        #: The newest history row before the load: leads with history after it were touched.
+        self.since = conn.execute("SELECT coalesce(max(id), 0) FROM history").fetchone()[0]
         self.batch = 0
         self.size = 0
         self.tuned_search = False
@@ -511,8 +509,7 @@ class _Load:
                 dropped = _drop_indexes(self.conn, "leads")
                 self.rebuild_keys = [sql for name, sql in dropped if name in _KEY_INDEXES]
                 self.rebuild_leads = [sql for name, sql in dropped if name not in _KEY_INDEXES]
-            events = self.conn.execute("SELECT coalesce(max(id), 0) FROM history").fetchone()[0]
-            if 2 * rows_at_most >= events:
+            if 2 * rows_at_most >= self.since:  # history rows at most (ids only grow)
                 self.bulk = True
                 self.rebuild_history = [sql for _, sql in _drop_indexes(self.conn, "history")]
             self.tuned_search = True
@@ -581,16 +578,16 @@ class _Load:
         if progress:
             progress(self.size, rows)
 
-    def finish(self, since: int) -> None:
-        """Duplicates, history, merges, the batch's counts, scores (of the leads it created,
-        and of those with history after ``since``), and indexes."""
+    def finish(self) -> None:
+        """Duplicates, history, merges, the batch's counts, scores (of the leads it created
+        and of those it changed), and indexes."""
         with index_builds(self.conn, self.bulk):
             duplicates = self._find_and_record()
         # Merged with the page cache the load uses (each looks up its lead), before the
         # indexes only the finished table needs are built.
         self.summary.imported = self.inserted - duplicates
         self.summary.possible_duplicates = duplicates_mod.record_possible(
-            self.conn, self.floor, self.batch, self.now
+            self.conn, self.batch, self.now
         )
         if duplicates:
             updated, unchanged = duplicates_mod.merge(
@@ -611,13 +608,13 @@ class _Load:
             # the scores in it, instead of updated a million times.
             from leadcli.scoring.apply import rescore_batch
 
-            rescore_batch(self.conn, self.options.scorer, self.batch, since)
-            # Its rating events are the import's own, not changes made after it (undo).
-            self.conn.execute(
-                "UPDATE import_batches SET last_history_id = "
-                "(SELECT coalesce(max(id), 0) FROM history) WHERE id = ?",
-                (self.batch,),
-            )
+            rescore_batch(self.conn, self.options.scorer, self.batch, self.since)
+        # After scoring: its rating events are the import's own, not changes made since.
+        self.conn.execute(
+            "UPDATE import_batches SET last_history_id = "
+            "(SELECT coalesce(max(id), 0) FROM history) WHERE id = ?",
+            (self.batch,),
+        )
         with index_builds(self.conn, self.bulk):
             for sql in self.rebuild_leads:
                 self.conn.execute(sql)
@@ -657,8 +654,7 @@ class _Load:
         conn.execute(
             "UPDATE import_batches SET rows = ?, imported = ?, updated = ?, duplicates = ?, "
             "first_lead_id = CASE WHEN ? THEN ? + 1 END, "
-            "last_lead_id = CASE WHEN ? THEN (SELECT max(id) FROM leads) END, "
-            "last_history_id = (SELECT coalesce(max(id), 0) FROM history) WHERE id = ?",
+            "last_lead_id = CASE WHEN ? THEN (SELECT max(id) FROM leads) END WHERE id = ?",
             (
                 summary.rows,
                 summary.imported,

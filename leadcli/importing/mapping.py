@@ -12,7 +12,7 @@ import tomllib
 from pathlib import Path
 
 from leadcli.errors import InvalidValue
-from leadcli.leads.records import SETTABLE_FIELDS
+from leadcli.leads.records import IDENTITY_FIELDS, RECORD_FIELDS, SETTABLE_FIELDS
 
 #: Targets beyond the lead fields: a full name to split, the stage or an outcome, dates,
 #: and "ignore" to drop a column.
@@ -207,20 +207,6 @@ def parse_overrides(pairs: list[str], mapping_file: Path | None) -> dict[str, st
     return overrides
 
 
-#: Columns of leadcli's own exports that an import does not take back: leadcli computes them
-#: (or, for ``id``, they belong to the database the file came from).
-_OWN_EXPORT_ONLY = {
-    "id",
-    "updated_at",
-    "first_contacted_at",
-    "last_activity_at",
-    "next_follow_up_at",
-    "score",
-    "rating",
-    "bant",
-}
-
-
 def is_own_export(header: list[str]) -> bool:
     """Whether a file is leadcli's own export (``list -f csv``, ``export``), by its header."""
     return {"id", "external_id", "created_at", "updated_at"} <= set(header)
@@ -229,14 +215,16 @@ def is_own_export(header: list[str]) -> bool:
 #: The columns of leadcli's own exports that import takes back under their own names.
 _OWN_EXPORT_FIELDS = {
     *SETTABLE_FIELDS,
+    *IDENTITY_FIELDS,
     "stage",
     "created_at",
     "closed_at",
     "lost_reason",
-    "other_emails",
-    "other_phones",
-    "external_system",
 }
+#: Every other column of a lead record is not taken back: leadcli computes it (score,
+#: contact times ...) or, for ``id``, it belongs to the database the file came from.
+#: (``custom`` is the custom fields, spread into columns of their own.)
+_OWN_EXPORT_ONLY = set(RECORD_FIELDS) - _OWN_EXPORT_FIELDS - {"custom"}
 
 
 def build(header: list[str], overrides: dict[str, str]) -> list[str]:

@@ -414,8 +414,8 @@ class RowConverter:
             for i, cell in enumerate(col):
                 if not cell:
                     continue
-                for part in cell.replace(";", ",").split(","):
-                    part = part.strip().strip('[]"').strip()
+                for part in split_tags(cell):  # a JSON array, as leadcli writes them, or a, b
+                    part = part.strip()
                     if not part or is_placeholder(field_name, part, self.lists):
                         continue
                     try:

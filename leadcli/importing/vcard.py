@@ -3,8 +3,9 @@
 ``vobject`` parses each card: folded lines, escapes, quoted-printable and charset parameters
 (what phones export as 2.1) are its job. Cards are parsed one at a time, so a card that cannot
 be read becomes a rejected row (with the line it starts on) and the others still import. The
-columns carry names the import already maps (``Email``, ``Postal Code`` ...); a second e-mail
-or phone, a department or a birthday are kept as custom fields.
+columns carry names the import already maps (``Email``, ``Postal Code`` ...); further e-mails
+and phones (as JSON arrays) go to ``other_emails`` / ``other_phones``, a department or a
+birthday to custom fields.
 """
 
 from __future__ import annotations
@@ -144,9 +145,9 @@ def card_row(card: Any, raw: dict[str, list[Any]]) -> list[str]:
         last,
         full if not (first or last) else "",
         emails[0] if emails else "",
-        ", ".join(emails[1:]),
+        json.dumps(emails[1:], ensure_ascii=False) if emails[1:] else "",
         phones[0] if phones else "",
-        ", ".join(phones[1:]),
+        json.dumps(phones[1:], ensure_ascii=False) if phones[1:] else "",
         company,
         department,
         one("title"),

@@ -396,6 +396,7 @@ def m006_cheap_checks(db: Database) -> None:
         raise DatabaseError(f"rebuilding the lead table left {len(broken)} dangling references")
 
 
+#: The stages as m006 wrote them into the lead table's check (a step never changes later).
 _STAGES_AT_M006 = ("prospect", "lead", "mql", "sql", "opportunity", "customer", "lost")
 
 
@@ -507,7 +508,6 @@ def m008_scoring(db: Database) -> None:
     db.execute("CREATE INDEX leads_score ON leads (score)")
 
 
-#: The stages as m006 wrote them into the lead table's check (a step never changes later).
 def m009_reports(db: Database) -> None:
     """Marketing spend by source and month, and the indexes reports read.
 

@@ -53,14 +53,20 @@ _lead = st.fixed_dictionaries(
         "custom": st.dictionaries(_CUSTOM_NAME, _NONEMPTY, max_size=2),
         "stage": st.sampled_from(_STAGES),
         "lost_reason": _NONEMPTY,
+        "other_emails": st.lists(st.sampled_from(["b@x.io", "c@y.org"]), max_size=2, unique=True),
+        # A number that is not one is kept as written, commas and all.
+        "other_phones": st.sampled_from([[], ["+14155550199"], ["ext. 5, ask for Bob"]]),
+        "external_system": st.sampled_from([None, "hubspot"]),
+        "win_probability": st.one_of(st.none(), st.floats(0.01, 0.99)),
     }
 )
 
-#: What must survive the trip (ids, timestamps leadcli sets itself and scores excepted).
+#: What must survive the trip (ids, timestamps leadcli sets itself and scores excepted: an
+#: import computes those; `custom` shows that none came back as a custom field).
 _COMPARED = [
     f
     for f in RECORD_FIELDS
-    if f not in ("id", "updated_at", "score", "rating", "bant", "tags", "custom")
+    if f not in ("id", "updated_at", "score", "rating", "win_probability", "bant", "tags", "custom")
 ]
 
 
@@ -93,6 +99,18 @@ def _make(store, specs: list[dict]) -> None:
         if spec["has_external_id"]:
             fields["external_id"] = f"X-{number}"
         lead = add_lead(store, fields, tags=spec["tags"], custom=spec["custom"])
+        with store.write() as conn:  # what merges and imports fill
+            conn.execute(
+                "UPDATE leads SET other_emails = ?, other_phones = ?, external_system = ?, "
+                "win_probability = ? WHERE id = ?",
+                (
+                    json.dumps(spec["other_emails"]) if spec["other_emails"] else None,
+                    json.dumps(spec["other_phones"]) if spec["other_phones"] else None,
+                    spec["external_system"] if spec["has_external_id"] else None,
+                    spec["win_probability"],
+                    lead,
+                ),
+            )
         if spec["stage"] == "lost":
             advance(store, [lead], lost=True, reason=spec["lost_reason"])
         elif spec["stage"] != "prospect":
@@ -240,3 +258,17 @@ def test_a_lost_reason_on_a_lead_that_is_not_lost_stays_a_custom_field(cli, tmp_
     )
     assert bo["lost_reason"] is None
     assert bo["custom"] == {"Lost Reason": "Timing"}
+
+
+def test_export_filters_are_lists_filters(cli, store, tmp_path):
+    """The same filters select the same leads in `list` and `export`; a wrong --db path is
+    an error, not a new empty database."""
+    lead = add_lead(store, {"first_name": "Ana"}, tags=["vip", "webinar"])
+    add_lead(store, {"first_name": "Bo"}, tags=["vip"])
+    for args in (["--tag", "vip, webinar"], ["--tag", "vip", "--tag", "webinar"]):
+        listed = json.loads(cli("list", *args, "-f", "json").stdout)
+        exported = json.loads(cli("export", *args, "-f", "json").stdout)
+        assert [r["id"] for r in exported] == [r["id"] for r in listed] == [lead]
+    missing = tmp_path / "none.db"
+    result = cli("--db", str(missing), "export")
+    assert result.exit_code == 1 and not missing.exists()

@@ -9,7 +9,16 @@ from typing import Annotated
 
 import typer
 
-from leadcli.cli.options import OwnerFilter, SourceFilter, StageFilter, TagFilter, stage_list
+from leadcli.cli.options import (
+    MinScoreFilter,
+    OwnerFilter,
+    RatingFilter,
+    SearchFilter,
+    SourceFilter,
+    StageFilter,
+    TagFilter,
+    lead_query,
+)
 from leadcli.cli.output import say
 from leadcli.cli.state import state
 
@@ -28,17 +37,10 @@ def export(
     stage: StageFilter = None,
     source: SourceFilter = None,
     tag: TagFilter = None,
-    rating: Annotated[
-        list[str] | None, typer.Option("--rating", help="Only hot, warm or cold (repeatable).")
-    ] = None,
-    min_score: Annotated[
-        int | None, typer.Option("--min-score", min=0, max=100, help="Only scores at least this.")
-    ] = None,
+    rating: RatingFilter = None,
+    min_score: MinScoreFilter = None,
     owner: OwnerFilter = None,
-    search: Annotated[
-        str | None,
-        typer.Option("--search", "-q", help="Words to find in names, company, email, notes."),
-    ] = None,
+    search: SearchFilter = None,
     fmt: Annotated[
         ExportFormat,
         typer.Option(
@@ -87,26 +89,22 @@ def export(
     Example: leadcli export --stage customer -o customers.csv
     """
     from leadcli.exporting import leads as exporting
-    from leadcli.leads.records import LeadQuery
 
-    ratings = [r.lower() for r in rating or []]
-    if any(r not in ("hot", "warm", "cold") for r in ratings):
-        raise typer.BadParameter("use hot, warm or cold", param_hint="--rating")
     wanted = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
     if vcf and wanted:
         raise typer.BadParameter("a vCard has its own fields", param_hint="--columns")
-    query = LeadQuery(
-        stages=stage_list(stage),
-        sources=source or [],
-        tags=[p for t in tag or [] for p in t.split(",")],
-        ratings=ratings,
-        owners=owner or [],
+    query = lead_query(
+        stage=stage,
+        source=source,
+        tag=tag,
+        rating=rating,
+        owner=owner,
         min_score=min_score,
         search=search,
     )
     if for_outreach:
         query = exporting.outreach_query(query)
-    store = state(ctx).store()
+    store = state(ctx).store(create=False)
     if vcf:
         from leadcli.exporting.vcard import write_vcards
 

@@ -13,16 +13,18 @@ from leadcli.cli.options import (
     FormatOption,
     LeadId,
     LeadIdsOrStdin,
+    MinScoreFilter,
     OutputFormat,
     OwnerFilter,
-    Rating,
+    RatingFilter,
+    SearchFilter,
     SortKey,
     SourceFilter,
     StageFilter,
     TagFilter,
+    lead_query,
     read_ids,
     split_commas,
-    stage_list,
 )
 from leadcli.cli.output import emit, make_console, render_table, say, time_cell, write_object
 from leadcli.cli.state import state
@@ -116,9 +118,9 @@ _split_tags = split_commas
 
 
 def _columns(store: Any) -> list[str]:
-    from leadcli.leads.records import RECORD_FIELDS, custom_field_names
+    from leadcli.exporting.leads import all_columns
 
-    return [f for f in RECORD_FIELDS if f != "custom"] + custom_field_names(store)
+    return all_columns(store)
 
 
 @app.command()
@@ -201,18 +203,10 @@ def list_leads(
     stage: StageFilter = None,
     source: SourceFilter = None,
     tag: TagFilter = None,
-    rating: Annotated[
-        list[Rating] | None,
-        typer.Option("--rating", case_sensitive=False, help="Only these ratings (repeatable)."),
-    ] = None,
-    min_score: Annotated[
-        int | None, typer.Option("--min-score", min=0, max=100, help="Only scores at least this.")
-    ] = None,
+    rating: RatingFilter = None,
+    min_score: MinScoreFilter = None,
     owner: OwnerFilter = None,
-    search: Annotated[
-        str | None,
-        typer.Option("--search", help="Words to find in names, company, email, notes."),
-    ] = None,
+    search: SearchFilter = None,
     sort: Annotated[
         SortKey,
         typer.Option(
@@ -246,17 +240,16 @@ def list_leads(
 
     Example: leadcli list --stage mql --tag webinar --sort -score -f csv > mql.csv
     """
-    from leadcli.leads.records import LeadQuery, iter_leads
+    from leadcli.leads.records import iter_leads
 
-    ratings = [str(r.value) for r in rating or []]
     table = fmt is OutputFormat.table and not ids_only
     effective_limit = (DEFAULT_TABLE_LIMIT if table else None) if limit is None else limit or None
-    query = LeadQuery(
-        stages=stage_list(stage),
-        sources=source or [],
-        tags=_split_tags(tag),
-        ratings=ratings,
-        owners=owner or [],
+    query = lead_query(
+        stage=stage,
+        source=source,
+        tag=tag,
+        rating=rating,
+        owner=owner,
         min_score=min_score,
         search=search,
         sort=str(sort.value),
