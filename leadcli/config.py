@@ -21,6 +21,12 @@ from pathlib import Path
 from typing import Any
 
 from leadcli.errors import ConfigError
+from leadcli.identity.evidence import (
+    PLACEHOLDERS,
+    PLACEHOLDERS_KEY,
+    ROLE_ADDRESSES,
+    ROLE_ADDRESSES_KEY,
+)
 from leadcli.pipeline.stages import OPEN_STAGES
 from leadcli.storage.paths import ensure_private_dir, resolve_config_path
 
@@ -204,22 +210,15 @@ SETTINGS: dict[str, Setting] = {
             "A BANT timeline counts as met when the purchase is this many days away or less.",
         ),
         Setting(
-            "identity.role_addresses",
-            (
-                "admin, billing, contact, enquiries, hello, help, hr, info, inquiries, jobs, mail, "
-                "marketing, no-reply, noreply, office, reception, sales, service, support, team"
-            ),
+            ROLE_ADDRESSES_KEY,
+            ", ".join(ROLE_ADDRESSES),
             _word_list,
             "Local parts of shared addresses (info@ ...): the same one is one person only "
             "with compatible names.",
         ),
         Setting(
-            "identity.placeholders",
-            (
-                "-, --, ., ?, n/a, na, none, null, nil, unknown, select, --select--, tbd, xxx, "
-                "0000000000, 1234567890, 555-555-5555, test@test.com, test@example.com, "
-                "none@none.com, noemail@noemail.com, no@email.com, email@email.com, a@a.com"
-            ),
+            PLACEHOLDERS_KEY,
+            ", ".join(PLACEHOLDERS),
             _word_list,
             "Values that mean none (n/a, 0000000000, test@test.com ...): missing, never "
             "evidence of a person.",

@@ -102,8 +102,8 @@ def no_evidence(lists: Lists) -> Callable[[str, Any], bool]:
     team's address (``info@``) as an e-mail (``identity.evidence``)."""
 
     def check(field: str, value: Any) -> bool:
-        name = matcher.field_key(field)
-        name = {"email": "email", "phone": "phone"}.get(name, field)
+        key = matcher.field_key(field)
+        name = key if key in ("email", "phone") else field
         if name == "email" and is_role_address(str(value), lists):
             return True
         return is_placeholder(name, value, lists)
@@ -118,20 +118,12 @@ def ids_exist(store: Store) -> bool:
 def possible_duplicates(store: Store) -> list[tuple[int, int, str]]:
     """Pairs an import recorded as possible duplicates (a shared phone, role address or id
     from another system without the evidence of one person), both leads still there."""
-    exists = store.conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'possible_duplicates'"
-    ).fetchone()
-    if not exists:  # a database before schema step 7
-        return []
     rows = store.conn.execute(
         "SELECT p.lead_id, p.other_id, p.reason FROM possible_duplicates AS p "
         "JOIN leads AS x ON x.id = p.lead_id JOIN leads AS y ON y.id = p.other_id"
     ).fetchall()
-    return [
-        (min(a, b), max(a, b), f"recorded by import: shared {reason}")
-        for a, b, reason in rows
-        if a != b
-    ]
+    # Stored as (lower id, higher id): the table's CHECK keeps them so.
+    return [(a, b, f"recorded by import: shared {reason}") for a, b, reason in rows]
 
 
 #: The score of a pair that shares a personal e-mail through ``other_emails``: the evidence
@@ -142,9 +134,6 @@ SAME_EMAIL_SCORE = 0.99
 def shared_other_emails(store: Store, lists: Lists) -> list[tuple[int, int, str, float]]:
     """Pairs where one lead's e-mail is among the other's ``other_emails`` (or both list
     it): the same personal address, which the matcher's main-e-mail comparison cannot see."""
-    has = {r[1] for r in store.conn.execute("PRAGMA table_info(leads)")}
-    if "other_emails" not in has:  # a database before schema step 7
-        return []
     if not store.conn.execute(
         "SELECT 1 FROM leads WHERE other_emails IS NOT NULL LIMIT 1"
     ).fetchone():

@@ -28,21 +28,12 @@ from pathlib import Path
 from typing import Any
 
 from leadcli.errors import LeadcliError
+from leadcli.leads.records import CONTACT_FIELDS
 
 #: Fields of the lead record the matcher can read directly; any other name is a custom field.
+#: Who a person is and where they are; not who sent or works them (source, owner).
 LEAD_FIELDS: tuple[str, ...] = (
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "company",
-    "title",
-    "website",
-    "street",
-    "city",
-    "postal_code",
-    "region",
-    "country",
+    *(f for f in CONTACT_FIELDS if f not in ("source", "owner")),
     "external_id",
 )
 COMPARATORS: tuple[str, ...] = (

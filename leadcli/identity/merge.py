@@ -32,9 +32,6 @@ from leadcli.storage.store import Store
 from leadcli.storage.updates import set_columns
 from leadcli.text import dates
 
-MERGED = "merged"
-UNMERGED = "unmerged"
-
 #: Lead columns the merge sets by its own rules (stage and what goes with it, times, the
 #: opt-out, custom fields); every other column, including those later schema steps add, is
 #: filled from another lead only when the survivor has no value, and a different value is a
@@ -290,7 +287,7 @@ def _merge(
     if "do_not_contact" in changes:
         changes["do_not_contact"] = [bool(v) for v in changes["do_not_contact"]]
     event_changes = {**changes, "merged_ids": [None, others]}
-    history.record(conn, keep, MERGED, event_changes, reason=reason, at=now)
+    history.record(conn, keep, history.MERGED, event_changes, reason=reason, at=now)
     if stage_change:
         history.record(conn, keep, history.STAGE, {"stage": stage_change}, reason=reason, at=now)
     # An opt-out or a closed stage brought by the merge ends the survivor's cadences.
@@ -347,12 +344,9 @@ def undo_merge(store: Store, merge_id: int) -> dict[str, Any]:
             conn.execute(f'DELETE FROM "{table}" WHERE {where}', params)
         leads = {r["id"]: r for r in journal["leads"]}
         kept_row = leads[keep]
-        columns = [c for c in kept_row if c != "id"]
         existing = {r[1] for r in conn.execute("PRAGMA table_info(leads)")}
-        columns = [c for c in columns if c in existing]
-        conn.execute(
-            "UPDATE leads SET " + ", ".join(f'"{c}" = ?' for c in columns) + " WHERE id = ?",
-            (*(kept_row[c] for c in columns), keep),
+        set_columns(
+            conn, "leads", keep, {c: v for c, v in kept_row.items() if c != "id" and c in existing}
         )
         _insert(conn, "leads", [leads[o] for o in others])
         for table, rows in journal["tables"].items():
@@ -362,6 +356,7 @@ def undo_merge(store: Store, merge_id: int) -> dict[str, Any]:
         now = dates.now_text()
         conn.execute("UPDATE merges SET undone_at = ? WHERE id = ?", (now, merge_id))
         reason = f"merge #{merge_id} undone"
-        for lead_id in ids:
-            history.record(conn, lead_id, UNMERGED, {"merge": [merge_id, None]}, reason=reason)
+        history.record_many(
+            conn, [(i, history.UNMERGED, {"merge": [merge_id, None]}, reason, now) for i in ids]
+        )
     return {"merge": merge_id, "restored": ids}

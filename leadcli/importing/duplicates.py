@@ -287,7 +287,7 @@ def merge_one(
         )
         changes["tags"] = [None, plan.tags]
     if changes:
-        history.record(conn, lead_id, "merged", changes, reason=reason, at=now)
+        history.record(conn, lead_id, history.MERGED, changes, reason=reason, at=now)
     if changes.get("do_not_contact"):
         end_enrolments_if_unreachable(conn, lead_id, now, stage=lead["stage"], do_not_contact=True)
     if plan.stage:

@@ -94,7 +94,7 @@ def undo_batch(store: Store, batch_id: int) -> UndoResult:
         ]
         conn.execute(
             "INSERT INTO history (lead_id, at, event, changes, reason) "
-            f"SELECT id, :now, 'erased', NULL, :reason FROM leads WHERE {removed_where} "
+            f"SELECT id, :now, '{history.ERASED}', NULL, :reason FROM leads WHERE {removed_where} "
             "ORDER BY id",
             params,
         )
@@ -121,7 +121,7 @@ def _take_back_merges(conn: Any, import_reason: str, now: str, reason: str) -> l
     it added. Return the leads changed."""
     restored: list[int] = []
     merges = conn.execute(
-        "SELECT id, lead_id, changes FROM history WHERE event = 'merged' AND reason = ? "
+        f"SELECT id, lead_id, changes FROM history WHERE event = '{history.MERGED}' AND reason = ? "
         "ORDER BY id DESC",
         (import_reason,),
     ).fetchall()
@@ -150,6 +150,6 @@ def _take_back_merges(conn: Any, import_reason: str, now: str, reason: str) -> l
         sets = {k: _stored(k, v[1]) for k, v in back.items() if k != "tags"}
         if sets:
             set_columns(conn, "leads", lead_id, sets, updated_at=now)
-        history.record(conn, lead_id, "unmerged", back, reason=reason, at=now)
+        history.record(conn, lead_id, history.UNMERGED, back, reason=reason, at=now)
         restored.append(lead_id)
     return sorted(set(restored))

@@ -30,6 +30,12 @@ STAGE = "stage"
 #: [old, new]}``, ``reason`` names the scorer. A change of points alone is not an event, nor
 #: a lead's first rating: before its first event it had the rating that event changes from.
 RATING = "rating"
+#: Another lead or an import row merged into this one (``changes``: what it brought), and
+#: that merge taken back (by ``merge undo`` or ``import undo``).
+MERGED = "merged"
+UNMERGED = "unmerged"
+#: The lead was removed by ``import undo`` (history is append-only: its rows stay).
+ERASED = "erased"
 
 
 def record(

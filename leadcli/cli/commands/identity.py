@@ -50,11 +50,15 @@ def _name(record: dict[str, Any]) -> str:
 
 
 def _pair_rows(store: Any, pairs: list[dict[str, Any]]) -> list[list[Any]]:
-    from leadcli.leads.records import get_lead
+    from leadcli.leads.records import LeadQuery, iter_leads
 
+    ids = sorted({i for pair in pairs for i in pair["ids"]})
+    marks = ", ".join("?" * len(ids))
+    query = LeadQuery(extra_where=[(f"leads.id IN ({marks})", tuple(ids))])
+    leads = {r["id"]: r for r in iter_leads(store, query)}  # one query for the whole table
     rows = []
     for pair in pairs:
-        a, b = (get_lead(store, i, with_history=False) for i in pair["ids"])
+        a, b = (leads[i] for i in pair["ids"])
         rows.append(
             [
                 f"{a['id']} / {b['id']}",
