@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 #: Columns the full-text index covers today (``list --search``): live code reads this. A
 #: released step never does (changing it would rewrite history): each step that built the
-#: index spells out its own columns, as ``_FTS_COLUMNS_AT_M001`` and ``_AT_M005`` below.
+#: index spells out its own columns, as ``_FTS_COLUMNS_AT_M001`` ... ``_AT_M007`` below.
 FTS_COLUMNS = (
     "first_name",
     "last_name",
@@ -35,9 +35,19 @@ FTS_COLUMNS = (
     "other_phones",
 )
 
-#: The search index's columns as m001 created it and m005 rebuilt it (frozen literals).
+#: The search index's columns as m001 created it and m005 and m007 rebuilt it (frozen
+#: literals; a test checks that today's ``FTS_COLUMNS`` are m007's).
 _FTS_COLUMNS_AT_M001 = ("first_name", "last_name", "company", "email", "notes")
 _FTS_COLUMNS_AT_M005 = ("first_name", "last_name", "company", "email", "notes")
+_FTS_COLUMNS_AT_M007 = (
+    "first_name",
+    "last_name",
+    "company",
+    "email",
+    "notes",
+    "other_emails",
+    "other_phones",
+)
 
 
 def m001_initial(db: Database) -> None:
@@ -443,15 +453,7 @@ def m007_identity(db: Database) -> None:
         """
     )
     conn.execute("CREATE INDEX batch_matches_lead ON batch_matches (lead_id)")
-    columns = (
-        "first_name",
-        "last_name",
-        "company",
-        "email",
-        "notes",
-        "other_emails",
-        "other_phones",
-    )
+    columns = _FTS_COLUMNS_AT_M007
     for trigger in ("leads_fts_ai", "leads_fts_ad", "leads_fts_au"):
         conn.execute(f"DROP TRIGGER IF EXISTS {trigger}")
     conn.execute("DROP TABLE leads_fts")
@@ -543,7 +545,7 @@ def m009_reports(db: Database) -> None:
     )
 
 
-def m012_merges(db: Database) -> None:
+def m010_merges(db: Database) -> None:
     """Merges and their journal, so `merge undo` can put the leads back exactly as they were.
 
     ``journal`` holds, as JSON, every row the merge changed or removed (the leads and their
@@ -576,15 +578,11 @@ def m012_merges(db: Database) -> None:
     db.execute("CREATE INDEX merged_leads_into ON merged_leads (into_id)")
 
 
-def m013_address(db: Database) -> None:
+def m011_address(db: Database) -> None:
     """Street, postal code and region on the lead: what a vCard address (ADR) and an address
-    book hold besides city and country. Plain nullable columns added in place (no rebuild);
-    a step that finds them already there leaves them, so running it twice changes nothing.
-    """
-    present = {row[1] for row in db.conn.execute("PRAGMA table_info(leads)")}
+    book hold besides city and country. Plain nullable columns added in place (no rebuild)."""
     for column in ("street", "postal_code", "region"):
-        if column not in present:
-            db.conn.execute(f"ALTER TABLE leads ADD COLUMN {column} TEXT")
+        db.conn.execute(f"ALTER TABLE leads ADD COLUMN {column} TEXT")
 
 
 #: Every step in order; the schema version is the number of steps applied.
@@ -598,8 +596,8 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     m007_identity,
     m008_scoring,
     m009_reports,
-    m012_merges,
-    m013_address,
+    m010_merges,
+    m011_address,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

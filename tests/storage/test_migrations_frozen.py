@@ -11,24 +11,35 @@ from leadcli.storage import migrations
 from leadcli.storage.store import connect
 
 
-def test_released_steps_do_not_read_the_live_search_columns(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(migrations, "FTS_COLUMNS", ("first_name", "city"))
-    store = connect(tmp_path / "leads.db")
+def _search_columns(store) -> tuple[list[str], str]:
     columns = [r[1] for r in store.conn.execute("PRAGMA table_info(leads_fts)")]
     trigger = store.conn.execute(
         "SELECT sql FROM sqlite_master WHERE name = 'leads_fts_au'"
     ).fetchone()[0]
+    return columns, trigger
+
+
+@pytest.mark.parametrize(
+    ("step", "built"),
+    [
+        (migrations.m001_initial, migrations._FTS_COLUMNS_AT_M001),
+        (migrations.m005_import_ranges, migrations._FTS_COLUMNS_AT_M005),
+        (migrations.m007_identity, migrations._FTS_COLUMNS_AT_M007),
+    ],
+)
+def test_released_steps_do_not_read_the_live_search_columns(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, step, built
+) -> None:
+    """Each step that builds the search index, run with another live FTS_COLUMNS, builds the
+    columns it always built."""
+    monkeypatch.setattr(migrations, "FTS_COLUMNS", ("first_name", "city"))
+    store = connect(tmp_path / "leads.db", migrate=False)
+    migrations.migrate(store, target=migrations.MIGRATIONS.index(step) + 1)
+    columns, trigger = _search_columns(store)
     store.close()
-    # the columns the last step that built the index wrote out (m007)
-    assert columns == [
-        "first_name",
-        "last_name",
-        "company",
-        "email",
-        "notes",
-        "other_emails",
-        "other_phones",
-    ]
+    assert columns == list(built)
     assert "city" not in trigger and "notes" in trigger
+
+
+def test_the_live_search_columns_are_the_last_built() -> None:
+    assert migrations.FTS_COLUMNS == migrations._FTS_COLUMNS_AT_M007
