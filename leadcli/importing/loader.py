@@ -301,7 +301,8 @@ def _import_table(
         notices=table.notices,
         mapping={c: t for c, t in zip(table.header, targets, strict=True) if c.strip()},
     )
-    summary.system = options.system or mapping_mod.detect_system(table.header)
+    given = (options.system or "").strip().lower()  # one spelling per system, however typed
+    summary.system = given or mapping_mod.detect_system(table.header)
     shape = _shape(options, table, summary.system)
     if sha256 is not None:
         same, other = _earlier_import(store.conn, sha256, summary.mapping, shape)

@@ -274,7 +274,8 @@ def build(header: list[str], overrides: dict[str, str]) -> list[str]:
 _SYSTEM_MARKS: dict[str, frozenset[str]] = {
     "salesforce": frozenset({"salesforceid", "isconverted", "masterrecordid", "isdeleted"}),
     "hubspot": frozenset({"hubspotid", "lifecyclestage", "contactowner", "hubspotscore"}),
-    "zoho": frozenset({"zohoid", "leadowner"}),
+    # Not "Lead Owner": Salesforce's report exports have that column too.
+    "zoho": frozenset({"zohoid"}),
 }
 
 

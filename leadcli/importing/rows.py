@@ -146,7 +146,7 @@ class RowConverter:
         #: leadcli's own export read back: its stages are its own, not a CRM's word that a
         #: lead was worked, so they say nothing of a first contact.
         self.own_export = own_export
-        self.system = system.strip().lower() or None if system else None
+        self.system = system  # as the loader decided it (normalised)
         self.lists = lists
         # Placeholders as forms write them: checked against a column's set of cells at once
         # (a few variants of case: an exact set lookup is what a million-row column affords).

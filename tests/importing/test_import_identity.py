@@ -206,3 +206,19 @@ def test_undo_takes_back_what_a_batch_merged_into_older_leads(store, tmp_path):
         store, tmp_path, "b.csv", "Email,Name,City,Tags,Email\nana@x.io,Ana,Lyon,new,a@y.io\n"
     )
     assert again.updated == 1
+
+
+@pytest.mark.parametrize(
+    ("header", "system"),
+    [
+        (["Id", "IsConverted", "Email"], "salesforce"),
+        (["Lead ID", "Lead Owner", "Email"], None),  # a Salesforce report: not Zoho
+        (["Zoho ID", "Lead Owner", "Email"], "zoho"),
+        (["Record ID", "Lifecycle Stage", "Email"], "hubspot"),
+        (["Person - Name", "Person - Email"], "pipedrive"),
+    ],
+)
+def test_the_system_is_told_by_columns_only_it_writes(header, system):
+    from leadcli.importing.mapping import detect_system
+
+    assert detect_system(header) == system

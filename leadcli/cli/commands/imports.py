@@ -188,7 +188,7 @@ def import_files(
         source=source,
         tags=[t for value in tag or [] for t in value.split(",") if t.strip()],
         again=again,
-        system=system.strip().lower() if system and system.strip() else None,
+        system=system,
         lists=Lists.from_config(app_state.config()),
         stage=parse_stage(stage) if stage is not None else None,
     )
