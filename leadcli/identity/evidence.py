@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from leadcli.storage.literals import sql_text
+
 #: Local parts of addresses that a team, not a person, reads (``identity.role_addresses``).
 ROLE_ADDRESSES: tuple[str, ...] = (
     "admin",
@@ -68,6 +70,11 @@ PLACEHOLDERS: tuple[str, ...] = (
     "--select--",
     "tbd",
     "xxx",
+    "nan",
+    "#n/a",
+    "not available",
+    "not applicable",
+    "not provided",
     "0000000000",
     "1234567890",
     "555-555-5555",
@@ -314,5 +321,5 @@ def role_address_sql(column: str, lists: Lists = DEFAULT_LISTS) -> str:
         f"CASE WHEN instr({local}, '+') THEN substr({local}, 1, instr({local}, '+') - 1) "
         f"ELSE {local} END"
     )
-    items = ", ".join("'" + r.replace("'", "''") + "'" for r in sorted(lists.role_addresses))
+    items = ", ".join(sql_text(r) for r in sorted(lists.role_addresses))
     return f"({column} IS NOT NULL AND ({local} IN ({items}) OR {plus} IN ({items})))"

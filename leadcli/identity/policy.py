@@ -37,6 +37,7 @@ from typing import Any
 from leadcli.identity.evidence import DEFAULT_LISTS, Lists, is_placeholder
 from leadcli.leads.records import SETTABLE_FIELDS
 from leadcli.pipeline.stages import CLOSED_STAGES, STAGES, rank
+from leadcli.storage.literals import sql_text
 
 POLICIES = ("merge", "skip", "update")
 
@@ -186,7 +187,7 @@ def _sql_placeholder(column: str, field_name: str, lists: Lists) -> str:
         words += sorted(f"{p}{d}" for d in digits for p in ("+", "+1"))
     if not words:
         return "0"
-    items = ", ".join("'" + w.replace("'", "''") + "'" for w in words)
+    items = ", ".join(sql_text(w) for w in words)
     return f"lower(trim({column})) IN ({items})"
 
 

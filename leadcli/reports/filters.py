@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from leadcli.pipeline.stages import CLOSED_STAGES_SQL, STAGES
+from leadcli.storage.literals import sql_text
 from leadcli.text import dates
 
 
@@ -54,10 +55,6 @@ def source_key(text: str | None) -> str:
     if text is None:
         return ""
     return re.sub(r"[\W_]+", "", text.casefold())
-
-
-def _sql_text(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 def stage_rank_sql(expr: str) -> str:
@@ -109,7 +106,7 @@ class Sources:
     def expr(self, column: str = "l.source") -> str:
         """SQL giving the shown name for ``column``: a CASE over the (few) raw spellings."""
         whens = [
-            f"WHEN {_sql_text(raw)} THEN {_sql_text(self.name(key))}"
+            f"WHEN {sql_text(raw)} THEN {sql_text(self.name(key))}"
             for raw, key in self.key_of.items()
             if raw is not None and self.name(key) is not None and raw != self.name(key)
         ]

@@ -16,26 +16,13 @@ import sqlite3
 from typing import Any
 
 from leadcli.errors import LeadcliError
+from leadcli.identity import evidence
 from leadcli.pipeline.qualification import CRITERIA as BANT_CRITERIA
-from leadcli.scoring.rules import quote
+from leadcli.storage.literals import sql_text
 
-#: Values that mean "nobody filled this in"; they count as missing.
-PLACEHOLDERS = (
-    "select",
-    "n/a",
-    "na",
-    "none",
-    "null",
-    "nil",
-    "nan",
-    "-",
-    "--",
-    "?",
-    "#n/a",
-    "not available",
-    "not applicable",
-    "not provided",
-)
+#: Values that mean "nobody filled this in" count as missing: the import's list (the
+#: shipped one, not the config's, so a stored model always reads values the same way).
+PLACEHOLDERS = evidence.PLACEHOLDERS
 #: Lead columns a model may learn from (names, e-mails, phones and notes identify a person
 #: or are free text: never features).
 COLUMNS = ("source", "owner", "country", "city", "title", "company", "value")
@@ -57,23 +44,23 @@ def raw_sql(source: dict[str, Any]) -> str:
         return f"leads.{source['column']}"
     if kind == "custom" and isinstance(source.get("key"), str):
         key = source["key"].replace('"', '""')
-        return f"json_extract(leads.custom, {quote('$.' + chr(34) + key + chr(34))})"
+        return f"json_extract(leads.custom, {sql_text('$.' + chr(34) + key + chr(34))})"
     if kind == "bant" and source.get("criterion") in BANT_CRITERIA:
         return (
             "(SELECT answer FROM bant_answers WHERE lead_id = leads.id "
-            f"AND criterion = {quote(source['criterion'])})"
+            f"AND criterion = {sql_text(source['criterion'])})"
         )
     if kind == "activities" and isinstance(source.get("kind"), str):
         return (
             "(SELECT count(*) FROM activities WHERE lead_id = leads.id "
-            f"AND kind = {quote(source['kind'])})"
+            f"AND kind = {sql_text(source['kind'])})"
         )
     if kind == "first_touch_days":
         return "(julianday(leads.first_contacted_at) - julianday(leads.created_at))"
     if kind == "tag" and isinstance(source.get("tag"), str):
         return (
             "(CASE WHEN EXISTS (SELECT 1 FROM lead_tags WHERE lead_id = leads.id AND tag = "
-            f"{quote(source['tag'])}) THEN 'yes' ELSE 'no' END)"
+            f"{sql_text(source['tag'])}) THEN 'yes' ELSE 'no' END)"
         )
     raise FeatureError(
         "the stored model uses a feature this leadcli cannot read",
@@ -86,7 +73,7 @@ def _text(raw: str) -> str:
 
 
 def _placeholders() -> str:
-    return ", ".join(quote(p) for p in PLACEHOLDERS)
+    return ", ".join(sql_text(p) for p in PLACEHOLDERS)
 
 
 def category_sql(raw: str) -> str:
@@ -125,9 +112,9 @@ def term_sql(feature: dict[str, Any]) -> str:
         )
     missing = repr(float(feature["missing"]))
     whens = " ".join(
-        f"WHEN {quote(level)} THEN {float(p)!r}" for level, p in feature["levels"].items()
+        f"WHEN {sql_text(level)} THEN {float(p)!r}" for level, p in feature["levels"].items()
     )
-    placeholders = " ".join(f"WHEN {quote(p)} THEN {missing}" for p in PLACEHOLDERS)
+    placeholders = " ".join(f"WHEN {sql_text(p)} THEN {missing}" for p in PLACEHOLDERS)
     return (
         f"(CASE ifnull({_text(raw_sql(feature['source']))}, {_MISSING}) WHEN {_MISSING} "
         f"THEN {missing} {placeholders} {whens} ELSE {float(feature['other'])!r} END)"

@@ -35,6 +35,7 @@ from leadcli.engagement.activities import KINDS as ACTIVITY_KINDS
 from leadcli.errors import LeadcliError
 from leadcli.leads.records import SETTABLE_FIELDS
 from leadcli.pipeline.qualification import CRITERIA as BANT_CRITERIA
+from leadcli.storage.literals import sql_text
 
 GROUPS = ("fit", "engagement", "bant", "negative")
 #: Fields a rule can test, read from ``leads``: every field a user sets (tags are derived,
@@ -339,12 +340,6 @@ def _rule(raw: dict[str, Any], index: int, where: _Where, origin: str) -> Rule:
 # --------------------------------------------------------------------------- SQL
 
 
-def quote(text: str) -> str:
-    """A SQL string literal. Terms are whole expressions reused in several statements, so
-    literals are inlined (quoted) rather than bound as parameters."""
-    return "'" + text.replace("'", "''") + "'"
-
-
 def _number_literal(value: float) -> str:
     return repr(float(value))
 
@@ -356,11 +351,11 @@ def _match(value_sql: str, rule: Rule) -> str:
         filled = f"(coalesce(trim({value_sql}), '') != '')"
         parts.append(filled if rule.present else f"NOT {filled}")
     if rule.equals:
-        parts.append(f"lower(trim({value_sql})) IN ({', '.join(quote(v) for v in rule.equals)})")
+        parts.append(f"lower(trim({value_sql})) IN ({', '.join(sql_text(v) for v in rule.equals)})")
     if rule.contains:
         parts.append(
             "("
-            + " OR ".join(f"instr(lower({value_sql}), {quote(v)}) > 0" for v in rule.contains)
+            + " OR ".join(f"instr(lower({value_sql}), {sql_text(v)}) > 0" for v in rule.contains)
             + ")"
         )
     if rule.min is not None or rule.max is not None:
@@ -392,7 +387,7 @@ def _custom_prefilter(rule: Rule) -> str | None:
         w.isascii() and w.isprintable() and not set(w) & set('"\\/') for w in rule.contains
     ):
         return None  # JSON may escape it (or a file edited by hand may have)
-    words = " OR ".join(f"instr(lower(leads.custom), {quote(w)}) > 0" for w in rule.contains)
+    words = " OR ".join(f"instr(lower(leads.custom), {sql_text(w)}) > 0" for w in rule.contains)
     return f"({words})"
 
 
@@ -412,7 +407,7 @@ def _field_condition(rule: Rule) -> str:
         value = "substr(leads.email, instr(leads.email, '@') + 1)"
     elif name.startswith(CUSTOM_PREFIX):
         key = name[len(CUSTOM_PREFIX) :].replace('"', '""')
-        value = f"json_extract(leads.custom, {quote('$.' + chr(34) + key + chr(34))})"
+        value = f"json_extract(leads.custom, {sql_text('$.' + chr(34) + key + chr(34))})"
     else:
         value = f"leads.{name}"
     if name == "do_not_contact" and rule.equals:
@@ -426,7 +421,7 @@ def _field_condition(rule: Rule) -> str:
 def _activity_filter(rule: Rule, now_sql: str) -> str:
     parts = ["a.lead_id = leads.id"]
     if rule.activity:
-        parts.append(f"a.kind IN ({', '.join(quote(k) for k in rule.activity)})")
+        parts.append(f"a.kind IN ({', '.join(sql_text(k) for k in rule.activity)})")
     if rule.inbound is not None:
         parts.append(f"a.inbound = {int(rule.inbound)}")
     if rule.within_days is not None:
@@ -436,7 +431,7 @@ def _activity_filter(rule: Rule, now_sql: str) -> str:
     if rule.note_contains:
         text = "lower(coalesce(a.note, '') || ' ' || coalesce(a.outcome, ''))"
         parts.append(
-            "(" + " OR ".join(f"instr({text}, {quote(v)}) > 0" for v in rule.note_contains) + ")"
+            "(" + " OR ".join(f"instr({text}, {sql_text(v)}) > 0" for v in rule.note_contains) + ")"
         )
     return " AND ".join(parts)
 
@@ -445,16 +440,16 @@ def term_sql(rule: Rule, now: str) -> str:
     """The rule's points for the lead in ``leads`` (an integer; 0 when it does not match).
 
     ``now`` is the stored-format time decay and ``within_days`` count from."""
-    now_sql = quote(now)
+    now_sql = sql_text(now)
     conditions = []
     if rule.field is not None:
         conditions.append(_field_condition(rule))
     if rule.bant is not None:
-        tests = ["b.lead_id = leads.id", f"b.criterion = {quote(rule.bant)}"]
+        tests = ["b.lead_id = leads.id", f"b.criterion = {sql_text(rule.bant)}"]
         if rule.met is not None:
             tests.append(f"b.met = {int(rule.met)}")
         if rule.answer:
-            tests.append(f"lower(b.answer) IN ({', '.join(quote(v) for v in rule.answer)})")
+            tests.append(f"lower(b.answer) IN ({', '.join(sql_text(v) for v in rule.answer)})")
         conditions.append(f"EXISTS (SELECT 1 FROM bant_answers AS b WHERE {' AND '.join(tests)})")
     points = str(rule.points)
     if rule.activity is not None:
