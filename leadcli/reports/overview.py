@@ -48,16 +48,10 @@ def overview(conn: Any, base: Any, config: dict[str, Any]) -> dict[str, Any]:
     from leadcli.pipeline.stages import STAGES
     from leadcli.reports.funnel import funnel
     from leadcli.reports.pipeline import pipeline
-    from leadcli.reports.stats import days, quantiles, ratio, seconds_between
+    from leadcli.reports.stats import days, ratio
+    from leadcli.reports.velocity import lead_times
 
-    lead_time = quantiles(
-        conn,
-        base.sql(
-            f"SELECT 1 AS g, max(0, {seconds_between('b.created_at', 'b.closed_at')}) AS x "
-            "FROM base AS b WHERE b.stage = 'customer' AND b.closed_at IS NOT NULL"
-        ),
-        base.params,
-    ).get(1)
+    lead_time = lead_times(conn, base).get(1)
     cols = ", ".join(
         f"sum(b.stage = '{s}'), total(CASE WHEN b.stage = '{s}' THEN b.value END)" for s in STAGES
     )

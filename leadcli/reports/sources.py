@@ -13,7 +13,8 @@ from typing import Any
 from leadcli.pipeline.stages import STAGES
 from leadcli.reports.filters import Base, reached_sql
 from leadcli.reports.spend import spend_by_key
-from leadcli.reports.stats import days, quantiles, ratio, seconds_between
+from leadcli.reports.stats import days, ratio
+from leadcli.reports.velocity import lead_times
 
 MQL = STAGES.index("mql")
 
@@ -33,15 +34,7 @@ def sources(conn: sqlite3.Connection, base: Base) -> dict[str, Any]:
             )
         ]
     )
-    lead_times = quantiles(
-        conn,
-        base.sql(
-            f"SELECT {base.sources.expr('b.source')} AS g, "
-            f"max(0, {seconds_between('b.created_at', 'b.closed_at')}) AS x "
-            "FROM base AS b WHERE b.stage = 'customer' AND b.closed_at IS NOT NULL"
-        ),
-        base.params,
-    )
+    by_source = lead_times(conn, base, base.sources.expr("b.source"))
     ends = [t for t in (flt.until, flt.as_of) if t]
     spent = spend_by_key(conn, base.sources.key, flt.since, min(ends) if ends else None)
     rows = []
@@ -50,7 +43,7 @@ def sources(conn: sqlite3.Connection, base: Base) -> dict[str, Any]:
         key = base.sources.key(r["source"])
         shown_keys.add(key)
         amount = spent[key][0] if key in spent else None
-        rows.append(_row(r["source"], r, lead_times.get(r["source"]), amount))
+        rows.append(_row(r["source"], r, by_source.get(r["source"]), amount))
     if not flt.sources:  # spend on a source with no leads yet is still spend
         for key, (amount, spelling) in spent.items():
             if key not in shown_keys:

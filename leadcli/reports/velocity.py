@@ -19,16 +19,22 @@ from leadcli.reports.filters import Base
 from leadcli.reports.stats import days, quantiles, ratio, seconds_between
 
 
-def velocity(conn: sqlite3.Connection, base: Base) -> dict[str, Any]:
-    flt = base.filter
-    lead_time = quantiles(
+def lead_times(conn: sqlite3.Connection, base: Base, group: str = "1") -> dict[Any, Any]:
+    """Lead time (created to customer, seconds): count, mean, median and p90 per ``group``
+    (an SQL expression over ``b``; by default one group, ``1``)."""
+    return quantiles(
         conn,
         base.sql(
-            f"SELECT 1 AS g, max(0, {seconds_between('b.created_at', 'b.closed_at')}) AS x "
-            "FROM base AS b WHERE b.stage = 'customer' AND b.closed_at IS NOT NULL"
+            f"SELECT {group} AS g, max(0, {seconds_between('b.created_at', 'b.closed_at')}) "
+            "AS x FROM base AS b WHERE b.stage = 'customer' AND b.closed_at IS NOT NULL"
         ),
         base.params,
-    ).get(1)
+    )
+
+
+def velocity(conn: sqlite3.Connection, base: Base) -> dict[str, Any]:
+    flt = base.filter
+    lead_time = lead_times(conn, base).get(1)
     bound = " AND h.at < :as_of" if flt.as_of else ""
     stays_sql = base.sql(
         "SELECT stage AS g, max(0, " + seconds_between("entered", "left_at") + ") AS x FROM ("
@@ -54,11 +60,10 @@ def velocity(conn: sqlite3.Connection, base: Base) -> dict[str, Any]:
         conn,
         "SELECT sum(b.stage = 'customer'), sum(b.stage = 'lost'), "
         f"sum(b.stage NOT IN {CLOSED_STAGES_SQL}), "
-        "avg(CASE WHEN b.stage = 'customer' THEN b.value END), "
-        "avg(CASE WHEN b.stage = 'customer' AND b.closed_at IS NOT NULL THEN "
-        f"max(0, {seconds_between('b.created_at', 'b.closed_at')}) END) FROM base AS b",
+        "avg(CASE WHEN b.stage = 'customer' THEN b.value END) FROM base AS b",
     )
-    won, lost, open_, avg_won, avg_cycle = (head[i] or 0 for i in range(5))
+    won, lost, open_, avg_won = (head[i] or 0 for i in range(4))
+    avg_cycle = lead_time["mean"] if lead_time else 0
     win_rate = ratio(won, won + lost)
     cycle_days = avg_cycle / 86400 if avg_cycle else None
     sales_velocity = (
