@@ -12,6 +12,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -101,6 +102,25 @@ def time_process(argv: Sequence[str], runs: int, env: dict[str, str] | None = No
         )
         times.append(time.perf_counter() - start)
     return statistics.median(times)
+
+
+def measured_run(
+    argv: Sequence[str], env: dict[str, str] | None = None
+) -> tuple[str, float, float]:
+    """stdout, seconds and peak resident memory (MB) of one whole process: of that process
+    alone, as wait4 reports it (its largest, when it forks), not of every child so far.
+    Output goes to files, so a big one never blocks the wait."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        process = subprocess.Popen(argv, stdout=out, stderr=err, env={**os.environ, **(env or {})})
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - start
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        if process.returncode != 0:
+            raise SystemExit(f"{' '.join(argv[:3])} failed: {err.read().decode()}")
+        return out.read().decode(), seconds, usage.ru_maxrss / 1024
 
 
 def build_lead_db(path: Path, n: int, seed: int = 1) -> Path:

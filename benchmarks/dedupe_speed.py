@@ -19,17 +19,15 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import os
 import random
-import resource
 import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
 
+from _common import DATA_DIR as DATA
+from _common import leadcli_command, measured_run
+
 HERE = Path(__file__).resolve().parent
-DATA = HERE / ".data"
 SYLLABLES = (
     "an",
     "ber",
@@ -167,20 +165,12 @@ def true_pairs(planted: list[tuple[int, int]]) -> set[tuple[int, int]]:
     return {(a, b) for ids in groups.values() for a, b in itertools.combinations(sorted(ids), 2)}
 
 
-def run(db: Path, *args: str) -> tuple[str, float, int]:
-    """stdout, seconds and peak RSS (KiB) of one leadcli process."""
-    start = time.perf_counter()
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    out = subprocess.run(
-        [sys.executable, "-m", "leadcli", "--db", str(db), *args],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={**os.environ, "LEADCLI_CONFIG": str(db.parent / "none.toml")},
-    ).stdout
-    elapsed = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return out, elapsed, max(peak, before)
+def run(db: Path, *args: str) -> tuple[str, float, float]:
+    """stdout, seconds and peak resident memory (MB) of this one leadcli process."""
+    return measured_run(
+        [*leadcli_command(), "--db", str(db), *args],
+        {"LEADCLI_CONFIG": str(db.parent / "none.toml")},
+    )
 
 
 def main() -> None:
@@ -209,7 +199,7 @@ def main() -> None:
         f"found {hits} ({hits / len(planted):.1%}), "
         f"{false} false pairs ({false / max(1, len(found)):.1%} of {len(found)} reported); "
         f"dedupe {t:.1f} s (median of {args.runs}) = {t / r:.1f}x `list -f json` ({r:.1f} s); "
-        f"peak memory {peak / 1024:.0f} MiB"
+        f"peak memory {peak:.0f} MB"
     )
 
 

@@ -14,18 +14,16 @@ from __future__ import annotations
 
 import argparse
 import csv
-import os
 import random
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 import unicodedata
 from pathlib import Path
 
-from _common import COMPANIES, DATA_DIR, FIRST, LAST, SOURCES, leadcli_command
+from _common import COMPANIES, DATA_DIR, FIRST, LAST, SOURCES, leadcli_command, measured_run
 
 STATUSES = [
     "New",
@@ -115,28 +113,11 @@ def reference_load(csv_path: Path, db_path: Path) -> float:
 def leadcli_load(csv_path: Path, db_path: Path) -> tuple[float, float]:
     """Seconds and peak resident memory (MB) of one `leadcli import`: of its largest
     process, as wait4 reports it (a big import forks a worker that converts rows)."""
-    env = {**os.environ, "LEADCLI_DB": str(db_path)}
-    start = time.perf_counter()
-    process = subprocess.Popen(
-        [
-            *leadcli_command(),
-            "import",
-            str(csv_path),
-            "--rejects",
-            str(db_path) + ".rejects.csv",
-            "-f",
-            "json",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=env,
+    argv = [*leadcli_command(), "import", str(csv_path), "--rejects"]
+    _, seconds, peak = measured_run(
+        [*argv, str(db_path) + ".rejects.csv", "-f", "json"], {"LEADCLI_DB": str(db_path)}
     )
-    _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - start
-    _out, err = process.communicate()
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"leadcli import failed: {err.decode()}")
-    return seconds, usage.ru_maxrss / 1024
+    return seconds, peak
 
 
 def main() -> int:
