@@ -178,7 +178,8 @@ class Base:
 def build_base(conn: sqlite3.Connection, flt: ReportFilter) -> Base:
     """The leads ``flt`` selects, one row each, with the columns reports read."""
     sources = Sources(conn, flt.aliases)
-    params: dict[str, Any] = {}
+    # ``moment``: the time the report describes (ages are counted to it).
+    params: dict[str, Any] = {"moment": flt.moment}
     where: list[str] = []
     if flt.since:
         where.append("l.created_at >= :since")

@@ -62,7 +62,6 @@ def win_rates(
 def pipeline(conn: sqlite3.Connection, base: Base, config: dict[str, Any]) -> dict[str, Any]:
     """Rows per open stage (all five, zeros included) and the totals."""
     rates = win_rates(conn, base, config)
-    base.params["moment"] = base.filter.moment
     cols = ", ".join(
         f"sum(b.stage = '{s}'), total(CASE WHEN b.stage = '{s}' THEN b.value END), "
         f"avg(CASE WHEN b.stage = '{s}' THEN julianday(:moment) - julianday(b.created_at) END)"

@@ -219,12 +219,13 @@ def _percent(p: float) -> str:
     return f"{100 * p:.1f} %"
 
 
+FoldsOption = Annotated[int, typer.Option("--folds", min=2, max=20, help="Cross-validation folds.")]
+
+
 @model_app.command("train")
 def model_train(
     ctx: typer.Context,
-    folds: Annotated[
-        int, typer.Option("--folds", min=2, max=20, help="Cross-validation folds.")
-    ] = 5,
+    folds: FoldsOption = 5,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Learn P(customer) from closed leads (customer versus lost) and store the model.
@@ -302,9 +303,7 @@ def model_show(
 @model_app.command("evaluate")
 def model_evaluate(
     ctx: typer.Context,
-    folds: Annotated[
-        int, typer.Option("--folds", min=2, max=20, help="Cross-validation folds.")
-    ] = 5,
+    folds: FoldsOption = 5,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Cross-validated AUC, log-loss and calibration of the model's form on closed leads.
