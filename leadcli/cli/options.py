@@ -189,6 +189,30 @@ SearchFilter = Annotated[
 ]
 
 
+def limit_option(table_default: int, what: str = "") -> Any:
+    """The ``--limit`` option type of a listing command: unset lists everything for scripts
+    and ``table_default`` rows in a table (see ``effective_limit``)."""
+    return Annotated[
+        int | None,
+        typer.Option(
+            "--limit",
+            "-n",
+            min=0,
+            max=MAX_INT,
+            show_default=False,
+            help=f"At most this many{what} (0: all). Default: all, or {table_default} in a table.",
+        ),
+    ]
+
+
+def effective_limit(limit: int | None, *, table: bool, table_default: int) -> int | None:
+    """How many rows to show: ``--limit`` as given (0: all); unset, the table's default in a
+    table and all for scripts."""
+    if limit is None:
+        return table_default if table else None
+    return limit or None
+
+
 def lead_query(
     *,
     stage: list[Stage] | None,

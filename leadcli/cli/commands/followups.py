@@ -21,6 +21,8 @@ from leadcli.cli.options import (
     SourceFilter,
     StageFilter,
     TagFilter,
+    effective_limit,
+    limit_option,
     read_ids,
     split_commas,
     stage_list,
@@ -386,6 +388,7 @@ def followup_list(
 
 
 DUE_TABLE_LIMIT = 50
+DueLimit = limit_option(DUE_TABLE_LIMIT)
 #: The due items that are events at a time of their own.
 CALENDAR_KINDS = ("follow_up", "cadence")
 
@@ -414,17 +417,7 @@ def due(
     stage: StageFilter = None,
     source: SourceFilter = None,
     tag: TagFilter = None,
-    limit: Annotated[
-        int | None,
-        typer.Option(
-            "--limit",
-            "-n",
-            min=0,
-            max=MAX_INT,
-            show_default=False,
-            help=f"At most this many (0: all). Default: all, or {DUE_TABLE_LIMIT} in a table.",
-        ),
-    ] = None,
+    limit: DueLimit = None,
     every_new_lead: Annotated[
         bool,
         typer.Option(
@@ -453,7 +446,7 @@ def due(
 
     app_state = state(ctx)
     table = fmt is OutputFormat.table
-    effective = (DUE_TABLE_LIMIT if table else None) if limit is None else limit or None
+    effective = effective_limit(limit, table=table, table_default=DUE_TABLE_LIMIT)
     query = LeadQuery(
         stages=stage_list(stage), owners=owner or [], sources=source or [], tags=split_commas(tag)
     )

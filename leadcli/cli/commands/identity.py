@@ -11,7 +11,13 @@ import typer
 
 from leadcli.cli import options
 from leadcli.cli.commands.scoring import rescoring
-from leadcli.cli.options import MAX_INT, FormatOption, OutputFormat, read_ids
+from leadcli.cli.options import (
+    FormatOption,
+    OutputFormat,
+    effective_limit,
+    limit_option,
+    read_ids,
+)
 from leadcli.cli.output import emit, progress, render_table, say
 from leadcli.cli.state import state
 from leadcli.exporting.writers import write_json_array, write_object
@@ -29,6 +35,7 @@ class Prefer(StrEnum):
 
 
 TABLE_LIMIT = 100
+PairLimit = limit_option(TABLE_LIMIT, " pairs, best first")
 
 
 def _rules(path: Path | None) -> Any:
@@ -115,17 +122,7 @@ def dedupe(
             "--yes", "-y", help="With --merge: merge every pair shown, keeping the lower id."
         ),
     ] = False,
-    limit: Annotated[
-        int | None,
-        typer.Option(
-            "--limit",
-            "-n",
-            min=0,
-            max=MAX_INT,
-            help="At most this many pairs, best first (0: all). Default: all, or 100 in a table.",
-            show_default=False,
-        ),
-    ] = None,
+    limit: PairLimit = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Find likely duplicate leads: names, company, e-mail, phone, city and chosen fields.
@@ -143,7 +140,7 @@ def dedupe(
     pairs, stats = _find(store, matching_rules, compare or [], min_score, _lists(ctx))
     found = len(pairs)
     table = fmt is OutputFormat.table and not merge
-    shown = (TABLE_LIMIT if table else None) if limit is None else limit or None
+    shown = effective_limit(limit, table=table, table_default=TABLE_LIMIT)
     if shown is not None:
         pairs = pairs[:shown]
     if merge:

@@ -9,7 +9,6 @@ import typer
 
 from leadcli.cli.commands.scoring import rescoring
 from leadcli.cli.options import (
-    MAX_INT,
     FormatOption,
     LeadId,
     LeadIdsOrStdin,
@@ -22,7 +21,9 @@ from leadcli.cli.options import (
     SourceFilter,
     StageFilter,
     TagFilter,
+    effective_limit,
     lead_query,
+    limit_option,
     read_ids,
     split_commas,
 )
@@ -90,6 +91,7 @@ LIST_COLUMNS: list[tuple[str, Any]] = [
     ("Follow-up", lambda r: time_cell(r["next_follow_up_at"])),
 ]
 DEFAULT_TABLE_LIMIT = 100
+ListLimit = limit_option(DEFAULT_TABLE_LIMIT)
 OPTIONAL_COLUMNS = ("Phone", "Score", "Source", "Follow-up")
 
 
@@ -215,17 +217,7 @@ def list_leads(
             help="The order; a - in front reverses it (e.g. -score).",
         ),
     ] = SortKey["id"],
-    limit: Annotated[
-        int | None,
-        typer.Option(
-            "--limit",
-            "-n",
-            min=0,
-            max=MAX_INT,
-            help=f"At most this many (0: all). Default: all, or {DEFAULT_TABLE_LIMIT} in a table.",
-            show_default=False,
-        ),
-    ] = None,
+    limit: ListLimit = None,
     ids_only: Annotated[
         bool,
         typer.Option(
@@ -243,7 +235,7 @@ def list_leads(
     from leadcli.leads.records import iter_leads
 
     table = fmt is OutputFormat.table and not ids_only
-    effective_limit = (DEFAULT_TABLE_LIMIT if table else None) if limit is None else limit or None
+    shown = effective_limit(limit, table=table, table_default=DEFAULT_TABLE_LIMIT)
     query = lead_query(
         stage=stage,
         source=source,
@@ -254,7 +246,7 @@ def list_leads(
         search=search,
         sort=str(sort.value),
         # one more than shown, to know whether to say there are more
-        limit=effective_limit + 1 if table and effective_limit else effective_limit,
+        limit=shown + 1 if table and shown else shown,
     )
     store = state(ctx).store(create=False)
     if ids_only:
@@ -265,8 +257,8 @@ def list_leads(
         emit(iter_leads(store, query), fmt, columns=_columns(store))
         return
     records = list(iter_leads(store, query))
-    more = effective_limit is not None and len(records) > effective_limit
-    records = records[:effective_limit] if effective_limit else records
+    more = shown is not None and len(records) > shown
+    records = records[:shown] if shown else records
     if not records:
         say("No leads match.")
         return
@@ -285,7 +277,7 @@ def list_leads(
     )
     if more:
         say(
-            f"Showing the first {effective_limit}; use --limit N (0 for all) to see more.",
+            f"Showing the first {shown}; use --limit N (0 for all) to see more.",
         )
 
 
