@@ -40,6 +40,21 @@ def resolve_config_path() -> Path:
     return user_config_path(APP_NAME, appauthor=False) / "config.toml"
 
 
+def backup_dir(db: Path) -> Path:
+    """Where the automatic backups of ``db`` live: a ``backups`` folder beside it.
+
+    One place for the rule, because backup, restore, doctor and erasure (which must purge a
+    forgotten person from every backup) all need to find the same files. A backup's name starts
+    with the database's stem, so several databases can share a folder (see ``backup_glob``).
+    """
+    return db.parent / "backups"
+
+
+def backup_glob(db: Path) -> str:
+    """The glob, inside ``backup_dir(db)``, that matches ``db``'s automatic backups."""
+    return f"{db.stem}-*.db"
+
+
 def ensure_private_dir(folder: Path) -> None:
     """Create ``folder`` (and parents) owner-only; leave existing folders' modes alone.
 

@@ -1,0 +1,1 @@
+"""Keeping the data safe: backups and restore, doctor, erasure with suppression, subject export."""
