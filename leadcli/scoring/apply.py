@@ -72,15 +72,31 @@ def rule_terms(scorer: Scorer) -> list[tuple[str, str, str]]:
     ]
 
 
+#: The lead in ``leads`` has at least one tag.
+HAS_TAGS = "EXISTS (SELECT 1 FROM lead_tags AS t WHERE t.lead_id = leads.id)"
+
+
 def rules_score_sql(scorer: Scorer) -> str:
     """0-100: each group's terms summed and capped, the groups summed, then clamped."""
     assert scorer.rules is not None
     terms = rule_terms(scorer)
     parts = []
     for group in GROUPS:
-        sql = [t for _, g, t in terms if g == group]
-        if not sql:
+        in_group = [
+            (rule, sql)
+            for rule, (_, g, sql) in zip(scorer.rules.rules, terms, strict=True)
+            if g == group and sql != "0"
+        ]
+        if not in_group:
             continue
+        # A tag rule gives 0 to a lead without tags, and most leads have none: one look
+        # for any tag spares each of them a look per tag rule.
+        tagged = [sql for rule, sql in in_group if rule.field == "tags"]
+        sql = [sql for rule, sql in in_group if rule.field != "tags"]
+        if len(tagged) > 1:
+            sql.append(f"(CASE WHEN {HAS_TAGS} THEN {' + '.join(tagged)} ELSE 0 END)")
+        else:
+            sql += tagged
         total = "(" + " + ".join(sql) + ")"
         cap = scorer.rules.caps.get(group)
         parts.append(f"min({cap}, {total})" if cap is not None else total)
