@@ -112,9 +112,17 @@ def _candidates(
             f"{_qualified(c, 'n')} {'=' if i == 0 else 'IS'} g.{k}"
             for i, (c, k) in enumerate(zip(columns, names, strict=True))
         )
+        # Grouping on names too sorts every row: only rows whose key is shared can be in
+        # such a group, and the key's index finds those in one pass (most keys are not).
+        shared = (
+            f"AND {key} IN (SELECT {key} FROM leads WHERE {key} IS NOT NULL "
+            f"GROUP BY {key} HAVING count(*) > 1) "
+            if len(columns) > 1
+            else ""
+        )
         source = (
             f"(SELECT {select}, min(id) AS first FROM leads "
-            f"WHERE {key} IS NOT NULL AND {where('')} "
+            f"WHERE {key} IS NOT NULL AND {where('')} {shared}"
             f"GROUP BY {group} HAVING count(*) > 1) AS g "
             f"JOIN leads AS n ON {on} AND n.id > g.first AND n.id > :floor "
             f"JOIN leads AS o ON o.id = g.first"

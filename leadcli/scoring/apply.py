@@ -238,13 +238,6 @@ def _indexes_rebuilt_if_bulk(conn: sqlite3.Connection, scored: int) -> Iterator[
     if scored < BULK_CHANGES:  # the common case, a command's few leads: no count needed
         yield
         return
-    changed = conn.execute(
-        f"SELECT count(*) FROM new_scores AS n JOIN leads ON leads.id = n.id WHERE {_CHANGED}"
-    ).fetchone()[0]
-    (leads,) = conn.execute("SELECT coalesce(max(id), 0) FROM leads").fetchone()
-    if changed < BULK_CHANGES or changed * 4 < leads:
-        yield
-        return
     holding = [
         (name, sql)
         for name, sql in conn.execute(
@@ -253,6 +246,16 @@ def _indexes_rebuilt_if_bulk(conn: sqlite3.Connection, scored: int) -> Iterator[
         )
         if re.search(r"\b(score|rating|win_probability)\b", sql)
     ]
+    if not holding:  # a big import has dropped them already
+        yield
+        return
+    changed = conn.execute(
+        f"SELECT count(*) FROM new_scores AS n JOIN leads ON leads.id = n.id WHERE {_CHANGED}"
+    ).fetchone()[0]
+    (leads,) = conn.execute("SELECT coalesce(max(id), 0) FROM leads").fetchone()
+    if changed < BULK_CHANGES or changed * 4 < leads:
+        yield
+        return
     for name, _ in holding:
         conn.execute(f'DROP INDEX "{name}"')
     yield
@@ -302,15 +305,16 @@ def rescore_in(
         # A change of rating is an event; a change of points alone is not, and neither is a
         # lead's first rating (an import would write a row per lead): until its first
         # event a lead had the rating that event changes from (or the one it has now).
-        cursor = conn.execute(
-            "INSERT INTO history (lead_id, at, event, changes, reason) "
-            "SELECT n.id, ?, ?, json_object('rating', json_array(l.rating, n.rating), "
-            "'score', json_array(l.score, n.s)), ? "
-            "FROM new_scores AS n JOIN leads AS l ON l.id = n.id "
-            "WHERE l.rating IS NOT NULL AND l.rating IS NOT n.rating",
-            (scorer.now, history.RATING, scorer.reason),
-        )
-        result.ratings_changed = cursor.rowcount
+        # Leads created a moment ago (fresh) have had no rating to change from.
+        if not scorer.fresh:
+            result.ratings_changed = conn.execute(
+                "INSERT INTO history (lead_id, at, event, changes, reason) "
+                "SELECT n.id, ?, ?, json_object('rating', json_array(l.rating, n.rating), "
+                "'score', json_array(l.score, n.s)), ? "
+                "FROM new_scores AS n JOIN leads AS l ON l.id = n.id "
+                "WHERE l.rating IS NOT NULL AND l.rating IS NOT n.rating",
+                (scorer.now, history.RATING, scorer.reason),
+            ).rowcount
         with _indexes_rebuilt_if_bulk(conn, result.scored):
             cursor = conn.execute(
                 "UPDATE leads SET score = n.s, rating = n.rating, win_probability = n.p "
