@@ -147,6 +147,10 @@ def _own_addresses(value: str) -> tuple[str, ...]:
     return tuple(_address_or_domain(w) for w in _word_list(value))
 
 
+#: Parsers of settings kept as a TOML array of words.
+_LIST_PARSERS = (_word_list, _own_addresses)
+
+
 def _capture_sources(value: Any) -> dict[str, str]:
     """``capture.sources``: the source a lead captured from a sender gets, by its address or
     ``@domain`` (TOML: ``[capture.sources]``; typed: ``forms@site.com=website form``)."""
@@ -383,7 +387,7 @@ def validate(written: dict[str, Any]) -> dict[str, Any]:
         setting = SETTINGS.get(key)
         if setting is None:
             raise Invalid(key, "is not a leadcli setting (see `leadcli config show`)")
-        if isinstance(raw, list) and setting.parse is _word_list:
+        if isinstance(raw, list | tuple) and setting.parse in _LIST_PARSERS:
             raw = ", ".join(map(str, raw))  # a TOML array of words, as `config set` writes
         if isinstance(raw, dict) and key in _TABLES:
             try:

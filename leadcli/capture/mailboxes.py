@@ -40,18 +40,25 @@ def _is_mbox(path: Path) -> bool:
         return handle.read(len(_MBOX_START)) == _MBOX_START
 
 
-def read_path(path: Path) -> Iterator[RawMessage]:
-    """The messages under ``path``: a Maildir's (``new`` and ``cur``, in name order, so a
-    second run sees them in the same order), an mbox's in file order, or one ``.eml``."""
+def check_path(path: Path) -> None:
+    """Refuse a path that holds no messages before anything is captured, so a typo in the
+    third path does not leave the first two captured and the run reported as failed."""
     if path.is_dir():
         if not is_maildir(path):
             raise MailboxError(
                 f"{path} is a folder but not a Maildir (no cur/ and new/ in it)",
                 hint="give an .eml file, an mbox file or a Maildir folder",
             )
-        yield from _maildir(path)
     elif not path.exists():
         raise MailboxError(f"there is no file or folder {path}", hint="check the path")
+
+
+def read_path(path: Path) -> Iterator[RawMessage]:
+    """The messages under ``path``: a Maildir's (``new`` and ``cur``, in name order, so a
+    second run sees them in the same order), an mbox's in file order, or one ``.eml``."""
+    check_path(path)
+    if path.is_dir():
+        yield from _maildir(path)
     elif _is_mbox(path):
         yield from _mbox(path)
     else:

@@ -95,6 +95,11 @@ def capture(
         raise typer.BadParameter("give at least one PATH, or - for stdin", param_hint="PATH")
     if paths.count("-") > 1:
         raise typer.BadParameter("stdin (-) holds one message; give it once", param_hint="PATH")
+    from leadcli.capture.mailboxes import check_path
+
+    for path in paths:
+        if path != "-":
+            check_path(Path(path))
     app_state = state(ctx)
     settings = Settings.from_config(app_state.config(), suppressed=_suppression_check())
     store = app_state.store()
