@@ -194,14 +194,14 @@ def _normalise(values: dict[str, Any], note: str, region: str) -> tuple[dict[str
     try:
         return normalise_fields(values, phone_region=region), note
     except InvalidValue as exc:
-        if "phone" not in str(exc):
-            raise Failed(f"the message's {exc}") from None
+        if exc.field != "phone":
+            raise Failed(f"the message's {exc.field} {exc.reason}") from None
     phone = values.pop("phone")
     note = f"{note}\n\nPhone (as written): {phone}".strip()
     try:
         return normalise_fields(values, phone_region=region), note
     except InvalidValue as exc:
-        raise Failed(f"the message's {exc}") from None
+        raise Failed(f"the message's {exc.field} {exc.reason}") from None
 
 
 def _apply(

@@ -2,8 +2,9 @@
 
 Parsed with the standard library (``email`` with ``policy.default``). Addresses are read
 from the raw header and accepted only when they parse to exactly one address without
-ambiguity, the check ``getaddresses(..., strict=True)`` makes on Pythons that have it: a
-header such as ``"a@evil.com" <b@good.com>``-style confusion must not pick a person. The
+ambiguity: ``getaddresses(..., strict=True)`` where the Python has it (3.11.10+), else the
+older parser, whose confusions (``alice@a.org)<bob@b.org>`` read as two or three
+addresses) are refused by asking for exactly one well-formed address. The
 text is the plain part, else the HTML part made into text; quoted replies and signatures
 are cut off, since an activity note should hold what the person wrote now.
 """
@@ -94,10 +95,6 @@ def parse_address(raw: str) -> Address | None:
     local, _, domain = email.partition("@")
     if not local or "." not in domain:
         return None
-    # More @ in the header than the address and its display name hold: the parser dropped
-    # part of it (``alice@a.org)<bob@b.org>``), so the header names nobody for sure.
-    if value.count("@") != 1 + name.count("@"):
-        return None
     return Address(_decode_words(name).strip(), email)
 
 
@@ -140,6 +137,16 @@ def _part_text(part: Any) -> str:
     return text if isinstance(text, str) else ""
 
 
+def _utf8_header(value: str) -> str:
+    """A header written in raw UTF-8 (RFC 6532, ``From: Eva Müller <eva.müller@...>``),
+    which the parser hands on as surrogate escapes, as text; other bytes become U+FFFD."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return value
+
+
 def parse(data: bytes) -> Message:
     """The message in ``data``; raises UnreadableMessage when it has no headers at all."""
     from email import message_from_bytes, policy
@@ -155,17 +162,25 @@ def parse(data: bytes) -> Message:
         raise UnreadableMessage("the message has no headers")
     headers: dict[str, str] = {}
     for name, value in raw_headers:
-        headers.setdefault(name.lower(), str(value))
+        headers.setdefault(name.lower(), _utf8_header(str(value)))
     try:
-        body = msg.get_body(preferencelist=("plain", "html"))
-        html_part = msg.get_body(preferencelist=("html",))
-        text = _part_text(body) if body is not None else ""
-        html = _part_text(html_part) if html_part is not None else None
-        if body is not None and body.get_content_type() == "text/html":
+        content_type = msg.get_content_type()
+        text, html = "", None
+        if not msg.is_multipart():
+            # Most mail is one part: reading its type once is most of the parsing cost.
+            if content_type == "text/html":
+                html = _part_text(msg)
+            elif content_type.startswith("text/"):
+                text = _part_text(msg)
+        else:
+            body = msg.get_body(preferencelist=("plain",))
+            html_part = msg.get_body(preferencelist=("html",))
+            text = _part_text(body) if body is not None else ""
+            html = _part_text(html_part) if html_part is not None else None
+        if html is not None and not text:
             from leadcli.capture.forms import html_to_text
 
-            text = html_to_text(text)
-        content_type = msg.get_content_type()
+            text = html_to_text(html)
     except Exception as exc:
         raise UnreadableMessage(
             f"the message body cannot be read ({exc.__class__.__name__})"

@@ -259,3 +259,12 @@ def test_a_maildir_new_and_cur(store, tmp_path: Path) -> None:
 def test_a_folder_that_is_not_a_maildir_is_refused(tmp_path: Path) -> None:
     with pytest.raises(mailboxes.MailboxError):
         list(mailboxes.read_path(tmp_path))
+
+
+def test_a_form_phone_that_does_not_parse_is_kept_in_the_note(store) -> None:
+    form = TEXT_FORM.replace(b"Phone: (415) 555-0142", b"Phone: call me after 5")
+    summary = run(store, form)
+    lead = get_lead(store, summary["lead_ids"][0])
+    assert lead["phone"] is None
+    note = store.conn.execute("SELECT note FROM activities").fetchone()[0]
+    assert note.endswith("Phone (as written): call me after 5")

@@ -33,6 +33,13 @@ def test_encoded_display_names_and_subjects_are_decoded() -> None:
     assert message.subject == "Café"
 
 
+def test_raw_utf8_headers_are_read_as_text() -> None:
+    message = parse(eml(sender="Eva Müller <eva.müller@hooli.example>", subject="Grüße"))
+    assert message.sender is not None
+    assert (message.sender.name, message.sender.email) == ("Eva Müller", "eva.müller@hooli.example")
+    assert message.subject == "Grüße"
+
+
 @pytest.mark.parametrize(
     "header",
     [
@@ -95,3 +102,16 @@ def test_any_header_gives_at_most_one_well_formed_address(header: str) -> None:
     if address is not None:
         assert address.email.count("@") == 1
         assert not any(c.isspace() for c in address.email)
+
+
+def test_a_multipart_message_gives_its_plain_text_and_its_html() -> None:
+    from email.message import EmailMessage
+
+    msg = EmailMessage()
+    msg["From"] = "Ana Silva <ana.silva@acme.example>"
+    msg["Subject"] = "Hello"
+    msg.set_content("Plain words.\n")
+    msg.add_alternative("<p>HTML <b>words</b>.</p>", subtype="html")
+    message = parse(msg.as_bytes())
+    assert message.text.strip() == "Plain words."
+    assert message.html is not None and "<b>words</b>" in message.html
