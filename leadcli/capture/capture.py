@@ -127,7 +127,7 @@ def _note(subject: str, text: str) -> str:
 
 def plan(message: Message, settings: Settings) -> Plan | str:
     """What the message means: a Plan, or the reason it is no lead (a skip)."""
-    reason = classify.mail_skip_reason(message, settings.own_addresses)
+    reason = classify.mail_skip_reason(message)
     if reason:
         return reason
     at, notice = _when(message)
@@ -138,10 +138,12 @@ def plan(message: Message, settings: Settings) -> Plan | str:
         values = {k: _clean(v) for k, v in fields.items()}
         if reply and not _valid_email(values["email"]):
             values["email"] = reply  # the form's address is unusable; Reply-To is the person
+        if classify.is_own(values["email"], settings.own_addresses):
+            return classify.OWN_ADDRESS  # you, trying your own form
         sender = message.sender.email if message.sender else None
         values["source"] = settings.source_for(sender, FORM_SOURCE)
         return Plan(values, _note(message.subject, note.strip()), at, notice)
-    reason = classify.sender_skip_reason(message)
+    reason = classify.sender_skip_reason(message, settings.own_addresses)
     if reason:
         return reason
     assert message.sender is not None

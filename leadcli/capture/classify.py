@@ -41,13 +41,11 @@ def is_no_reply(address: str) -> bool:
     return bool(_NO_REPLY_LOCAL.match(local)) or "noreply" in local or "no-reply" in local
 
 
-def mail_skip_reason(message: Message, own: tuple[str, ...]) -> str | None:
-    """Why a message is no one's inquiry whatever its body says (own mail, bounces, lists,
+def mail_skip_reason(message: Message) -> str | None:
+    """Why a message is no one's inquiry whatever its body says (bounces, lists,
     auto-replies); None when it may be a lead. Form notifications pass this test, since a
     form service's mail is automated by nature: ``sender_skip_reason`` is for the rest."""
     sender = message.sender
-    if sender is not None and is_own(sender.email, own):
-        return OWN_ADDRESS
     if message.content_type == "multipart/report" or (
         sender is not None and sender.email.lower().split("@")[0] in ("mailer-daemon", "postmaster")
     ):
@@ -65,9 +63,12 @@ def mail_skip_reason(message: Message, own: tuple[str, ...]) -> str | None:
     return None
 
 
-def sender_skip_reason(message: Message) -> str | None:
-    """Why the sender of a message that is not a form is not a lead: automated mail, a
-    no-reply address, or no single well-formed sender."""
+def sender_skip_reason(message: Message, own: tuple[str, ...]) -> str | None:
+    """Why the sender of a message that is not a form is not a lead: the user's own mail,
+    automated mail, a no-reply address, or no single well-formed sender. (A form is judged
+    by the address in its fields: your website's form may well mail from your domain.)"""
+    if message.sender is not None and is_own(message.sender.email, own):
+        return OWN_ADDRESS
     auto = message.header("auto-submitted").strip().lower().split(";")[0].strip()
     if auto and auto != "no":
         return AUTOMATED

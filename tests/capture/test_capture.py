@@ -130,6 +130,15 @@ def test_what_is_not_a_lead_is_skipped_with_its_reason(store, message, reason) -
     assert store.conn.execute("SELECT count(*) FROM leads").fetchone()[0] == 0
 
 
+def test_a_form_mailed_from_your_own_domain_is_judged_by_its_fields(store) -> None:
+    settings = Settings(own_addresses=("@forms.example", "me@consulting.example"))
+    assert run(store, TEXT_FORM, settings=settings)["created"] == 1
+    mine = TEXT_FORM.replace(b"bruno.stone@globex.example", b"me@consulting.example").replace(
+        b"<form-1@", b"<form-test@"
+    )
+    assert run(store, mine, settings=settings)["skipped_reasons"] == {"own address": 1}
+
+
 def test_auto_submitted_no_is_a_person(store) -> None:
     assert run(store, eml(headers={"Auto-Submitted": "no"}))["created"] == 1
 
