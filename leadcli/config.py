@@ -133,6 +133,31 @@ def _aliases(value: Any) -> dict[str, str]:
     return out
 
 
+def _address_or_domain(text: str) -> str:
+    """An e-mail address or ``@domain``, lower-cased; a shape check only (no look-up)."""
+    text = text.strip().lower()
+    _local, at, domain = text.rpartition("@")
+    if not at or "." not in domain or " " in text or text.count("@") > 1:
+        raise ValueError("e-mail addresses or @domain entries, e.g. me@example.com, @example.com")
+    return text
+
+
+def _own_addresses(value: str) -> tuple[str, ...]:
+    """``capture.own_addresses``: the user's own addresses (or ``@domain``), never leads."""
+    return tuple(_address_or_domain(w) for w in _word_list(value))
+
+
+#: Parsers of settings kept as a TOML array of words.
+_LIST_PARSERS = (_word_list, _own_addresses)
+
+
+def _capture_sources(value: Any) -> dict[str, str]:
+    """``capture.sources``: the source a lead captured from a sender gets, by its address or
+    ``@domain`` (TOML: ``[capture.sources]``; typed: ``forms@site.com=website form``)."""
+    pairs = _aliases(value)
+    return {_address_or_domain(a): s for a, s in pairs.items()}
+
+
 def _probability(value: str) -> float:
     number = _number(value)
     if not 0 <= number <= 1:
@@ -245,6 +270,20 @@ SETTINGS: dict[str, Setting] = {
             )
             for stage, default in zip(OPEN_STAGES, (0.02, 0.05, 0.1, 0.25, 0.5), strict=True)
         ),
+        # Capture (`leadcli capture`).
+        Setting(
+            "capture.own_addresses",
+            "",
+            _own_addresses,
+            "Your own e-mail addresses or @domains: mail from them is never a lead.",
+        ),
+        Setting(
+            "capture.sources",
+            {},
+            _capture_sources,
+            "Source of leads captured from a sender address or @domain, e.g. "
+            "forms@site.com=website form (TOML: [capture.sources]); else email or form.",
+        ),
         Setting(
             "pipeline.min_closed",
             20,
@@ -348,7 +387,7 @@ def validate(written: dict[str, Any]) -> dict[str, Any]:
         setting = SETTINGS.get(key)
         if setting is None:
             raise Invalid(key, "is not a leadcli setting (see `leadcli config show`)")
-        if isinstance(raw, list) and setting.parse is _word_list:
+        if isinstance(raw, list | tuple) and setting.parse in _LIST_PARSERS:
             raw = ", ".join(map(str, raw))  # a TOML array of words, as `config set` writes
         if isinstance(raw, dict) and key in _TABLES:
             try:

@@ -17,6 +17,7 @@ from typer.core import TyperGroup, TyperOption
 
 from leadcli import version_line
 from leadcli.cli.commands import (
+    capture,
     config,
     export,
     followups,
@@ -179,6 +180,7 @@ app.add_typer(export.app)
 app.add_typer(scoring.app)
 app.add_typer(scoring.model_app, name="model")
 app.add_typer(reports.app)
+app.add_typer(capture.app)
 app.add_typer(
     config.app,
     name="config",

@@ -185,8 +185,12 @@ def add_lead(
     tags: Sequence[str] = (),
     custom: dict[str, str] | None = None,
     phone_region: str = "US",
+    created_at: str | None = None,
 ) -> int:
-    """Create a lead and its "created" history event; return its id."""
+    """Create a lead and its "created" history event; return its id.
+
+    ``created_at`` (stored form) dates a lead that began earlier than now: a captured
+    e-mail's lead counts speed to lead from when the person wrote."""
     clean = normalise_fields(values, phone_region=phone_region)
     if not _has_identity(clean):
         raise InvalidValue(
@@ -195,10 +199,11 @@ def add_lead(
         )
     tag_list = clean_tags(tags)
     now = dates.now_text()
+    created = created_at or now
     row = {
         **{k: v for k, v in clean.items() if v is not None},
         "stage": "prospect",
-        "created_at": now,
+        "created_at": created,
         "updated_at": now,
     }
     if custom:
@@ -218,7 +223,7 @@ def add_lead(
             changes["custom"] = [None, custom]
         if tag_list:
             changes["tags"] = [[], tag_list]
-        history.record(conn, lead_id, history.CREATED, changes, at=now)
+        history.record(conn, lead_id, history.CREATED, changes, at=created)
     return lead_id
 
 

@@ -585,6 +585,24 @@ def m011_address(db: Database) -> None:
         db.conn.execute(f"ALTER TABLE leads ADD COLUMN {column} TEXT")
 
 
+def m012_capture(db: Database) -> None:
+    """The messages ``capture`` turned into a lead or an activity, by a key (the Message-ID,
+    else a hash of the raw message), so capturing a mailbox again changes nothing. Skipped
+    messages are not kept: after a change to ``capture.own_addresses`` they are judged
+    again. A lead erased later leaves its messages' keys (no lead data) with no lead."""
+    db.execute(
+        """
+        CREATE TABLE captured_messages (
+            key TEXT PRIMARY KEY,
+            lead_id INTEGER REFERENCES leads(id) ON DELETE SET NULL,
+            outcome TEXT NOT NULL CHECK (outcome IN ('created', 'matched')),
+            captured_at TEXT NOT NULL
+        ) WITHOUT ROWID
+        """
+    )
+    db.execute("CREATE INDEX captured_messages_lead ON captured_messages (lead_id)")
+
+
 #: Every step in order; the schema version is the number of steps applied.
 MIGRATIONS: list[Callable[[Database], None]] = [
     m001_initial,
@@ -598,6 +616,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     m009_reports,
     m010_merges,
     m011_address,
+    m012_capture,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

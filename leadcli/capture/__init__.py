@@ -1,0 +1,1 @@
+"""E-mail to leads: reading mailboxes, parsing and classifying messages, web-form fields."""

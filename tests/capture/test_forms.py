@@ -1,0 +1,40 @@
+"""Web-form notifications: labelled fields in text or an HTML table, read with the import's
+column synonyms; a body with a signature is not a form."""
+
+from __future__ import annotations
+
+from leadcli.capture.forms import extract, html_to_text
+from leadcli.capture.messages import parse
+from tests.capture.mail import HTML_FORM, TEXT_FORM
+
+
+def test_a_text_form_gives_the_lead_and_a_multi_line_message() -> None:
+    message = parse(TEXT_FORM)
+    assert extract(message.text, message.html) == {
+        "first_name": "Bruno",
+        "last_name": "Stone",
+        "email": "bruno.stone@globex.example",
+        "phone": "(415) 555-0142",
+        "company": "Globex",
+        "notes": "We need a quote for 40 seats.\nPlease call in the afternoon.",
+    }
+
+
+def test_an_html_only_form_is_read_from_its_table() -> None:
+    message = parse(HTML_FORM)
+    fields = extract(message.text, message.html)
+    assert fields == {
+        "first_name": "Chloé",
+        "last_name": "Dubois",
+        "email": "chloe@initech.example",
+        "company": "Initech",
+        "notes": "Interested in the audit package.",
+    }
+
+
+def test_a_signature_with_a_phone_is_not_a_form() -> None:
+    assert extract("Hi, call me.\n\nAna Silva\nPhone: +1 415 555 0100\n") is None
+
+
+def test_html_text_breaks_lines_at_blocks() -> None:
+    assert html_to_text("<p>One</p><p>Two<br>Three</p>") == "One\n\nTwo\nThree"
