@@ -24,6 +24,7 @@ from leadcli.cli.commands import (
     imports,
     leads,
     pipeline,
+    privacy,
     reports,
     scoring,
 )
@@ -176,6 +177,7 @@ app.add_typer(pipeline.app)
 app.add_typer(followups.app)
 app.add_typer(identity.app)
 app.add_typer(export.app)
+app.add_typer(privacy.app)
 app.add_typer(scoring.app)
 app.add_typer(scoring.model_app, name="model")
 app.add_typer(reports.app)
