@@ -287,15 +287,19 @@ def erase(
     )
     # Deleted entries stay in old index segments until merged: one segment, none left.
     conn.execute("INSERT INTO leads_fts (leads_fts) VALUES ('optimize')")
-    rejects = [
-        r[0]
-        for r in conn.execute(
-            f"SELECT DISTINCT rejects_file FROM import_batches WHERE rejects_file IS NOT NULL "
-            f"AND id IN ({_marks(batches)})",
-            batches,
-        )
-    ]
-    return {"counts": counts, "batches": batches, "rejects_files": rejects}
+    # Every rejects file: a row of theirs may have been rejected from any import (a bad
+    # address beside their phone), not only from those that brought a lead of theirs.
+    rejects = conn.execute(
+        "SELECT rejects_file, max(id IN (SELECT value FROM json_each(?))) FROM import_batches "
+        "WHERE rejects_file IS NOT NULL GROUP BY rejects_file ORDER BY min(id)",
+        (json.dumps(batches),),
+    ).fetchall()
+    return {
+        "counts": counts,
+        "batches": batches,
+        "rejects_files": [r[0] for r in rejects],
+        "their_rejects_files": [r[0] for r in rejects if r[1]],
+    }
 
 
 def _scrub(conn: sqlite3.Connection, person: Person) -> int:
@@ -320,10 +324,12 @@ def _scrub(conn: sqlite3.Connection, person: Person) -> int:
     return changed
 
 
-def _scrub_rejects(paths: Iterable[str], person: Person) -> list[str]:
+def _scrub_rejects(paths: Iterable[str], person: Person) -> tuple[list[str], list[str]]:
     """Rewrite each rejects file without the rows holding the person's e-mail or phone;
-    return the files changed. A phone cell is compared by its digits (as typed, not E.164)."""
-    changed = []
+    return the files changed and those not found (moved, or named relative to another
+    folder: the user must check them). A phone cell is compared by its digits (as typed)."""
+    changed: list[str] = []
+    missing: list[str] = []
     pattern = _scrub_pattern(person.emails)
     phones = {re.sub(r"\D", "", p) for p in person.phones}
 
@@ -340,6 +346,7 @@ def _scrub_rejects(paths: Iterable[str], person: Person) -> list[str]:
     for name in paths:
         path = Path(name)
         if not path.is_file():
+            missing.append(name)
             continue
         with open(path, encoding="utf-8", newline="") as handle:
             rows = list(csv.reader(handle))
@@ -352,14 +359,17 @@ def _scrub_rejects(paths: Iterable[str], person: Person) -> list[str]:
             csv.writer(handle).writerows(kept)
         os.replace(tmp, path)
         changed.append(str(path))
-    return changed
+    return changed, missing
 
 
 def _compact(conn: sqlite3.Connection) -> bool:
-    """VACUUM and truncate the WAL; False when another connection kept the WAL from being
-    emptied (its reader still sees old pages)."""
-    conn.execute("VACUUM")
-    busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    """VACUUM and truncate the WAL; False when another connection kept them from being done
+    (it holds the database open): the erasure is committed, the old pages not yet rewritten."""
+    try:
+        conn.execute("VACUUM")
+        busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    except sqlite3.OperationalError:
+        return False
     return not busy
 
 
@@ -374,6 +384,8 @@ class ForgetResult:
     backups_purged: list[str] = field(default_factory=list)
     backups_failed: list[str] = field(default_factory=list)
     rejects_scrubbed: list[str] = field(default_factory=list)
+    #: Rejects files of the person's imports that were not found where recorded.
+    rejects_to_check: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         from dataclasses import asdict
@@ -413,7 +425,10 @@ def forget(
         suppressed=done["counts"]["suppressed"],
         compacted=compacted,
     )
-    result.rejects_scrubbed = _scrub_rejects(done["rejects_files"], person)
+    result.rejects_scrubbed, missing = _scrub_rejects(done["rejects_files"], person)
+    # Of the files not found, those of imports that brought the person are worth a look;
+    # any other was most likely deleted by the user long ago.
+    result.rejects_to_check = [p for p in missing if p in done["their_rejects_files"]]
     _purge_backups(store, person, result, lists)
     return result
 

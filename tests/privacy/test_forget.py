@@ -208,10 +208,11 @@ def test_unknown_person(cli) -> None:
 
 
 def test_rejects_files_lose_the_persons_rows(cli, tmp_path: Path) -> None:
-    source = tmp_path / "in.csv"
+    (tmp_path / "hers.csv").write_text(f"First Name,Email,Phone\nZelda,{EMAIL},{PHONE}\n")
+    assert cli("import", str(tmp_path / "hers.csv")).exit_code == 0
+    source = tmp_path / "in.csv"  # another import, which rejected a row of hers
     source.write_text(
         "First Name,Email,Phone\n"
-        f"Zelda,{EMAIL},{PHONE}\n"
         "Zelda,not-an-address,(415) 555-0199\n"
         "Bob,also-bad,+1 415 555 0111\n"
     )
@@ -232,3 +233,19 @@ def test_forget_in_a_real_process(proc, db_path: Path, tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["erased"] == [1]
     assert _holding(db_path, EMAIL.encode(), b"Quasimodo") == []
+
+
+def test_a_rejects_file_not_found_is_listed_to_check(
+    cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "in.csv").write_text(
+        f"First Name,Email,Phone\nZelda,{EMAIL},{PHONE}\nBo,bad-address,+1 415 555 0111\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    assert cli("import", "in.csv").exit_code == 0  # the rejects file recorded relative to here
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    report = _json(cli("forget", EMAIL, "--yes", "-f", "json"))
+    assert report["rejects_scrubbed"] == []
+    assert report["rejects_to_check"] == ["in.rejects.csv"]

@@ -83,9 +83,13 @@ def forget(
         _print(report)
     if not result.compacted:
         say(
-            "Warning: another program has the database open, so its write-ahead log could not "
-            "be emptied yet; run `leadcli forget` again (nothing more is erased) once it closes."
+            "Warning: another program has the database open, so it could not be compacted: "
+            "the person is erased, but old copies of their pages stay in the file until "
+            f"`sqlite3 {store.path} 'VACUUM; PRAGMA wal_checkpoint(TRUNCATE)'` runs after it "
+            "closes."
         )
+    for path in result.rejects_to_check:
+        say(f"Check {path} (a rejects file of their import, not found): delete their rows.")
     if result.backups_failed:
         raise LeadcliError(
             f"{len(result.backups_failed)} automatic backup(s) could not be purged: "
@@ -105,6 +109,7 @@ def _flat(report: dict[str, Any]) -> dict[str, Any]:
         "suppressed": report["suppressed"],
         "backups_purged": len(report["backups_purged"]),
         "rejects_scrubbed": len(report["rejects_scrubbed"]),
+        "rejects_to_check": len(report["rejects_to_check"]),
     }
 
 
