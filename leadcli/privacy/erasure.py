@@ -312,16 +312,30 @@ def _scrub(conn: sqlite3.Connection, person: Person) -> int:
         "leadcli_mentions", 1, lambda t: bool(t and pattern.search(t)), deterministic=True
     )
     changed = 0
-    for table, column in (("history", "changes"), ("history", "reason"), ("merges", "journal")):
-        rows = conn.execute(
-            f"SELECT id, {column} FROM {table} WHERE leadcli_mentions({column})"
-        ).fetchall()
+    for select, update in _SCRUBBED:
+        rows = conn.execute(select).fetchall()
         conn.executemany(
-            f"UPDATE {table} SET {column} = ? WHERE id = ?",
-            [(pattern.sub(ERASED_VALUE, text), row_id) for row_id, text in rows],
+            update, [(pattern.sub(ERASED_VALUE, text), row_id) for row_id, text in rows]
         )
         changed += len(rows)
     return changed
+
+
+#: Where another lead's rows may quote the person: (the rows that do, their rewrite).
+_SCRUBBED = (
+    (
+        "SELECT id, changes FROM history WHERE leadcli_mentions(changes)",
+        "UPDATE history SET changes = ? WHERE id = ?",
+    ),
+    (
+        "SELECT id, reason FROM history WHERE leadcli_mentions(reason)",
+        "UPDATE history SET reason = ? WHERE id = ?",
+    ),
+    (
+        "SELECT id, journal FROM merges WHERE leadcli_mentions(journal)",
+        "UPDATE merges SET journal = ? WHERE id = ?",
+    ),
+)
 
 
 def _scrub_rejects(paths: Iterable[str], person: Person) -> tuple[list[str], list[str]]:

@@ -249,3 +249,24 @@ def test_a_rejects_file_not_found_is_listed_to_check(
     report = _json(cli("forget", EMAIL, "--yes", "-f", "json"))
     assert report["rejects_scrubbed"] == []
     assert report["rejects_to_check"] == ["in.rejects.csv"]
+
+
+def test_her_address_in_another_leads_history_is_replaced(cli, db_path: Path, store) -> None:
+    assert cli("add", "--first-name", "Zelda", "--email", EMAIL).exit_code == 0
+    assert cli("add", "--first-name", "Bob", "--email", "bob@other.org").exit_code == 0
+    # A slip: her address typed on Bob's lead, then corrected.
+    assert cli("edit", "2", "--email", EMAIL).exit_code == 0
+    assert cli("edit", "2", "--email", "bob@other.org").exit_code == 0
+    report = _json(cli("forget", "1", "--yes", "-f", "json"))
+    assert report["erased"] == [1] and report["counts"]["scrubbed"] == 2
+    assert _holding(db_path, EMAIL.encode()) == []
+    changes = [
+        json.loads(r[0])
+        for r in store.conn.execute(
+            "SELECT changes FROM history WHERE lead_id = 2 AND event = 'edited' ORDER BY id"
+        )
+    ]
+    assert changes == [
+        {"email": ["bob@other.org", "[erased]"]},
+        {"email": ["[erased]", "bob@other.org"]},
+    ]
