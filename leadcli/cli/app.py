@@ -25,6 +25,7 @@ from leadcli.cli.commands import (
     imports,
     leads,
     pipeline,
+    privacy,
     reports,
     scoring,
 )
@@ -177,6 +178,7 @@ app.add_typer(pipeline.app)
 app.add_typer(followups.app)
 app.add_typer(identity.app)
 app.add_typer(export.app)
+app.add_typer(privacy.app)
 app.add_typer(scoring.app)
 app.add_typer(scoring.model_app, name="model")
 app.add_typer(reports.app)

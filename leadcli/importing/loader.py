@@ -42,6 +42,7 @@ from leadcli.importing.worker import Chunks, prepared_chunks
 from leadcli.leads import history
 from leadcli.leads.records import drop_trigger
 from leadcli.pipeline.stages import CLOSED_STAGES, CLOSED_STAGES_SQL
+from leadcli.privacy.suppression import Suppressions, lift
 from leadcli.storage.bulk import index_builds
 from leadcli.storage.migrations import FTS_COLUMNS
 from leadcli.storage.store import Store
@@ -79,6 +80,9 @@ class ImportOptions:
     lists: Lists = DEFAULT_LISTS
     #: ``import --stage``: the stage of rows the file gives none for.
     stage: str | None = None
+    #: Import rows of people erased with ``forget`` (they came back by their own choice),
+    #: lifting their suppression, instead of counting them as ``suppressed``.
+    allow_suppressed: bool = False
     #: Scores the leads the import created or changed, in its transaction (a
     #: ``scoring.apply.Scorer``; the CLI builds it from the config). None: leave scores.
     scorer: Any = None
@@ -92,6 +96,8 @@ class ImportSummary:
     updated: int = 0
     duplicates: int = 0
     rejected: int = 0
+    #: Rows of people erased with ``forget`` (the suppression list), left out.
+    suppressed: int = 0
     #: Of ``imported``: new leads that share a phone, a role address or another system's id
     #: with a lead without being that person on evidence, recorded for `dedupe`.
     possible_duplicates: int = 0
@@ -190,7 +196,15 @@ def check_readable(paths: list[str]) -> None:
 
 
 #: The counts that add up over several files' summaries.
-COUNTS = ("rows", "imported", "updated", "duplicates", "rejected", "possible_duplicates")
+COUNTS = (
+    "rows",
+    "imported",
+    "updated",
+    "duplicates",
+    "rejected",
+    "suppressed",
+    "possible_duplicates",
+)
 
 
 def combined_summary(summaries: list[ImportSummary]) -> dict[str, Any]:
@@ -373,8 +387,12 @@ def _import_table(
     except BaseException:
         rejects.discard()
         raise
-    assert (
-        summary.rows == summary.imported + summary.updated + summary.duplicates + summary.rejected
+    assert summary.rows == (
+        summary.imported
+        + summary.updated
+        + summary.duplicates
+        + summary.rejected
+        + summary.suppressed
     )
     return summary
 
@@ -483,6 +501,41 @@ class _Load:
         self.rebuild_keys: list[str] = []
         self.rebuild_leads: list[str] = []
         self.rebuild_history: list[str] = []
+        # Read once: empty (nothing hashed, nothing checked) unless someone was forgotten.
+        self.suppressions = Suppressions.load(conn)
+        self.contact_offsets = [
+            1 + self.fields.index(f) if f in self.fields else None
+            for f in ("email", "phone", "other_emails", "other_phones")
+        ]
+
+    def _suppress(self, chunk: Any, width: int) -> list[tuple[int, str]]:
+        """Leave out the chunk's rows of suppressed people (``--allow-suppressed``: keep them
+        and note their suppressions to lift); return the chunk's tags of the rows kept.
+
+        One HMAC and one set lookup per contact value: the list was read once."""
+        params, found, count = chunk.params, self.suppressions, chunk.count
+        none = [None] * count
+        # Each column a slice of the flat parameters (runs in C).
+        columns = [params[off::width] if off is not None else none for off in self.contact_offsets]
+        hits = found.hits_by_row(*columns)
+        if self.options.allow_suppressed:
+            for digests in hits.values():
+                found.allowed.update(digests)
+            hits = {}
+        dropped = sorted(hits)
+        if not dropped:
+            return chunk.tags
+        gone = set(dropped)
+        chunk.params = [
+            value
+            for row in range(chunk.count)
+            if row not in gone
+            for value in params[row * width : (row + 1) * width]
+        ]
+        ids = {params[row * width] for row in dropped}
+        chunk.count -= len(dropped)
+        self.summary.suppressed += len(dropped)
+        return [(lead, tag) for lead, tag in chunk.tags if lead not in ids]
 
     def begin(self, name: str, sha256: str | None, size: int) -> None:
         """Record the batch (its hash is filled in after the load for an input hashed as it
@@ -560,12 +613,15 @@ class _Load:
                 first_id = floor + chunk.first_id
                 if floor:  # the ids, every width-th parameter (a slice: runs in C)
                     chunk.params[0::width] = range(first_id, first_id + chunk.count)
-                    tags.extend((lead + floor, tag) for lead, tag in chunk.tags)
-                else:
-                    tags.extend(chunk.tags)
+                    chunk.tags = [(lead + floor, tag) for lead, tag in chunk.tags]
+                if self.suppressions:  # after numbering: a row left out leaves a gap
+                    chunk.tags = self._suppress(chunk, width)
+                    if not chunk.count:
+                        continue
+                tags.extend(chunk.tags)
                 inserter.submit(self._insert_sql(chunk.count), chunk.params)
                 self.inserted += chunk.count
-                last_id = first_id + chunk.count - 1
+                last_id = chunk.params[(chunk.count - 1) * width]
                 statements += 1
                 if statements % 10 == 0:
                     inserter.submit(index + " AND id <= ?", [indexed, last_id])
@@ -604,6 +660,8 @@ class _Load:
             self.summary.updated += updated
             self.summary.duplicates += unchanged
         self._count()
+        if self.suppressions.allowed:  # they came back by their own choice
+            lift(self.conn, self.suppressions.allowed)
         if self.options.scorer is not None and not self.options.dry_run:
             # Scored before the dropped indexes are built: each is then built once, with
             # the scores in it, instead of updated a million times.
@@ -654,6 +712,7 @@ class _Load:
         conn, floor, summary = self.conn, self.floor, self.summary
         conn.execute(
             "UPDATE import_batches SET rows = ?, imported = ?, updated = ?, duplicates = ?, "
+            "suppressed = ?, "
             "first_lead_id = CASE WHEN ? THEN ? + 1 END, "
             "last_lead_id = CASE WHEN ? THEN (SELECT max(id) FROM leads) END WHERE id = ?",
             (
@@ -661,6 +720,7 @@ class _Load:
                 summary.imported,
                 summary.updated,
                 summary.duplicates,
+                summary.suppressed,
                 summary.imported,
                 floor,
                 summary.imported,
@@ -772,7 +832,7 @@ def list_batches(store: Store) -> list[dict[str, Any]]:
         dict(r)
         for r in store.conn.execute(
             "SELECT id, file_name, imported_at, rows, imported, updated, duplicates, rejected,"
-            " rejects_file, sha256, undone_at FROM import_batches ORDER BY id"
+            " suppressed, rejects_file, sha256, undone_at FROM import_batches ORDER BY id"
         )
     ]
 

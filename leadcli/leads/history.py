@@ -1,6 +1,8 @@
 """The append-only history of every change to a lead.
 
-Rows are only ever inserted (the database refuses updates and deletes, see migration 1).
+Rows are only ever inserted (the database refuses updates and deletes, see migration 1),
+with one documented exception: ``forget`` (``privacy.erasure``) removes an erased person's
+rows and leaves one ``ERASED`` event per lead id, holding no personal data.
 ``changes`` is a JSON object ``{"field": [old, new]}`` so any past state can be rebuilt by
 replaying a lead's rows in order.
 
@@ -34,7 +36,8 @@ RATING = "rating"
 #: that merge taken back (by ``merge undo`` or ``import undo``).
 MERGED = "merged"
 UNMERGED = "unmerged"
-#: The lead was removed by ``import undo`` (history is append-only: its rows stay).
+#: The lead was removed by ``import undo`` (history is append-only: its rows stay), or
+#: erased by ``forget`` (then its other rows are gone: the erasure exception).
 ERASED = "erased"
 
 

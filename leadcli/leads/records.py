@@ -186,11 +186,16 @@ def add_lead(
     custom: dict[str, str] | None = None,
     phone_region: str = "US",
     created_at: str | None = None,
+    allow_suppressed: bool = False,
 ) -> int:
     """Create a lead and its "created" history event; return its id.
 
     ``created_at`` (stored form) dates a lead that began earlier than now: a captured
-    e-mail's lead counts speed to lead from when the person wrote."""
+    e-mail's lead counts speed to lead from when the person wrote. A person erased with
+    ``forget`` is refused (``privacy.suppression.Suppressed``) unless ``allow_suppressed``
+    (they came back by their own choice), which lifts the suppression."""
+    from leadcli.privacy.suppression import check_new_lead
+
     clean = normalise_fields(values, phone_region=phone_region)
     if not _has_identity(clean):
         raise InvalidValue(
@@ -211,6 +216,7 @@ def add_lead(
     columns = ", ".join(row)
     marks = ", ".join("?" for _ in row)
     with store.write() as conn:
+        check_new_lead(conn, row, allow=allow_suppressed)
         cursor = conn.execute(
             f"INSERT INTO leads ({columns}) VALUES ({marks})", tuple(row.values())
         )

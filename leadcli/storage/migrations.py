@@ -603,6 +603,33 @@ def m012_capture(db: Database) -> None:
     db.execute("CREATE INDEX captured_messages_lead ON captured_messages (lead_id)")
 
 
+def m013_privacy(db: Database) -> None:
+    """What erasure and suppression need.
+
+    - ``privacy_key``: one random secret per database, the key of the suppression list's
+      HMACs. Kept in the database (and so in its backups): a copy of the list is useless
+      without it, and a restored backup still recognises the people it suppresses.
+    - ``suppression``: HMAC-SHA256 of the normalised e-mail or phone of each person erased by
+      ``forget``, so an import, ``add`` or capture can refuse to bring them back without
+      leadcli keeping the address itself. ``kind`` is ``email`` or ``phone``.
+    - ``import_batches.suppressed``: rows an import left out as suppressed, so a batch's
+      counts still add up to its rows.
+    """
+    db.execute(
+        "CREATE TABLE privacy_key (id INTEGER PRIMARY KEY CHECK (id = 1), key BLOB NOT NULL)"
+    )
+    db.execute(
+        """
+        CREATE TABLE suppression (
+            digest BLOB PRIMARY KEY,
+            kind TEXT NOT NULL CHECK (kind = 'email' OR kind = 'phone'),
+            added_at TEXT NOT NULL
+        ) WITHOUT ROWID
+        """
+    )
+    db.execute("ALTER TABLE import_batches ADD COLUMN suppressed INTEGER NOT NULL DEFAULT 0")
+
+
 #: Every step in order; the schema version is the number of steps applied.
 MIGRATIONS: list[Callable[[Database], None]] = [
     m001_initial,
@@ -617,6 +644,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     m010_merges,
     m011_address,
     m012_capture,
+    m013_privacy,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -80,15 +80,37 @@ def export(
             "narrow with --stage.",
         ),
     ] = False,
+    subject: Annotated[
+        str | None,
+        typer.Option(
+            "--subject",
+            metavar="EMAIL",
+            help="Everything held about the person with this e-mail (fields, custom fields, "
+            "tags, BANT, activities, follow-ups, history, import batches) as one JSON "
+            "document, for a subject access request. Takes no filters.",
+        ),
+    ] = None,
 ) -> None:
     """Export leads with every field and custom field; `import` reads the file back.
 
     Filters are those of `list`. The CSV neutralises spreadsheet formulas as `list -f csv`
     does; tags holding , or ; are written as a JSON array so they come back exactly.
+    `--subject EMAIL` writes instead one JSON document of everything held about that person.
 
     Example: leadcli export --stage customer -o customers.csv
     """
     from leadcli.exporting import leads as exporting
+
+    if subject is not None:
+        given = [stage, source, tag, rating, min_score, owner, search, columns]
+        if vcf or for_outreach or any(v not in (None, []) for v in given):
+            raise typer.BadParameter(
+                "exports one person's data: it takes no filters, --columns, --vcf or "
+                "--for-outreach",
+                param_hint="--subject",
+            )
+        _export_subject(ctx, subject, output)
+        return
 
     wanted = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
     if vcf and wanted:
@@ -140,3 +162,23 @@ def export(
                 count = exporting.write_records(records, fmt.value, chosen, handle)
     if output is not None:
         say(f"Exported {count} lead{'s' if count != 1 else ''} to {output}.")
+
+
+def _export_subject(ctx: typer.Context, email: str, output: Path | None) -> None:
+    """``export --subject``: one JSON document, to stdout or an owner-only file."""
+    from leadcli.exporting import leads as exporting
+    from leadcli.exporting.writers import write_object
+    from leadcli.privacy.subject import subject_document
+
+    document = subject_document(state(ctx).store(create=False), email)
+    if output is None:
+        write_object(document, sys.stdout)
+    else:
+        with exporting.atomic_output(output) as handle:
+            write_object(document, handle)
+    count = len(document["leads"])
+    if not count:
+        suppressed = " (it is suppressed)" if document["suppressed"] else ""
+        say(f"No lead holds that address{suppressed}.")
+    elif output is not None:
+        say(f"Exported everything held on {count} lead{'s' if count != 1 else ''} to {output}.")

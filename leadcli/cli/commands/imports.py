@@ -135,9 +135,18 @@ def import_files(
             help="Stage of rows the file gives none for (no stage column, or an empty cell).",
         ),
     ] = None,
+    allow_suppressed: Annotated[
+        bool,
+        typer.Option(
+            "--allow-suppressed",
+            help="Import rows of people erased with `forget` (they came back by their own "
+            "choice) and lift their suppression; otherwise such rows count as suppressed.",
+        ),
+    ] = False,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
-    """Import lead files: every row is imported, merged, counted as a duplicate or rejected.
+    """Import lead files: every row is imported, merged, counted as a duplicate, rejected or
+    suppressed (a person erased with `forget`).
 
     Columns are recognised from web forms and Salesforce, HubSpot, Pipedrive and Zoho
     exports; others are kept as custom fields. Rejected rows go to a CSV (with line and
@@ -191,6 +200,7 @@ def import_files(
         system=system,
         lists=Lists.from_config(app_state.config()),
         stage=parse_stage(stage) if stage is not None else None,
+        allow_suppressed=allow_suppressed,
     )
     check_readable(files)
     store = app_state.store()
@@ -220,6 +230,7 @@ def import_files(
         "updated",
         "duplicates",
         "rejected",
+        "suppressed",
         "possible_duplicates",
         "rejects_file",
         "batch",
@@ -245,6 +256,7 @@ def import_files(
                 s["updated"],
                 s["duplicates"],
                 s["rejected"],
+                s["suppressed"],
                 s["batch"]
                 or (
                     "already #" + str(s["already_imported_as"]) if s["already_imported_as"] else ""
@@ -252,12 +264,18 @@ def import_files(
             ]
             for s in summaries
         ),
-        ["File", "Rows", "Imported", "Updated", "Duplicates", "Rejected", "Batch"],
-        justify_right=("Rows", "Imported", "Updated", "Duplicates", "Rejected"),
+        ["File", "Rows", "Imported", "Updated", "Duplicates", "Rejected", "Suppressed", "Batch"],
+        justify_right=("Rows", "Imported", "Updated", "Duplicates", "Rejected", "Suppressed"),
     )
     for s in summaries:
         if s["rejects_file"]:
             say(f"Rejected rows of {s['file']} are in {s['rejects_file']}.")
+        if s["suppressed"]:
+            say(
+                f"{s['suppressed']} row{'s' if s['suppressed'] != 1 else ''} of {s['file']} "
+                "are people erased with `forget`: left out (--allow-suppressed if they came "
+                "back by their own choice)."
+            )
         if s["possible_duplicates"]:
             say(
                 f"{s['possible_duplicates']} new leads of {s['file']} share a phone, a role "

@@ -150,6 +150,14 @@ def add(
     ] = None,
     do_not_contact: DoNotContact = None,
     field: CustomFields = None,
+    allow_suppressed: Annotated[
+        bool,
+        typer.Option(
+            "--allow-suppressed",
+            help="Add a person erased with `forget` who came back by their own choice (lifts "
+            "their suppression); otherwise adding them fails.",
+        ),
+    ] = False,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Add a lead and print its id (or the whole record with -f json).
@@ -164,7 +172,14 @@ def add(
     region = app_state.config()["contacts.phone_region"]
     store = app_state.store()
     with rescoring(ctx) as touched:
-        lead_id = add_lead(store, values, tags=_split_tags(tag), custom=custom, phone_region=region)
+        lead_id = add_lead(
+            store,
+            values,
+            tags=_split_tags(tag),
+            custom=custom,
+            phone_region=region,
+            allow_suppressed=allow_suppressed,
+        )
         touched([lead_id])
     _warn_if_duplicate(store, lead_id, app_state.config())
     if fmt is OutputFormat.table:
