@@ -105,6 +105,22 @@ def copy_database(store: Store, dest: Path) -> Path:
     return dest
 
 
+def _remove_dead_temporaries(folder: Path) -> None:
+    """A backup killed mid-copy (SIGKILL, power cut) leaves its hidden temporary file; the
+    next backup removes those whose process is gone (the name carries its id)."""
+    for temp in folder.glob(".*.tmp*"):  # and its -journal
+        pid_text = temp.name[: temp.name.rindex(".tmp")].rsplit(".", 1)[-1]
+        if not pid_text.isdigit():
+            continue
+        try:
+            os.kill(int(pid_text), 0)
+        except ProcessLookupError:
+            with contextlib.suppress(OSError):
+                temp.unlink()
+        except OSError:
+            continue  # alive, someone else's
+
+
 def backup_to(store: Store, dest: Path) -> Backup:
     """``leadcli backup PATH``: a copy anywhere the user chooses (not pruned, not purged)."""
     path = copy_database(store, dest)
@@ -120,6 +136,7 @@ def take_backup(store: Store, reason: str = MANUAL) -> Backup:
         raise LeadcliError("an in-memory database has no backup folder")
     folder = backup_dir(store.path)
     ensure_private_dir(folder)
+    _remove_dead_temporaries(folder)
     now = time.time_ns() // 1000
     while True:  # two backups in one microsecond (tests, scripts) get distinct names
         stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(now // 1_000_000))
