@@ -17,7 +17,11 @@ from pathlib import Path
 from leadcli.errors import DatabaseError, ReadOnlyDatabase
 from leadcli.storage.paths import ensure_private_file, resolve_db_path
 
-BUSY_TIMEOUT_MS = 15_000
+#: How long a write waits for another one to finish. An import of 50,000 rows or a full
+#: rescore of a large database holds the write lock for tens of seconds on a loaded
+#: machine; at 15 s, a cron job's `log` waiting behind one failed with "database is
+#: locked" (tests/storage/test_stress.py, slow). Waiting is what a script wants.
+BUSY_TIMEOUT_MS = 120_000
 
 
 class Store:
@@ -87,15 +91,9 @@ class Store:
 SQLITE_HEADER = b"SQLite format 3\x00"
 
 
-def _inspect(db_path: Path) -> str:
-    """What is at ``db_path``, read without changing a byte: ``"missing"``, ``"empty"`` (no
-    file content, or a SQLite file with no tables: leadcli may make it its own), ``"own"``,
-    or ``"foreign"`` / ``"not-sqlite"``.
-
-    This runs before any pragma that writes: ``journal_mode = WAL`` and the migrations would
-    otherwise turn another program's database into a half-leadcli one (35 tables, a
-    ``user_version``, WAL) when ``--db`` points at the wrong file.
-    """
+def _header_kind(db_path: Path) -> str:
+    """What the file's first bytes say: ``"missing"``, ``"empty"`` (no content),
+    ``"not-sqlite"`` or ``"sqlite"``; read without changing a byte."""
     try:
         with open(db_path, "rb") as handle:
             header = handle.read(len(SQLITE_HEADER))
@@ -103,22 +101,19 @@ def _inspect(db_path: Path) -> str:
         return "missing"
     if not header:
         return "empty"
-    if header != SQLITE_HEADER:
-        return "not-sqlite"
-    conn = sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro", uri=True)
-    try:
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        tables = {
-            row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-        }
-    finally:
-        conn.close()
+    return "sqlite" if header == SQLITE_HEADER else "not-sqlite"
+
+
+def _is_foreign(conn: sqlite3.Connection) -> bool:
+    """Whether an open SQLite file belongs to another program: it has tables, and not
+    leadcli's. Only reads, and runs before any pragma that writes: ``journal_mode = WAL``
+    and the migrations would otherwise turn another program's database into a half-leadcli
+    one (35 tables, a ``user_version``, WAL) when ``--db`` points at the wrong file."""
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     if not tables and version == 0:
-        return "empty"
-    if version > 0 and tables >= OWN_TABLES:
-        return "own"
-    return "foreign"
+        return False  # empty: leadcli may make it its own
+    return not (version > 0 and tables >= OWN_TABLES)
 
 
 #: Tables every leadcli database has had since schema 1.
@@ -180,15 +175,10 @@ def connect(
         )
     read_only = False
     try:
-        kind = "missing" if memory else _inspect(db_path)
+        kind = "missing" if memory else _header_kind(db_path)
         if kind == "not-sqlite":
             raise DatabaseError(
                 f"{db_path} is not a SQLite database; leadcli left it untouched",
-                hint="choose another file with --db or LEADCLI_DB",
-            )
-        if kind == "foreign":
-            raise DatabaseError(
-                f"{db_path} is another program's SQLite database; leadcli left it untouched",
                 hint="choose another file with --db or LEADCLI_DB",
             )
         if kind == "missing" and not memory:
@@ -207,6 +197,11 @@ def connect(
     try:
         # busy_timeout first: switching to WAL needs a lock other processes may hold.
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        if kind == "sqlite" and _is_foreign(conn):
+            raise DatabaseError(
+                f"{db_path} is another program's SQLite database; leadcli left it untouched",
+                hint="choose another file with --db or LEADCLI_DB",
+            )
         if not read_only:
             mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
             if mode != "wal" and not memory:
