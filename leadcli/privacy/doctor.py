@@ -212,6 +212,13 @@ def _wal(db: Path) -> Finding:
     return Finding("wal size", OK, f"{size / 1e6:,.1f} MB")
 
 
+def _mode(path: Path) -> int:
+    try:
+        return stat.S_IMODE(path.stat().st_mode)
+    except OSError:  # pruned meanwhile by another process
+        return 0
+
+
 def _backups(db: Path, keep: int | None) -> list[Finding]:
     from leadcli.privacy.backups import list_backups
 
@@ -222,9 +229,7 @@ def _backups(db: Path, keep: int | None) -> list[Finding]:
         mode = _mode_finding("backup folder permissions", folder, folder=True)
         if mode.status != OK:
             findings.append(mode)
-        loose = [
-            b.path for b in found if stat.S_IMODE(b.path.stat().st_mode) & 0o077 and b.path.exists()
-        ]
+        loose = [b.path for b in found if _mode(b.path) & 0o077]
         if loose:
             findings.append(
                 Finding(
