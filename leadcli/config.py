@@ -285,6 +285,13 @@ SETTINGS: dict[str, Setting] = {
             "forms@site.com=website form (TOML: [capture.sources]); else email or form.",
         ),
         Setting(
+            "backup.keep",
+            5,
+            _whole(0, 1000),
+            "Automatic backups kept (taken before import undo, merge, dedupe --merge, forget and "
+            "schema upgrades; restore always takes one); 0 turns them off.",
+        ),
+        Setting(
             "pipeline.min_closed",
             20,
             _whole(1, 1_000_000),
@@ -493,7 +500,12 @@ def set_value(key: str, raw: str, path: Path | None = None) -> Any:
         raise _file_error(path, exc) from None
     ensure_private_dir(path.parent)
     tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as handle:
-        tomli_w.dump(_nest(written), handle)
-    os.replace(tmp, path)  # atomic: a crash never leaves half a config file
+    try:
+        with open(tmp, "wb") as handle:
+            tomli_w.dump(_nest(written), handle)
+        os.replace(tmp, path)  # atomic: a crash never leaves half a config file
+    except BaseException:
+        # A full disk fails the write or the close: the old file stays, and no .tmp beside it.
+        tmp.unlink(missing_ok=True)
+        raise
     return value

@@ -53,3 +53,13 @@ class ConfigError(LeadcliError):
 
 class DatabaseError(LeadcliError):
     """The database could not be opened, read or written."""
+
+
+class ReadOnlyDatabase(DatabaseError):
+    """A write asked of a database opened read-only (file, folder or mount not writable)."""
+
+    def __init__(self, path: Any) -> None:
+        super().__init__(
+            f"the database at {path} is read-only; nothing was changed",
+            hint="reading commands work; to change it, make the file and its folder writable",
+        )

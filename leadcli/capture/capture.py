@@ -49,6 +49,21 @@ RESULT_FIELDS = ("place", "message_id", "outcome", "reason", "lead_id", "name", 
 #: ``(conn, values) -> bool``: whether the person in ``values`` (normalised lead fields)
 #: asked to be forgotten and must not be captured again.
 SuppressionCheck = Callable[[sqlite3.Connection, dict[str, Any]], bool]
+
+
+def forgotten(conn: sqlite3.Connection, values: dict[str, Any]) -> bool:
+    """The suppression list's answer for a message's person (see ``privacy.suppression``)."""
+    from leadcli.privacy.suppression import is_suppressed
+
+    return is_suppressed(
+        conn,
+        email=values.get("email"),
+        phone=values.get("phone"),
+        other_emails=values.get("other_emails"),
+        other_phones=values.get("other_phones"),
+    )
+
+
 Touched = Callable[[Iterable[int]], None]
 
 
@@ -60,16 +75,16 @@ class Settings:
     sources: dict[str, str] = field(default_factory=dict)
     phone_region: str = "US"
     lists: Lists = DEFAULT_LISTS
-    suppressed: SuppressionCheck | None = None
+    #: A person erased with ``forget`` is reported ``suppressed``, never captured again.
+    suppressed: SuppressionCheck = forgotten
 
     @classmethod
-    def from_config(cls, config: Any, suppressed: SuppressionCheck | None = None) -> Settings:
+    def from_config(cls, config: Any) -> Settings:
         return cls(
             own_addresses=tuple(config["capture.own_addresses"]),
             sources=dict(config["capture.sources"]),
             phone_region=config["contacts.phone_region"],
             lists=Lists.from_config(config),
-            suppressed=suppressed,
         )
 
     def source_for(self, address: str | None, default: str) -> str:
@@ -214,7 +229,7 @@ def _apply(
     from leadcli.leads.records import add_lead
 
     values, note = _normalise(planned.values, planned.note, settings.phone_region)
-    if settings.suppressed is not None and settings.suppressed(conn, values):
+    if settings.suppressed(conn, values):
         return SKIPPED, None, SUPPRESSED
     at_text = dates.to_store(planned.at)
     possible: list[tuple[int, str]] = []

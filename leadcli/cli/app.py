@@ -7,6 +7,7 @@ with ``LEADCLI_DEBUG=1``.
 
 from __future__ import annotations
 
+import errno
 import os
 import sqlite3
 import sys
@@ -17,6 +18,7 @@ from typer.core import TyperGroup, TyperOption
 
 from leadcli import version_line
 from leadcli.cli.commands import (
+    backups,
     capture,
     config,
     export,
@@ -77,6 +79,34 @@ def _add_db_option(group: Any) -> None:
             )
 
 
+def _sqlite_message(exc: sqlite3.Error) -> tuple[str, str]:
+    """One line for a SQLite error, by its code: a full disk, a read-only file, a damaged
+    file and a lock held too long each need something different from the user. Whatever
+    the error, the transaction was rolled back."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    primary = code & 0xFF if isinstance(code, int) else None
+    if primary == sqlite3.SQLITE_FULL:
+        return (
+            "the disk is full; nothing was changed",
+            "free some space (or check the database's size limit) and run it again",
+        )
+    if primary == sqlite3.SQLITE_READONLY:
+        return (
+            "the database is read-only; nothing was changed",
+            "make the file and its folder writable to change it",
+        )
+    if primary in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
+        return (
+            f"the database file is damaged ({exc})",
+            "run `leadcli doctor`; `leadcli restore` brings back a backup",
+        )
+    if primary in (sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN):
+        return (f"the database file could not be read or written ({exc})", "run `leadcli doctor`")
+    if primary in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+        return (f"database problem: {exc}", "is another program holding the database?")
+    return (f"database problem: {exc}", "run `leadcli doctor`")
+
+
 class LeadcliGroup(TyperGroup):
     """The root group; its ``invoke`` wraps every subcommand, so this is the one boundary."""
 
@@ -95,7 +125,7 @@ class LeadcliGroup(TyperGroup):
         except sqlite3.Error as exc:
             if _debug():
                 raise
-            fail(f"database problem: {exc}", "is another program holding the database?")
+            fail(*_sqlite_message(exc))
             raise typer.Exit(EXIT_FAILED) from None
         except BrokenPipeError:
             # `leadcli list | head`: the reader left; that is not an error for us. Point
@@ -110,6 +140,12 @@ class LeadcliGroup(TyperGroup):
             if _debug():
                 raise
             where = f" {exc.filename}" if exc.filename else ""
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                fail(f"the disk is full: cannot write{where}", "free some space and run it again")
+                raise typer.Exit(EXIT_FAILED) from None
+            if exc.errno == errno.EROFS:
+                fail(f"cannot write{where}: read-only file system", "choose a writable place")
+                raise typer.Exit(EXIT_FAILED) from None
             fail(f"cannot use{where}: {exc.strerror or exc}", "check the path and its permissions")
             raise typer.Exit(EXIT_FAILED) from None
         except UnicodeError:  # an argument the shell passed in another encoding than UTF-8
@@ -183,6 +219,7 @@ app.add_typer(scoring.app)
 app.add_typer(scoring.model_app, name="model")
 app.add_typer(reports.app)
 app.add_typer(capture.app)
+app.add_typer(backups.app)
 app.add_typer(
     config.app,
     name="config",

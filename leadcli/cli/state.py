@@ -28,8 +28,19 @@ class AppState:
         if self._store is None:
             from leadcli.storage.store import connect
 
-            self._store = connect(self.db_path, create=create)
+            self._store = connect(
+                self.db_path, create=create, before_migration=self._before_migration
+            )
         return self._store
+
+    def _before_migration(self, store: Store) -> None:
+        """An existing database is about to be upgraded: back it up first (``backup.keep``)."""
+        from leadcli.cli.output import say
+        from leadcli.privacy.backups import automatic_backup
+
+        backup = automatic_backup(store, "upgrade", keep=self.config()["backup.keep"])
+        if backup is not None:
+            say(f"Upgrading the database's schema; backed up first to {backup.path}")
 
     def config(self) -> Config:
         if self._config is None:

@@ -33,6 +33,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from leadcli.errors import LeadcliError
 from leadcli.identity.evidence import DEFAULT_LISTS, Lists
 from leadcli.importing import duplicates as duplicates_mod
 from leadcli.importing import mapping as mapping_mod
@@ -258,14 +259,48 @@ class _Rejects:
     def commit(self) -> str | None:
         if self._handle is None:
             return None
-        self._handle.close()
-        os.replace(self.tmp, self.path)
+        try:
+            self._handle.close()  # flushes: a full disk fails here
+            os.replace(self.tmp, self.path)
+        except BaseException:
+            self.discard()
+            raise
         return printable_path(str(self.path))
 
     def discard(self) -> None:
         if self._handle is not None:
-            self._handle.close()
+            # Closing flushes, and on a full disk that fails again: the temporary file
+            # goes all the same.
+            with contextlib.suppress(OSError):
+                self._handle.close()
             self.tmp.unlink(missing_ok=True)
+
+
+def _writable_folder(folder: Path) -> bool:
+    return os.access(folder, os.W_OK | os.X_OK)
+
+
+def rejects_path(explicit: Path | None, source: str, db_folder: Path) -> Path:
+    """Where the rejects go, decided before the import starts: a rejected row half-way
+    through must not find a folder it cannot write (a source on a read-only mount) and
+    abort the import. An explicit ``--rejects`` in such a folder is refused up front; the
+    default moves to the current folder, else the database's folder."""
+    if explicit is not None:
+        if not _writable_folder(explicit.parent if str(explicit.parent) else Path.cwd()):
+            raise LeadcliError(
+                f"cannot write the rejects file in {printable_path(str(explicit.parent))}",
+                hint="give --rejects a path in a folder you can write",
+            )
+        return explicit
+    default = default_rejects_path(source)
+    if _writable_folder(default.parent):
+        return default
+    for folder in (Path.cwd(), db_folder):
+        if _writable_folder(folder):
+            return folder / default.name
+    raise LeadcliError(
+        "no writable folder for the rejects file", hint="give one with --rejects PATH"
+    )
 
 
 class _DryRun(Exception):
@@ -339,7 +374,7 @@ def _import_table(
         own_export=mapping_mod.is_own_export(table.header),
         stage=options.stage,
     )
-    rejects = _Rejects(options.rejects or default_rejects_path(path), table.header)
+    rejects = _Rejects(rejects_path(options.rejects, path, store.path.parent), table.header)
     conn = store.conn
     width = len(converter.fields) + len(EXTRA_COLUMNS) + 1
     limit = conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)

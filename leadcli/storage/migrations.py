@@ -650,8 +650,14 @@ MIGRATIONS: list[Callable[[Database], None]] = [
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
-def migrate(store: Store, *, target: int | None = None) -> int:
-    """Apply pending steps (up to ``target``); return the resulting schema version."""
+def migrate(
+    store: Store, *, target: int | None = None, before: Callable[[Store], None] | None = None
+) -> int:
+    """Apply pending steps (up to ``target``); return the resulting schema version.
+
+    ``before`` is called once, holding the write lock, when a database that already has a
+    schema is about to change (the CLI's automatic backup); never for a fresh one, and
+    never by a process that finds another one has migrated it meanwhile."""
     target = SCHEMA_VERSION if target is None else target
     current = store.schema_version()
     if current > SCHEMA_VERSION:
@@ -677,6 +683,9 @@ def migrate(store: Store, *, target: int | None = None) -> int:
             with store.write():
                 if store.schema_version() >= number:  # another process got here first
                     continue
+                if before is not None and current > 0:
+                    before(store)  # an existing schema, about to change
+                    before = None
                 step(db)
                 store.conn.execute(f"PRAGMA user_version = {number}")
     finally:

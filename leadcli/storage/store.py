@@ -10,22 +10,29 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from leadcli.errors import DatabaseError
+from leadcli.errors import DatabaseError, ReadOnlyDatabase
 from leadcli.storage.paths import ensure_private_file, resolve_db_path
 
-BUSY_TIMEOUT_MS = 15_000
+#: How long a write waits for another one to finish. An import of 50,000 rows or a full
+#: rescore of a large database holds the write lock for tens of seconds on a loaded
+#: machine; at 15 s, a cron job's `log` waiting behind one failed with "database is
+#: locked" (tests/storage/test_stress.py, slow). Waiting is what a script wants.
+BUSY_TIMEOUT_MS = 120_000
 
 
 class Store:
     """An open leadcli database."""
 
-    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+    def __init__(self, conn: sqlite3.Connection, path: Path, *, read_only: bool = False) -> None:
         self.conn = conn
         self.path = path
+        #: Opened read-only (a file, folder or mount leadcli cannot write): reads work,
+        #: ``write()`` says so.
+        self.read_only = read_only
         self._writing = False
 
     @contextmanager
@@ -38,6 +45,8 @@ class Store:
         if self._writing:
             yield self.conn
             return
+        if self.read_only:
+            raise ReadOnlyDatabase(self.path)
         self._writing = True
         try:
             with self._transaction() as conn:
@@ -78,25 +87,107 @@ class Store:
         self.conn.close()
 
 
+#: The first 16 bytes of every SQLite database file.
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def _header_kind(db_path: Path) -> str:
+    """What the file's first bytes say: ``"missing"``, ``"empty"`` (no content),
+    ``"not-sqlite"`` or ``"sqlite"``; read without changing a byte."""
+    try:
+        with open(db_path, "rb") as handle:
+            header = handle.read(len(SQLITE_HEADER))
+    except FileNotFoundError:
+        return "missing"
+    if not header:
+        return "empty"
+    return "sqlite" if header == SQLITE_HEADER else "not-sqlite"
+
+
+def _is_foreign(conn: sqlite3.Connection) -> bool:
+    """Whether an open SQLite file belongs to another program: it has tables, and not
+    leadcli's. Only reads, and runs before any pragma that writes: ``journal_mode = WAL``
+    and the migrations would otherwise turn another program's database into a half-leadcli
+    one (35 tables, a ``user_version``, WAL) when ``--db`` points at the wrong file."""
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if not tables and version == 0:
+        return False  # empty: leadcli may make it its own
+    return not (version > 0 and tables >= OWN_TABLES)
+
+
+#: Tables every leadcli database has had since schema 1.
+OWN_TABLES = frozenset({"leads", "history"})
+
+
+def _writable(db_path: Path) -> bool:
+    """Whether SQLite could write here: the file, and (for its -wal and -shm) its folder."""
+    return os.access(db_path, os.W_OK) and os.access(db_path.parent, os.W_OK | os.X_OK)
+
+
+def _open_read_only(db_path: Path) -> sqlite3.Connection:
+    """A read-only file or mount: ``mode=ro`` reads a WAL database when its -shm can be
+    used; on a read-only folder it cannot, and ``immutable=1`` (nobody can write there
+    either) is what lets SQLite read it at all."""
+    uri = db_path.resolve().as_uri()
+    conn = sqlite3.connect(
+        f"{uri}?mode=ro", uri=True, isolation_level=None, check_same_thread=False
+    )
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.Error:
+        conn.close()
+        conn = sqlite3.connect(
+            f"{uri}?mode=ro&immutable=1",
+            uri=True,
+            isolation_level=None,
+            check_same_thread=False,
+        )
+    return conn
+
+
 def connect(
-    path: str | os.PathLike[str] | None = None, *, migrate: bool = True, create: bool = True
+    path: str | os.PathLike[str] | None = None,
+    *,
+    migrate: bool = True,
+    create: bool = True,
+    before_migration: Callable[[Store], None] | None = None,
 ) -> Store:
     """Open (creating on first use) the database at ``path`` and bring its schema up to date.
 
     With ``create=False`` a database that does not exist is an error naming the path: a
     command that only reads (``list``, ``due``) must not answer a typo in ``--db`` with an
     empty new database and an empty list, which a cron job would take for "nothing to do".
+
+    A file that is neither empty nor leadcli's (another program's SQLite database, a CSV
+    given by mistake) is refused before anything is written to it. A file leadcli cannot
+    write (read-only file, folder or mount) opens read-only: reading commands work and the
+    first write says why it cannot. ``before_migration`` is called (with the store, inside
+    the first migration's lock) when an existing database is about to be migrated: the CLI
+    takes an automatic backup there; a fresh database is never backed up.
     """
     db_path = resolve_db_path(path)
-    if not create and str(db_path) != ":memory:" and not db_path.exists():
+    memory = str(db_path) == ":memory:"
+    if not create and not memory and not db_path.exists():
         raise DatabaseError(
             f"there is no database at {db_path}",
             hint="check --db or LEADCLI_DB; `leadcli add` or `leadcli import` creates one",
         )
+    read_only = False
     try:
-        if str(db_path) != ":memory:":
+        kind = "missing" if memory else _header_kind(db_path)
+        if kind == "not-sqlite":
+            raise DatabaseError(
+                f"{db_path} is not a SQLite database; leadcli left it untouched",
+                hint="choose another file with --db or LEADCLI_DB",
+            )
+        if kind == "missing" and not memory:
             ensure_private_file(db_path)
-        conn = sqlite3.connect(db_path, isolation_level=None, check_same_thread=False)
+        read_only = not memory and not _writable(db_path)
+        if read_only:
+            conn = _open_read_only(db_path)
+        else:
+            conn = sqlite3.connect(db_path, isolation_level=None, check_same_thread=False)
     except (OSError, sqlite3.Error) as exc:
         raise DatabaseError(
             f"cannot open the database at {db_path} ({exc.__class__.__name__}: {exc})",
@@ -106,22 +197,37 @@ def connect(
     try:
         # busy_timeout first: switching to WAL needs a lock other processes may hold.
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
-        if mode != "wal" and str(db_path) != ":memory:":
-            conn.execute("PRAGMA journal_mode = WAL")
+        if kind == "sqlite" and _is_foreign(conn):
+            raise DatabaseError(
+                f"{db_path} is another program's SQLite database; leadcli left it untouched",
+                hint="choose another file with --db or LEADCLI_DB",
+            )
+        if not read_only:
+            mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+            if mode != "wal" and not memory:
+                conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA foreign_keys = ON")
         # Each command is a new process with a cold page cache: reading through a memory map
         # of the file (shared with the OS cache) is cheaper than copying pages in.
         conn.execute("PRAGMA mmap_size = 268435456")
-        store = Store(conn, db_path)
+        store = Store(conn, db_path, read_only=read_only)
         if migrate:
+            from leadcli.storage.migrations import SCHEMA_VERSION
             from leadcli.storage.migrations import migrate as run_migrations
 
-            run_migrations(store)
+            if read_only and store.schema_version() < SCHEMA_VERSION:
+                raise DatabaseError(
+                    f"the database at {db_path} is read-only and needs an upgrade first",
+                    hint="open it once with write access, or copy it somewhere writable",
+                )
+            run_migrations(store, before=before_migration)
     except sqlite3.DatabaseError as exc:
         conn.close()
         raise DatabaseError(
             f"cannot use the database at {db_path} ({exc})",
             hint="is it a leadcli database? choose another with --db",
         ) from exc
+    except BaseException:
+        conn.close()
+        raise
     return store

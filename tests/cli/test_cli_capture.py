@@ -90,3 +90,20 @@ def test_a_missing_path_changes_nothing(cli, tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert result.stderr.startswith("Error: there is no file or folder")
     assert json.loads(cli("list", "-f", "json").stdout) == []
+
+
+def test_a_forgotten_person_writing_again_is_suppressed_not_captured(cli, tmp_path) -> None:
+    """forget's promise reaches capture: the person's next e-mail is counted, not a lead."""
+    first = json.loads(cli("capture", "-", "-f", "json", input=INQUIRY.decode()).stdout)
+    (lead,) = first["lead_ids"]
+    email = json.loads(cli("show", str(lead), "-f", "json").stdout)["email"]
+    assert cli("forget", email, "--yes").exit_code == 0
+    again = eml(
+        sender=f"Someone <{email}>",
+        subject="Me again",
+        message_id="<again@example.com>",
+        body="Could you send the price list?\n",
+    )
+    out = json.loads(cli("capture", "-", "-f", "json", input=again.decode()).stdout)
+    assert (out["created"], out["skipped_reasons"]) == (0, {"suppressed": 1})
+    assert json.loads(cli("list", "-f", "json").stdout) == []

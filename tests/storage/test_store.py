@@ -165,8 +165,9 @@ def test_database_from_newer_leadcli_is_refused(tmp_path: Path):
 def test_not_a_database_is_a_clear_error(tmp_path: Path):
     path = tmp_path / "notes.txt"
     path.write_text("this is not sqlite " * 100)
-    with pytest.raises(DatabaseError, match="cannot use the database"):
+    with pytest.raises(DatabaseError, match="not a SQLite database; leadcli left it untouched"):
         connect(path)
+    assert path.read_text() == "this is not sqlite " * 100
 
 
 def test_history_is_append_only(store):

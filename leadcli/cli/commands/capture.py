@@ -27,13 +27,6 @@ def _messages(paths: list[str]) -> Any:
             yield from mailboxes.read_path(Path(path))
 
 
-def _suppression_check() -> Any:
-    """The suppression list's check (``capture.SuppressionCheck``): a person who asked to be
-    forgotten is reported ``suppressed``, not captured again. leadcli has no suppression
-    list yet, so there is nothing to check; this is where it is passed in."""
-    return None
-
-
 def _summary_line(summary: dict[str, Any]) -> str:
     verb = "Would capture" if summary["dry_run"] else "Captured"
     line = (
@@ -101,7 +94,7 @@ def capture(
         if path != "-":
             check_path(Path(path))
     app_state = state(ctx)
-    settings = Settings.from_config(app_state.config(), suppressed=_suppression_check())
+    settings = Settings.from_config(app_state.config())
     store = app_state.store()
     results = run(
         store,

@@ -113,7 +113,8 @@ def dedupe(
         bool,
         typer.Option(
             "--merge",
-            help="Merge the pairs: on a terminal, asks pair by pair; in a script needs --yes.",
+            help="Merge the pairs: on a terminal, asks pair by pair; in a script needs --yes. "
+            "The database is backed up first (backup.keep = 0: not).",
         ),
     ] = False,
     yes: Annotated[
@@ -147,6 +148,10 @@ def dedupe(
         if yes:  # unattended: only pairs at the bar, never a low recorded one
             bar = matching_rules.threshold if min_score is None else min_score
             pairs = [p for p in pairs if p["score"] >= bar]
+        if pairs:
+            from leadcli.cli.commands.backups import before_bulk_change
+
+            before_bulk_change(ctx, "dedupe")
         done = _merge_pairs(ctx, store, pairs, ask=not yes, lists=_lists(ctx))
         if fmt is OutputFormat.json:
             write_json_array(done, sys.stdout)
@@ -297,7 +302,7 @@ def merge(
     listed (a second e-mail or phone kept in other_emails / other_phones), tags united,
     activities, follow-ups, BANT answers and enrolments moved, the others' history shown
     with it, the most advanced stage and do-not-contact kept. `merge undo ID` restores the
-    leads exactly as they were.
+    leads exactly as they were. The database is backed up first (backup.keep = 0: not).
 
     Example: leadcli merge 12 57 --dry-run; leadcli merge 12 57; leadcli merge undo 1
     """
@@ -311,6 +316,9 @@ def merge(
         merge_id = parse_id(ids[1], "MERGE")
         if dry_run:
             raise typer.BadParameter("undo has no --dry-run", param_hint="--dry-run")
+        from leadcli.cli.commands.backups import before_bulk_change
+
+        before_bulk_change(ctx, "merge-undo")
         result = undo_merge(store, merge_id)
         if fmt is OutputFormat.table:
             say(
@@ -335,6 +343,9 @@ def merge(
     if dry_run:  # rolled back inside: no transaction around it to commit it
         result = run()
     else:
+        from leadcli.cli.commands.backups import before_bulk_change
+
+        before_bulk_change(ctx, "merge")
         with rescoring(ctx) as touched:
             result = run()
             touched([numbers[0]])

@@ -336,10 +336,14 @@ def import_undo(
 ) -> None:
     """Remove the leads an import batch created, keeping any changed since.
 
+    The database is backed up first (see `leadcli backup`; backup.keep = 0 turns it off).
+
     Example: leadcli import undo 3
     """
+    from leadcli.cli.commands.backups import before_bulk_change
     from leadcli.importing.undo import undo_batch
 
+    before_bulk_change(ctx, "import-undo")
     with rescoring(ctx) as touched:
         result = undo_batch(state(ctx).store(), batch)
         touched(result.restored)  # their merged values taken back

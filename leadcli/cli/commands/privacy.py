@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from leadcli.cli import options
+from leadcli.cli.commands.backups import before_bulk_change
 from leadcli.cli.options import FormatOption, OutputFormat
 from leadcli.cli.output import emit, say
 from leadcli.cli.state import state
@@ -69,8 +70,9 @@ def forget(
         if not typer.confirm(question, default=False, err=True):
             say("Nothing erased.")
             raise typer.Exit(1)
-    # Seam for the automatic backup before a bulk change (privacy.backups): taken here,
-    # before erasing, it is then purged of this person with every other backup.
+    # The automatic backup before a bulk change: taken before erasing, it is then purged
+    # of this person with every other backup.
+    before_bulk_change(ctx, "forget")
     result = erase_person(store, person, region=region, lists=lists)
     report = result.as_dict()
     if fmt is OutputFormat.json:

@@ -1,0 +1,192 @@
+"""``leadcli backup [PATH]``, ``backup list``, ``restore PATH`` and ``doctor``; and
+``before_bulk_change``, the automatic backup every bulk command takes."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from leadcli.cli import options
+from leadcli.cli.commands.imports import ImportFilesCommand
+from leadcli.cli.options import FormatOption, OutputFormat
+from leadcli.cli.output import emit, render_table, say, write_object
+from leadcli.cli.state import state
+
+app = typer.Typer()
+
+
+class TakeByDefault(TyperGroup):
+    """``backup`` and ``backup PATH`` take a backup; ``backup list`` lists them (a file
+    really named ``list`` can be given as ``./list``)."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if not args or args[0] not in self.commands:
+            args = ["take", *args]
+        return super().parse_args(ctx, args)
+
+
+backup_app = typer.Typer(cls=TakeByDefault)
+app.add_typer(
+    backup_app,
+    name="backup",
+    help="Copy the database, safely while other commands write; `backup list` lists the "
+    "backups in the backup folder.\n\n"
+    "Automatic backups are also taken before import undo, merge, dedupe --merge, forget, "
+    "restore and schema upgrades (the newest backup.keep stay; 0 turns them off).\n\n"
+    "Example: leadcli backup; leadcli backup ~/safe/leads-2026-11.db; leadcli backup list",
+)
+
+BACKUP_COLUMNS = ("path", "taken_at", "reason", "bytes")
+
+
+def before_bulk_change(ctx: typer.Context, reason: str) -> None:
+    """The automatic backup before a bulk change (``reason``: import-undo, merge, dedupe,
+    forget ...), per ``backup.keep``; said on stderr, as it takes time on a big database.
+    Call it before the change's write transaction."""
+    from leadcli.privacy.backups import automatic_backup
+
+    app_state = state(ctx)
+    store = app_state.store()
+    if store.read_only:
+        return  # the change itself will say the file is read-only
+    backup = automatic_backup(store, reason, keep=app_state.config()["backup.keep"])
+    if backup is not None:
+        say(f"Backed up to {backup.path}")
+
+
+@backup_app.command("take", cls=ImportFilesCommand)
+def backup_take(
+    ctx: typer.Context,
+    path: Annotated[
+        Path | None,
+        typer.Argument(
+            metavar="[PATH]",
+            help="Where to write the copy (replaced if it exists). Default: a new file in "
+            "the backup folder beside the database.",
+            show_default=False,
+        ),
+    ] = None,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Copy the database, safely while other commands write.
+
+    Without PATH the copy goes to the backup folder (`backup list` shows it; it is never
+    removed automatically). A copy written elsewhere is yours to keep safe: `forget` erases a
+    person only from the database and the backup folder.
+
+    Example: leadcli backup ~/safe/leads-2026-11.db
+    """
+    from leadcli.privacy.backups import backup_to, take_backup
+
+    store = state(ctx).store(create=False)
+    backup = take_backup(store) if path is None else backup_to(store, path)
+    if fmt is OutputFormat.table:
+        say(f"Backed up to {backup.path}")
+        sys.stdout.write(f"{backup.path}\n")
+    elif fmt is OutputFormat.json:
+        write_object(backup.as_dict(), sys.stdout)
+    else:
+        emit([backup.as_dict()], fmt, columns=BACKUP_COLUMNS)
+
+
+@backup_app.command("list")
+def backup_list(ctx: typer.Context, fmt: FormatOption = OutputFormat.table) -> None:
+    """List the backups in the backup folder, oldest first.
+
+    Example: leadcli backup list -f json
+    """
+    from leadcli.privacy.backups import list_backups
+    from leadcli.storage.paths import backup_dir, resolve_db_path
+
+    db = resolve_db_path(state(ctx).db_path)
+    records = [b.as_dict() for b in list_backups(db)]
+    if fmt is OutputFormat.json:
+        from leadcli.exporting.writers import write_json_array
+
+        write_json_array(records, sys.stdout)
+    elif fmt is not OutputFormat.table:
+        emit(records, fmt, columns=BACKUP_COLUMNS)
+    else:
+        if records:
+            render_table(
+                ([r["taken_at"], r["reason"], f"{r['bytes']:,}", r["path"]] for r in records),
+                ["Taken (UTC)", "Reason", "Bytes", "Path"],
+                justify_right=("Bytes",),
+                no_wrap=("Taken (UTC)", "Path"),
+            )
+        say(f"{len(records)} backup{'s' if len(records) != 1 else ''} in {backup_dir(db)}.")
+
+
+@app.command()
+def restore(
+    ctx: typer.Context,
+    path: Annotated[Path, typer.Argument(metavar="PATH", help="A backup file.")],
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Do not ask (needed in a script).")
+    ] = False,
+) -> None:
+    """Replace the database with a backup; the current database is backed up first.
+
+    On a terminal it asks; a script needs --yes. Other leadcli commands running meanwhile
+    see the database before or after, never half of it.
+
+    Example: leadcli restore ~/.local/share/leadcli/backups/leads-20261124T101500000000Z-merge.db
+    """
+    from leadcli.privacy.backups import check_backup_file
+    from leadcli.privacy.backups import restore as restore_backup
+
+    store = state(ctx).store()
+    check_backup_file(path)  # before asking: a wrong file is said at once
+    if not yes:
+        if not options.stdin_is_interactive():
+            say("Error: restore in a script needs --yes.")
+            raise typer.Exit(2)
+        if not typer.confirm(f"Replace {store.path} with {path}?", default=False, err=True):
+            say("Nothing restored.")
+            raise typer.Exit(1)
+    before = restore_backup(store, path)
+    say(f"Restored {path}; the database as it was is in {before.path}")
+
+
+@app.command()
+def doctor(ctx: typer.Context, fmt: FormatOption = OutputFormat.table) -> None:
+    """Check the database: integrity, foreign keys, schema version, permissions, WAL size,
+    backups, orphan rows and the suppression list; each finding says what to do.
+
+    Exits 0 when healthy (warnings allowed), 1 when a problem needs fixing. It only reads.
+
+    Example: leadcli doctor -f json
+    """
+    from leadcli.errors import LeadcliError
+    from leadcli.privacy.doctor import PROBLEM, Finding, examine, healthy
+    from leadcli.storage.paths import resolve_db_path
+
+    app_state = state(ctx)
+    db = resolve_db_path(app_state.db_path)
+    extra: list[Finding] = []
+    keep: int | None
+    try:
+        keep = app_state.config()["backup.keep"]
+    except LeadcliError as exc:
+        keep = None
+        extra.append(Finding("configuration", PROBLEM, str(exc), exc.hint or ""))
+    findings = extra + examine(db, keep=keep)
+    records = [f.as_dict() for f in findings]
+    if fmt is OutputFormat.json:
+        write_object({"healthy": healthy(findings), "findings": records}, sys.stdout)
+    elif fmt is not OutputFormat.table:
+        emit(records, fmt, columns=("check", "status", "detail", "fix"))
+    else:
+        render_table(
+            ([f.check, f.status, f.detail, f.fix] for f in findings),
+            ["Check", "Status", "Detail", "What to do"],
+            no_wrap=("Check", "Status"),
+        )
+        problems = sum(f.status == PROBLEM for f in findings)
+        say("Healthy." if not problems else f"{problems} problem{'s' if problems > 1 else ''}.")
+    if not healthy(findings):
+        raise typer.Exit(1)
