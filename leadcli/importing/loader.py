@@ -95,6 +95,9 @@ class ImportSummary:
     #: Of ``imported``: new leads that share a phone, a role address or another system's id
     #: with a lead without being that person on evidence, recorded for `dedupe`.
     possible_duplicates: int = 0
+    #: Cells (of imported and rejected rows alike) that lost control or invisible characters
+    #: on the way in (``safe_text.strip_controls``); not a count of rows.
+    cleaned: int = 0
     system: str | None = None
     rejects_file: str | None = None
     batch: int | None = None
@@ -190,7 +193,15 @@ def check_readable(paths: list[str]) -> None:
 
 
 #: The counts that add up over several files' summaries.
-COUNTS = ("rows", "imported", "updated", "duplicates", "rejected", "possible_duplicates")
+COUNTS = (
+    "rows",
+    "imported",
+    "updated",
+    "duplicates",
+    "rejected",
+    "possible_duplicates",
+    "cleaned",
+)
 
 
 def combined_summary(summaries: list[ImportSummary]) -> dict[str, Any]:
@@ -555,6 +566,7 @@ class _Load:
                 for line, cells, reason in chunk.rejects:
                     rejects.add(line, cells, reason)
                 unknown |= chunk.unknown_statuses
+                self.summary.cleaned += chunk.cleaned
                 if not chunk.count:
                     continue
                 first_id = floor + chunk.first_id

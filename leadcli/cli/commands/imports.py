@@ -221,6 +221,7 @@ def import_files(
         "duplicates",
         "rejected",
         "possible_duplicates",
+        "cleaned",
         "rejects_file",
         "batch",
         "already_imported_as",
@@ -258,6 +259,12 @@ def import_files(
     for s in summaries:
         if s["rejects_file"]:
             say(f"Rejected rows of {s['file']} are in {s['rejects_file']}.")
+        if s["cleaned"]:
+            say(
+                f"{s['cleaned']} cells of {s['file']} held control or invisible characters "
+                "(escape sequences, zero-width or bidi-override characters): they were "
+                "dropped."
+            )
         if s["possible_duplicates"]:
             say(
                 f"{s['possible_duplicates']} new leads of {s['file']} share a phone, a role "
