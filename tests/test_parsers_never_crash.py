@@ -1,7 +1,7 @@
 """Every parser of user input, fed anything: a value or a ``LeadcliError`` with a clear
-message, never a traceback. Dates and phrases, CSV cells (through a whole import), ``--map``
-and mapping files, scoring rule files, matching rule files and cadence files; the
-configuration has its own in ``tests/test_config.py``.
+message, never a traceback. Dates and phrases, ``--map`` pairs and mapping files, scoring
+rule files, matching rule files and cadence files here; CSV cells and whole files have theirs
+in ``tests/importing/test_import_robustness.py``, the configuration in ``tests/test_config.py``.
 
 Files are fuzzed two ways: arbitrary bytes (most are not TOML at all), and TOML documents of
 any shape with the keys the parser looks for, so the checks behind the TOML reader are
