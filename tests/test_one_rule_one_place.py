@@ -1,5 +1,6 @@
 """Rules that live in one place: the closed stages, "do-not-contact or closed ends
-enrolments" and the ``UPDATE ... SET`` builder. Behaviour first, then a guard that the code
+enrolments", which follow-ups are held back, which characters never travel and the
+``UPDATE ... SET`` builder. Behaviour first, then a guard that the code
 does not grow a second copy."""
 
 from __future__ import annotations
@@ -98,11 +99,16 @@ def test_no_second_copy_of_these_rules_in_the_code():
         "closed stages": re.compile(r"""['"]customer['"],\s*['"]lost['"]"""),
         "SET builder": re.compile(r"SET \{"),
         "enrolments rule": re.compile(r"end_enrolments\([^)]*(do not contact|closed)"),
+        # Which characters are dropped or escaped: a second list would drift from the first.
+        "control characters": re.compile(r"\\x00-|\\x7f-\\x9f|\\u202[ae]|\\u200b|\\U000e00"),
+        "held follow-ups": re.compile(r"WHEN leads\.stage = 'lost'"),
     }
     homes = {
         "closed stages": "pipeline/stages.py",
         "SET builder": "storage/updates.py",
         "enrolments rule": "engagement/cadences.py",
+        "control characters": "text/safe_text.py",
+        "held follow-ups": "engagement/followups.py",
     }
     found = []
     for path in sorted((REPO / "leadcli").rglob("*.py")):

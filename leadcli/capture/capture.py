@@ -28,6 +28,7 @@ from leadcli.errors import LeadcliError
 from leadcli.identity.evidence import DEFAULT_LISTS, SAME, Lists, judge
 from leadcli.storage.store import Store
 from leadcli.text import dates
+from leadcli.text.safe_text import strip_controls
 
 #: Messages per write transaction: large enough that commits are not the cost, small enough
 #: that another command waiting for the database waits a moment, not the whole mailbox.
@@ -115,9 +116,9 @@ class _DryRun(Exception):
 
 
 def _clean(value: str | None) -> str:
-    """A header or form value on one line. (Other control characters are kept as data and
-    made visible wherever they are shown.)"""
-    return " ".join((value or "").split())
+    """A header or form value on one line, without control or invisible characters (the
+    input rule every way in shares, ``safe_text.strip_controls``)."""
+    return " ".join(strip_controls(value or "").split())
 
 
 def _when(message: Message) -> tuple[datetime, str | None]:
@@ -137,6 +138,7 @@ def _when(message: Message) -> tuple[datetime, str | None]:
 
 def _note(subject: str, text: str) -> str:
     subject = _clean(subject)
+    text = strip_controls(text)
     return f"{subject}\n\n{text}".strip() if subject else text
 
 

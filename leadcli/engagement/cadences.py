@@ -87,10 +87,19 @@ def load(path: Path | None = None) -> dict[str, Cadence]:
         return {}
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"the cadence file {path} is not valid TOML ({exc})") from exc
+    except UnicodeDecodeError:
+        raise ConfigError(f"the cadence file {path} is not UTF-8 text") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read the cadence file {path} ({exc.strerror})") from None
+    table = data.get("cadences") or {}
+    if not isinstance(table, dict):
+        raise ConfigError(f"the cadence file {path}: [cadences] must hold one table a cadence")
     cadences = {}
-    for name, body in (data.get("cadences") or {}).items():
+    for name, body in table.items():
         if not isinstance(body, dict) or not isinstance(body.get("steps"), list):
             raise ConfigError(f"cadence {name!r} in {path} needs a steps = [...] list")
+        if not isinstance(body.get("description", ""), str):
+            raise ConfigError(f"cadence {name!r} in {path}: description must be text")
         steps = tuple(_step(name, i, raw) for i, raw in enumerate(body["steps"], start=1))
         if not steps:
             raise ConfigError(f"cadence {name!r} has no steps")

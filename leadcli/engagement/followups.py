@@ -184,20 +184,35 @@ def snooze(
     ]
 
 
+#: Why a lead's open follow-ups are held back from ``followup list`` and its calendar, as SQL
+#: (NULL: not held). The person opted out, or the deal is lost: a follow-up left over from
+#: before must not prompt a call. A customer's follow-ups stay (looking after customers is
+#: the work); ``due``, a list of the open pipeline, leaves out every closed lead.
+HELD_SQL = (
+    "CASE WHEN leads.do_not_contact THEN 'do not contact' WHEN leads.stage = 'lost' THEN 'lost' END"
+)
+
+
 def open_followups(
     store: Store,
     lead_id: int | None = None,
     *,
     query: LeadQuery | None = None,
     until: str | None = None,
+    include_held: bool = False,
 ) -> list[dict[str, Any]]:
     """Open follow-ups, soonest first, with who they are for: of one lead, of the leads a
-    ``LeadQuery`` matches (the filters ``list`` and ``due`` use), and due by ``until``."""
+    ``LeadQuery`` matches (the filters ``list`` and ``due`` use), and due by ``until``.
+
+    Follow-ups of leads who opted out or are lost are left out (see ``HELD_SQL``) unless
+    ``include_held``; each item's ``held`` says why it would be (None when it is not)."""
     sql = (
         "SELECT f.id, f.lead_id, f.due_at, f.note, leads.first_name, leads.last_name, "
-        "leads.company, leads.email, leads.phone FROM followups f JOIN leads "
-        "ON leads.id = f.lead_id WHERE f.done_at IS NULL"
+        f"leads.company, leads.email, leads.phone, {HELD_SQL} AS held FROM followups f "
+        "JOIN leads ON leads.id = f.lead_id WHERE f.done_at IS NULL"
     )
+    if not include_held:
+        sql += f" AND ({HELD_SQL}) IS NULL"
     params: tuple[Any, ...] = ()
     if lead_id is not None:
         lead_row(store.conn, lead_id)  # an unknown id is NotFound, not an empty list

@@ -1,7 +1,9 @@
 """Follow-ups as an iCalendar file (RFC 5545), for any calendar app.
 
 The ``icalendar`` package writes the file (line folding, escaping, UTC times are its job);
-it is imported here only, when a file is asked for.
+it is imported here only, when a file is asked for. RFC 5545 allows no control character in
+text but tab (a newline is written ``\\n``), and calendar apps show what they get: data goes
+through ``strip_controls`` first, as it would on input.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 
 from leadcli import __version__
 from leadcli.text import dates
+from leadcli.text.safe_text import strip_controls
 
 EVENT_MINUTES = 15
 
@@ -23,6 +26,13 @@ def _who(item: dict[str, Any]) -> str:
     if name and company:
         return f"{name} ({company})"
     return name or company or f"lead {item['lead_id']}"
+
+
+def _held(item: dict[str, Any]) -> str:
+    """A mark in front of a follow-up the lead cannot be contacted about (``followup list
+    --all``), so the calendar does not invite a call the person refused."""
+    held = item.get("held")
+    return f"[{held}] " if held else ""
 
 
 def uid(item: dict[str, Any]) -> str:
@@ -58,11 +68,11 @@ def write_ics(items: Iterable[dict[str, Any]], path: Path) -> int:
         event.add("dtstamp", stamp)
         event.add("dtstart", start)
         event.add("dtend", start + timedelta(minutes=EVENT_MINUTES))
-        event.add("summary", f"Follow up: {_who(item)}")
+        event.add("summary", strip_controls(f"{_held(item)}Follow up: {_who(item)}"))
         lines = [item.get("note") or item.get("detail") or ""]
         lines += [f"{k}: {item[k]}" for k in ("email", "phone") if item.get(k)]
         lines.append(f"leadcli show {item['lead_id']}")
-        event.add("description", "\n".join(line for line in lines if line))
+        event.add("description", strip_controls("\n".join(line for line in lines if line)))
         calendar.add_component(event)
         count += 1
     path.write_bytes(calendar.to_ical())

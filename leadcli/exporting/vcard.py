@@ -12,9 +12,23 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, BinaryIO
 
+from leadcli.text.safe_text import strip_controls
+
+
+def _clean(value: Any) -> Any:
+    """vCard text allows no control characters (vobject writes them raw): dropped, as on
+    input, also from data stored before leadcli cleaned its input."""
+    if isinstance(value, str):
+        return strip_controls(value)
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    return value
+
 
 def _card(record: dict[str, Any]) -> Any:
     import vobject
+
+    record = {key: _clean(value) for key, value in record.items()}
 
     card = vobject.vCard()
     first, last = record.get("first_name") or "", record.get("last_name") or ""

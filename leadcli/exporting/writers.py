@@ -4,17 +4,18 @@ No Rich and no Typer here, so ``leadcli export`` and the commands share one writ
 What they promise (see the CLI contract): every field, exact values; CSV cells a spreadsheet
 would run as formulas are neutralised; TSV is one record a line (tab, newline, carriage return
 and backslash inside a field are written ``\\t``, ``\\n``, ``\\r``, ``\\\\``), so ``cut`` and
-``awk`` work; control characters never reach a terminal raw.
+``awk`` work; control characters never reach a terminal raw: JSON escapes them (``\\u001b``,
+the same value to a JSON reader), CSV and TSV drop them (see ``text/safe_text.py``).
 """
 
 from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TextIO
 
-from leadcli.text.safe_text import json_safe, neutralise_formula, visible
+from leadcli.text.safe_text import json_safe, neutralise_formula, strip_controls, visible
 from leadcli.text.tsv import escape as tsv_escape
 
 #: Characters that make a joined list cell ambiguous to read back.
@@ -57,13 +58,17 @@ def scalar(value: Any) -> str:
     return str(value)
 
 
-def flat_row(record: dict[str, Any], columns: Sequence[str]) -> list[str]:
-    """A record as delimited cells, formulas neutralised; custom fields become columns."""
+def flat_row(
+    record: dict[str, Any], columns: Sequence[str], text: Callable[[str], str] = str
+) -> list[str]:
+    """A record as delimited cells, formulas neutralised; custom fields become columns.
+    ``text`` (e.g. ``strip_controls``) is applied before the formula check, since dropping a
+    character can bring a ``=`` to the front."""
     custom = record.get("custom") or {}
     cells = []
     for column in columns:
         value = record[column] if column in record else custom.get(column)
-        cells.append(neutralise_formula(scalar(value)))
+        cells.append(neutralise_formula(text(scalar(value))))
     return cells
 
 
@@ -89,32 +94,40 @@ def write_jsonl(records: Iterable[dict[str, Any]], out: TextIO) -> None:
 
 
 def write_tsv(records: Iterable[dict[str, Any]], columns: Sequence[str], out: TextIO) -> None:
-    """TSV, one record a line (``leadcli.text.tsv`` escapes, header included). On a terminal,
-    the remaining control characters are shown as escapes too."""
-    shown = visible if out.isatty() else str
+    """TSV, one record a line (``leadcli.text.tsv`` escapes, header included). Control and
+    invisible characters are dropped as an import drops them (``strip_controls``), so piping
+    to ``head`` is safe and a re-import reads the same values; on a terminal they are shown
+    as escapes instead."""
+    tty = out.isatty()
+    text = str if tty else strip_controls
+    shown = visible if tty else str
 
     def line(cells: Iterable[str]) -> str:
         return "\t".join(shown(tsv_escape(c)) for c in cells) + "\n"
 
-    out.write(line(neutralise_formula(c) for c in columns))
+    out.write(line(neutralise_formula(text(c)) for c in columns))
     for record in records:
-        out.write(line(flat_row(record, columns)))
+        out.write(line(flat_row(record, columns, text)))
 
 
 def write_csv(records: Iterable[dict[str, Any]], columns: Sequence[str], out: TextIO) -> None:
-    """CSV (RFC 4180, CRLF); formulas neutralised, everything else exact.
+    """CSV (RFC 4180, CRLF); formulas neutralised, everything else exact but control and
+    invisible characters.
 
-    When the output is a terminal, control characters are shown as escapes instead, so that
-    data cannot drive the terminal; piped to a file or a program, the bytes are exact.
+    CSV has no escape for them, and ``leadcli list -f csv | head`` hands the bytes to a
+    terminal: piped, they are dropped as an import drops them (``strip_controls``), so a
+    re-import reads back what an import of the original stored; on a terminal they are shown
+    as escapes instead (tab and newline included), for a person to see.
     """
-    escape = out.isatty()
+    tty = out.isatty()
+    text = str if tty else strip_controls
     writer = csv.writer(out, dialect="excel", lineterminator="\r\n")
     # Column names are data too: custom fields are named by imported headers.
-    header = [neutralise_formula(c) for c in columns]
-    writer.writerow([visible(c) for c in header] if escape else header)
+    header = [neutralise_formula(text(c)) for c in columns]
+    writer.writerow([visible(c) for c in header] if tty else header)
     for record in records:
-        cells = flat_row(record, columns)
-        writer.writerow([visible(c) for c in cells] if escape else cells)
+        cells = flat_row(record, columns, text)
+        writer.writerow([visible(c) for c in cells] if tty else cells)
 
 
 def write_records(

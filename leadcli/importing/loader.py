@@ -102,6 +102,9 @@ class ImportSummary:
     #: Of ``imported``: new leads that share a phone, a role address or another system's id
     #: with a lead without being that person on evidence, recorded for `dedupe`.
     possible_duplicates: int = 0
+    #: Cells (of imported and rejected rows alike) that lost control or invisible characters
+    #: on the way in (``safe_text.strip_controls``); not a count of rows.
+    cleaned: int = 0
     system: str | None = None
     rejects_file: str | None = None
     batch: int | None = None
@@ -205,6 +208,7 @@ COUNTS = (
     "rejected",
     "suppressed",
     "possible_duplicates",
+    "cleaned",
 )
 
 
@@ -643,6 +647,7 @@ class _Load:
                 for line, cells, reason in chunk.rejects:
                     rejects.add(line, cells, reason)
                 unknown |= chunk.unknown_statuses
+                self.summary.cleaned += chunk.cleaned
                 if not chunk.count:
                     continue
                 first_id = floor + chunk.first_id

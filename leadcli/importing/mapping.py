@@ -192,7 +192,13 @@ def parse_overrides(pairs: list[str], mapping_file: Path | None) -> dict[str, st
             data = tomllib.loads(mapping_file.read_text(encoding="utf-8"))
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise InvalidValue("mapping", f"cannot read {mapping_file} ({exc})") from None
+        except UnicodeDecodeError:
+            raise InvalidValue("mapping", f"{mapping_file} is not UTF-8 text") from None
         table = data.get("map", data)
+        if not isinstance(table, dict):
+            raise InvalidValue(
+                "mapping", f"{mapping_file}: [map] must be a table of column = field"
+            )
         overrides.update({str(k): str(v) for k, v in table.items()})
     for pair in pairs:
         column, sep, target = pair.rpartition("=")

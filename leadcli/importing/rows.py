@@ -32,7 +32,12 @@ from leadcli.text.contacts import (
     normalise_phone,
     parse_amount,
 )
-from leadcli.text.safe_text import FORMULA_GUARD, restore_formula
+from leadcli.text.safe_text import (
+    FORMULA_GUARD,
+    may_need_stripping,
+    restore_formula,
+    strip_controls,
+)
 
 _TRUE = {"1", "true", "yes", "y", "t", "x"}
 #: Fields whose cell is taken as written (trimmed).
@@ -122,6 +127,8 @@ class Chunk:
     #: Status words no CRM layout we know uses, by column: kept as custom fields, and named
     #: in a notice.
     unknown_statuses: set[tuple[str, str]] = field(default_factory=set)
+    #: Cells that lost control or invisible characters (``safe_text.strip_controls``).
+    cleaned: int = 0
 
 
 class RowConverter:
@@ -174,7 +181,8 @@ class RowConverter:
         self.width = len(header)
         while self.width and not header[self.width - 1].strip():
             self.width -= 1
-        self.plan = [(i, header[i], targets[i]) for i in range(self.width)]
+        # A column's name keys its custom field: cleaned as its cells are.
+        self.plan = [(i, strip_controls(header[i]), targets[i]) for i in range(self.width)]
         mapped = {t for _, _, t in self.plan}
         if "name" in mapped:
             mapped |= {"first_name", "last_name"}
@@ -211,11 +219,13 @@ class RowConverter:
         lost_column = ""
         full_name: list[str] | None = None
         further: list[tuple[str, list[str]]] = []
+        cleaned = 0
         cells_by_column = list(zip(*(cells for _, cells in good), strict=True)) if n else []
         for index, column, target in self.plan:
             if not n or target == "ignore":
                 continue
-            col = _clean(cells_by_column[index])
+            col, changed = _clean(cells_by_column[index])
+            cleaned += changed
             if target in _PLACEHOLDER_FIELDS and not self.placeholder_cells.isdisjoint(col):
                 # A placeholder is a missing value in a lead field (custom fields are kept
                 # as written: they are the user's own, and nothing matches on them here).
@@ -361,7 +371,7 @@ class RowConverter:
             lines = [lines[i] for i in keep]
             columns = [[col[i] for i in keep] for col in columns]
         rejects.sort(key=lambda r: r[0])
-        return Chunk(lines, columns, tag_pairs, rejects, unknown)
+        return Chunk(lines, columns, tag_pairs, rejects, unknown, cleaned)
 
     # ------------------------------------------------------------------ columns
 
@@ -502,10 +512,22 @@ def _by_shape(
     return good, rejects
 
 
-def _clean(cells: tuple[str, ...]) -> list[str]:
-    """A column's cells trimmed, with leadcli's own formula guards taken off again."""
+def _clean(cells: tuple[str, ...]) -> tuple[list[str], int]:
+    """A column's cells trimmed, control and invisible characters dropped (the input rule,
+    ``safe_text.strip_controls``), with leadcli's own formula guards taken off again; and how
+    many cells lost characters."""
     col = [c.strip() for c in cells]
+    cleaned = 0
+    joined = "\n" + "\n".join(col)
+    # One scan of the joined column (newlines are kept, so they cannot trigger it) finds
+    # whether any cell holds such a character: almost never, and then only those cells pay.
+    if may_need_stripping(joined):
+        stripped = [strip_controls(c).strip() for c in col]
+        cleaned = sum(a != b for a, b in zip(col, stripped, strict=True))
+        if cleaned:
+            col = stripped
+            joined = "\n" + "\n".join(col)
     # One search of the joined column finds whether any cell may start with the guard.
-    if ("\n" + "\n".join(col)).find("\n" + FORMULA_GUARD) != -1:
+    if joined.find("\n" + FORMULA_GUARD) != -1:
         col = [restore_formula(c) if c[:1] == FORMULA_GUARD else c for c in col]
-    return col
+    return col, cleaned

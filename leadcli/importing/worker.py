@@ -55,6 +55,8 @@ class Prepared:
     rejects: list[tuple[int, list[str], str]]
     bytes_read: int
     unknown_statuses: set[tuple[str, str]]
+    #: Cells that lost control or invisible characters.
+    cleaned: int = 0
 
 
 def _prepare(
@@ -88,6 +90,7 @@ def _prepare(
             chunk.rejects,
             bytes_read() if bytes_read else 0,
             chunk.unknown_statuses,
+            chunk.cleaned,
         )
         next_id += count
 

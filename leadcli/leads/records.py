@@ -20,6 +20,7 @@ from leadcli.storage.store import Store
 from leadcli.storage.updates import set_columns
 from leadcli.text import dates
 from leadcli.text.contacts import normalise_email, normalise_phone, parse_amount
+from leadcli.text.safe_text import strip_controls
 
 #: Who the lead is and who works it, in display order.
 CONTACT_FIELDS: tuple[str, ...] = (
@@ -108,8 +109,9 @@ SORT_KEYS: dict[str, str] = {
 
 
 def clean_text(value: str) -> str | None:
-    """Trim; an empty string means "no value"."""
-    value = value.strip()
+    """Typed or imported text as stored: control and invisible characters dropped (the one
+    input rule, ``safe_text.strip_controls``), trimmed; an empty string means "no value"."""
+    value = strip_controls(value).strip()
     return value or None
 
 
@@ -165,10 +167,21 @@ def clean_tags(tags: Sequence[str]) -> list[str]:
     """Trimmed, non-empty, first spelling wins among case variants, order kept."""
     seen: dict[str, str] = {}
     for tag in tags:
-        text = tag.strip()
+        text = strip_controls(tag).strip()
         if text and text.lower() not in seen:
             seen[text.lower()] = text
     return list(seen.values())
+
+
+def clean_custom(custom: dict[str, Any]) -> dict[str, str]:
+    """Custom fields as stored: names and values cleaned as any typed text (``clean_text``);
+    a field left empty is no field."""
+    out: dict[str, str] = {}
+    for key, value in custom.items():
+        name, text = clean_text(str(key)), clean_text(str(value))
+        if name and text:
+            out[name] = text
+    return out
 
 
 def _has_identity(values: dict[str, Any]) -> bool:
@@ -211,6 +224,7 @@ def add_lead(
         "created_at": created,
         "updated_at": now,
     }
+    custom = clean_custom(custom or {})
     if custom:
         row["custom"] = json.dumps(custom, ensure_ascii=False)
     columns = ", ".join(row)
@@ -404,8 +418,8 @@ def edit_lead(
             for key, value in custom.items():
                 if value is None:
                     new_custom.pop(key, None)
-                else:
-                    new_custom[key] = value
+                elif clean_custom({key: value}):
+                    new_custom.update(clean_custom({key: value}))
             if new_custom != current["custom"]:
                 changes["custom"] = [current["custom"], new_custom]
         if added or removed:

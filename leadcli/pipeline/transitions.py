@@ -22,6 +22,7 @@ from leadcli.pipeline.stages import CLOSED_STAGES, STAGES, is_closed, next_stage
 from leadcli.storage.store import Store
 from leadcli.storage.updates import set_columns
 from leadcli.text import dates
+from leadcli.text.safe_text import strip_controls
 
 #: Stages at which a deal value may be recorded.
 VALUE_STAGES = ("opportunity", "customer")
@@ -168,6 +169,8 @@ def advance(
     if lost and to is not None and to != "lost":
         raise InvalidValue("to", f"--lost closes as lost; it cannot go with --to {to}")
     lost = lost or to == "lost"
+    if reason:  # typed text, stored and shown: cleaned as every input is
+        reason = strip_controls(reason)
     if lost and not (reason and reason.strip()):
         raise InvalidValue(
             "reason", "closing as lost needs --reason", hint="e.g. --reason 'no budget'"

@@ -9,11 +9,94 @@ from __future__ import annotations
 
 import re
 
-# C0 and C1 controls, DEL, and the Unicode format characters that reorder or hide text
-# (bidi overrides and isolates: the "Trojan Source" characters; zero-width joiners are left,
-# they are legitimate in many scripts).
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# ---------------------------------------------------------------- which characters, and why
+# The decision, written once. Three sets:
+#
+# DROPPED on input (``strip_controls``: import, add, edit, tags; capture calls it too) and on
+# output to CSV, TSV, .ics and vCard, where no escape exists for them:
+#   - C0 controls other than tab and newline (ESC starts terminal sequences, BEL ends OSC 8
+#     links and window titles, NUL truncates C strings), DEL, and C1 controls (U+0080-U+009F:
+#     U+009B is a CSI on some terminals). A carriage return (CR LF or a lone CR) and the
+#     Unicode line and paragraph separators U+2028/U+2029 become a newline: they are line ends
+#     people typed, and a newline is the one line end every program reads alike.
+#   - Bidirectional embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069): the
+#     "Trojan Source" characters, which reorder everything after them up to the end of the line,
+#     other columns included. Typed names never need them.
+#   - Invisible format characters that have no place in a name or an address and hide text or
+#     make two equal-looking names differ: zero-width space U+200B, word joiner and invisible
+#     operators U+2060-U+2064, the deprecated format characters U+206A-U+206F, zero-width
+#     no-break space / byte-order mark U+FEFF, interlinear annotation U+FFF9-U+FFFB and the
+#     tag characters U+E0000-U+E007F (invisible ASCII, used to smuggle text).
+#   - Zero-width joiner and non-joiner (U+200D, U+200C) *outside a word*: next to ASCII,
+#     whitespace, another joiner, or at either end. Between two other non-ASCII characters
+#     they are kept: Persian, Arabic and Indic names need them (the ZWNJ in Persian
+#     "\u0645\u06cc\u200c\u0631"),
+#     and so do emoji sequences.
+# KEPT everywhere: tab and newline (notes have lines), the bidi *marks* LRM U+200E, RLM U+200F
+#   and ALM U+061C (a mixed right-to-left name needs them to display in the right order; a
+#   mark has no more power over the line than a right-to-left letter, which data may always
+#   hold), joiners inside words, soft hyphens and variation selectors.
+# ESCAPED where people read (tables, messages, HTML/SVG: ``visible``) and in JSON (``json_safe``,
+#   as ``\uXXXX``, which every JSON reader decodes to the same value): everything dropped
+#   above, plus tab, newline and carriage return in tables and messages. Data stored before
+#   leadcli cleaned its input can still hold any of them, so output never relies on input.
+_DROPPED = (
+    "\x00-\x08\x0b-\x1f\x7f-\x9f\u200b\u202a-\u202e\u2060-\u2064\u2066-\u206f"
+    "\ufeff\ufff9-\ufffb\U000e0000-\U000e007f"
+)
+_JOINERS = "\u200c\u200d"
+# A joiner is out of a word when the character before it, or after it, is not a non-ASCII,
+# non-space, non-joiner character that stays (the start and the end of the text count as
+# outside): judged as if the dropped characters were gone, so cleaning twice changes nothing.
+_WORDLY = f"[^\x00-\x7f\\s{_JOINERS}{_DROPPED}\u2028\u2029]"
+_LONE_JOINER = f"(?<!{_WORDLY})[{_JOINERS}]|[{_JOINERS}](?!{_WORDLY})"
+# The fast test: any character that might have to go. Most text has none, and a single
+# character class is one scan in C (the import runs it once per column of a chunk).
+_SUSPECT = re.compile(f"[{_DROPPED}{_JOINERS}\u2028\u2029]")
+_INPUT = re.compile(f"\r\n?|[\u2028\u2029]|[{_DROPPED}]|{_LONE_JOINER}")
+_SHOWN = re.compile(f"[{_DROPPED}\t\n\r\u2028\u2029]|{_LONE_JOINER}")
+_JSON_UNSAFE = re.compile(f"[{_DROPPED}\u2028\u2029]|{_LONE_JOINER}")
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _dropped(match: re.Match[str]) -> str:
+    return "\n" if match.group() in ("\r", "\r\n", "\u2028", "\u2029") else ""
+
+
+def strip_controls(text: str) -> str:
+    """``text`` without the characters that must never travel (see above): the one input
+    cleaner, and what CSV, TSV, .ics and vCard output do to data stored before it existed.
+
+    Dropping, rather than writing ``\\x1b``, keeps those formats' round trip: exporting and
+    importing back gives the value an import of the original would have stored.
+    """
+    # Every character dropped is a control, format or separator character, which
+    # isprintable() refuses: a C loop that clears almost every value without the regex
+    # (CSV export calls this once a cell).
+    if text.isprintable() or _SUSPECT.search(text) is None:
+        return text
+    return _INPUT.sub(_dropped, text)
+
+
+# The first UTF-8 byte of every character ``_SUSPECT`` finds: ASCII controls (but tab and
+# newline), and the lead bytes of U+0080-U+00BF (C1), U+2000-U+2FFF (zero-width, bidi,
+# separators), U+F000-U+FFFF (BOM, annotation) and U+C0000-U+FFFFF (tags).
+_SUSPECT_BYTES = bytes([*range(0x00, 0x09), *range(0x0B, 0x20), 0x7F, 0xC2, 0xE2, 0xEF, 0xF3])
+
+
+def may_need_stripping(text: str) -> bool:
+    """Whether ``strip_controls`` could change ``text``, for a bulk caller testing a whole
+    column joined with newlines before looking at its cells.
+
+    A regex scan costs about 10 ns a character, a tenth of a second per 200,000 rows of a
+    typical file; deleting the suspect lead bytes from the UTF-8 form runs in C at memory
+    speed, and only a column where one occurs (a curly quote or a non-breaking space does)
+    pays for the exact scan.
+    """
+    data = text.encode("utf-8", "surrogatepass")
+    if len(data.translate(None, _SUSPECT_BYTES)) == len(data):
+        return False
+    return _SUSPECT.search(text) is not None
 
 
 def _escape(match: re.Match[str]) -> str:
@@ -21,29 +104,39 @@ def _escape(match: re.Match[str]) -> str:
     if char in _NAMED:
         return _NAMED[char]
     code = ord(char)
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
 def visible(text: str) -> str:
-    """``text`` with every control character shown as an escape (``\\x1b``, ``\\n``)."""
-    return _UNSAFE.sub(_escape, text)
+    """``text`` with every character that must not reach a terminal raw shown as an escape
+    (``\\x1b``, ``\\n``, ``\\u202e``): for tables, messages and HTML/SVG, read by people."""
+    return _SHOWN.sub(_escape, text)
 
 
 def has_unsafe(text: str) -> bool:
-    return _UNSAFE.search(text) is not None
-
-
-_JSON_UNSAFE = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+    """Whether ``visible`` would change ``text``."""
+    return _SHOWN.search(text) is not None
 
 
 def json_safe(encoded: str) -> str:
-    """Escape, inside already-encoded JSON, the controls ``json.dumps`` leaves raw.
+    """Escape, inside already-encoded JSON, what ``json.dumps`` leaves raw.
 
     ``json.dumps(..., ensure_ascii=False)`` escapes C0 controls but not DEL, C1 (``\\x9b`` is
-    a CSI on some terminals) or bidi overrides. Those can only occur inside JSON strings, where
-    ``\\uXXXX`` is the same character to every JSON reader, so the data is unchanged.
+    a CSI on some terminals), bidi overrides or invisible characters. Those can only occur
+    inside JSON strings, where ``\\uXXXX`` is the same character to every JSON reader, so the
+    data is unchanged.
     """
-    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", encoded)
+    return _JSON_UNSAFE.sub(_json_escape, encoded)
+
+
+def _json_escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    code -= 0x10000  # JSON spells a character past the BMP as a UTF-16 surrogate pair
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
 
 
 # Spreadsheets run a cell as a formula when it starts with one of these (OWASP's list).

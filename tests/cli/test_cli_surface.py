@@ -11,6 +11,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from leadcli.text.safe_text import strip_controls
 from tests.conftest import REPO
 
 EXAMPLES = REPO / "examples"
@@ -81,7 +82,12 @@ def test_tsv_round_trip_through_import(cli, tmp_path, company, notes):
     imported = cli("--db", str(target), "import", "-", "--input-format", "tsv", input=listed)
     assert imported.exit_code == 0, imported.stderr
     [lead] = json.loads(cli("--db", str(target), "list", "-f", "json").stdout)
-    assert (lead["company"], lead["notes"]) == (company, notes)
+    [stored] = json.loads(cli("--db", str(source), "list", "-f", "json").stdout)
+    # As stored: `add` dropped any control or invisible character (safe_text.strip_controls).
+    assert (lead["company"], lead["notes"]) == (stored["company"], stored["notes"])
+    assert (stored["company"], stored["notes"]) == tuple(
+        strip_controls(t).strip() or None for t in (company, notes)
+    )
 
 
 LONG_EMAIL = "bartholomew.alexander.featherstonehaugh@long-company-domain.example.com"

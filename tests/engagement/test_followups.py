@@ -461,3 +461,44 @@ def test_a_lead_who_only_wrote_to_us_is_new_not_quiet(cli, at):
     cli("log", str(lead), "email", "asked for pricing", "--inbound")
     at(NOW)
     assert [(i["lead_id"], i["kind"]) for i in due_json(cli)] == [(lead, "new_lead")]
+
+
+def test_followup_list_and_its_calendar_leave_out_do_not_contact_and_lost_leads(
+    cli, at, tmp_path: Path
+):
+    """A follow-up left from before an opt-out or a loss must not prompt a call: gone from
+    `followup list` and its calendar as from `due`; `--all` shows them, marked. A customer's
+    follow-up stays (looking after customers is the work)."""
+    from icalendar import Calendar
+
+    keep, opted, lost, customer = (add(cli, "--first-name", n) for n in ("K", "O", "L", "C"))
+    for lead in (keep, opted, lost, customer):
+        assert cli("followup", str(lead), "tomorrow 9am", "call").exit_code == 0
+    assert cli("edit", str(opted), "--do-not-contact").exit_code == 0
+    assert cli("advance", str(lost), "--lost", "--reason", "budget").exit_code == 0
+    assert cli("advance", str(customer), "--to", "customer").exit_code == 0
+
+    def listed(*args: str) -> dict[int, str | None]:
+        result = cli("followup", "list", "-f", "json", *args)
+        assert result.exit_code == 0, result.stderr
+        return {i["lead_id"]: i["held"] for i in json.loads(result.stdout)}
+
+    assert listed() == {keep: None, customer: None}
+    assert listed("--all") == {keep: None, customer: None, opted: "do not contact", lost: "lost"}
+    table = cli("followup", "list", "--all").stdout
+    assert "Held" in table and "do not contact" in table
+
+    def titles(*args: str) -> list[str]:
+        path = tmp_path / "f.ics"
+        assert cli("followup", "list", "--ics", str(path), *args).exit_code == 0
+        calendar = Calendar.from_ical(path.read_bytes())
+        return sorted(str(e["SUMMARY"]) for e in calendar.walk("VEVENT"))
+
+    assert titles() == ["Follow up: C", "Follow up: K"]
+    assert titles("--all") == [
+        "Follow up: C",
+        "Follow up: K",
+        "[do not contact] Follow up: O",
+        "[lost] Follow up: L",
+    ]
+    assert {i["lead_id"] for i in due_json(cli, "--days", "1")} <= {keep}

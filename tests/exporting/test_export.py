@@ -21,6 +21,7 @@ from leadcli.importing.rows import split_tags
 from leadcli.leads.records import RECORD_FIELDS, LeadQuery, add_lead, list_leads
 from leadcli.pipeline.transitions import advance
 from leadcli.storage.store import connect
+from leadcli.text.safe_text import strip_controls
 
 # Any text a person or a web form may send, but NUL (which no CSV reader takes).
 _CHARS = st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00")
@@ -52,7 +53,8 @@ _lead = st.fixed_dictionaries(
         "tags": st.lists(_TAG, max_size=3),
         "custom": st.dictionaries(_CUSTOM_NAME, _NONEMPTY, max_size=2),
         "stage": st.sampled_from(_STAGES),
-        "lost_reason": _NONEMPTY,
+        # A reason of control characters only is no reason (`advance` refuses it).
+        "lost_reason": _NONEMPTY.filter(lambda r: strip_controls(r).strip()),
         "other_emails": st.lists(st.sampled_from(["b@x.io", "c@y.org"]), max_size=2, unique=True),
         # A number that is not one is kept as written, commas and all.
         "other_phones": st.sampled_from([[], ["+14155550199"], ["ext. 5, ask for Bob"]]),

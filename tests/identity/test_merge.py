@@ -29,7 +29,7 @@ def _snapshot(store: Store, lead_id: int) -> dict:
                 (lead_id,),
             )
         ]
-    record["follow_ups"] = followups.open_followups(store, lead_id)
+    record["follow_ups"] = followups.open_followups(store, lead_id, include_held=True)
     return record
 
 
@@ -86,7 +86,9 @@ def test_merge_keeps_every_activity_and_history_entry_of_both(store: Store, two)
     assert merged["do_not_contact"] is True
     assert "budget" in merged["bant"]
     assert merged["custom"] == {"size": "10", "industry": "energy"}
-    assert [f["note"] for f in followups.open_followups(store, a)] == ["call back"]
+    assert [f["note"] for f in followups.open_followups(store, a, include_held=True)] == [
+        "call back"
+    ]
     assert merged["next_follow_up_at"] is not None
     with pytest.raises(NotFound):
         get_lead(store, b)

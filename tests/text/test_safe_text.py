@@ -9,7 +9,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from leadcli.text.safe_text import json_safe, neutralise_formula, restore_formula, visible
+from leadcli.text.safe_text import (
+    json_safe,
+    may_need_stripping,
+    neutralise_formula,
+    restore_formula,
+    strip_controls,
+    visible,
+)
 
 
 def test_visible_escapes_controls():
@@ -83,3 +90,63 @@ def test_json_safe_keeps_data_and_hides_controls(text):
     encoded = json_safe(json.dumps({"v": text}, ensure_ascii=False))
     assert json.loads(encoded) == {"v": text}
     assert not any(0x7F <= ord(c) <= 0x9F or ord(c) < 0x20 for c in encoded)
+
+
+# ------------------------------------------------------------------ the input rule
+
+# Written from the characters' definitions, not from safe_text's own list.
+_NEVER_STORED = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff"
+    "\ufff9-\ufffb\u2028\u2029\U000e0000-\U000e007f]"
+)
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("Eve\x1b]8;;http://evil\x07click\x1b]8;;\x07", "Eve]8;;http://evilclick]8;;"),
+        ("\x1b[2JZed", "[2JZed"),
+        ("Acme\x00\x9b31m", "Acme31m"),
+        ("abc\u202edef\u2066x\u2069", "abcdefx"),
+        ("A\u200bna\ufeff\u2060\U000e0041\U000e007f", "Ana"),
+        ("A\u200dna", "Ana"),  # a joiner between Latin letters only hides a difference
+        ("\u200dAna\u200c", "Ana"),
+        ("line\r\nnext\rthird\u2028fourth\u2029", "line\nnext\nthird\nfourth\n"),
+        ("tab\tand\nnewline", "tab\tand\nnewline"),
+    ],
+)
+def test_strip_controls_drops_what_must_not_travel(typed, stored):
+    assert strip_controls(typed) == stored
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "\u0645\u06cc\u200c\u0631\u0632\u0627",  # Persian, ZWNJ inside the word
+        "\u0915\u094d\u200d\u0937",  # Devanagari, ZWJ inside a conjunct
+        "\u200fDavid \u05d3\u05d5\u05d3\u200e",  # RLM / LRM around a mixed name
+        "\u0627\u061c1",  # ALM
+        "\U0001f468\u200d\U0001f469\u200d\U0001f467",  # an emoji family sequence
+        "Chlo\u00e9 \u6771\u4eac [bold]x",
+        "soft\u00adhyphen",
+    ],
+)
+def test_names_that_need_marks_and_joiners_keep_them(name):
+    assert strip_controls(name) == name
+    assert visible(name) == name
+    assert json.loads(json_safe(json.dumps(name, ensure_ascii=False))) == name
+
+
+@given(st.text())
+def test_stripped_text_holds_nothing_that_must_not_travel(text):
+    cleaned = strip_controls(text)
+    assert not _NEVER_STORED.search(cleaned)
+    assert not re.search("(^|[\x00-\x7f])[\u200c\u200d]|[\u200c\u200d]($|[\x00-\x7f])", cleaned)
+    assert strip_controls(cleaned) == cleaned  # cleaning twice changes nothing
+    assert may_need_stripping(text) or cleaned == text
+
+
+@given(st.text())
+def test_visible_and_json_safe_leave_nothing_raw(text):
+    for shown in (visible(text), json_safe(json.dumps(text, ensure_ascii=False))):
+        assert not _NEVER_STORED.search(shown)

@@ -330,11 +330,20 @@ def followup_list(
     source: SourceFilter = None,
     tag: TagFilter = None,
     ics: IcsOption = None,
+    show_all: Annotated[
+        bool,
+        typer.Option(
+            "--all",
+            help="Also those of leads who are do-not-contact or lost, marked (column "
+            "`held`; in the calendar, in front of the title).",
+        ),
+    ] = False,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """List open follow-ups, soonest first, with their ids (for `followup done --id`).
 
-    Takes the filters `due` takes.
+    Takes the filters `due` takes. Follow-ups of leads who are do-not-contact or lost are
+    left out, from the calendar too, unless --all.
 
     Example: leadcli followup list --days 7 --owner sam --ics ~/followups.ics
     """
@@ -354,7 +363,7 @@ def followup_list(
         tags=split_commas(tag),
     )
     items = followups.open_followups(
-        app_state.store(create=False), lead_id, query=query, until=until
+        app_state.store(create=False), lead_id, query=query, until=until, include_held=show_all
     )
     if ics:
         _export_ics(items, ics)
@@ -368,6 +377,7 @@ def followup_list(
         "company",
         "email",
         "phone",
+        "held",
     ]
     if fmt is not OutputFormat.table:
         emit(items, fmt, columns=columns)
@@ -375,12 +385,14 @@ def followup_list(
     if not items:
         say("No open follow-ups.")
         return
+    held = ["Held"] if show_all else []
     render_table(
         (
             [i["id"], time_cell(i["due_at"]), i["lead_id"], _name(i), i["phone"], i["note"]]
+            + ([i["held"] or ""] if show_all else [])
             for i in items
         ),
-        ["#", "Due", "Lead", "Name", "Phone", "Note"],
+        ["#", "Due", "Lead", "Name", "Phone", "Note", *held],
         justify_right=("#", "Lead"),
         no_wrap=("#", "Due", "Lead"),
         keep_whole=("Phone",),

@@ -232,6 +232,7 @@ def import_files(
         "rejected",
         "suppressed",
         "possible_duplicates",
+        "cleaned",
         "rejects_file",
         "batch",
         "already_imported_as",
@@ -275,6 +276,12 @@ def import_files(
                 f"{s['suppressed']} row{'s' if s['suppressed'] != 1 else ''} of {s['file']} "
                 "are people erased with `forget`: left out (--allow-suppressed if they came "
                 "back by their own choice)."
+            )
+        if s["cleaned"]:
+            say(
+                f"{s['cleaned']} cells of {s['file']} held control or invisible characters "
+                "(escape sequences, zero-width or bidi-override characters): they were "
+                "dropped."
             )
         if s["possible_duplicates"]:
             say(

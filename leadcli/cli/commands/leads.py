@@ -334,7 +334,9 @@ def show(
         record["activities"] = activities.for_lead(conn, lead_id)
         record["follow_ups"] = [
             {k: f[k] for k in ("id", "due_at", "note")}
-            for f in followups.open_followups(store, lead_id)
+            # The lead's own card shows them all; its do_not_contact and stage say why
+            # lists leave some out.
+            for f in followups.open_followups(store, lead_id, include_held=True)
         ]
         record["cadences"] = cadences.enrolments_for(conn, lead_id)
     if fmt is OutputFormat.json:
