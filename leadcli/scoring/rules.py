@@ -185,7 +185,7 @@ def parse(text: str, origin: str) -> RuleSet:
             raise RulesError(f"rules file {origin}: [caps] {group} must be a whole number >= 0")
         caps[group] = cap
     raw_rules = data.get("rule", [])
-    if not isinstance(raw_rules, list):
+    if not isinstance(raw_rules, list) or not all(isinstance(r, dict) for r in raw_rules):
         raise RulesError(f"rules file {origin}: write rules as [[rule]] tables")
     rules = []
     names: set[str] = set()

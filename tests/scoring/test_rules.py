@@ -45,6 +45,7 @@ def test_shipped_rules_load():
             "rule 'r' (line 4): unknown activity kind 'fax'",
         ),
         ("[caps]\nfitt = 3\n", "unknown group 'fitt'"),
+        ("rule = [0]\n", "write rules as [[rule]] tables"),
     ],
 )
 def test_rule_file_errors_name_rule_and_line(text, expected):
