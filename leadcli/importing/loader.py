@@ -48,7 +48,7 @@ from leadcli.storage.bulk import index_builds
 from leadcli.storage.migrations import FTS_COLUMNS
 from leadcli.storage.store import Store
 from leadcli.text import dates
-from leadcli.text.safe_text import neutralise_formula, printable_path
+from leadcli.text.safe_text import neutralise_formula, printable_path, strip_controls
 
 ON_DUPLICATE = ("merge", "skip", "update")
 IMPORT_CACHE_KIB = 32768
@@ -233,6 +233,13 @@ def default_rejects_path(source: str) -> Path:
     return path.with_name(f"{path.stem}.rejects.csv")
 
 
+def _reject_cell(cell: str) -> str:
+    """A rejected cell as the rejects CSV keeps it, ready to fix: without the control and
+    invisible characters an import drops anyway (the file is often looked at with `cat` or
+    `head`), and never a formula a spreadsheet would run."""
+    return neutralise_formula(strip_controls(cell))
+
+
 class _Rejects:
     """The rejects CSV, written to a temporary name and moved into place on commit."""
 
@@ -249,15 +256,17 @@ class _Rejects:
 
     def add(self, line: int, cells: list[str], reason: str) -> None:
         if self._writer is None:
-            self._handle = open(self.tmp, "w", encoding="utf-8", newline="")  # noqa: SIM115
+            # Owner-only, like exports: rejected rows are people's data too.
+            fd = os.open(self.tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            self._handle = os.fdopen(fd, "w", encoding="utf-8", newline="")
             self._writer = csv.writer(self._handle)
-            self._writer.writerow([neutralise_formula(c) for c in [*self.header, "line", "reason"]])
+            self._writer.writerow([_reject_cell(c) for c in [*self.header, "line", "reason"]])
         width = len(self.header)
         extra = cells[width:]
         if any(extra):  # keep them, without shifting line and reason out of their columns
             reason += " (cells past the header: " + json.dumps(extra, ensure_ascii=False) + ")"
         padded = (cells + [""] * width)[:width]
-        self._writer.writerow([neutralise_formula(c) for c in padded] + [line, reason])
+        self._writer.writerow([_reject_cell(c) for c in padded] + [line, reason])
         self.count += 1
 
     def commit(self) -> str | None:

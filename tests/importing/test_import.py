@@ -518,3 +518,21 @@ def test_rejected_and_merged_rows_use_up_no_ids(cli, tmp_path: Path):
     again.write_text("Email,Title\nb@acme.com,CTO\na@acme.com,CEO\n")
     assert run_import(cli, str(again))["updated"] == 2
     assert cli("add", "--email", "c@acme.com").stdout.strip() == "3"
+
+
+def test_the_rejects_file_is_owner_only_and_carries_no_terminal_control(cli, tmp_path: Path):
+    """A rejects file holds people's data and is read with `cat`: 0600, no escape sequence
+    (dropped as an import drops it), and a formula neutralised."""
+    rejects = tmp_path / "r.csv"
+    summary = run_import(
+        cli,
+        "-",
+        "--rejects",
+        str(rejects),
+        input="Name,Email\nEve\x1b]0;owned\x07,not-an-address\n=HYPERLINK(1),also bad\n",
+    )
+    assert summary["rejected"] == 2
+    assert rejects.stat().st_mode & 0o777 == 0o600
+    text = rejects.read_text(encoding="utf-8")
+    assert "\x1b" not in text and "\x07" not in text
+    assert "Eve]0;owned" in text and "'=HYPERLINK(1)" in text
