@@ -113,9 +113,11 @@ def _candidates(
             for i, (c, k) in enumerate(zip(columns, names, strict=True))
         )
         # Grouping on names too sorts every row: only rows whose key is shared can be in
-        # such a group, and the key's index finds those in one pass (most keys are not).
+        # such a group, and the key's index lists the shared keys in one pass (most keys are
+        # not). "+": the rows are still read in one scan, not looked up key by key (when
+        # nearly every key is shared, a million lookups cost more than the sort they spare).
         shared = (
-            f"AND {key} IN (SELECT {key} FROM leads WHERE {key} IS NOT NULL "
+            f"AND +{key} IN (SELECT {key} FROM leads WHERE {key} IS NOT NULL "
             f"GROUP BY {key} HAVING count(*) > 1) "
             if len(columns) > 1
             else ""
