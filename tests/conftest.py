@@ -89,3 +89,16 @@ def requires_shared(*parts: str) -> pytest.MarkDecorator:
     return pytest.mark.skipif(
         not SHARED.joinpath(*parts).exists(), reason="../shared/datasets is not present"
     )
+
+
+def assert_group_ends(group: int, seconds: float = 10.0) -> None:
+    """Every process of a killed command's group is gone within ``seconds``: a forked import
+    worker notices its parent died and goes too."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(group, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.05)
+    raise AssertionError("a process of the killed command is still running")

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from leadcli.leads.records import add_lead
 from leadcli.storage.store import connect
+from tests.conftest import assert_group_ends
 
 # Any text (quotes, commas, newlines, control characters, non-ASCII, formula starts) except
 # surrogates (not storable as UTF-8).
@@ -85,17 +86,6 @@ def _big_file(path: Path, rows: int) -> Path:
     return path
 
 
-def _assert_group_ends(group: int, seconds: float = 10.0) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            os.killpg(group, 0)
-        except ProcessLookupError:
-            return
-        time.sleep(0.05)
-    raise AssertionError("a process of the killed import is still running")
-
-
 @pytest.mark.slow
 def test_killed_import_leaves_the_database_as_it_was(tmp_path: Path):
     """Kill an import of 100,000 rows at random moments (reading, inserting, rebuilding
@@ -128,7 +118,7 @@ def test_killed_import_leaves_the_database_as_it_was(tmp_path: Path):
         time.sleep(rng.uniform(0.05, 0.5) * duration)
         process.send_signal(signal.SIGKILL)
         assert process.wait() == -signal.SIGKILL, "the import ended before it was killed"
-        _assert_group_ends(process.pid)  # the worker, if any, notices and goes too
+        assert_group_ends(process.pid)  # the worker, if any, notices and goes too
         with sqlite3.connect(db) as conn:
             assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
             assert conn.execute("SELECT count(*) FROM leads").fetchone()[0] == 2

@@ -26,6 +26,7 @@ from pathlib import Path
 import pytest
 
 from leadcli.storage.paths import backup_dir, backup_glob
+from tests.conftest import assert_group_ends
 
 SCALES = [1, pytest.param(10, marks=pytest.mark.slow, id="slow")]
 #: Deterministic timestamps: a command killed after its commit must leave exactly the state
@@ -211,14 +212,7 @@ def _kill_group(process: subprocess.Popen, pid: int) -> None:
     with contextlib.suppress(ProcessLookupError):  # ended by itself just before
         os.killpg(pid, signal.SIGKILL)
     process.wait()
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:  # a forked import worker notices and goes too
-        try:
-            os.killpg(pid, 0)
-        except ProcessLookupError:
-            return
-        time.sleep(0.05)
-    raise AssertionError("a process of the killed command is still running")
+    assert_group_ends(pid)
 
 
 @pytest.mark.parametrize("scale", SCALES)

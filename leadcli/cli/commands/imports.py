@@ -223,16 +223,11 @@ def import_files(
     if fmt is OutputFormat.json:
         write_object(summaries[0] if len(results) == 1 else combined_summary(results), sys.stdout)
         return
+    from leadcli.importing.loader import COUNTS
+
     columns = [
         "file",
-        "rows",
-        "imported",
-        "updated",
-        "duplicates",
-        "rejected",
-        "suppressed",
-        "possible_duplicates",
-        "cleaned",
+        *COUNTS,
         "rejects_file",
         "batch",
         "already_imported_as",
