@@ -81,11 +81,13 @@ def test_failed_integrity_check_exits_1_and_says_restore(cli, store, db_path):
     assert any("leadcli restore" in f["fix"] for f in failing)
 
 
-def test_suppression_list_is_counted_when_present(cli, store):
-    store.conn.execute("CREATE TABLE suppressions (hash TEXT PRIMARY KEY)")
-    store.conn.execute("INSERT INTO suppressions VALUES ('a'), ('b')")
+def test_suppression_list_is_counted_after_a_forget(cli, store):
+    empty = _by_check(cli("doctor", "-f", "json"))["suppression list"]
+    assert empty["detail"] == "empty (nobody was forgotten)"
+    add_lead(store, {"first_name": "Ana", "email": "ana@acme.example", "phone": "+14155550100"})
+    assert cli("forget", "ana@acme.example", "--yes").exit_code == 0
     finding = _by_check(cli("doctor", "-f", "json"))["suppression list"]
-    assert finding == {**finding, "status": "ok", "detail": "2 entries"}
+    assert finding == {**finding, "status": "ok", "detail": "2 entries"}  # e-mail and phone
 
 
 def test_doctor_changes_nothing(cli, store, db_path):
