@@ -90,7 +90,6 @@ def copy_database(store: Store, dest: Path) -> Path:
             target.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
         finally:
             target.close()
-        os.chmod(temp, 0o600)
         os.replace(temp, dest)
     except BaseException:
         with contextlib.suppress(OSError):

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import re
 import sqlite3
 from collections.abc import Iterable
@@ -40,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from leadcli.errors import InvalidValue, LeadcliError, NotFound
+from leadcli.exporting.leads import atomic_output
 from leadcli.identity.evidence import DEFAULT_LISTS, Lists, is_personal_email
 from leadcli.leads import history
 from leadcli.leads.records import delete_leads, drop_trigger
@@ -367,11 +367,9 @@ def _scrub_rejects(paths: Iterable[str], person: Person) -> tuple[list[str], lis
         kept = [r for r in rows if not theirs(r)]
         if len(kept) == len(rows):
             continue
-        tmp = path.with_name(path.name + ".partial")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+        # Whole or not at all, and a failure leaves no temporary copy of the rows erased.
+        with atomic_output(path) as handle:
             csv.writer(handle).writerows(kept)
-        os.replace(tmp, path)
         changed.append(str(path))
     return changed, missing
 
