@@ -137,8 +137,8 @@ def _when(message: Message) -> tuple[datetime, str | None]:
 
 
 def _note(subject: str, text: str) -> str:
+    # The text keeps its lines; activities.log_many drops control characters from notes.
     subject = _clean(subject)
-    text = strip_controls(text)
     return f"{subject}\n\n{text}".strip() if subject else text
 
 

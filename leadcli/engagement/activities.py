@@ -16,6 +16,7 @@ from leadcli.engagement import cadences
 from leadcli.engagement.cadences import ACTIVITY_KINDS
 from leadcli.errors import InvalidValue, NotFound
 from leadcli.leads import history
+from leadcli.leads.records import clean_text
 from leadcli.storage.store import Store
 from leadcli.text import dates
 
@@ -55,6 +56,9 @@ def log_many(
     """
     if kind not in KINDS:
         raise InvalidValue("kind", f"use one of {', '.join(KINDS)}")
+    # Typed or captured text: the one input rule (control and invisible characters dropped).
+    note = clean_text(note) if note else None
+    outcome = clean_text(outcome) if outcome else None
     now = dates.now()
     when = dates.to_utc(at) if at else now
     if when > now:

@@ -13,7 +13,7 @@ from typing import Any
 
 from leadcli.errors import InvalidValue, NotFound
 from leadcli.leads import history
-from leadcli.leads.records import LeadQuery, filter_sql, lead_row
+from leadcli.leads.records import LeadQuery, clean_text, filter_sql, lead_row
 from leadcli.storage.store import Store
 from leadcli.text import dates
 
@@ -29,6 +29,7 @@ def refresh_next(conn: sqlite3.Connection, lead_ids: Sequence[int]) -> None:
 def schedule(conn: sqlite3.Connection, lead_id: int, due_at: str, note: str | None) -> int:
     """Add a follow-up inside the caller's write transaction (``qualify`` uses this too)."""
     lead_row(conn, lead_id)
+    note = clean_text(note) if note else None  # typed text: the one input rule
     cursor = conn.execute(
         "INSERT INTO followups (lead_id, due_at, note, created_at) VALUES (?, ?, ?, ?)",
         (lead_id, due_at, note, dates.now_text()),

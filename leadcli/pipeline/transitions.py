@@ -18,11 +18,11 @@ from typing import Any
 from leadcli.engagement import cadences
 from leadcli.errors import InvalidValue, LeadcliError, NotFound
 from leadcli.leads import history
+from leadcli.leads.records import clean_text
 from leadcli.pipeline.stages import CLOSED_STAGES, STAGES, is_closed, next_stage, rank
 from leadcli.storage.store import Store
 from leadcli.storage.updates import set_columns
 from leadcli.text import dates
-from leadcli.text.safe_text import strip_controls
 
 #: Stages at which a deal value may be recorded.
 VALUE_STAGES = ("opportunity", "customer")
@@ -169,9 +169,8 @@ def advance(
     if lost and to is not None and to != "lost":
         raise InvalidValue("to", f"--lost closes as lost; it cannot go with --to {to}")
     lost = lost or to == "lost"
-    if reason:  # typed text, stored and shown: cleaned as every input is
-        reason = strip_controls(reason)
-    if lost and not (reason and reason.strip()):
+    reason = clean_text(reason) if reason else None  # typed text: the one input rule
+    if lost and not reason:
         raise InvalidValue(
             "reason", "closing as lost needs --reason", hint="e.g. --reason 'no budget'"
         )
@@ -213,7 +212,7 @@ def advance(
                     reason=why,
                     at=at_text,
                     value=value,
-                    lost_reason=reason.strip() if lost and reason else None,
+                    lost_reason=reason if lost else None,
                 )
             )
     return changes

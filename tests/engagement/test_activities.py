@@ -50,3 +50,23 @@ def test_log_many_with_an_unknown_id_logs_nothing(store):
     with pytest.raises(NotFound, match="999"):
         activities.log_many(store, [1, 999], "call")
     assert store.conn.execute("SELECT count(*) FROM activities").fetchone()[0] == 0
+
+
+def test_notes_follow_the_input_rule_wherever_they_come_from(store) -> None:
+    """`log`, `followup` and `advance --lost --reason` store typed text as `add` does:
+    escape sequences and bidi overrides dropped, so no later output can be driven by them."""
+    from leadcli.engagement import followups
+    from leadcli.pipeline import transitions
+
+    lead = add_lead(store, {"first_name": "Ana"})
+    hostile = "call\x1b[2J back\u202e\x07"
+    activities.log(store, lead, "call", hostile, outcome="left\x1b]0;x\x07 a message")
+    with store.write() as conn:
+        followups.schedule(conn, lead, "2026-12-01T09:00:00Z", hostile)
+    transitions.advance(store, [lead], lost=True, reason=hostile)
+    stored = [
+        *store.conn.execute("SELECT note, outcome FROM activities").fetchone(),
+        store.conn.execute("SELECT note FROM followups").fetchone()[0],
+        store.conn.execute("SELECT lost_reason FROM leads").fetchone()[0],
+    ]
+    assert stored == ["call[2J back", "left]0;x a message", "call[2J back", "call[2J back"]
