@@ -47,24 +47,6 @@ FORM_SOURCE = "web form"
 #: The fields of a per-message result, in output order.
 RESULT_FIELDS = ("place", "message_id", "outcome", "reason", "lead_id", "name", "email", "date")
 
-#: ``(conn, values) -> bool``: whether the person in ``values`` (normalised lead fields)
-#: asked to be forgotten and must not be captured again.
-SuppressionCheck = Callable[[sqlite3.Connection, dict[str, Any]], bool]
-
-
-def forgotten(conn: sqlite3.Connection, values: dict[str, Any]) -> bool:
-    """The suppression list's answer for a message's person (see ``privacy.suppression``)."""
-    from leadcli.privacy.suppression import is_suppressed
-
-    return is_suppressed(
-        conn,
-        email=values.get("email"),
-        phone=values.get("phone"),
-        other_emails=values.get("other_emails"),
-        other_phones=values.get("other_phones"),
-    )
-
-
 Touched = Callable[[Iterable[int]], None]
 
 
@@ -76,8 +58,6 @@ class Settings:
     sources: dict[str, str] = field(default_factory=dict)
     phone_region: str = "US"
     lists: Lists = DEFAULT_LISTS
-    #: A person erased with ``forget`` is reported ``suppressed``, never captured again.
-    suppressed: SuppressionCheck = forgotten
 
     @classmethod
     def from_config(cls, config: Any) -> Settings:
@@ -229,10 +209,9 @@ def _apply(
     """Write one planned message: (outcome, lead id, reason)."""
     from leadcli.engagement import activities
     from leadcli.leads.records import add_lead
+    from leadcli.privacy.suppression import Suppressed
 
     values, note = _normalise(planned.values, planned.note, settings.phone_region)
-    if settings.suppressed(conn, values):
-        return SKIPPED, None, SUPPRESSED
     at_text = dates.to_store(planned.at)
     possible: list[tuple[int, str]] = []
     for row in _candidates(conn, values):
@@ -244,7 +223,11 @@ def _apply(
             return MATCHED, row["id"], planned.notice
         if verdict.reason:
             possible.append((row["id"], verdict.reason))
-    lead_id = add_lead(store, values, phone_region=settings.phone_region, created_at=at_text)
+    try:
+        # add_lead refuses a person erased with `forget` (the suppression list, read once).
+        lead_id = add_lead(store, values, phone_region=settings.phone_region, created_at=at_text)
+    except Suppressed:
+        return SKIPPED, None, SUPPRESSED
     now_text = dates.now_text()
     conn.executemany(
         "INSERT OR IGNORE INTO possible_duplicates (lead_id, other_id, reason, batch_id, "

@@ -226,16 +226,15 @@ def test_a_failure_after_the_lead_is_written_rolls_that_message_back(store, monk
 
 
 def test_a_suppressed_person_is_reported_and_not_captured(store) -> None:
-    seen = []
+    from leadcli.privacy import suppression
 
-    def suppressed(conn, values) -> bool:
-        seen.append(values["email"])
-        return values["email"] == "ana.silva@acme.example"
-
-    summary = run(store, INQUIRY, TEXT_FORM, settings=Settings(suppressed=suppressed))
+    with store.write() as conn:
+        suppression.add(conn, [("email", "ana.silva@acme.example")])
+    summary = run(store, INQUIRY, TEXT_FORM)
     assert summary["skipped_reasons"] == {"suppressed": 1}
     assert summary["created"] == 1
-    assert seen == ["ana.silva@acme.example", "bruno.stone@globex.example"]
+    emails = [r[0] for r in store.conn.execute("SELECT email FROM leads")]
+    assert emails == ["bruno.stone@globex.example"]
 
 
 def test_a_dry_run_reports_the_same_and_writes_nothing(store) -> None:
