@@ -7,7 +7,7 @@ database and a command pays only for what it reads.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -21,6 +21,8 @@ class AppState:
     db_path: str | None = None
     _store: Store | None = field(default=None, repr=False)
     _config: Config | None = field(default=None, repr=False)
+    #: The default scorer, built on first use (``cli.commands.scoring.default_scorer``).
+    scorer: Any = field(default=None, repr=False)
 
     def store(self, *, create: bool = True) -> Store:
         """The database; commands that only read pass ``create=False``, so that a mistyped

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from typer.core import TyperCommand, TyperGroup
 
-from leadcli.cli.commands.scoring import build_scorer, rescoring
+from leadcli.cli.commands.scoring import default_scorer, rescoring
 from leadcli.cli.options import (
     MAX_INT,
     FormatOption,
@@ -205,7 +205,7 @@ def import_files(
     check_readable(files)
     store = app_state.store()
     if not dry_run:
-        options = replace(options, scorer=build_scorer(app_state, None, quiet=True))
+        options = replace(options, scorer=default_scorer(app_state))
     results: list[ImportSummary] = []
     for path in files:
         try:

@@ -74,15 +74,25 @@ def build_scorer(
     )
 
 
+def default_scorer(app_state: AppState) -> Any:
+    """The scorer commands rescore what they change with, built once a run: a command
+    writing in many transactions (capture's batches, dedupe's pairs) reads the rules file
+    and the model once."""
+    if app_state.scorer is None:
+        app_state.scorer = build_scorer(app_state, None, quiet=True)
+    return app_state.scorer
+
+
 @contextlib.contextmanager
 def rescoring(ctx: typer.Context) -> Iterator[Callable[[Iterable[int]], None]]:
     """The write transaction of a command that changes leads: it yields ``touched``, to
     name the leads changed, and rescores them (default scorer) before the transaction
-    commits. The scorer is built first, so a broken rules file changes nothing."""
+    commits. The scorer is built first (once a run), so a broken rules file changes
+    nothing."""
     from leadcli.scoring.apply import rescore_in
 
     app_state = state(ctx)
-    scorer = build_scorer(app_state, None, quiet=True)
+    scorer = default_scorer(app_state)
     ids: list[int] = []
     with app_state.store().write() as conn:
         yield ids.extend
