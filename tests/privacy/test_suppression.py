@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import hmac
-import os
-
-import pytest
-
 from leadcli.privacy import suppression
-from leadcli.privacy.suppression import Suppressions, _Hmac
+from leadcli.privacy.suppression import Suppressions
 
 
-@pytest.mark.parametrize("size", [0, 1, 32, 64, 65, 100])
-def test_the_fast_hmac_is_hmac_sha256(size: int) -> None:
-    secret = os.urandom(size)
-    mac = _Hmac(secret)
-    for message in (b"", b"email:ana@acme.com", os.urandom(200)):
-        assert mac(message) == hmac.digest(secret, message, "sha256")
+def test_a_row_is_checked_with_the_digests_forget_stored(store) -> None:
+    """The import's per-row check and the stored digests are the same keyed hash."""
+    found = _listed(store, ("email", "ana@acme.com"), ("phone", "+14155550100"))
+    hits = found.hits_by_row(
+        ["bob@acme.com", " Ana@Acme.com", None],
+        [None, None, "+14155550100"],
+        [None] * 3,
+        [None] * 3,
+    )
+    assert sorted(hits) == [1, 2]
 
 
 def _listed(store, *values: tuple[str, str]) -> Suppressions:
