@@ -19,8 +19,6 @@ BULK = "bulk or list mail"
 BOUNCE = "bounce report"
 NO_REPLY = "no-reply sender"
 NO_SENDER = "no usable sender address"
-#: Every reason a message is skipped, for documentation and tests.
-REASONS = (OWN_ADDRESS, AUTOMATED, AUTO_REPLY, BULK, BOUNCE, NO_REPLY, NO_SENDER)
 
 _NO_REPLY_LOCAL = re.compile(
     r"^(no[-_.]?reply|do[-_.]?not[-_.]?reply|dont[-_.]?reply|mailer[-_.]?daemon|postmaster"

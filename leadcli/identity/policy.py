@@ -36,7 +36,7 @@ from typing import Any
 
 from leadcli.identity.evidence import DEFAULT_LISTS, Lists, is_placeholder
 from leadcli.leads.records import SETTABLE_FIELDS
-from leadcli.pipeline.stages import CLOSED_STAGES, STAGES, rank
+from leadcli.pipeline.stages import CLOSED_STAGES, CLOSED_STAGES_SQL, STAGES, rank
 from leadcli.storage.literals import sql_text
 
 POLICIES = ("merge", "skip", "update")
@@ -233,13 +233,13 @@ def brings_nothing_sql(
             terms.append(f"({absent_n} OR {n}.{name} IS {o}.{name})")
         else:
             terms.append(f"({absent_n} OR NOT {empty_o})")
-    closed = ", ".join(f"'{s}'" for s in CLOSED_STAGES)
     ranks = " ".join(f"WHEN '{s}' THEN {rank(s)}" for s in STAGES)
     terms.append(f"{n}.custom IS NULL")
     # a worked status for a lead nobody had contacted: its first contact, to merge
     terms.append(f"NOT ({n}.first_contacted_at IS NOT NULL AND {o}.first_contacted_at IS NULL)")
     terms.append(
-        f"({n}.stage = {o}.stage OR {o}.stage IN ({closed}) OR ({n}.stage NOT IN ({closed}) "
+        f"({n}.stage = {o}.stage OR {o}.stage IN {CLOSED_STAGES_SQL} OR "
+        f"({n}.stage NOT IN {CLOSED_STAGES_SQL} "
         f"AND CASE {n}.stage {ranks} END <= CASE {o}.stage {ranks} END))"
     )
     # lead_tags.tag compares without case (ASCII only: a non-ASCII tag differing in case

@@ -299,7 +299,7 @@ def rejects_path(explicit: Path | None, source: str, db_folder: Path) -> Path:
     abort the import. An explicit ``--rejects`` in such a folder is refused up front; the
     default moves to the current folder, else the database's folder."""
     if explicit is not None:
-        if not _writable_folder(explicit.parent if str(explicit.parent) else Path.cwd()):
+        if not _writable_folder(explicit.parent):
             raise LeadcliError(
                 f"cannot write the rejects file in {printable_path(str(explicit.parent))}",
                 hint="give --rejects a path in a folder you can write",

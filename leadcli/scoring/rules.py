@@ -438,10 +438,8 @@ def _activity_filter(rule: Rule, now_sql: str) -> str:
             f"a.at >= strftime('%Y-%m-%dT%H:%M:%SZ', {now_sql}, '-{rule.within_days} days')"
         )
     if rule.note_contains:
-        text = "lower(coalesce(a.note, '') || ' ' || coalesce(a.outcome, ''))"
-        parts.append(
-            "(" + " OR ".join(f"instr({text}, {sql_text(v)}) > 0" for v in rule.note_contains) + ")"
-        )
+        text = "(coalesce(a.note, '') || ' ' || coalesce(a.outcome, ''))"
+        parts.append("(" + " OR ".join(contains_sql(text, v) for v in rule.note_contains) + ")")
     return " AND ".join(parts)
 
 

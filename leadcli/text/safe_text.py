@@ -115,11 +115,6 @@ def visible(text: str) -> str:
     return _SHOWN.sub(_escape, text)
 
 
-def has_unsafe(text: str) -> bool:
-    """Whether ``visible`` would change ``text``."""
-    return _SHOWN.search(text) is not None
-
-
 def json_safe(encoded: str) -> str:
     """Escape, inside already-encoded JSON, what ``json.dumps`` leaves raw.
 

@@ -317,3 +317,26 @@ def test_a_bulk_rescore_rebuilds_the_score_indexes(store, monkeypatch):
         == 6
     )
     assert store.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+@pytest.mark.parametrize(
+    ("value", "word", "holds"),
+    [
+        ("50% off", "50%", True),
+        ("500 off", "50%", False),  # % is a character here, not LIKE's wildcard
+        ("a_b plan", "a_b", True),
+        ("axb plan", "a_b", False),  # nor is _
+        ("C:\\Temp", "c:\\t", True),
+        ("Head of SALES", "sales", True),
+        (2000, "00", True),  # a number is matched as the text SQLite gives it
+        (None, "x", False),
+    ],
+)
+def test_contains_is_a_case_blind_substring_test_of_the_word_as_written(value, word, holds):
+    import sqlite3
+
+    sql = rules.contains_sql("?", word)
+    (result,) = (
+        sqlite3.connect(":memory:").execute(f"SELECT coalesce({sql}, 0)", (value,)).fetchone()
+    )
+    assert bool(result) is holds

@@ -84,8 +84,6 @@ def capture(
     from leadcli.capture.capture import RESULT_FIELDS, Settings, summarise
     from leadcli.capture.capture import capture as run
 
-    if not paths:
-        raise typer.BadParameter("give at least one PATH, or - for stdin", param_hint="PATH")
     if paths.count("-") > 1:
         raise typer.BadParameter("stdin (-) holds one message; give it once", param_hint="PATH")
     from leadcli.capture.mailboxes import check_path
