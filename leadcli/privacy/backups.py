@@ -232,14 +232,16 @@ def check_backup_file(path: Path) -> int:
     return version
 
 
-def restore(store: Store, source: Path) -> Backup:
+def restore(store: Store, source: Path, *, checked: bool = False) -> Backup:
     """Replace the database's content with the backup at ``source``, after backing up the
     current content (always, whatever ``backup.keep``: a restore is the one change that
     throws a whole database away). Returns that backup of the current content.
 
     The copy goes through SQLite's backup API into the open database, under its lock, so a
     process reading or writing at the same time sees the old state or the new one, never a
-    mix; the restored schema is then migrated forward if it is older."""
+    mix; the restored schema is then migrated forward if it is older. ``checked``: the
+    caller has run ``check_backup_file`` on it already (its integrity check reads the whole
+    file, so it is not run twice)."""
     from leadcli.storage.migrations import migrate
 
     if store.read_only:
@@ -249,7 +251,8 @@ def restore(store: Store, source: Path) -> Backup:
     source = Path(source).expanduser()
     if source.resolve() == store.path.resolve():
         raise LeadcliError("that is the database itself; give a backup file")
-    check_backup_file(source)
+    if not checked:
+        check_backup_file(source)
     before = take_backup(store, "restore")
     backup = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)
     try:

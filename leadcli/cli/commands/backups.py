@@ -104,11 +104,7 @@ def backup_list(ctx: typer.Context, fmt: FormatOption = OutputFormat.table) -> N
 
     db = resolve_db_path(state(ctx).db_path)
     records = [b.as_dict() for b in list_backups(db)]
-    if fmt is OutputFormat.json:
-        from leadcli.exporting.writers import write_json_array
-
-        write_json_array(records, sys.stdout)
-    elif fmt is not OutputFormat.table:
+    if fmt is not OutputFormat.table:
         emit(records, fmt, columns=BACKUP_COLUMNS)
     else:
         if records:
@@ -148,7 +144,7 @@ def restore(
         if not typer.confirm(f"Replace {store.path} with {path}?", default=False, err=True):
             say("Nothing restored.")
             raise typer.Exit(1)
-    before = restore_backup(store, path)
+    before = restore_backup(store, path, checked=True)
     say(f"Restored {path}; the database as it was is in {before.path}")
 
 

@@ -20,7 +20,7 @@ from leadcli.cli.options import (
 )
 from leadcli.cli.output import emit, progress, render_table, say
 from leadcli.cli.state import state
-from leadcli.exporting.writers import write_json_array, write_object
+from leadcli.exporting.writers import write_object
 
 app = typer.Typer()
 
@@ -153,14 +153,10 @@ def dedupe(
 
             before_bulk_change(ctx, "dedupe")
         done = _merge_pairs(ctx, store, pairs, ask=not yes, lists=_lists(ctx))
-        if fmt is OutputFormat.json:
-            write_json_array(done, sys.stdout)
-        elif fmt is not OutputFormat.table:
+        if fmt is not OutputFormat.table:
             emit(done, fmt, columns=("merge", "kept", "merged", "score"))
         return
-    if fmt is OutputFormat.json:
-        write_json_array(pairs, sys.stdout)
-    elif fmt is not OutputFormat.table:
+    if fmt is not OutputFormat.table:
         emit(pairs, fmt, columns=PAIR_COLUMNS)
     else:
         if pairs:
