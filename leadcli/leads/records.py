@@ -418,7 +418,7 @@ def edit_lead(
             for key, value in custom.items():
                 if value is None:
                     new_custom.pop(key, None)
-                elif clean_custom({key: value}):
+                else:  # a value that cleans to nothing leaves the field as it was
                     new_custom.update(clean_custom({key: value}))
             if new_custom != current["custom"]:
                 changes["custom"] = [current["custom"], new_custom]
