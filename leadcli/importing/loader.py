@@ -44,7 +44,7 @@ from leadcli.leads import history
 from leadcli.leads.records import drop_trigger
 from leadcli.pipeline.stages import CLOSED_STAGES, CLOSED_STAGES_SQL
 from leadcli.privacy.suppression import Suppressions, lift
-from leadcli.storage.bulk import index_builds
+from leadcli.storage.bulk import drop_indexes, index_builds
 from leadcli.storage.migrations import FTS_COLUMNS
 from leadcli.storage.store import Store
 from leadcli.text import dates
@@ -608,12 +608,14 @@ class _Load:
             leads = self.conn.execute("SELECT count(*) FROM leads").fetchone()[0]
             if rows_at_most >= leads:
                 self.bulk = True
-                dropped = _drop_indexes(self.conn, "leads")
+                dropped = drop_indexes(self.conn, "leads", _not_kept)
                 self.rebuild_keys = [sql for name, sql in dropped if name in _KEY_INDEXES]
                 self.rebuild_leads = [sql for name, sql in dropped if name not in _KEY_INDEXES]
             if 2 * rows_at_most >= self.since:  # history rows at most (ids only grow)
                 self.bulk = True
-                self.rebuild_history = [sql for _, sql in _drop_indexes(self.conn, "history")]
+                self.rebuild_history = [
+                    sql for _, sql in drop_indexes(self.conn, "history", _not_kept)
+                ]
             self.tuned_search = True
             _tune_search_index(self.conn, bulk=True)
         # The search index is filled chunk by chunk (see stream), not by a trigger row by row.
@@ -858,22 +860,9 @@ def _tune_search_index(conn: sqlite3.Connection, *, bulk: bool) -> None:
         conn.execute("INSERT INTO leads_fts (leads_fts, rank) VALUES (?, ?)", (name, value))
 
 
-def _drop_indexes(conn: sqlite3.Connection, table: str) -> list[tuple[str, str]]:
-    """Drop ``table``'s own indexes (but those ``KEPT_DURING_BULK``) and return their names
-    and the statements that rebuild them; all inside the import's transaction, so an
-    interrupted import leaves them as they were."""
-    indexes = [
-        (name, sql)
-        for name, sql in conn.execute(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
-            "AND sql IS NOT NULL",
-            (table,),
-        )
-        if name not in KEPT_DURING_BULK
-    ]
-    for name, _ in indexes:
-        conn.execute(f'DROP INDEX "{name}"')
-    return indexes
+def _not_kept(name: str, sql: str) -> bool:
+    """An index a big import drops and builds again (all but ``KEPT_DURING_BULK``)."""
+    return name not in KEPT_DURING_BULK
 
 
 def list_batches(store: Store) -> list[dict[str, Any]]:

@@ -20,7 +20,7 @@ from leadcli.leads import history
 from leadcli.leads.records import lead_row
 from leadcli.pipeline.stages import CLOSED_STAGES_SQL
 from leadcli.scoring.rules import GROUPS, RuleSet, term_sql
-from leadcli.storage.bulk import index_builds
+from leadcli.storage.bulk import drop_indexes, index_builds, indexes
 from leadcli.storage.store import Store
 from leadcli.text import dates
 
@@ -233,19 +233,16 @@ _CHANGED = (
 BULK_CHANGES = 50_000
 
 
+def _holds_scores(name: str, sql: str) -> bool:
+    return re.search(r"\b(score|rating|win_probability)\b", sql) is not None
+
+
 @contextlib.contextmanager
 def _indexes_rebuilt_if_bulk(conn: sqlite3.Connection, scored: int) -> Iterator[None]:
     if scored < BULK_CHANGES:  # the common case, a command's few leads: no count needed
         yield
         return
-    holding = [
-        (name, sql)
-        for name, sql in conn.execute(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'leads' "
-            "AND sql IS NOT NULL"
-        )
-        if re.search(r"\b(score|rating|win_probability)\b", sql)
-    ]
+    holding = indexes(conn, "leads", _holds_scores)
     if not holding:  # a big import has dropped them already
         yield
         return
@@ -256,8 +253,7 @@ def _indexes_rebuilt_if_bulk(conn: sqlite3.Connection, scored: int) -> Iterator[
     if changed < BULK_CHANGES or changed * 4 < leads:
         yield
         return
-    for name, _ in holding:
-        conn.execute(f'DROP INDEX "{name}"')
+    drop_indexes(conn, "leads", _holds_scores)
     yield
     with index_builds(conn):
         for _, sql in holding:
