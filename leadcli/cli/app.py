@@ -17,20 +17,6 @@ import typer
 from typer.core import TyperGroup, TyperOption
 
 from leadcli import version_line
-from leadcli.cli.commands import (
-    backups,
-    capture,
-    config,
-    export,
-    followups,
-    identity,
-    imports,
-    leads,
-    pipeline,
-    privacy,
-    reports,
-    scoring,
-)
 from leadcli.cli.state import AppState, state
 from leadcli.errors import LeadcliError
 from leadcli.text.safe_text import visible
@@ -166,24 +152,12 @@ class LeadcliGroup(TyperGroup):
             raise typer.Exit(EXIT_FAILED) from None
 
 
-app = typer.Typer(
-    name="leadcli",
-    cls=LeadcliGroup,
-    help="Manage leads from first contact to customer, in a local SQLite database.\n\n"
-    "Example: leadcli add --first-name Ana --email ana@acme.com --company Acme",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
-
-
 def _show_version(value: bool) -> None:
     if value:
         sys.stdout.write(version_line())
         raise typer.Exit()
 
 
-@app.callback()
 def root(
     ctx: typer.Context,
     db: Annotated[
@@ -208,26 +182,89 @@ def root(
     ctx.call_on_close(state.close)
 
 
-app.add_typer(leads.app)
-app.add_typer(imports.app)
-app.add_typer(pipeline.app)
-app.add_typer(followups.app)
-app.add_typer(identity.app)
-app.add_typer(export.app)
-app.add_typer(privacy.app)
-app.add_typer(scoring.app)
-app.add_typer(scoring.model_app, name="model")
-app.add_typer(reports.app)
-app.add_typer(capture.app)
-app.add_typer(backups.app)
-app.add_typer(
-    config.app,
-    name="config",
-    help="Show and change leadcli's configuration.\n\n"
-    "Example: leadcli config set contacts.phone_region GB",
-)
+#: Each top-level command and the module under ``leadcli.cli.commands`` that defines it, in
+#: the order ``--help`` lists the modules. A run loads only the module of the command it
+#: runs: Typer turns every registered command into a Click command (reading each one's
+#: signature) before it parses anything, and doing that for all of them, with their
+#: modules' imports, cost a cron job's ``due`` or a script's ``report`` about 0.15 s a run.
+#: ``tests/cli/test_surface.py`` checks this table against the modules.
+COMMANDS: dict[str, str] = {
+    **dict.fromkeys(("add", "list", "show", "edit", "stages"), "leads"),
+    **dict.fromkeys(("imports", "import"), "imports"),
+    **dict.fromkeys(("qualify", "advance", "history"), "pipeline"),
+    **dict.fromkeys(("log", "due", "enroll", "unenroll", "followup", "cadence"), "followups"),
+    **dict.fromkeys(("dedupe", "merge"), "identity"),
+    "export": "export",
+    "forget": "privacy",
+    **dict.fromkeys(("score", "model"), "scoring"),
+    **dict.fromkeys(("spend", "report"), "reports"),
+    "capture": "capture",
+    **dict.fromkeys(("restore", "doctor", "backup"), "backups"),
+    "config": "config",
+}
+#: Every command module, in registration order.
+MODULES: tuple[str, ...] = tuple(dict.fromkeys(COMMANDS.values()))
+
+
+def build_app(modules: tuple[str, ...] = MODULES) -> typer.Typer:
+    """The ``leadcli`` command with the commands of ``modules`` (by default all of them)."""
+    import importlib
+
+    app = typer.Typer(
+        name="leadcli",
+        cls=LeadcliGroup,
+        help="Manage leads from first contact to customer, in a local SQLite database.\n\n"
+        "Example: leadcli add --first-name Ana --email ana@acme.com --company Acme",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+    app.callback()(root)
+    for name in MODULES:
+        if name not in modules:
+            continue
+        module = importlib.import_module(f"leadcli.cli.commands.{name}")
+        if name == "config":
+            app.add_typer(
+                module.app,
+                name="config",
+                help="Show and change leadcli's configuration.\n\n"
+                "Example: leadcli config set contacts.phone_region GB",
+            )
+            continue
+        app.add_typer(module.app)
+        if name == "scoring":
+            app.add_typer(module.model_app, name="model")
+    return app
+
+
+def command_modules(args: list[str]) -> tuple[str, ...]:
+    """The command modules a run with these arguments needs: the one module of the command
+    named, after the root's own options; all of them for the root's help, for shell
+    completion, and for a name leadcli does not know (Click then suggests the near ones)."""
+    if any(k.startswith("_LEADCLI_COMPLETE") for k in os.environ):
+        return MODULES
+    rest = iter(args)
+    for arg in rest:
+        if arg == "--db":
+            next(rest, None)
+        elif arg.startswith("--db="):
+            continue
+        elif arg.startswith("-"):
+            return MODULES  # --help, --version or a mistake: Click answers those
+        else:
+            return (COMMANDS[arg],) if arg in COMMANDS else MODULES
+    return MODULES
+
+
+def __getattr__(name: str) -> Any:
+    """``leadcli.cli.app.app``: the whole command, for tests and embedding (built on first
+    use, so that ``main`` can build a smaller one)."""
+    if name == "app":
+        return build_app()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def main() -> None:
     """Console-script entry point."""
-    app(prog_name="leadcli")
+    build_app(command_modules(sys.argv[1:]))(prog_name="leadcli")

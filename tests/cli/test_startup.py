@@ -99,3 +99,60 @@ def test_version_fast_path_imports_nothing_of_the_command_line(migrated_db):
     assert leadcli_modules <= {"leadcli", "leadcli.cli", "leadcli.cli.entry"}
     unwanted = ("typer", "click", "rich", "sqlite3", "_sqlite3", *HEAVY)
     assert not [m for m in modules if m.split(".")[0] in unwanted]
+
+
+def _top_level(app) -> set[str]:
+    from typer.main import get_command
+
+    return set(get_command(app).commands)
+
+
+def test_each_command_is_found_in_the_module_the_table_names():
+    """``main`` loads only the module ``COMMANDS`` names for the command run: a command
+    added to a module but not to the table (or listed under another module) would be
+    "No such command" from the console script while tests through ``app`` pass."""
+    from leadcli.cli.app import COMMANDS, MODULES, build_app
+
+    for module in MODULES:
+        expected = {name for name, owner in COMMANDS.items() if owner == module}
+        assert _top_level(build_app((module,))) == expected, module
+    assert _top_level(build_app()) == set(COMMANDS)
+
+
+@pytest.mark.parametrize(
+    ("args", "modules"),
+    [
+        (["report", "lost"], ("reports",)),
+        (["--db", "x.db", "due", "--db", "y.db"], ("followups",)),
+        (["--db=x.db", "import", "a.csv"], ("imports",)),
+        (["--db", "report", "list"], ("leads",)),  # a database named "report"
+    ],
+)
+def test_a_run_loads_only_its_commands_module(args, modules):
+    from leadcli.cli.app import command_modules
+
+    assert command_modules(args) == modules
+
+
+@pytest.mark.parametrize("args", [[], ["--help"], ["-h", "list"], ["reprot"], ["--db", "x"]])
+def test_help_and_unknown_names_load_every_command(args):
+    from leadcli.cli.app import MODULES, command_modules
+
+    assert command_modules(args) == MODULES
+
+
+def test_a_mistyped_command_is_still_suggested(migrated_db):
+    result = subprocess.run(
+        [sys.executable, "-m", "leadcli", "--db", str(migrated_db), "reprot"],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2
+    assert "report" in result.stderr
+
+
+def test_a_run_does_not_import_other_commands_modules(migrated_db):
+    modules = loaded_modules(["due"], migrated_db)
+    assert "leadcli.cli.commands.followups" in modules
+    assert "leadcli.cli.commands.reports" not in modules
+    assert "leadcli.cli.commands.capture" not in modules
