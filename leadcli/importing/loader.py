@@ -42,7 +42,13 @@ from leadcli.importing.rows import EXTRA_COLUMNS, RowConverter
 from leadcli.importing.worker import Chunks, prepared_chunks
 from leadcli.leads import history
 from leadcli.leads.records import drop_trigger
-from leadcli.pipeline.stages import CLOSED_STAGES, CLOSED_STAGES_SQL
+from leadcli.pipeline.stages import (
+    CLOSED_STAGES,
+    CLOSED_STAGES_SQL,
+    FIRST_STAGE,
+    rank_sql,
+    stay_seconds_sql,
+)
 from leadcli.privacy.suppression import Suppressions, lift
 from leadcli.storage.bulk import drop_indexes, index_builds
 from leadcli.storage.migrations import FTS_COLUMNS
@@ -744,14 +750,37 @@ class _Load:
         # created in; a closed one is a move from prospect at its close date. The creation
         # itself is not a row per lead: the batch (its id range) and the lead's own
         # created_at record it, and `history.for_lead` shows it (see there).
+        # "+stage": a scan of the new id range, not the stage index and a sort.
+        closed = (
+            f"id > ? AND +stage IN {CLOSED_STAGES_SQL} "
+            "AND id NOT IN (SELECT id FROM temp.import_dups)"
+        )
+        # What the triggers on stage events keep a row at a time is written for all of
+        # them at once: how far each got (``leads.reach``) and its stay in prospect (from
+        # its creation to the move, ``stage_stays``). The leads are new: the move is their
+        # first.
+        triggers = [drop_trigger(conn, t) for t in ("history_stage_reach", "history_stage_stay")]
+        before = conn.execute("SELECT coalesce(max(id), 0) FROM history").fetchone()[0]
         conn.execute(
             f"INSERT INTO history (lead_id, at, event, changes, reason) "
             f"SELECT id, closed_at, 'stage', {_stage_change_sql(_CLOSED_FROM_PROSPECT)}, 'import' "
-            # "+stage": a scan of the new id range, not the stage index and a sort.
-            f"FROM leads WHERE id > ? AND +stage IN {CLOSED_STAGES_SQL} "
-            f"AND id NOT IN (SELECT id FROM temp.import_dups) ORDER BY id",
+            f"FROM leads WHERE {closed} ORDER BY id",
             (floor,),
         )
+        conn.execute(
+            f"UPDATE leads SET reach = max({rank_sql(repr(FIRST_STAGE))}, {rank_sql('stage')}) "
+            f"WHERE {closed}",
+            (floor,),
+        )
+        conn.execute(
+            "INSERT INTO stage_stays (history_id, lead_id, stage, left_at, seconds) "
+            f"SELECT h.id, h.lead_id, '{FIRST_STAGE}', h.at, "
+            f"{stay_seconds_sql('l.created_at', 'h.at')} FROM history AS h "
+            "JOIN leads AS l ON l.id = h.lead_id WHERE h.id > ? ORDER BY h.id",
+            (before,),
+        )
+        for sql in triggers:
+            conn.execute(sql)
         for sql in self.rebuild_history:
             conn.execute(sql)
         if self.tuned_search:
@@ -840,7 +869,7 @@ def _stage_change_sql(changes: dict[str, list[str | None]]) -> str:
 
 
 #: An imported lead the file closed moves from prospect to its closed stage at its close date.
-_CLOSED_FROM_PROSPECT = {s: ["prospect", s] for s in CLOSED_STAGES}
+_CLOSED_FROM_PROSPECT = {s: [FIRST_STAGE, s] for s in CLOSED_STAGES}
 
 
 #: FTS5's settings for a bulk load, and the defaults they go back to: the terms of 16 MB of

@@ -191,3 +191,24 @@ def next_stage(stage: str) -> str | None:
 def rank(stage: str) -> int:
     """Position in the funnel, for "keep the more advanced stage" (lost ranks lowest)."""
     return -1 if stage == "lost" else STAGES.index(stage)
+
+
+def rank_sql(expr: str) -> str:
+    """``rank`` as SQL, for the stage ``expr`` gives (NULL or an unknown word: -1)."""
+    whens = " ".join(f"WHEN '{s}' THEN {i}" for i, s in enumerate(STAGES) if s != "lost")
+    return f"(CASE {expr} {whens} ELSE -1 END)"
+
+
+def reach_sql(changes: str) -> str:
+    """SQL for how far a stage change (a history row's ``changes`` JSON) went: the higher
+    ``rank`` of the stage it left and the stage it led to. ``leads.reach`` keeps a lead's
+    highest (see ``storage.migrations.m014_reports``)."""
+    new = rank_sql(f"json_extract({changes}, '$.stage[1]')")
+    old = rank_sql(f"json_extract({changes}, '$.stage[0]')")
+    return f"max({new}, {old})"
+
+
+def stay_seconds_sql(entered: str, left: str) -> str:
+    """SQL for the whole seconds of a stay in a stage, from ``entered`` to ``left`` (never
+    negative), as ``stage_stays.seconds`` holds them (storage.migrations.m014_reports)."""
+    return f"max(0, CAST(round((julianday({left}) - julianday({entered})) * 86400) AS INTEGER))"

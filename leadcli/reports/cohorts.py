@@ -6,21 +6,29 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from leadcli.reports.filters import Base, reached_sql
+from leadcli.reports.filters import COHORT_INDEX, Base, reached
 from leadcli.reports.funnel import STEPS
 from leadcli.reports.stats import ratio
 
 
 def cohorts(conn: sqlite3.Connection, base: Base) -> dict[str, Any]:
-    reached = reached_sql(base.filter)
-    sums = ", ".join(f"sum(r >= {i})" for i in range(1, len(STEPS)))
-    rows = []
-    for month, leads, lost, *counts in base.all(
+    # Leads per month, stage and reach: the order of the cohort index (one pass, no sort);
+    # each group's rank is worked out once, here.
+    months: dict[str, list[int]] = {}  # month -> leads that reached each step, then lost
+    for month, stage, reach, n in base.all(
         conn,
-        f"SELECT month, count(*), sum(is_lost), {sums} FROM ("
-        f"SELECT substr(b.created_at, 1, 7) AS month, {reached} AS r, "
-        "b.stage = 'lost' AS is_lost FROM base AS b LIMIT -1) GROUP BY month ORDER BY month",
+        "SELECT substr(b.created_at, 1, 7), b.stage, b.reach, count(*) FROM base AS b "
+        "GROUP BY substr(b.created_at, 1, 7), b.stage, b.reach",
+        index=COHORT_INDEX,
     ):
+        row = months.setdefault(month, [0] * (len(STEPS) + 1))
+        for rank in range(min(reached(stage, reach), len(STEPS) - 1) + 1):
+            row[rank] += n
+        if stage == "lost":
+            row[-1] += n
+    rows = []
+    for month in sorted(months, key=lambda m: (m is None, m or "")):
+        leads, *counts, lost = months[month]
         row: dict[str, Any] = {"month": month, "leads": leads}
         for stage, n in zip(STEPS[1:], counts, strict=True):
             row[stage] = n

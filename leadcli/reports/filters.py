@@ -16,7 +16,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from leadcli.pipeline.stages import CLOSED_STAGES_SQL, STAGES
+from leadcli.pipeline.stages import CLOSED_STAGES_SQL, STAGES, reach_sql
 from leadcli.storage.literals import sql_text
 from leadcli.text import dates
 
@@ -33,6 +33,14 @@ class ReportFilter:
     tags: tuple[str, ...] = ()
     #: ``sources.aliases`` from the configuration: alias -> source.
     aliases: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def whole(self) -> bool:
+        """Every lead as it is now (no filter, no as-of day): figures may then be read from
+        the indexes kept for them instead of computed over ``base``."""
+        return not (
+            self.since or self.until or self.as_of or self.sources or self.owners or self.tags
+        )
 
     @property
     def moment(self) -> str:
@@ -57,34 +65,32 @@ def source_key(text: str | None) -> str:
     return re.sub(r"[\W_]+", "", text.casefold())
 
 
-def stage_rank_sql(expr: str) -> str:
-    """Position of a stage in the funnel (lost is -1), as SQL."""
-    whens = " ".join(f"WHEN '{s}' THEN {i}" for i, s in enumerate(STAGES) if s != "lost")
-    return f"(CASE {expr} {whens} ELSE -1 END)"
-
-
 class Sources:
     """Raw spellings of sources and the one each is shown as: the most common spelling of
     its key (ties: the first in sort order), with configured aliases joined in."""
 
     def __init__(self, conn: sqlite3.Connection, aliases: dict[str, str]) -> None:
-        counts: dict[str, Counter[str]] = {}
-        raw_rows = conn.execute(
-            "SELECT source, count(*) FROM leads INDEXED BY leads_report GROUP BY source"
-        ).fetchall()
         alias_keys = {source_key(a): source_key(t) for a, t in aliases.items()}
         self.alias_keys = alias_keys
-        self.key_of: dict[str | None, str] = {}
+        self.key_of: dict[str | None, str] = {None: ""}
         targets = {source_key(t): t.strip() for t in aliases.values()}
-        for raw, n in raw_rows:
+        candidates: dict[str, list[str]] = {}
+        for raw in distinct_sources(conn):
             own = source_key(raw)
             key = self.key(raw)
             self.key_of[raw] = key
-            spellings = counts.setdefault(key, Counter())
-            if own == key:
-                spellings[raw] += n
-            else:  # an alias's own spelling never names the source it joins
-                spellings[targets[key]] += 0
+            names = candidates.setdefault(key, [])
+            # an alias's own spelling never names the source it joins
+            names.append(raw if own == key else targets[key])
+        counts: dict[str, Counter[str]] = {}
+        for key, names in candidates.items():
+            spellings = counts[key] = Counter(dict.fromkeys(names, 0))
+            if len(spellings) > 1:  # only then does the most common spelling need counting
+                for raw in spellings:
+                    spellings[raw] = conn.execute(
+                        "SELECT count(*) FROM leads INDEXED BY leads_report WHERE source = ?",
+                        (raw,),
+                    ).fetchone()[0]
         self.name_of: dict[str, str | None] = {
             key: sorted(c.items(), key=lambda kv: (-kv[1], str(kv[0])))[0][0]
             for key, c in counts.items()
@@ -114,6 +120,12 @@ class Sources:
             return f"nullif(trim({column}), '')"
         return f"nullif(CASE {column} {' '.join(whens)} ELSE {column} END, '')"
 
+    def one_to_one(self) -> bool:
+        """Each shown name stands for one raw spelling: figures grouped by the raw column are
+        then the figures by shown name."""
+        shown = [self.shown(raw) for raw in self.key_of]
+        return len(shown) == len(set(shown))
+
     def shown(self, raw: str | None) -> str | None:
         """The shown name for a raw spelling (None: no source)."""
         if raw is None or not raw.strip():
@@ -140,6 +152,19 @@ class Sources:
         return [raw for raw, key in self.key_of.items() if key in keys and raw is not None]
 
 
+def distinct_sources(conn: sqlite3.Connection) -> list[str]:
+    """The raw spellings of source in the leads, read by skipping from one to the next in
+    the lead index (a handful of seeks) rather than by a pass over a million leads."""
+    return [
+        raw
+        for (raw,) in conn.execute(
+            "WITH RECURSIVE s(x) AS (SELECT (SELECT min(source) FROM leads) UNION ALL "
+            "SELECT (SELECT min(source) FROM leads WHERE source > s.x) FROM s "
+            "WHERE s.x IS NOT NULL) SELECT x FROM s WHERE x IS NOT NULL"
+        )
+    ]
+
+
 def _last_move(asof_param: str) -> str:
     return (
         "(SELECT h.id FROM history AS h INDEXED BY history_stage_lead "
@@ -155,6 +180,12 @@ def _first_move() -> str:
     )
 
 
+#: The lead index reports read by default: every column ``base`` has, by source and stage.
+REPORT_INDEX = "leads_report"
+#: Leads by month created (``substr(created_at, 1, 7)``), stage and reach: cohorts.
+COHORT_INDEX = "leads_cohort"
+
+
 @dataclass
 class Base:
     """The ``base`` relation as a CTE, its parameters, and the source names it uses."""
@@ -163,13 +194,19 @@ class Base:
     params: dict[str, Any]
     sources: Sources
     filter: ReportFilter
+    #: ``counts.Counts`` once a report of the run has read them.
+    counts: Any = None
 
-    def sql(self, query: str) -> str:
-        """``query`` (which reads ``base``) preceded by the CTE."""
-        return f"WITH base AS ({self.cte}) {query}"
+    def sql(self, query: str, index: str = REPORT_INDEX) -> str:
+        """``query`` (which reads ``base``) preceded by the CTE. Over every lead as it is, the
+        leads are read through ``index``: the one whose order ``query`` groups in, so SQLite
+        streams the groups without sorting (it must hold every column ``query`` reads)."""
+        return f"WITH base AS ({self.cte.replace(REPORT_INDEX, index)}) {query}"
 
-    def all(self, conn: sqlite3.Connection, query: str) -> list[sqlite3.Row]:
-        return conn.execute(self.sql(query), self.params).fetchall()
+    def all(
+        self, conn: sqlite3.Connection, query: str, index: str = REPORT_INDEX
+    ) -> list[sqlite3.Row]:
+        return conn.execute(self.sql(query, index), self.params).fetchall()
 
     def one(self, conn: sqlite3.Connection, query: str) -> sqlite3.Row:
         return conn.execute(self.sql(query), self.params).fetchone()
@@ -210,15 +247,21 @@ def build_base(conn: sqlite3.Connection, flt: ReportFilter) -> Base:
     source = "l.source"
     if not flt.as_of:
         cte = (
-            f"SELECT l.id, {source} AS source, l.owner, l.stage, l.value, l.created_at, "
-            "l.closed_at, l.first_contacted_at, l.lost_reason, l.rating "
-            f"FROM leads AS l WHERE {condition}"
+            f"SELECT l.id, {source} AS source, l.owner, l.stage, l.reach, l.value, "
+            "l.created_at, l.closed_at, l.first_contacted_at, l.lost_reason, l.rating "
+            f"FROM leads AS l INDEXED BY {REPORT_INDEX} WHERE {condition}"
         )
         return Base(cte, params, sources, flt)
     # The stage on the day: where the last change before it led, else where the first
     # change started from (the stage the lead was created in), else the stage it is in.
+    # How far a lead lost on the day had got by then: from its moves before the day.
+    reach = (
+        f"(SELECT max({reach_sql('h.changes')}) FROM history AS h INDEXED BY history_stage_lead "
+        "WHERE h.lead_id = x.id AND h.event = 'stage' AND h.at < :as_of)"
+    )
     cte = (
-        "SELECT x.id, x.source, x.owner, x.stage, x.value, x.created_at, "
+        "SELECT x.id, x.source, x.owner, x.stage, "
+        f"CASE WHEN x.stage = 'lost' THEN {reach} END AS reach, x.value, x.created_at, "
         f"CASE WHEN x.stage IN {CLOSED_STAGES_SQL} THEN coalesce(x.moved_at, x.closed_now) END "
         "AS closed_at, x.first_contacted_at, "
         "CASE WHEN x.stage = 'lost' THEN x.lost_reason END AS lost_reason, x.rating FROM ("
@@ -236,26 +279,12 @@ def build_base(conn: sqlite3.Connection, flt: ReportFilter) -> Base:
     return Base(cte, params, sources, flt)
 
 
-#: Queries that read a per-lead expression (such as ``reached_sql``) several times select it
-#: in a subquery ending in ``LIMIT -1``: SQLite then does not flatten the subquery into the
-#: aggregate (which would copy the expression, and its history lookup, into every sum) but
-#: streams it, computing the expression once per lead.
-def reached_sql(flt: ReportFilter) -> str:
-    """SQL (reading ``base`` as ``b``) for the furthest open stage or customer each lead has
-    reached, as a rank (0 = prospect ... 5 = customer).
+def reached(stage: str, reach: int | None) -> int:
+    """The furthest open stage or customer a lead has reached, as a rank (0 = prospect ...
+    5 = customer), from its stage and ``reach`` (as ``base`` has them).
 
     An open lead or a customer reached the stage it is in; a lost lead, the furthest stage
-    any change of its led to or from (one lost from ``sql`` reached ``sql``). Only lost
-    leads read their history, so the funnel stays one pass over the lead index. (A lead
-    reopened and moved back counts from where it stands now.)"""
-    bound = " AND h.at < :as_of" if flt.as_of else ""
-    new = stage_rank_sql("json_extract(h.changes, '$.stage[1]')")
-    old = stage_rank_sql("json_extract(h.changes, '$.stage[0]')")
-    moves = (
-        f"(SELECT max(max({new}, {old})) FROM history AS h INDEXED BY history_stage_lead "
-        f"WHERE h.lead_id = b.id AND h.event = 'stage'{bound})"
-    )
-    return (
-        f"CASE WHEN b.stage = 'lost' THEN max(coalesce({moves}, 0), 0) "
-        f"ELSE {stage_rank_sql('b.stage')} END"
-    )
+    any change of its led to or from (``reach``: one lost from ``sql`` reached ``sql``). (A
+    lead reopened and moved back counts from where it stands now.) Reports count leads per
+    stage and reach in SQL, and rank those few groups here."""
+    return max(reach or 0, 0) if stage == "lost" else STAGES.index(stage)

@@ -12,7 +12,8 @@ import sqlite3
 from typing import Any
 
 from leadcli.pipeline.stages import OPEN_STAGES
-from leadcli.reports.filters import Base, reached_sql
+from leadcli.reports.counts import counts
+from leadcli.reports.filters import Base
 from leadcli.reports.stats import ratio
 
 #: The funnel's steps: the open stages and ``customer``.
@@ -20,17 +21,10 @@ STEPS = (*OPEN_STAGES, "customer")
 
 
 def funnel(conn: sqlite3.Connection, base: Base, *, by: str = "count") -> dict[str, Any]:
-    amount = "1" if by == "count" else "value"
-    # Conditional sums, not GROUP BY: one pass over the lead index, no sort.
-    cols = ", ".join(f"total(CASE WHEN r = {i} THEN {amount} END)" for i in range(len(STEPS)))
-    one = base.one(
-        conn,
-        f"SELECT {cols}, total(CASE WHEN lost THEN {amount} END) FROM (SELECT "
-        f"min({reached_sql(base.filter)}, {len(STEPS) - 1}) AS r, b.stage = 'lost' AS lost, "
-        "b.value FROM base AS b LIMIT -1)",
-    )
-    per_rank = [one[i] for i in range(len(STEPS))]
-    lost = one[len(STEPS)]
+    found = counts(conn, base)
+    per_rank = found.reached(by_value=by == "value")
+    lost_cell = found.by_stage()["lost"]
+    lost = lost_cell.value if by == "value" else lost_cell.leads
     reached = [sum(per_rank[i:]) for i in range(len(STEPS))]
     rows = []
     for i, stage in enumerate(STEPS):

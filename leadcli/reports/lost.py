@@ -11,15 +11,17 @@ from leadcli.reports.stats import ratio
 
 def lost(conn: sqlite3.Connection, base: Base) -> dict[str, Any]:
     # Reasons typed by people differ in case and spacing: one row per reason, shown in
-    # its most common spelling.
+    # its most common spelling (ties: the first in sort order). SQLite counts each raw
+    # spelling (the lost leads are a range of the lead index); the few spellings are
+    # joined here.
     found = base.all(
         conn,
-        "SELECT lower(trim(b.lost_reason)) AS k, b.lost_reason, count(*) AS n FROM base AS b "
-        "WHERE b.stage = 'lost' GROUP BY 1, 2 ORDER BY n DESC, 2",
+        "SELECT b.lost_reason, count(*) FROM base AS b WHERE b.stage = 'lost' "
+        "GROUP BY b.lost_reason",
     )
-    merged: dict[Any, dict[str, Any]] = {}
-    for key, reason, n in found:
-        key = key or None
+    merged: dict[str | None, dict[str, Any]] = {}
+    for reason, n in sorted(found, key=lambda r: (-r[1], r[0] or "")):
+        key = (reason or "").strip().lower() or None
         if key not in merged:
             merged[key] = {"reason": (reason or "").strip() or None, "leads": 0}
         merged[key]["leads"] += n

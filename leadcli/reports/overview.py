@@ -46,17 +46,14 @@ def run(
 
 def overview(conn: Any, base: Any, config: dict[str, Any]) -> dict[str, Any]:
     from leadcli.pipeline.stages import STAGES
+    from leadcli.reports.counts import counts
     from leadcli.reports.funnel import funnel
     from leadcli.reports.pipeline import pipeline
     from leadcli.reports.stats import days, ratio
     from leadcli.reports.velocity import lead_times
 
     lead_time = lead_times(conn, base).get(1)
-    cols = ", ".join(
-        f"sum(b.stage = '{s}'), total(CASE WHEN b.stage = '{s}' THEN b.value END)" for s in STAGES
-    )
-    one = base.one(conn, f"SELECT {cols} FROM base AS b")
-    by_stage = {s: (one[2 * i] or 0, one[2 * i + 1]) for i, s in enumerate(STAGES)}
+    by_stage = {s: (c.leads, c.value) for s, c in counts(conn, base, ages=True).by_stage().items()}
     leads = sum(n for n, _ in by_stage.values())
     won, won_value = by_stage["customer"]
     lost = by_stage["lost"][0]

@@ -12,7 +12,13 @@ import sqlite3
 from typing import Any
 
 from leadcli.reports.filters import Base
-from leadcli.reports.stats import hours, quantiles, ratio, seconds_between
+from leadcli.reports.stats import hours, indexed_quantiles, quantiles, ratio, seconds_between
+
+#: Seconds from a lead's creation to its first outbound touch, and the leads touched, over
+#: ``leads``: as the ``leads_response_time`` indexes hold them
+#: (storage.migrations.m014_reports).
+RESPONSE_TIME = f"max(0, {seconds_between('created_at', 'first_contacted_at')})"
+CONTACTED = "first_contacted_at IS NOT NULL"
 
 BUCKETS = ("within_1h", "within_24h", "over_24h", "never")
 
@@ -23,23 +29,35 @@ def response(conn: sqlite3.Connection, base: Base) -> dict[str, Any]:
         f"CASE WHEN b.first_contacted_at IS NULL THEN 3 WHEN {delay} <= 3600 THEN 0 "
         f"WHEN {delay} <= 86400 THEN 1 ELSE 2 END"
     )
-    sums = ", ".join(f"sum(bucket = {i}) AS b{i}" for i in range(4))
-    raw = base.all(
-        conn,
-        f"SELECT source, {sums} FROM (SELECT b.source, {bucket} AS bucket FROM base AS b LIMIT -1) "
-        "GROUP BY source",
-    )
-    counts = {
-        r["source"]: [r[f"b{i}"] for i in range(4)]
-        for r in base.sources.merge([dict(r) for r in raw])
-    }
+    if base.filter.whole:
+        raw = _buckets_from_index(conn, base)
+    else:
+        sums = ", ".join(f"sum(bucket = {i}) AS b{i}" for i in range(4))
+        raw = [
+            dict(r)
+            for r in base.all(
+                conn,
+                f"SELECT source, {sums} FROM (SELECT b.source, {bucket} AS bucket "
+                "FROM base AS b LIMIT -1) GROUP BY source",
+            )
+        ]
+    counts = {r["source"]: [r[f"b{i}"] for i in range(4)] for r in base.sources.merge(raw)}
     values = (
         f"SELECT {{g}} AS g, {delay} AS x FROM base AS b WHERE b.first_contacted_at IS NOT NULL"
     )
-    by_source = quantiles(
-        conn, base.sql(values.format(g=base.sources.expr("b.source"))), base.params
-    )
-    overall_q = quantiles(conn, base.sql(values.format(g="1")), base.params).get(1)
+    if base.filter.whole:  # every lead as it is now: read from the indexes kept in order
+        overall_q = indexed_quantiles(conn, "leads_response_time", RESPONSE_TIME, CONTACTED)
+    else:
+        overall_q = quantiles(conn, base.sql(values.format(g="1")), base.params)
+    if base.filter.whole and base.sources.one_to_one():
+        by_raw = indexed_quantiles(
+            conn, "leads_response_time_by_source", RESPONSE_TIME, CONTACTED, "source"
+        )
+        by_source = {base.sources.shown(raw): q for raw, q in by_raw.items()}
+    else:
+        by_source = quantiles(
+            conn, base.sql(values.format(g=base.sources.expr("b.source"))), base.params
+        )
     total = [sum(c[i] for c in counts.values()) for i in range(4)]
 
     def row(name: str | None, c: list[int], q: dict[str, Any] | None) -> dict[str, Any]:
@@ -54,4 +72,31 @@ def response(conn: sqlite3.Connection, base: Base) -> dict[str, Any]:
 
     rows = [row(s, c, by_source.get(s)) for s, c in counts.items()]
     rows.sort(key=lambda r: (-r["leads"], r["source"] is None, str(r["source"]).casefold()))
-    return {"report": "response", "overall": row(None, total, overall_q), "rows": rows}
+    return {"report": "response", "overall": row(None, total, overall_q.get(1)), "rows": rows}
+
+
+def _buckets_from_index(conn: sqlite3.Connection, base: Base) -> list[dict[str, Any]]:
+    """Per raw source spelling, the leads in each bucket, over every lead as it is now: the
+    leads per source from a pass over the lead index, the contacted ones in each bucket from
+    ranges of the response-time index (counted, not computed)."""
+    per_source = base.all(conn, "SELECT b.source, count(*) FROM base AS b GROUP BY b.source")
+    index = "leads_response_time_by_source"
+    within = (
+        f"SELECT count(*) FROM leads INDEXED BY {index} "
+        f"WHERE {CONTACTED} AND source IS ? AND {RESPONSE_TIME} <= ?"
+    )
+    contacted = f"SELECT count(*) FROM leads INDEXED BY {index} WHERE {CONTACTED} AND source IS ?"
+    rows = []
+    for source, leads in per_source:
+        hour, day = (conn.execute(within, (source, s)).fetchone()[0] for s in (3600, 86400))
+        touched = conn.execute(contacted, (source,)).fetchone()[0]
+        rows.append(
+            {
+                "source": source,
+                "b0": hour,
+                "b1": day - hour,
+                "b2": touched - day,
+                "b3": leads - touched,
+            }
+        )
+    return rows

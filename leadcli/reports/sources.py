@@ -11,7 +11,8 @@ import sqlite3
 from typing import Any
 
 from leadcli.pipeline.stages import STAGES
-from leadcli.reports.filters import Base, reached_sql
+from leadcli.reports.counts import counts as count_cells
+from leadcli.reports.filters import Base
 from leadcli.reports.spend import spend_by_key
 from leadcli.reports.stats import days, ratio
 from leadcli.reports.velocity import lead_times
@@ -21,20 +22,8 @@ MQL = STAGES.index("mql")
 
 def sources(conn: sqlite3.Connection, base: Base) -> dict[str, Any]:
     flt = base.filter
-    counts = base.sources.merge(
-        [
-            dict(r)
-            for r in base.all(
-                conn,
-                f"SELECT b.source, count(*) AS leads, sum({reached_sql(flt)} >= {MQL}) "
-                "AS qualified, sum(b.stage = 'customer') AS customers, "
-                "sum(b.stage = 'lost') AS lost, "
-                "total(CASE WHEN b.stage = 'customer' THEN b.value END) AS won_value "
-                "FROM base AS b GROUP BY b.source",
-            )
-        ]
-    )
-    by_source = lead_times(conn, base, base.sources.expr("b.source"))
+    counts = base.sources.merge(_per_raw_source(conn, base))
+    by_source = lead_times(conn, base, by_source=True)
     ends = [t for t in (flt.until, flt.as_of) if t]
     spent = spend_by_key(conn, base.sources.key, flt.since, min(ends) if ends else None)
     rows = []
@@ -60,6 +49,40 @@ def sources(conn: sqlite3.Connection, base: Base) -> dict[str, Any]:
         "roi": ratio(total_won - total_spend, total_spend) if total_spend else None,
     }
     return {"report": "sources", "rows": rows, "totals": totals}
+
+
+def _per_raw_source(conn: sqlite3.Connection, base: Base) -> list[dict[str, Any]]:
+    """Per raw source spelling: leads, qualified (reached MQL or further), customers, lost
+    and won value, from the run's counts."""
+    found = count_cells(conn, base)
+    out: dict[str | None, dict[str, Any]] = {}
+
+    def row(source: str | None) -> dict[str, Any]:
+        if source not in out:
+            out[source] = {
+                "source": source,
+                "leads": 0,
+                "qualified": 0,
+                "customers": 0,
+                "lost": 0,
+                "won_value": 0.0,
+            }
+        return out[source]
+
+    for (source, stage), cell in found.stages.items():
+        r = row(source)
+        r["leads"] += cell.leads
+        if stage == "customer":
+            r["customers"] += cell.leads
+            r["won_value"] += cell.value
+        if stage == "lost":
+            r["lost"] += cell.leads
+        elif STAGES.index(stage) >= MQL:
+            r["qualified"] += cell.leads
+    for (source, rank), cell in found.lost.items():
+        if rank >= MQL:
+            row(source)["qualified"] += cell.leads
+    return list(out.values())
 
 
 def _row(

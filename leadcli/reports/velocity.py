@@ -14,14 +14,27 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from leadcli.pipeline.stages import CLOSED_STAGES_SQL, OPEN_STAGES
-from leadcli.reports.filters import Base
-from leadcli.reports.stats import days, quantiles, ratio, seconds_between
+from leadcli.pipeline.stages import OPEN_STAGES
+from leadcli.reports.counts import counts
+from leadcli.reports.filters import COHORT_INDEX, Base
+from leadcli.reports.stats import days, indexed_quantiles, quantiles, ratio, seconds_between
+
+#: A customer's lead time in seconds, and the customers that have one, over ``leads``: as the
+#: ``leads_lead_time`` indexes hold them (storage.migrations.m014_reports).
+LEAD_TIME = f"max(0, {seconds_between('created_at', 'closed_at')})"
+WON = "stage = 'customer' AND closed_at IS NOT NULL"
 
 
-def lead_times(conn: sqlite3.Connection, base: Base, group: str = "1") -> dict[Any, Any]:
-    """Lead time (created to customer, seconds): count, mean, median and p90 per ``group``
-    (an SQL expression over ``b``; by default one group, ``1``)."""
+def lead_times(conn: sqlite3.Connection, base: Base, *, by_source: bool = False) -> dict[Any, Any]:
+    """Lead time (created to customer, seconds): count, mean, median and p90, in one group
+    (``1``) or per shown source name. Over every lead as it is now, read from the indexes
+    that keep lead times in order; otherwise sorted over ``base``."""
+    if base.filter.whole and (not by_source or base.sources.one_to_one()):
+        if not by_source:
+            return indexed_quantiles(conn, "leads_lead_time", LEAD_TIME, WON)
+        raw = indexed_quantiles(conn, "leads_lead_time_by_source", LEAD_TIME, WON, "source")
+        return {base.sources.shown(source): q for source, q in raw.items()}
+    group = base.sources.expr("b.source") if by_source else "1"
     return quantiles(
         conn,
         base.sql(
@@ -35,15 +48,20 @@ def lead_times(conn: sqlite3.Connection, base: Base, group: str = "1") -> dict[A
 def velocity(conn: sqlite3.Connection, base: Base) -> dict[str, Any]:
     flt = base.filter
     lead_time = lead_times(conn, base).get(1)
-    bound = " AND h.at < :as_of" if flt.as_of else ""
-    stays_sql = base.sql(
-        "SELECT stage AS g, max(0, " + seconds_between("entered", "left_at") + ") AS x FROM ("
-        "SELECT json_extract(h.changes, '$.stage[0]') AS stage, h.at AS left_at, "
-        "coalesce(lag(h.at) OVER (PARTITION BY h.lead_id ORDER BY h.at, h.id), b.created_at) "
-        "AS entered FROM base AS b JOIN history AS h INDEXED BY history_stage_lead "
-        f"ON h.lead_id = b.id AND h.event = 'stage'{bound})"
-    )
-    stays = quantiles(conn, stays_sql, base.params)
+    if flt.whole:  # every stay there is, in order by stage in their index
+        stays = indexed_quantiles(
+            conn, "stage_stays_by_stage", "seconds", "1", "stage", table="stage_stays"
+        )
+    else:  # the stays of the leads in base, finished before the as-of day
+        bound = " WHERE s.left_at < :as_of" if flt.as_of else ""
+        stays = quantiles(
+            conn,
+            base.sql(
+                "SELECT s.stage AS g, s.seconds AS x FROM base AS b "
+                f"JOIN stage_stays AS s ON s.lead_id = b.id{bound}"
+            ),
+            base.params,
+        )
     time_in_stage = []
     for stage in OPEN_STAGES:
         q = stays.get(stage)
@@ -56,13 +74,11 @@ def velocity(conn: sqlite3.Connection, base: Base) -> dict[str, Any]:
                 "mean_days": days(q["mean"]) if q else None,
             }
         )
-    head = base.one(
-        conn,
-        "SELECT sum(b.stage = 'customer'), sum(b.stage = 'lost'), "
-        f"sum(b.stage NOT IN {CLOSED_STAGES_SQL}), "
-        "avg(CASE WHEN b.stage = 'customer' THEN b.value END) FROM base AS b",
-    )
-    won, lost, open_, avg_won = (head[i] or 0 for i in range(4))
+    by_stage = counts(conn, base).by_stage()
+    won, lost = by_stage["customer"].leads, by_stage["lost"].leads
+    open_ = sum(by_stage[s].leads for s in OPEN_STAGES)
+    customers = by_stage["customer"]
+    avg_won = customers.value / customers.valued if customers.valued else 0
     avg_cycle = lead_time["mean"] if lead_time else 0
     win_rate = ratio(won, won + lost)
     cycle_days = avg_cycle / 86400 if avg_cycle else None
@@ -77,6 +93,7 @@ def velocity(conn: sqlite3.Connection, base: Base) -> dict[str, Any]:
         conn,
         "SELECT substr(b.created_at, 1, 7) AS month, count(*) FROM base AS b "
         "GROUP BY month ORDER BY month",
+        index=COHORT_INDEX,
     ):
         months.append(
             {

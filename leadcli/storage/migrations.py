@@ -630,6 +630,122 @@ def m013_privacy(db: Database) -> None:
     db.execute("ALTER TABLE import_batches ADD COLUMN suppressed INTEGER NOT NULL DEFAULT 0")
 
 
+def m014_reports(db: Database) -> None:
+    """What lets a report over a million leads read a few indexes instead of sorting.
+
+    - ``leads.reach``: the highest funnel rank (prospect 0 ... customer 5; lost -1) any of
+      the lead's stage changes left or led to; NULL before its first. A lost lead's place in
+      the funnel is how far it got, and reading that from each one's history cost a report
+      a second pass. Kept by the trigger ``history_stage_reach`` on every stage event
+      (whoever writes it), filled here from the history there is.
+    - ``stage_stays``: each finished stay of a lead in a stage, from entering it (its
+      creation, or the stage change that led there) to the change that left it, in whole
+      seconds: one row per stage event, written by the trigger ``history_stage_stay`` as the
+      event is (stage changes are recorded in time order: ``advance --at`` refuses a time
+      before the previous change), filled here from the history there is. Time in stage was
+      a window over every stage event on every report; now it is read from
+      ``stage_stays_by_stage``. A stay belongs to the lead, and moves with it in a merge.
+    - ``leads_report`` again, with ``reach`` after the stage: grouping by source, stage and
+      reach then follows the index. ``leads_cohort``: the month a lead was created (UTC, as
+      cohorts count), stage and reach, so grouping by month does too.
+    - ``leads_lead_time``: a customer's seconds from creation to close;
+      ``leads_lead_time_by_source`` the same per source. ``leads_response_time``: a contacted
+      lead's seconds from creation to its first outbound touch; ``leads_response_time_by_source``
+      the same per source. Medians and 90th percentiles are then a count and a few seeks.
+      The expressions are the reports' own (``reports.velocity.LEAD_TIME`` and
+      ``reports.response.RESPONSE_TIME``): SQLite uses an index on an expression only for
+      the same expression. The columns an expression reads follow it, so a mean of it is
+      read from the index alone.
+    """
+    ranks = {"prospect": 0, "lead": 1, "mql": 2, "sql": 3, "opportunity": 4, "customer": 5}
+
+    def rank(expr: str) -> str:
+        whens = " ".join(f"WHEN '{stage}' THEN {n}" for stage, n in ranks.items())
+        return f"(CASE {expr} {whens} ELSE -1 END)"
+
+    led_to = rank("json_extract(h.changes, '$.stage[1]')")
+    left = rank("json_extract(h.changes, '$.stage[0]')")
+    reach = f"max({led_to}, {left})"
+    db.execute("ALTER TABLE leads ADD COLUMN reach INTEGER")
+    db.execute(
+        "UPDATE leads SET reach = (SELECT max(" + reach + ") FROM history AS h "
+        "WHERE h.lead_id = leads.id AND h.event = 'stage') "
+        "WHERE id IN (SELECT lead_id FROM history WHERE event = 'stage')"
+    )
+    db.execute(
+        "CREATE TRIGGER history_stage_reach AFTER INSERT ON history WHEN new.event = 'stage' "
+        "BEGIN UPDATE leads SET reach = max(coalesce(reach, -1), "
+        + reach.replace("h.changes", "new.changes")
+        + ") WHERE id = new.lead_id; END"
+    )
+    seconds = "max(0, CAST(round((julianday({left}) - julianday({entered})) * 86400) AS INTEGER))"
+    db.execute(
+        """
+        CREATE TABLE stage_stays (
+            history_id INTEGER PRIMARY KEY REFERENCES history(id) ON DELETE CASCADE,
+            lead_id INTEGER NOT NULL REFERENCES leads(id) ON DELETE CASCADE,
+            stage TEXT,          -- the stage left
+            left_at TEXT NOT NULL,
+            seconds INTEGER NOT NULL
+        )
+        """
+    )
+    db.execute(
+        "INSERT INTO stage_stays (history_id, lead_id, stage, left_at, seconds) "
+        f"SELECT id, lead_id, stage, at, {seconds.format(left='at', entered='entered')} FROM ("
+        "SELECT h.id, h.lead_id, json_extract(h.changes, '$.stage[0]') AS stage, h.at, "
+        "coalesce(lag(h.at) OVER (PARTITION BY h.lead_id ORDER BY h.at, h.id), l.created_at) "
+        "AS entered FROM history AS h JOIN leads AS l ON l.id = h.lead_id "
+        "WHERE h.event = 'stage')"
+    )
+    previous = (
+        "(SELECT h.at FROM history AS h WHERE h.lead_id = new.lead_id AND h.event = 'stage' "
+        "AND (h.at < new.at OR (h.at = new.at AND h.id < new.id)) "
+        "ORDER BY h.at DESC, h.id DESC LIMIT 1)"
+    )
+    db.execute(
+        "CREATE TRIGGER history_stage_stay AFTER INSERT ON history WHEN new.event = 'stage' "
+        "BEGIN INSERT INTO stage_stays (history_id, lead_id, stage, left_at, seconds) "
+        "SELECT new.id, new.lead_id, json_extract(new.changes, '$.stage[0]'), new.at, "
+        + seconds.format(left="new.at", entered=f"coalesce({previous}, l.created_at)")
+        + " FROM leads AS l WHERE l.id = new.lead_id; END"
+    )
+    db.execute("CREATE INDEX stage_stays_lead ON stage_stays (lead_id)")
+    db.execute("CREATE INDEX stage_stays_by_stage ON stage_stays (stage, seconds)")
+    db.execute("DROP INDEX leads_report")
+    db.execute(
+        "CREATE INDEX leads_report ON leads (source, stage, reach, created_at, value, "
+        "closed_at, first_contacted_at, owner, rating, lost_reason)"
+    )
+    db.execute(
+        "CREATE INDEX leads_cohort ON leads (substr(created_at, 1, 7), stage, reach, created_at)"
+    )
+    lead_time = (
+        "max(0, CAST(round((julianday(closed_at) - julianday(created_at)) * 86400) AS INTEGER))"
+    )
+    response_time = (
+        "max(0, CAST(round((julianday(first_contacted_at) - julianday(created_at)) * 86400) "
+        "AS INTEGER))"
+    )
+    won = "stage = 'customer' AND closed_at IS NOT NULL"
+    contacted = "first_contacted_at IS NOT NULL"
+    db.execute(
+        f"CREATE INDEX leads_lead_time ON leads ({lead_time}, created_at, closed_at) WHERE {won}"
+    )
+    db.execute(
+        f"CREATE INDEX leads_lead_time_by_source ON leads (source, {lead_time}, created_at, "
+        f"closed_at) WHERE {won}"
+    )
+    db.execute(
+        f"CREATE INDEX leads_response_time ON leads ({response_time}, created_at, "
+        f"first_contacted_at) WHERE {contacted}"
+    )
+    db.execute(
+        f"CREATE INDEX leads_response_time_by_source ON leads (source, {response_time}, "
+        f"created_at, first_contacted_at) WHERE {contacted}"
+    )
+
+
 #: Every step in order; the schema version is the number of steps applied.
 MIGRATIONS: list[Callable[[Database], None]] = [
     m001_initial,
@@ -645,6 +761,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     m011_address,
     m012_capture,
     m013_privacy,
+    m014_reports,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

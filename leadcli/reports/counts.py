@@ -1,0 +1,96 @@
+"""The counts most reports are made of, read once per report run and shared.
+
+One query over ``base``: per raw source spelling, stage and reach (how far a lead got, see
+``filters.reached``), the leads, their value and their total age. Grouped in the order of
+the lead index (``leads_report``), so SQLite streams the groups in one pass without sorting,
+like ``GROUP BY source, stage``.
+
+The funnel, the pipeline's win rates, the overview and the sources report are sums of these
+few rows, made in Python. ``overview`` shows the pipeline and the funnel: both read the one
+set of counts, kept on ``base`` for the run.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+
+from leadcli.pipeline.stages import STAGES
+from leadcli.reports.filters import Base, reached
+
+CUSTOMER_RANK = STAGES.index("customer")
+
+
+@dataclass(frozen=True)
+class Cell:
+    leads: int
+    value: float
+    #: Of ``leads``: those with a value (an average value is ``value`` over these).
+    valued: int
+    #: The sum of the leads' ages in days at the report's moment (an average is this over
+    #: ``leads``).
+    age_days: float
+
+
+@dataclass(frozen=True)
+class Counts:
+    #: (raw source, stage) -> leads in that stage.
+    stages: dict[tuple[str | None, str], Cell]
+    #: (raw source, rank reached) -> lost leads that got that far (0 = prospect ...
+    #: 5 = customer: a customer reopened and lost).
+    lost: dict[tuple[str | None, int], Cell]
+    #: The cells' ``age_days`` were read (else they are 0).
+    ages: bool = False
+
+    def by_stage(self) -> dict[str, Cell]:
+        """Per stage, every source together (stages without leads: zeros)."""
+        out = {stage: EMPTY for stage in STAGES}
+        for (_, stage), cell in self.stages.items():
+            out[stage] = _add(out[stage], cell)
+        return out
+
+    def reached(self, *, by_value: bool = False) -> list[float]:
+        """Per rank 0 (prospect) ... 5 (customer): the leads whose furthest stage it is (their
+        value with ``by_value``); every lead counts once, the lost at the rank they reached."""
+        out = [0.0] * (CUSTOMER_RANK + 1)
+        for (_, stage), cell in self.stages.items():
+            if stage != "lost":
+                out[STAGES.index(stage)] += cell.value if by_value else cell.leads
+        for (_, rank), cell in self.lost.items():
+            out[min(rank, CUSTOMER_RANK)] += cell.value if by_value else cell.leads
+        return out
+
+    def lost_reached(self) -> list[int]:
+        """Per rank: the lost leads that got that far and no further."""
+        out = [0] * (CUSTOMER_RANK + 1)
+        for (_, rank), cell in self.lost.items():
+            out[min(rank, CUSTOMER_RANK)] += cell.leads
+        return out
+
+
+def counts(conn: sqlite3.Connection, base: Base, *, ages: bool = False) -> Counts:
+    """The run's counts, read once (``overview`` asks for them three times). The leads'
+    ages (a date to read for each lead: a third of the pass) only when ``ages`` asks."""
+    if base.counts is None or (ages and not base.counts.ages):
+        age = "total(julianday(:moment) - julianday(b.created_at))" if ages else "0.0"
+        stages: dict[tuple[str | None, str], Cell] = {}
+        lost: dict[tuple[str | None, int], Cell] = {}
+        for source, stage, reach, n, value, valued, age_days in base.all(
+            conn,
+            "SELECT b.source, b.stage, b.reach, count(*), total(b.value), count(b.value), "
+            f"{age} FROM base AS b GROUP BY b.source, b.stage, b.reach",
+        ):
+            cell = Cell(n, value, valued, age_days)
+            stages[source, stage] = _add(stages.get((source, stage), EMPTY), cell)
+            if stage == "lost":
+                rank = reached(stage, reach)
+                lost[source, rank] = _add(lost.get((source, rank), EMPTY), cell)
+        base.counts = Counts(stages, lost, ages)
+    return base.counts
+
+
+EMPTY = Cell(0, 0.0, 0, 0.0)
+
+
+def _add(a: Cell, b: Cell) -> Cell:
+    return Cell(a.leads + b.leads, a.value + b.value, a.valued + b.valued, a.age_days + b.age_days)

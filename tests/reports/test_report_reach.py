@@ -1,0 +1,119 @@
+"""``leads.reach`` (how far a lead's stage changes went) and ``stage_stays`` (each finished
+stay in a stage), which reports read instead of every lead's history, always say what the
+history says, whoever wrote it: an import of closed leads, advance and lose, reopen, merge
+and its undo, import undo; and a database from before them is filled when it is upgraded."""
+
+from __future__ import annotations
+
+import json
+
+from leadcli.pipeline.stages import reach_sql, stay_seconds_sql
+from leadcli.storage.migrations import migrate
+from leadcli.storage.store import connect
+
+#: Leads whose ``reach`` is not the highest rank their stage events reached.
+WRONG = (
+    "SELECT l.id, l.reach, (SELECT max(" + reach_sql("h.changes") + ") FROM history AS h "
+    "WHERE h.lead_id = l.id AND h.event = 'stage') AS expected FROM leads AS l "
+    "WHERE l.reach IS NOT expected"
+)
+
+
+#: Each stage event of a lead there is, with the stay it ended, worked out from history.
+EXPECTED_STAYS = (
+    "SELECT h.id, json_extract(h.changes, '$.stage[0]') AS stage, h.at AS left_at, "
+    "coalesce(lag(h.at) OVER (PARTITION BY h.lead_id ORDER BY h.at, h.id), l.created_at) "
+    "AS entered FROM history AS h JOIN leads AS l ON l.id = h.lead_id WHERE h.event = 'stage'"
+)
+#: Stays that differ from history, and stage events of a lead there is without their stay.
+WRONG_STAYS = (
+    f"SELECT e.id, s.stage, s.seconds FROM ({EXPECTED_STAYS}) AS e "
+    "LEFT JOIN stage_stays AS s ON s.history_id = e.id WHERE s.history_id IS NULL "
+    "OR s.stage IS NOT e.stage OR s.left_at IS NOT e.left_at "
+    f"OR s.seconds IS NOT {stay_seconds_sql('e.entered', 'e.left_at')}"
+)
+
+
+def _wrong(db_path) -> list[tuple]:
+    store = connect(db_path)
+    try:
+        return [tuple(r) for q in (WRONG, WRONG_STAYS) for r in store.conn.execute(q)]
+    finally:
+        store.close()
+
+
+def _stays(db_path) -> int:
+    store = connect(db_path)
+    try:
+        return store.conn.execute("SELECT count(*) FROM stage_stays").fetchone()[0]
+    finally:
+        store.close()
+
+
+def _ok(result) -> None:
+    assert result.exit_code == 0, result.stderr
+
+
+def test_reach_follows_every_writer_of_stage_history(cli, tmp_path, db_path):
+    crm = tmp_path / "crm.csv"
+    crm.write_text(
+        "Email,Lead Status\n"
+        "won@x.com,Closed - Converted\n"
+        "gone@x.com,Closed - Not Converted\n"
+        "open@x.com,Working - Contacted\n"
+        "new@x.com,\n"
+    )
+    _ok(cli("import", str(crm)))
+    assert _wrong(db_path) == []
+    assert _stays(db_path) == 2  # the two closed leads' stays in prospect
+    ids = {lead["email"]: lead["id"] for lead in json.loads(cli("list", "-f", "json").stdout)}
+    _ok(cli("advance", str(ids["new@x.com"]), "--to", "sql"))
+    _ok(cli("advance", str(ids["new@x.com"]), "--lost", "--reason", "no budget"))
+    _ok(cli("advance", str(ids["open@x.com"]), "--to", "opportunity"))
+    _ok(cli("advance", str(ids["gone@x.com"]), "--reopen", "--to", "lead"))
+    assert _wrong(db_path) == []
+    _ok(cli("merge", str(ids["open@x.com"]), str(ids["new@x.com"])))
+    assert _wrong(db_path) == []
+    stays = _stays(db_path)
+    _ok(cli("merge", "undo", "1"))
+    assert _wrong(db_path) == []
+    assert _stays(db_path) == stays
+    more = tmp_path / "more.csv"
+    more.write_text("Email,Lead Status\nopen@x.com,Closed - Converted\nlate@x.com,Qualified\n")
+    _ok(cli("import", str(more)))
+    assert _wrong(db_path) == []
+    _ok(cli("import", "undo", "2"))
+    assert _wrong(db_path) == []
+    lost = json.loads(cli("report", "funnel", "-f", "json").stdout)
+    assert lost["totals"]["lost"] == 1  # new@x.com, lost from sql
+
+
+def test_an_upgraded_database_gets_reach_from_its_history(tmp_path):
+    db = tmp_path / "old.db"
+    store = connect(db, migrate=False)
+    migrate(store, target=13)
+    with store.write() as conn:
+        conn.execute(
+            "INSERT INTO leads (id, first_name, stage, created_at, updated_at) VALUES "
+            "(1, 'a', 'lost', '2026-01-01', '2026-01-01'), "
+            "(2, 'b', 'mql', '2026-01-01', '2026-01-01')"
+        )
+        conn.executemany(
+            "INSERT INTO history (lead_id, at, event, changes, reason) "
+            "VALUES (?, ?, 'stage', ?, 'manual')",
+            [
+                (1, "2026-01-02", '{"stage": ["prospect", "opportunity"]}'),
+                (1, "2026-01-03", '{"stage": ["opportunity", "lost"]}'),
+                (2, "2026-01-02", '{"stage": ["prospect", "mql"]}'),
+            ],
+        )
+    migrate(store)
+    assert dict(store.conn.execute("SELECT id, reach FROM leads").fetchall()) == {1: 4, 2: 2}
+    assert [
+        tuple(r)
+        for r in store.conn.execute(
+            "SELECT lead_id, stage, seconds FROM stage_stays ORDER BY history_id"
+        )
+    ] == [(1, "prospect", 86400), (1, "opportunity", 86400), (2, "prospect", 86400)]
+    store.close()
+    assert _wrong(db) == []
