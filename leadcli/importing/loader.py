@@ -370,7 +370,10 @@ def _import_table(
         mapping={c: t for c, t in zip(table.header, targets, strict=True) if c.strip()},
     )
     given = (options.system or "").strip().lower()  # one spelling per system, however typed
-    summary.system = given or mapping_mod.detect_system(table.header)
+    # leadcli's own export says each lead's system in its ``external_system`` column (empty:
+    # none); a custom field named like another CRM's column must not make it that CRM's.
+    own_export = mapping_mod.is_own_export(table.header)
+    summary.system = given or (None if own_export else mapping_mod.detect_system(table.header))
     shape = _shape(options, table, summary.system)
     if sha256 is not None:
         same, other = _earlier_import(store.conn, sha256, summary.mapping, shape)
@@ -389,8 +392,8 @@ def _import_table(
         tags=options.tags,
         system=summary.system,
         lists=options.lists,
-        placeholders_missing=not mapping_mod.is_own_export(table.header),
-        own_export=mapping_mod.is_own_export(table.header),
+        placeholders_missing=not own_export,
+        own_export=own_export,
         stage=options.stage,
     )
     rejects = _Rejects(rejects_path(options.rejects, path, store.path.parent), table.header)

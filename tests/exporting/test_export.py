@@ -274,3 +274,21 @@ def test_export_filters_are_lists_filters(cli, store, tmp_path):
     missing = tmp_path / "none.db"
     result = cli("--db", str(missing), "export")
     assert result.exit_code == 1 and not missing.exists()
+
+
+def test_a_custom_field_named_like_a_crm_column_does_not_make_an_export_that_crm(tmp_path):
+    """An own export says each lead's system in ``external_system``; a custom field named
+    ``CONTACTOWNER`` (a HubSpot column) must not label the ids as HubSpot's on the way back."""
+    source, target = connect(tmp_path / "a.db"), connect(tmp_path / "b.db")
+    add_lead(source, {"email": "a@x.com", "external_id": "X-1"}, custom={"CONTACTOWNER": "0"})
+    path = tmp_path / "leads.csv"
+    with exporting.atomic_output(path) as out:
+        exporting.write_records(
+            exporting.export_records(source, LeadQuery()), "csv", exporting.all_columns(source), out
+        )
+    summary = import_file(target, str(path), ImportOptions())
+    assert summary.system is None
+    (lead,) = list_leads(target, LeadQuery())
+    assert (lead["external_id"], lead["external_system"]) == ("X-1", None)
+    source.close()
+    target.close()
