@@ -200,7 +200,10 @@ class Base:
     def sql(self, query: str, index: str = REPORT_INDEX) -> str:
         """``query`` (which reads ``base``) preceded by the CTE. Over every lead as it is, the
         leads are read through ``index``: the one whose order ``query`` groups in, so SQLite
-        streams the groups without sorting (it must hold every column ``query`` reads)."""
+        streams the groups without sorting (it must hold every column ``query`` reads).
+        Filtered, through the lead index that holds every column (a filter may read any)."""
+        if not self.filter.whole:  # a filter on other columns: the covering index
+            index = REPORT_INDEX
         return f"WITH base AS ({self.cte.replace(REPORT_INDEX, index)}) {query}"
 
     def all(
@@ -276,7 +279,12 @@ def build_base(conn: sqlite3.Connection, flt: ReportFilter) -> Base:
         "LEFT JOIN history AS m ON m.id = l.move_id "
         "LEFT JOIN history AS f ON f.id = l.first_id AND l.move_id IS NULL) AS x"
     )
-    return Base(cte, params, sources, flt)
+    # Rebuilt once per run, not once per query: a report asks several questions of it, and
+    # each lead's day is a few lookups in its history. A temporary table is the
+    # connection's own (a read-only database allows it) and goes with it.
+    conn.execute("DROP TABLE IF EXISTS temp.report_base")
+    conn.execute(f"CREATE TEMP TABLE report_base AS {cte}", params)
+    return Base("SELECT * FROM temp.report_base", params, sources, flt)
 
 
 def reached(stage: str, reach: int | None) -> int:
