@@ -116,14 +116,19 @@ def ids_exist(store: Store) -> bool:
 
 
 def possible_duplicates(store: Store) -> list[tuple[int, int, str]]:
-    """Pairs an import recorded as possible duplicates (a shared phone, role address or id
-    from another system without the evidence of one person), both leads still there."""
+    """Pairs an import or a capture recorded as possible duplicates (a shared phone, role
+    address or id from another system without the evidence of one person), both leads
+    still there. A pair without a batch was recorded by ``capture``, the one other writer."""
     rows = store.conn.execute(
-        "SELECT p.lead_id, p.other_id, p.reason FROM possible_duplicates AS p "
+        "SELECT p.lead_id, p.other_id, p.reason, p.batch_id IS NOT NULL "
+        "FROM possible_duplicates AS p "
         "JOIN leads AS x ON x.id = p.lead_id JOIN leads AS y ON y.id = p.other_id"
     ).fetchall()
     # Stored as (lower id, higher id): the table's CHECK keeps them so.
-    return [(a, b, f"recorded by import: shared {reason}") for a, b, reason in rows]
+    return [
+        (a, b, f"recorded by {'import' if imported else 'capture'}: shared {reason}")
+        for a, b, reason, imported in rows
+    ]
 
 
 #: The score of a pair that shares a personal e-mail through ``other_emails``: the evidence

@@ -170,6 +170,9 @@ def test_a_shared_phone_without_evidence_is_a_new_lead_and_a_possible_duplicate(
     ).fetchone()
     assert tuple(pair) == (other, new, "phone")
     assert "possible duplicate" in summary["results"][0]["reason"]
+    from leadcli.identity.dedupe import possible_duplicates
+
+    assert possible_duplicates(store) == [(other, new, "recorded by capture: shared phone")]
 
 
 def test_the_same_message_twice_changes_nothing(store) -> None:
