@@ -19,7 +19,7 @@ def test_pairs_recorded_by_import_are_included(store: Store) -> None:
         "found_at TEXT NOT NULL, PRIMARY KEY (lead_id, other_id))"
     )
     store.conn.execute(
-        "INSERT INTO possible_duplicates VALUES (?, ?, 'phone', NULL, '2026-01-01T00:00:00Z')",
+        "INSERT INTO possible_duplicates VALUES (?, ?, 'phone', 1, '2026-01-01T00:00:00Z')",
         (a, c),
     )
     pairs, _ = find_duplicates(store, matcher.load_rules())
