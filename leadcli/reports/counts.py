@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 from leadcli.pipeline.stages import STAGES
 from leadcli.reports.filters import Base, reached
+from leadcli.reports.stats import epoch_seconds
+from leadcli.text import dates
 
 CUSTOMER_RANK = STAGES.index("customer")
 
@@ -72,14 +74,18 @@ def counts(conn: sqlite3.Connection, base: Base, *, ages: bool = False) -> Count
     """The run's counts, read once (``overview`` asks for them three times). The leads'
     ages (a date to read for each lead: a third of the pass) only when ``ages`` asks."""
     if base.counts is None or (ages and not base.counts.ages):
-        age = "total(julianday(:moment) - julianday(b.created_at))" if ages else "0.0"
+        # Ages add up in whole seconds (integers: exact, however many leads), one date read
+        # a lead; a day is 86,400 of them.
+        created = f"sum({epoch_seconds('b.created_at')})" if ages else "0"
+        moment = dates.from_store(base.params["moment"]).timestamp()
         stages: dict[tuple[str | None, str], Cell] = {}
         lost: dict[tuple[str | None, int], Cell] = {}
-        for source, stage, reach, n, value, valued, age_days in base.all(
+        for source, stage, reach, n, value, valued, created_sum in base.all(
             conn,
             "SELECT b.source, b.stage, b.reach, count(*), total(b.value), count(b.value), "
-            f"{age} FROM base AS b GROUP BY b.source, b.stage, b.reach",
+            f"{created} FROM base AS b GROUP BY b.source, b.stage, b.reach",
         ):
+            age_days = (n * moment - created_sum) / 86400 if ages else 0.0
             cell = Cell(n, value, valued, age_days)
             stages[source, stage] = _add(stages.get((source, stage), EMPTY), cell)
             if stage == "lost":

@@ -109,3 +109,16 @@ def hours(seconds: float | None) -> float | None:
 #: Seconds between two stored timestamps, in SQL.
 def seconds_between(start: str, end: str) -> str:
     return f"CAST(round((julianday({end}) - julianday({start})) * 86400) AS INTEGER)"
+
+
+#: A stored time as whole seconds since 1970, in SQL: ``unixepoch`` where SQLite has it
+#: (3.38+), the same integer by ``strftime`` before (three times the cost of a date read).
+EPOCH_SQL = (
+    "unixepoch({})"
+    if sqlite3.sqlite_version_info >= (3, 38)
+    else "CAST(strftime('%s', {}) AS INTEGER)"
+)
+
+
+def epoch_seconds(expr: str) -> str:
+    return EPOCH_SQL.format(expr, expr)

@@ -7,7 +7,9 @@ moves back and forth, negative spans (clamped to 0)."""
 from __future__ import annotations
 
 import json
+import sqlite3
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -86,3 +88,16 @@ def test_reports_read_from_kept_indexes_equal_computed_ones(tmp_path_factory, le
         whole.pop("filters"), computed.pop("filters")
         assert whole == computed, name
     store.close()
+
+
+@pytest.mark.skipif(sqlite3.sqlite_version_info < (3, 38), reason="no unixepoch before 3.38")
+def test_both_ways_of_reading_seconds_agree():
+    """Before SQLite 3.38 (no ``unixepoch``) ages are read with ``strftime``: the same
+    integers, so reports do not depend on the SQLite a Python was built with."""
+    conn = sqlite3.connect(":memory:")
+    times = ["2026-01-01T00:00:00Z", "1999-12-31T23:59:59Z", "2026-03-29T01:30:00Z"]
+    for text in times:
+        new, old = conn.execute(
+            "SELECT unixepoch(?1), CAST(strftime('%s', ?1) AS INTEGER)", (text,)
+        ).fetchone()
+        assert new == old
