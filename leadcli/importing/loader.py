@@ -42,13 +42,7 @@ from leadcli.importing.rows import EXTRA_COLUMNS, RowConverter
 from leadcli.importing.worker import Chunks, prepared_chunks
 from leadcli.leads import history
 from leadcli.leads.records import drop_trigger
-from leadcli.pipeline.stages import (
-    CLOSED_STAGES,
-    CLOSED_STAGES_SQL,
-    FIRST_STAGE,
-    rank_sql,
-    stay_seconds_sql,
-)
+from leadcli.pipeline.stages import CLOSED_STAGES, CLOSED_STAGES_SQL, FIRST_STAGE, stay_seconds_sql
 from leadcli.privacy.suppression import Suppressions, lift
 from leadcli.storage.bulk import drop_indexes, index_builds
 from leadcli.storage.migrations import FTS_COLUMNS
@@ -759,20 +753,15 @@ class _Load:
             "AND id NOT IN (SELECT id FROM temp.import_dups)"
         )
         # What the triggers on stage events keep a row at a time is written for all of
-        # them at once: how far each got (``leads.reach``) and its stay in prospect (from
-        # its creation to the move, ``stage_stays``). The leads are new: the move is their
-        # first.
+        # them at once: how far each got (``leads.reach``, inserted with the row, see
+        # ``rows``) and its stay in prospect (from its creation to the move,
+        # ``stage_stays``). The leads are new: the move is their first.
         triggers = [drop_trigger(conn, t) for t in ("history_stage_reach", "history_stage_stay")]
         before = conn.execute("SELECT coalesce(max(id), 0) FROM history").fetchone()[0]
         conn.execute(
             f"INSERT INTO history (lead_id, at, event, changes, reason) "
             f"SELECT id, closed_at, 'stage', {_stage_change_sql(_CLOSED_FROM_PROSPECT)}, 'import' "
             f"FROM leads WHERE {closed} ORDER BY id",
-            (floor,),
-        )
-        conn.execute(
-            f"UPDATE leads SET reach = max({rank_sql(repr(FIRST_STAGE))}, {rank_sql('stage')}) "
-            f"WHERE {closed}",
             (floor,),
         )
         conn.execute(

@@ -23,7 +23,7 @@ from typing import Any
 
 from leadcli.identity.evidence import DEFAULT_LISTS, Lists, is_placeholder
 from leadcli.leads.records import CONTACT_FIELDS, TEXT_FIELDS
-from leadcli.pipeline.stages import CLOSED_STAGES, Status, read_status
+from leadcli.pipeline.stages import CLOSED_STAGES, FIRST_STAGE, Status, rank, read_status
 from leadcli.text import dates
 from leadcli.text.contacts import (
     fast_emails,
@@ -66,6 +66,7 @@ EXTRA_COLUMNS: tuple[str, ...] = (
     "lost_reason",
     "custom",
     "first_contacted_at",
+    "reach",
 )
 
 
@@ -353,7 +354,10 @@ class RowConverter:
             created_at[i] if contacted[i] and stage[i] != "lost" and not self.own_export else None
             for i in range(n)
         ]
-        columns += [stage, created_at, closed_at, lost_reason, custom_json, first_contacted]
+        # A closed row is a move from prospect to its stage (the loader records it in
+        # history): how far the lead got (``leads.reach``) is the higher rank of the two.
+        reach = [max(rank(FIRST_STAGE), rank(s)) if s in CLOSED_STAGES else None for s in stage]
+        columns += [stage, created_at, closed_at, lost_reason, custom_json, first_contacted, reach]
         lines = [line for line, _ in good]
         tag_pairs = []
         if self.tags or tags:
