@@ -2,8 +2,10 @@
 
 Rows are validated a chunk at a time and stream straight into ``leads`` and the search index
 (memory stays flat), inserted on a second thread while the next chunk is converted (by a
-forked worker process for a big file, see ``worker``); indexes, duplicates and history are
-then settled with a handful of set-based statements. New leads are
+forked worker process for a big file, see ``worker``), each chunk scored on the way in
+(``scoring.apply.FreshScores``, while the inserting thread works on the chunk before);
+indexes, duplicates and history are then settled with a handful of set-based statements,
+and only the leads merges changed are scored again. New leads are
 numbered on from the highest id in one contiguous range, so a batch is its first and last id
 (ids skip the numbers of rows merged into other leads; ids were never promised to be dense).
 Duplicates, usually few, are merged one by one.
@@ -390,6 +392,8 @@ def _import_table(
     rejects = _Rejects(rejects_path(options.rejects, path, store.path.parent), table.header)
     conn = store.conn
     width = len(converter.fields) + len(EXTRA_COLUMNS) + 1
+    if options.scorer is not None and not options.dry_run:
+        width += len(SCORE_COLUMNS)  # bound too: the leads are scored before they go in
     limit = conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
     per_statement = max(1, min(ROWS_PER_STATEMENT, limit // width))
     # Forked (when asked) here: before the write transaction opens, and before the
@@ -621,15 +625,27 @@ class _Load:
         # The search index is filled chunk by chunk (see stream), not by a trigger row by row.
         self.fts_insert_trigger = drop_trigger(self.conn, "leads_fts_ai")
 
+    @property
+    def scorer(self) -> Any:
+        """The scorer the new leads are scored with as they are inserted (None: not scored;
+        a dry run is rolled back, so it does not score either)."""
+        return None if self.options.dry_run else self.options.scorer
+
     @functools.cache  # noqa: B019 - one loader per import; a handful of sizes
     def _insert_sql(self, rows: int) -> str:
-        marks = ", ".join("coalesce(?, 0)" if f == "do_not_contact" else "?" for f in self.fields)
-        extras = ", ".join("?" for _ in EXTRA_COLUMNS)
-        one = f"(?, {marks}, {extras}, '{self.now}')"
-        return (
-            f"INSERT INTO leads (id, {', '.join(self.fields)}, {', '.join(EXTRA_COLUMNS)}, "
-            f"updated_at) VALUES " + ", ".join([one] * rows)
-        )
+        values, columns = self._values()
+        if self.scorer is not None:
+            values = [*values, *("?" for _ in SCORE_COLUMNS)]
+            columns = [*columns, *SCORE_COLUMNS]
+        one = f"({', '.join(values)})"
+        return f"INSERT INTO leads ({', '.join(columns)}) VALUES " + ", ".join([one] * rows)
+
+    @functools.cache  # noqa: B019 - one loader per import
+    def _values(self) -> tuple[list[str], list[str]]:
+        """The SQL of each value in a row of the INSERT, and the columns they go to."""
+        columns = ["id", *self.fields, *EXTRA_COLUMNS, "updated_at"]
+        values = ["coalesce(?, 0)" if c == "do_not_contact" else "?" for c in columns[:-1]]
+        return [*values, f"'{self.now}'"], columns
 
     def stream(
         self,
@@ -652,7 +668,15 @@ class _Load:
         # works without the GIL while the next rows are being made ready.
         index = f"INSERT INTO leads_fts (rowid, {cols}) SELECT id, {cols} FROM leads WHERE id > ?"
         indexed = last_id = floor
-        with _Inserter(conn) as inserter:
+        scores = None
+        if self.scorer is not None:
+            from leadcli.scoring.apply import FreshScores
+
+            values, columns = self._values()
+            scores = FreshScores(conn, self.scorer, columns, values)
+        with contextlib.ExitStack() as stack, _Inserter(conn) as inserter:
+            if scores is not None:
+                stack.callback(scores.close)
             for chunk in chunks:
                 rows += chunk.rows
                 for line, cells, reason in chunk.rejects:
@@ -670,9 +694,14 @@ class _Load:
                     if not chunk.count:
                         continue
                 tags.extend(chunk.tags)
+                last_id = chunk.params[(chunk.count - 1) * width]
+                if scores is not None:
+                    # Scored here, while the inserting thread inserts the chunk before.
+                    chunk.params = _with_scores(
+                        chunk.params, width, scores.score(chunk.count, chunk.params, chunk.tags)
+                    )
                 inserter.submit(self._insert_sql(chunk.count), chunk.params)
                 self.inserted += chunk.count
-                last_id = chunk.params[(chunk.count - 1) * width]
                 statements += 1
                 if statements % 10 == 0:
                     inserter.submit(index + " AND id <= ?", [indexed, last_id])
@@ -680,7 +709,7 @@ class _Load:
                     if progress and chunk.bytes_read:
                         progress(chunk.bytes_read, rows)
             inserter.submit(index, [indexed])
-        conn.executemany("INSERT OR IGNORE INTO lead_tags (lead_id, tag) VALUES (?, ?)", tags)
+        conn.executemany(_INSERT_TAGS, tags)
         self.summary.rows = rows
         self.summary.notices.extend(unknown_status_notices(unknown))
         if progress:
@@ -697,6 +726,9 @@ class _Load:
         self.summary.possible_duplicates = duplicates_mod.record_possible(
             self.conn, self.batch, self.now
         )
+        # Until here the new leads are as they were inserted (and scored): only merges
+        # change them, and each change they make is a history row after this one.
+        (merged_since,) = self.conn.execute("SELECT coalesce(max(id), 0) FROM history").fetchone()
         if duplicates:
             updated, unchanged = duplicates_mod.merge(
                 self.conn,
@@ -713,12 +745,13 @@ class _Load:
         self._count()
         if self.suppressions.allowed:  # they came back by their own choice
             lift(self.conn, self.suppressions.allowed)
-        if self.options.scorer is not None and not self.options.dry_run:
-            # Scored before the dropped indexes are built: each is then built once, with
-            # the scores in it, instead of updated a million times.
+        if self.scorer is not None:
+            # The new leads were scored as they went in; those rows merged into since, and
+            # the older leads the import changed, are scored again. Before the dropped
+            # indexes are built: each is then built once, with the scores in it.
             from leadcli.scoring.apply import rescore_batch
 
-            rescore_batch(self.conn, self.options.scorer, self.batch, self.since)
+            rescore_batch(self.conn, self.scorer, self.batch, self.since, scored_until=merged_since)
         # After scoring: its rating events are the import's own, not changes made since.
         self.conn.execute(
             "UPDATE import_batches SET last_history_id = "
@@ -786,6 +819,26 @@ class _Load:
             (floor,),
         )
         conn.execute("DROP TABLE temp.import_dups")
+
+
+_INSERT_TAGS = "INSERT OR IGNORE INTO lead_tags (lead_id, tag) VALUES (?, ?)"
+
+
+#: What ``FreshScores.score`` gives for each row, bound after the row's values.
+SCORE_COLUMNS = ("score", "rating", "win_probability")
+
+
+def _with_scores(params: list[Any], width: int, scores: list[tuple[Any, ...]]) -> list[Any]:
+    """A chunk's parameters, row after row, with each row's score, rating and win
+    probability after its values (columns copied by slices, which run in C)."""
+    count = len(scores)
+    wider = width + len(SCORE_COLUMNS)
+    out: list[Any] = [None] * (count * wider)
+    for offset in range(width):
+        out[offset::wider] = params[offset::width]
+    for offset, column in enumerate(zip(*scores, strict=True)):
+        out[width + offset :: wider] = column
+    return out
 
 
 class _Inserter:
