@@ -2,10 +2,10 @@
 
 Rows are validated a chunk at a time and stream straight into ``leads`` and the search index
 (memory stays flat), inserted on a second thread while the next chunk is converted (by a
-forked worker process for a big file, see ``worker``), each chunk scored on the way in
-(``scoring.apply.FreshScores``, while the inserting thread works on the chunk before);
-indexes, duplicates and history are then settled with a handful of set-based statements,
-and only the leads merges changed are scored again. New leads are
+forked worker process for a big file, see ``worker``), each lead scored by the INSERT that
+creates it (``scoring.apply.fresh_insert_sql``); indexes, duplicates and history are then
+settled with a handful of set-based statements, and only leads merges changed are scored
+again. New leads are
 numbered on from the highest id in one contiguous range, so a batch is its first and last id
 (ids skip the numbers of rows merged into other leads; ids were never promised to be dense).
 Duplicates, usually few, are merged one by one.
@@ -392,8 +392,6 @@ def _import_table(
     rejects = _Rejects(rejects_path(options.rejects, path, store.path.parent), table.header)
     conn = store.conn
     width = len(converter.fields) + len(EXTRA_COLUMNS) + 1
-    if options.scorer is not None and not options.dry_run:
-        width += len(SCORE_COLUMNS)  # bound too: the leads are scored before they go in
     limit = conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
     per_statement = max(1, min(ROWS_PER_STATEMENT, limit // width))
     # Forked (when asked) here: before the write transaction opens, and before the
@@ -553,6 +551,13 @@ class _Load:
         self.rebuild_keys: list[str] = []
         self.rebuild_leads: list[str] = []
         self.rebuild_history: list[str] = []
+        #: The columns of leads and their defaults, for scoring rows as they are inserted:
+        #: read here, since the statements are built while the inserting thread runs.
+        self.lead_columns: dict[str, str] = {}
+        if self.scorer is not None:
+            from leadcli.scoring.apply import lead_columns
+
+            self.lead_columns = lead_columns(conn)
         # Read once: empty (nothing hashed, nothing checked) unless someone was forgotten.
         self.suppressions = Suppressions.load(conn)
         self.contact_offsets = [
@@ -633,19 +638,18 @@ class _Load:
 
     @functools.cache  # noqa: B019 - one loader per import; a handful of sizes
     def _insert_sql(self, rows: int) -> str:
-        values, columns = self._values()
-        if self.scorer is not None:
-            values = [*values, *("?" for _ in SCORE_COLUMNS)]
-            columns = [*columns, *SCORE_COLUMNS]
-        one = f"({', '.join(values)})"
-        return f"INSERT INTO leads ({', '.join(columns)}) VALUES " + ", ".join([one] * rows)
-
-    @functools.cache  # noqa: B019 - one loader per import
-    def _values(self) -> tuple[list[str], list[str]]:
-        """The SQL of each value in a row of the INSERT, and the columns they go to."""
+        marks = ", ".join("coalesce(?, 0)" if f == "do_not_contact" else "?" for f in self.fields)
+        extras = ", ".join("?" for _ in EXTRA_COLUMNS)
+        one = f"(?, {marks}, {extras}, '{self.now}')"
+        values = "VALUES " + ", ".join([one] * rows)
         columns = ["id", *self.fields, *EXTRA_COLUMNS, "updated_at"]
-        values = ["coalesce(?, 0)" if c == "do_not_contact" else "?" for c in columns[:-1]]
-        return [*values, f"'{self.now}'"], columns
+        if self.scorer is not None:
+            from leadcli.scoring.apply import fresh_insert_sql
+
+            # Scored in the INSERT, on the inserting thread where it overlaps converting,
+            # instead of by a second pass over the new rows that rewrites each one.
+            return fresh_insert_sql(self.scorer, self.lead_columns, columns, values)
+        return f"INSERT INTO leads ({', '.join(columns)}) {values}"
 
     def stream(
         self,
@@ -668,15 +672,10 @@ class _Load:
         # works without the GIL while the next rows are being made ready.
         index = f"INSERT INTO leads_fts (rowid, {cols}) SELECT id, {cols} FROM leads WHERE id > ?"
         indexed = last_id = floor
-        scores = None
-        if self.scorer is not None:
-            from leadcli.scoring.apply import FreshScores
-
-            values, columns = self._values()
-            scores = FreshScores(conn, self.scorer, columns, values)
-        with contextlib.ExitStack() as stack, _Inserter(conn) as inserter:
-            if scores is not None:
-                stack.callback(scores.close)
+        tags_first = self.scorer is not None and _reads_tags(self.scorer)
+        if tags_first:
+            _tags_before_leads(conn)
+        with _Inserter(conn) as inserter:
             for chunk in chunks:
                 rows += chunk.rows
                 for line, cells, reason in chunk.rejects:
@@ -693,15 +692,14 @@ class _Load:
                     chunk.tags = self._suppress(chunk, width)
                     if not chunk.count:
                         continue
-                tags.extend(chunk.tags)
-                last_id = chunk.params[(chunk.count - 1) * width]
-                if scores is not None:
-                    # Scored here, while the inserting thread inserts the chunk before.
-                    chunk.params = _with_scores(
-                        chunk.params, width, scores.score(chunk.count, chunk.params, chunk.tags)
-                    )
+                if tags_first and chunk.tags:
+                    # The score of a lead reads its tags as it is inserted.
+                    inserter.submit(_INSERT_TAGS, chunk.tags, many=True)
+                else:
+                    tags.extend(chunk.tags)
                 inserter.submit(self._insert_sql(chunk.count), chunk.params)
                 self.inserted += chunk.count
+                last_id = chunk.params[(chunk.count - 1) * width]
                 statements += 1
                 if statements % 10 == 0:
                     inserter.submit(index + " AND id <= ?", [indexed, last_id])
@@ -824,21 +822,22 @@ class _Load:
 _INSERT_TAGS = "INSERT OR IGNORE INTO lead_tags (lead_id, tag) VALUES (?, ?)"
 
 
-#: What ``FreshScores.score`` gives for each row, bound after the row's values.
-SCORE_COLUMNS = ("score", "rating", "win_probability")
+def _reads_tags(scorer: Any) -> bool:
+    from leadcli.scoring.apply import reads_tags
+
+    return reads_tags(scorer)
 
 
-def _with_scores(params: list[Any], width: int, scores: list[tuple[Any, ...]]) -> list[Any]:
-    """A chunk's parameters, row after row, with each row's score, rating and win
-    probability after its values (columns copied by slices, which run in C)."""
-    count = len(scores)
-    wider = width + len(SCORE_COLUMNS)
-    out: list[Any] = [None] * (count * wider)
-    for offset in range(width):
-        out[offset::wider] = params[offset::width]
-    for offset, column in enumerate(zip(*scores, strict=True)):
-        out[width + offset :: wider] = column
-    return out
+def _tags_before_leads(conn: sqlite3.Connection) -> None:
+    """Let tags go in before their leads (a score reads them as the lead is inserted): the
+    foreign keys are checked at COMMIT instead of per statement, for the rest of the
+    import's transaction (SQLite switches this off at its end).
+
+    Not switched off after the load: that would forget a tag still waiting for its lead
+    instead of failing on it. While tags wait for their lead, inserting a lead looks for
+    rows referring to it in each table that refers to leads (an indexed lookup each): only
+    in a load whose scorer reads tags."""
+    conn.execute("PRAGMA defer_foreign_keys = ON")
 
 
 class _Inserter:
@@ -852,22 +851,27 @@ class _Inserter:
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
-        self.queue: queue.Queue[tuple[str, list[Any]] | None] = queue.Queue(maxsize=4)
+        self.queue: queue.Queue[tuple[str, list[Any], bool] | None] = queue.Queue(maxsize=4)
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self._run, name="leadcli-insert", daemon=True)
 
     def _run(self) -> None:
         while (item := self.queue.get()) is not None:
             if self.error is None:
+                sql, params, many = item
                 try:
-                    self.conn.execute(*item)
+                    if many:
+                        self.conn.executemany(sql, params)
+                    else:
+                        self.conn.execute(sql, params)
                 except BaseException as exc:  # handed to the caller's thread
                     self.error = exc
 
-    def submit(self, sql: str, params: list[Any]) -> None:
+    def submit(self, sql: str, params: list[Any], *, many: bool = False) -> None:
+        """Queue a statement (``many``: run once per parameter tuple in ``params``)."""
         if self.error is not None:
             raise self.error
-        self.queue.put((sql, params))
+        self.queue.put((sql, params, many))
 
     def __enter__(self) -> _Inserter:
         # Overlapping works best with a GIL switch interval well under Python's 5 ms; that

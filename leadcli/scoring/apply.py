@@ -197,118 +197,80 @@ def _score_chunk(
     )
 
 
-# --------------------------------------------------------------------------- new rows
+# --------------------------------------------------------------------------- scored inserts
 
 
-#: Tables a score's terms may read besides ``leads`` (found in the terms' SQL).
-_READ_TABLE = re.compile(r"\b(?:FROM|JOIN)\s+([A-Za-z_]\w*)")
-#: A column of the lead a term reads: every term names them ``leads.<column>``.
-_READ_COLUMN = re.compile(r"\bleads\.([A-Za-z_]\w*)")
+def lead_columns(conn: sqlite3.Connection) -> dict[str, str]:
+    """Every column of ``leads``, with the SQL of what a row that does not set it holds: its
+    declared default, else NULL (read once, before the statements ``fresh_insert_sql``
+    builds are run)."""
+    return {
+        name: default if default is not None else "NULL"
+        for _, name, _, _, default, _ in conn.execute("PRAGMA table_info(leads)")
+    }
 
 
-class FreshScores:
-    """Scores, ratings and win probabilities of new leads, computed before they are inserted.
+def fresh_insert_sql(
+    scorer: Scorer, table: dict[str, str], columns: Sequence[str], rows: str
+) -> str:
+    """An ``INSERT INTO leads`` of new leads that stores each one's score, rating and win
+    probability as it goes in: what ``rescore_in`` with a fresh scorer would write over
+    them afterwards, without that second pass (a compute pass, a temporary table and an
+    UPDATE of every row: half of a million-row import's scoring time went there).
 
-    An import's leads are fresh (``Scorer.fresh``): nothing but their own row and tags can
-    count. So they are scored in a private in-memory database holding tables declared as
-    the real ones (the same affinities, defaults and collations), filled with a chunk of
-    rows and its tags, by the very SQL a rescore runs (``select_sql``): the scores are the
-    ones a rescore gives, and ``explain`` adds up to them. The import does this on its main
-    thread while the inserting thread works (SQLite runs without the GIL), and binds the
-    results into its INSERT: no pass over the new rows after the load, and no UPDATE of each
-    of them (half of a million-row import's scoring time was that UPDATE and its temporary
-    table). Only the columns the terms read are copied in.
-    """
-
-    def __init__(
-        self,
-        conn: sqlite3.Connection,
-        scorer: Scorer,
-        columns: Sequence[str],
-        values: Sequence[str],
-    ) -> None:
-        """``columns`` the insert's columns, ``values`` each one's SQL in a row of its
-        ``VALUES`` (``?`` for a bound value, or an expression such as ``coalesce(?, 0)``)."""
-        fresh = replace(scorer, fresh=True)
-        self.db = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
-        read = _READ_TABLE.findall(rules_score_sql(fresh) if fresh.rules else "")
-        if fresh.mode != "rules":
-            read += _READ_TABLE.findall(log_odds_sql(fresh))
-        tables = {"leads", "lead_tags", *read}
-        marks = ", ".join("?" for _ in tables)
-        for (sql,) in conn.execute(
-            f"SELECT sql FROM sqlite_master WHERE type = 'table' AND name IN ({marks}) "
-            "ORDER BY name",
-            sorted(tables),
-        ):
-            self.db.execute(sql)
-        declared = self.db.execute("PRAGMA table_info(leads)").fetchall()
-        named = [name for _, name, *_ in declared if name != "id"]
-        if scorer.mode == "blend":
-            # One statement, each part a materialized step of its own (a blend's rules and
-            # model inlined in one expression would pass SQLite's parser depth limit): the
-            # rules' score carried along as r while the model's probability is computed.
-            rules = select_sql(replace(fresh, mode="rules"), "1", carry=named)
-            model = select_sql(
-                replace(fresh, mode="predictive"), "1", source="rules_scored", carry=[*named, "r"]
-            )
-            more = "".join(f", {c}" for c in named)
-            scored = (
-                f"WITH rules_scored AS MATERIALIZED (SELECT id{more}, s AS r FROM ({rules})), "
-                f"model_scored AS MATERIALIZED ({model}) "
-                f"SELECT id, {_blend_score('r', 'p')} AS s, p FROM model_scored"
-            )
-            wanted = set(_READ_COLUMN.findall(rules + model))
-        else:
-            scored = select_sql(fresh, "1")
-            wanted = set(_READ_COLUMN.findall(scored))
-        # MATERIALIZED: the score is computed once per lead, then read for score and rating.
-        self.select = (
-            f"WITH scored AS MATERIALIZED ({scored}) "
-            f"SELECT s, {rating_sql('s', scorer)}, p FROM scored ORDER BY id"
+    ``table`` is ``lead_columns``. ``rows`` is a ``VALUES`` list of ``columns`` (``id``
+    among them) holding values as the
+    table stores them (text in text columns, floats in ``value``: the terms read them before
+    the table's affinities could convert them). The terms read the rows as ``leads``, with
+    every column the table gives a row that does not set it, through the same SQL as a
+    rescore (``select_sql``), so the scores are the same and ``explain`` adds up to them.
+    No rating history, as for any fresh scoring. Terms that read tags (``reads_tags``) find
+    the rows' tags only if they were inserted first."""
+    fresh = replace(scorer, fresh=True)
+    unknown = [c for c in columns if c not in table]
+    if unknown:
+        raise ValueError(f"not a column of leads: {unknown[0]}")
+    listed = ", ".join(columns)
+    named = [c for c in table if c != "id"]
+    source = (
+        "(SELECT "
+        + ", ".join(f"new_rows.{c}" if c in columns else f"{table[c]} AS {c}" for c in table)
+        + " FROM new_rows)"
+    )
+    if scorer.mode == "blend":
+        # One statement, so each part in a materialized step of its own (a blend's rules and
+        # model inlined in one expression would pass SQLite's parser depth limit): the rules'
+        # score carried along as r while the model's probability is computed.
+        rules = select_sql(replace(fresh, mode="rules"), "1", source=source, carry=named)
+        model = select_sql(
+            replace(fresh, mode="predictive"), "1", source="rules_scored", carry=[*named, "r"]
         )
-        # And what the table cannot be without (id, created_at ...).
-        wanted |= {name for _, name, _, notnull, default, _ in declared if notnull and not default}
-        wanted.add("id")
-        #: Which of a row's bound values are copied in (by position), under which columns.
-        self.offsets: list[int] = []
-        kept, marks_of = [], []
-        bound = 0
-        for column, value in zip(columns, values, strict=True):
-            params = value.count("?")
-            if column in wanted:
-                kept.append(column)
-                marks_of.append(value)
-                self.offsets += range(bound, bound + params)
-            bound += params
-        self.width = bound
-        self.columns = ", ".join(kept)
-        self.row = "(" + ", ".join(marks_of) + ")"
+        more = "".join(f", {c}" for c in named)
+        scored = (
+            f"WITH rules_scored AS MATERIALIZED (SELECT id{more}, s AS r FROM ({rules})), "
+            f"model_scored AS MATERIALIZED ({model}) "
+            f"SELECT id{more}, {_blend_score('r', 'p')} AS s, p FROM model_scored"
+        )
+    else:
+        scored = select_sql(fresh, "1", source=source, carry=named)
+    # MATERIALIZED: the score is computed once per row, then read for the score and rating.
+    return (
+        f"WITH new_rows ({listed}) AS ({rows}), scored AS MATERIALIZED ({scored}) "
+        f"INSERT INTO leads ({listed}, score, rating, win_probability) "
+        f"SELECT {listed}, s, {rating_sql('s', scorer)}, p FROM scored"
+    )
 
-    def score(
-        self, count: int, params: Sequence[Any], tags: Sequence[tuple[int, str]]
-    ) -> list[tuple[int, str, float | None]]:
-        """(score, rating, win probability) of each of ``count`` rows, in the order of
-        their ids: ``params`` holds each row's bound values, row after row, ``tags`` its
-        ``(id, tag)`` pairs."""
-        width, offsets = self.width, self.offsets
-        copied: list[Any] = [None] * (count * len(offsets))
-        for to, offset in enumerate(offsets):  # slices, run in C
-            copied[to :: len(offsets)] = params[offset::width]
-        db = self.db
-        db.execute("BEGIN")
-        try:
-            db.executemany("INSERT OR IGNORE INTO lead_tags (lead_id, tag) VALUES (?, ?)", tags)
-            db.execute(
-                f"INSERT INTO leads ({self.columns}) VALUES " + ", ".join([self.row] * count),
-                copied,
-            )
-            return db.execute(self.select).fetchall()
-        finally:
-            db.execute("ROLLBACK")  # empty again for the next chunk
 
-    def close(self) -> None:
-        self.db.close()
+def reads_tags(scorer: Scorer) -> bool:
+    """Whether a fresh lead's score reads its tags (a tag rule, a model's tag feature): then
+    ``fresh_insert_sql`` must find them in ``lead_tags`` before the lead goes in."""
+    fresh = replace(scorer, fresh=True)
+    sql = ""
+    if scorer.mode in ("rules", "blend"):
+        sql += rules_score_sql(fresh)
+    if scorer.mode in ("predictive", "blend"):
+        sql += log_odds_sql(fresh)
+    return "lead_tags" in sql
 
 
 # --------------------------------------------------------------------------- rescoring
@@ -561,7 +523,7 @@ def rescore_batch(
     leads it updated (history written after ``since``, the newest row before the load).
 
     ``scored_until``: the created leads were scored as they were inserted
-    (``FreshScores``) and were left as they went in until the history row with this id;
+    (``fresh_insert_sql``) and were left as they went in until the history row with this id;
     only those changed after it (rows of the file merged into them) are scored again."""
     first, last = conn.execute(
         "SELECT first_lead_id, last_lead_id FROM import_batches WHERE id = ?", (batch_id,)
