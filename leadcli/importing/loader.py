@@ -2,8 +2,10 @@
 
 Rows are validated a chunk at a time and stream straight into ``leads`` and the search index
 (memory stays flat), inserted on a second thread while the next chunk is converted (by a
-forked worker process for a big file, see ``worker``); indexes, duplicates and history are
-then settled with a handful of set-based statements. New leads are
+forked worker process for a big file, see ``worker``), each lead scored by the INSERT that
+creates it (``scoring.apply.fresh_insert_sql``); indexes, duplicates and history are then
+settled with a handful of set-based statements, and only leads merges changed are scored
+again. New leads are
 numbered on from the highest id in one contiguous range, so a batch is its first and last id
 (ids skip the numbers of rows merged into other leads; ids were never promised to be dense).
 Duplicates, usually few, are merged one by one.
@@ -552,6 +554,13 @@ class _Load:
         self.rebuild_keys: list[str] = []
         self.rebuild_leads: list[str] = []
         self.rebuild_history: list[str] = []
+        #: The columns of leads and their defaults, for scoring rows as they are inserted:
+        #: read here, since the statements are built while the inserting thread runs.
+        self.lead_columns: dict[str, str] = {}
+        if self.scorer is not None:
+            from leadcli.scoring.apply import lead_columns
+
+            self.lead_columns = lead_columns(conn)
         # Read once: empty (nothing hashed, nothing checked) unless someone was forgotten.
         self.suppressions = Suppressions.load(conn)
         self.contact_offsets = [
@@ -624,15 +633,26 @@ class _Load:
         # The search index is filled chunk by chunk (see stream), not by a trigger row by row.
         self.fts_insert_trigger = drop_trigger(self.conn, "leads_fts_ai")
 
+    @property
+    def scorer(self) -> Any:
+        """The scorer the new leads are scored with as they are inserted (None: not scored;
+        a dry run is rolled back, so it does not score either)."""
+        return None if self.options.dry_run else self.options.scorer
+
     @functools.cache  # noqa: B019 - one loader per import; a handful of sizes
     def _insert_sql(self, rows: int) -> str:
         marks = ", ".join("coalesce(?, 0)" if f == "do_not_contact" else "?" for f in self.fields)
         extras = ", ".join("?" for _ in EXTRA_COLUMNS)
         one = f"(?, {marks}, {extras}, '{self.now}')"
-        return (
-            f"INSERT INTO leads (id, {', '.join(self.fields)}, {', '.join(EXTRA_COLUMNS)}, "
-            f"updated_at) VALUES " + ", ".join([one] * rows)
-        )
+        values = "VALUES " + ", ".join([one] * rows)
+        columns = ["id", *self.fields, *EXTRA_COLUMNS, "updated_at"]
+        if self.scorer is not None:
+            from leadcli.scoring.apply import fresh_insert_sql
+
+            # Scored in the INSERT, on the inserting thread where it overlaps converting,
+            # instead of by a second pass over the new rows that rewrites each one.
+            return fresh_insert_sql(self.scorer, self.lead_columns, columns, values)
+        return f"INSERT INTO leads ({', '.join(columns)}) {values}"
 
     def stream(
         self,
@@ -655,6 +675,9 @@ class _Load:
         # works without the GIL while the next rows are being made ready.
         index = f"INSERT INTO leads_fts (rowid, {cols}) SELECT id, {cols} FROM leads WHERE id > ?"
         indexed = last_id = floor
+        tags_first = self.scorer is not None and _reads_tags(self.scorer)
+        if tags_first:
+            _tags_before_leads(conn)
         with _Inserter(conn) as inserter:
             for chunk in chunks:
                 rows += chunk.rows
@@ -672,7 +695,11 @@ class _Load:
                     chunk.tags = self._suppress(chunk, width)
                     if not chunk.count:
                         continue
-                tags.extend(chunk.tags)
+                if tags_first and chunk.tags:
+                    # The score of a lead reads its tags as it is inserted.
+                    inserter.submit(_INSERT_TAGS, chunk.tags, many=True)
+                else:
+                    tags.extend(chunk.tags)
                 inserter.submit(self._insert_sql(chunk.count), chunk.params)
                 self.inserted += chunk.count
                 last_id = chunk.params[(chunk.count - 1) * width]
@@ -683,7 +710,7 @@ class _Load:
                     if progress and chunk.bytes_read:
                         progress(chunk.bytes_read, rows)
             inserter.submit(index, [indexed])
-        conn.executemany("INSERT OR IGNORE INTO lead_tags (lead_id, tag) VALUES (?, ?)", tags)
+        conn.executemany(_INSERT_TAGS, tags)
         self.summary.rows = rows
         self.summary.notices.extend(unknown_status_notices(unknown))
         if progress:
@@ -700,6 +727,9 @@ class _Load:
         self.summary.possible_duplicates = duplicates_mod.record_possible(
             self.conn, self.batch, self.now
         )
+        # Until here the new leads are as they were inserted (and scored): only merges
+        # change them, and each change they make is a history row after this one.
+        (merged_since,) = self.conn.execute("SELECT coalesce(max(id), 0) FROM history").fetchone()
         if duplicates:
             updated, unchanged = duplicates_mod.merge(
                 self.conn,
@@ -716,12 +746,13 @@ class _Load:
         self._count()
         if self.suppressions.allowed:  # they came back by their own choice
             lift(self.conn, self.suppressions.allowed)
-        if self.options.scorer is not None and not self.options.dry_run:
-            # Scored before the dropped indexes are built: each is then built once, with
-            # the scores in it, instead of updated a million times.
+        if self.scorer is not None:
+            # The new leads were scored as they went in; those rows merged into since, and
+            # the older leads the import changed, are scored again. Before the dropped
+            # indexes are built: each is then built once, with the scores in it.
             from leadcli.scoring.apply import rescore_batch
 
-            rescore_batch(self.conn, self.options.scorer, self.batch, self.since)
+            rescore_batch(self.conn, self.scorer, self.batch, self.since, scored_until=merged_since)
         # After scoring: its rating events are the import's own, not changes made since.
         self.conn.execute(
             "UPDATE import_batches SET last_history_id = "
@@ -809,6 +840,27 @@ class _Load:
         conn.execute("DROP TABLE temp.import_dups")
 
 
+_INSERT_TAGS = "INSERT OR IGNORE INTO lead_tags (lead_id, tag) VALUES (?, ?)"
+
+
+def _reads_tags(scorer: Any) -> bool:
+    from leadcli.scoring.apply import reads_tags
+
+    return reads_tags(scorer)
+
+
+def _tags_before_leads(conn: sqlite3.Connection) -> None:
+    """Let tags go in before their leads (a score reads them as the lead is inserted): the
+    foreign keys are checked at COMMIT instead of per statement, for the rest of the
+    import's transaction (SQLite switches this off at its end).
+
+    Not switched off after the load: that would forget a tag still waiting for its lead
+    instead of failing on it. While tags wait for their lead, inserting a lead looks for
+    rows referring to it in each table that refers to leads (an indexed lookup each): only
+    in a load whose scorer reads tags."""
+    conn.execute("PRAGMA defer_foreign_keys = ON")
+
+
 class _Inserter:
     """Runs the load's INSERT statements on a second thread.
 
@@ -820,22 +872,27 @@ class _Inserter:
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
-        self.queue: queue.Queue[tuple[str, list[Any]] | None] = queue.Queue(maxsize=4)
+        self.queue: queue.Queue[tuple[str, list[Any], bool] | None] = queue.Queue(maxsize=4)
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self._run, name="leadcli-insert", daemon=True)
 
     def _run(self) -> None:
         while (item := self.queue.get()) is not None:
             if self.error is None:
+                sql, params, many = item
                 try:
-                    self.conn.execute(*item)
+                    if many:
+                        self.conn.executemany(sql, params)
+                    else:
+                        self.conn.execute(sql, params)
                 except BaseException as exc:  # handed to the caller's thread
                     self.error = exc
 
-    def submit(self, sql: str, params: list[Any]) -> None:
+    def submit(self, sql: str, params: list[Any], *, many: bool = False) -> None:
+        """Queue a statement (``many``: run once per parameter tuple in ``params``)."""
         if self.error is not None:
             raise self.error
-        self.queue.put((sql, params))
+        self.queue.put((sql, params, many))
 
     def __enter__(self) -> _Inserter:
         # Overlapping works best with a GIL switch interval well under Python's 5 ms; that

@@ -142,17 +142,27 @@ def rating_of(score: int, scorer: Scorer) -> str:
     return "hot" if score >= scorer.hot else "warm" if score >= scorer.warm else "cold"
 
 
-def select_sql(scorer: Scorer, where: str) -> str:
+def select_sql(
+    scorer: Scorer, where: str, *, source: str = "leads", carry: Sequence[str] = ()
+) -> str:
     """``SELECT id, score, probability`` for the leads matching ``where`` (rules or
     predictive; a blend combines the two, see ``_score_chunk``: one statement holding both
-    would pass SQLite's parser depth limit)."""
+    would pass SQLite's parser depth limit).
+
+    ``source`` is what the terms read as ``leads`` (the table, or rows not yet inserted);
+    ``carry`` names more of its columns to pass through after ``id``."""
+    more = "".join(f", {c}" for c in carry)
+    source = source if source == "leads" else f"{source} AS leads"
     if scorer.mode == "rules":
-        return f"SELECT id, {rules_score_sql(scorer)} AS s, NULL AS p FROM leads WHERE {where}"
+        return (
+            f"SELECT id{more}, {rules_score_sql(scorer)} AS s, NULL AS p FROM {source} "
+            f"WHERE {where}"
+        )
     # Materialized steps, so the log-odds sum is computed once per lead (see _score_chunk).
     return (
-        f"WITH z AS MATERIALIZED (SELECT id, {log_odds_sql(scorer)} AS z FROM leads "
-        f"WHERE {where}), q AS MATERIALIZED (SELECT id, {_probability('z')} AS p FROM z) "
-        f"SELECT id, {_predictive_score('p')} AS s, p FROM q"
+        f"WITH z AS MATERIALIZED (SELECT id{more}, {log_odds_sql(scorer)} AS z FROM {source} "
+        f"WHERE {where}), q AS MATERIALIZED (SELECT id{more}, {_probability('z')} AS p FROM z) "
+        f"SELECT id{more}, {_predictive_score('p')} AS s, p FROM q"
     )
 
 
@@ -185,6 +195,82 @@ def _score_chunk(
         f"UPDATE new_scores SET rating = {rating_sql('s', scorer)} "
         f"WHERE id BETWEEN {int(low)} AND {int(high)}"
     )
+
+
+# --------------------------------------------------------------------------- scored inserts
+
+
+def lead_columns(conn: sqlite3.Connection) -> dict[str, str]:
+    """Every column of ``leads``, with the SQL of what a row that does not set it holds: its
+    declared default, else NULL (read once, before the statements ``fresh_insert_sql``
+    builds are run)."""
+    return {
+        name: default if default is not None else "NULL"
+        for _, name, _, _, default, _ in conn.execute("PRAGMA table_info(leads)")
+    }
+
+
+def fresh_insert_sql(
+    scorer: Scorer, table: dict[str, str], columns: Sequence[str], rows: str
+) -> str:
+    """An ``INSERT INTO leads`` of new leads that stores each one's score, rating and win
+    probability as it goes in: what ``rescore_in`` with a fresh scorer would write over
+    them afterwards, without that second pass (a compute pass, a temporary table and an
+    UPDATE of every row: half of a million-row import's scoring time went there).
+
+    ``table`` is ``lead_columns``. ``rows`` is a ``VALUES`` list of ``columns`` (``id``
+    among them) holding values as the
+    table stores them (text in text columns, floats in ``value``: the terms read them before
+    the table's affinities could convert them). The terms read the rows as ``leads``, with
+    every column the table gives a row that does not set it, through the same SQL as a
+    rescore (``select_sql``), so the scores are the same and ``explain`` adds up to them.
+    No rating history, as for any fresh scoring. Terms that read tags (``reads_tags``) find
+    the rows' tags only if they were inserted first."""
+    fresh = replace(scorer, fresh=True)
+    unknown = [c for c in columns if c not in table]
+    if unknown:
+        raise ValueError(f"not a column of leads: {unknown[0]}")
+    listed = ", ".join(columns)
+    named = [c for c in table if c != "id"]
+    source = (
+        "(SELECT "
+        + ", ".join(f"new_rows.{c}" if c in columns else f"{table[c]} AS {c}" for c in table)
+        + " FROM new_rows)"
+    )
+    if scorer.mode == "blend":
+        # One statement, so each part in a materialized step of its own (a blend's rules and
+        # model inlined in one expression would pass SQLite's parser depth limit): the rules'
+        # score carried along as r while the model's probability is computed.
+        rules = select_sql(replace(fresh, mode="rules"), "1", source=source, carry=named)
+        model = select_sql(
+            replace(fresh, mode="predictive"), "1", source="rules_scored", carry=[*named, "r"]
+        )
+        more = "".join(f", {c}" for c in named)
+        scored = (
+            f"WITH rules_scored AS MATERIALIZED (SELECT id{more}, s AS r FROM ({rules})), "
+            f"model_scored AS MATERIALIZED ({model}) "
+            f"SELECT id{more}, {_blend_score('r', 'p')} AS s, p FROM model_scored"
+        )
+    else:
+        scored = select_sql(fresh, "1", source=source, carry=named)
+    # MATERIALIZED: the score is computed once per row, then read for the score and rating.
+    return (
+        f"WITH new_rows ({listed}) AS ({rows}), scored AS MATERIALIZED ({scored}) "
+        f"INSERT INTO leads ({listed}, score, rating, win_probability) "
+        f"SELECT {listed}, s, {rating_sql('s', scorer)}, p FROM scored"
+    )
+
+
+def reads_tags(scorer: Scorer) -> bool:
+    """Whether a fresh lead's score reads its tags (a tag rule, a model's tag feature): then
+    ``fresh_insert_sql`` must find them in ``lead_tags`` before the lead goes in."""
+    fresh = replace(scorer, fresh=True)
+    sql = ""
+    if scorer.mode in ("rules", "blend"):
+        sql += rules_score_sql(fresh)
+    if scorer.mode in ("predictive", "blend"):
+        sql += log_odds_sql(fresh)
+    return "lead_tags" in sql
 
 
 # --------------------------------------------------------------------------- rescoring
@@ -425,11 +511,20 @@ def _explain_model(conn: sqlite3.Connection, scorer: Scorer, lead_id: int) -> di
 
 
 def rescore_batch(
-    conn: sqlite3.Connection, scorer: Scorer, batch_id: int, since: int
+    conn: sqlite3.Connection,
+    scorer: Scorer,
+    batch_id: int,
+    since: int,
+    *,
+    scored_until: int | None = None,
 ) -> RescoreResult:
     """Rescore what an import touched, set-based, inside the import's own transaction (so an
     import is never committed with stale scores): the leads it created (its id range) and the
-    leads it updated (history written after ``since``, the newest row before the load)."""
+    leads it updated (history written after ``since``, the newest row before the load).
+
+    ``scored_until``: the created leads were scored as they were inserted
+    (``fresh_insert_sql``) and were left as they went in until the history row with this id;
+    only those changed after it (rows of the file merged into them) are scored again."""
     first, last = conn.execute(
         "SELECT first_lead_id, last_lead_id FROM import_batches WHERE id = ?", (batch_id,)
     ).fetchone()
@@ -437,7 +532,10 @@ def rescore_batch(
     if first is None or last is None:
         return rescore_in(conn, scorer, where=touched)
     created = f"id BETWEEN {int(first)} AND {int(last)}"
-    result = rescore_in(conn, replace(scorer, fresh=True), where=created)
+    again = created
+    if scored_until is not None:
+        again += f" AND id IN (SELECT lead_id FROM history WHERE id > {int(scored_until)})"
+    result = rescore_in(conn, replace(scorer, fresh=True), where=again)
     updated = rescore_in(conn, scorer, where=f"{touched} AND NOT ({created})")
     result.scored += updated.scored
     result.changed += updated.changed
