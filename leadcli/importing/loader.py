@@ -501,8 +501,8 @@ BULK_MIN_BYTES = 1 << 20
 #: ...except indexes a load only appends to, kept up as rows come in (on the inserting thread,
 #: where that overlaps with converting): a new lead goes to the end of its stage's run (ids
 #: grow), a new lead has no activity (so never enters the quiet-lead index), and its events
-#: follow the last lead's.
-KEPT_DURING_BULK = frozenset({"leads_stage", "leads_quiet", "history_lead"})
+#: and stays follow the last lead's.
+KEPT_DURING_BULK = frozenset({"leads_stage", "leads_quiet", "history_lead", "stage_stays_lead"})
 #: The indexes duplicates are found with (e-mail, phone, external id).
 _KEY_INDEXES = frozenset({"leads_email", "leads_phone", "leads_external_id"})
 #: Fewer bytes than any real lead row takes: a file's size over this bounds its row count.
@@ -795,6 +795,9 @@ class _Load:
             f"FROM leads WHERE {closed} ORDER BY id",
             (floor,),
         )
+        # A big load builds the stays' index by stage after them (sorted, once) rather than
+        # slotting each stay into it at random.
+        by_stage = drop_indexes(conn, "stage_stays", _not_kept) if self.bulk else []
         conn.execute(
             "INSERT INTO stage_stays (history_id, lead_id, stage, left_at, seconds) "
             f"SELECT h.id, h.lead_id, '{FIRST_STAGE}', h.at, "
@@ -802,7 +805,7 @@ class _Load:
             "JOIN leads AS l ON l.id = h.lead_id WHERE h.id > ? ORDER BY h.id",
             (before,),
         )
-        for sql in triggers:
+        for sql in [*triggers, *(sql for _, sql in by_stage)]:
             conn.execute(sql)
         for sql in self.rebuild_history:
             conn.execute(sql)

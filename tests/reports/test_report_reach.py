@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
+from leadcli.importing import loader
 from leadcli.pipeline.stages import reach_sql, stay_seconds_sql
 from leadcli.storage.migrations import migrate
 from leadcli.storage.store import connect
@@ -54,7 +57,10 @@ def _ok(result) -> None:
     assert result.exit_code == 0, result.stderr
 
 
-def test_reach_follows_every_writer_of_stage_history(cli, tmp_path, db_path):
+@pytest.mark.parametrize("bulk", [False, True])
+def test_reach_follows_every_writer_of_stage_history(cli, tmp_path, db_path, monkeypatch, bulk):
+    if bulk:  # the big-file path: indexes dropped and built again, stays written at once
+        monkeypatch.setattr(loader, "BULK_MIN_BYTES", 0)
     crm = tmp_path / "crm.csv"
     crm.write_text(
         "Email,Lead Status\n"
@@ -66,6 +72,12 @@ def test_reach_follows_every_writer_of_stage_history(cli, tmp_path, db_path):
     _ok(cli("import", str(crm)))
     assert _wrong(db_path) == []
     assert _stays(db_path) == 2  # the two closed leads' stays in prospect
+    store = connect(db_path)
+    indexes = {
+        r[0] for r in store.conn.execute("SELECT name FROM pragma_index_list('stage_stays')")
+    }
+    store.close()
+    assert {"stage_stays_lead", "stage_stays_by_stage"} <= indexes
     ids = {lead["email"]: lead["id"] for lead in json.loads(cli("list", "-f", "json").stdout)}
     _ok(cli("advance", str(ids["new@x.com"]), "--to", "sql"))
     _ok(cli("advance", str(ids["new@x.com"]), "--lost", "--reason", "no budget"))
