@@ -19,8 +19,6 @@ from leadcli.reports.stats import hours, indexed_quantiles, quantiles, ratio, se
 #: (storage.migrations.m014_reports).
 RESPONSE_TIME = f"max(0, {seconds_between('created_at', 'first_contacted_at')})"
 CONTACTED = "first_contacted_at IS NOT NULL"
-#: Those times in order (by source after the time, see ``stats.indexed_quantiles``).
-INDEX = "leads_response_time"
 
 BUCKETS = ("within_1h", "within_24h", "over_24h", "never")
 
@@ -31,15 +29,9 @@ def response(conn: sqlite3.Connection, base: Base) -> dict[str, Any]:
         f"CASE WHEN b.first_contacted_at IS NULL THEN 3 WHEN {delay} <= 3600 THEN 0 "
         f"WHEN {delay} <= 86400 THEN 1 ELSE 2 END"
     )
-    values = (
-        f"SELECT {{g}} AS g, {delay} AS x FROM base AS b WHERE b.first_contacted_at IS NOT NULL"
-    )
-    if base.filter.whole:  # every lead as it is now: read from the index kept in order
-        overall_q = indexed_quantiles(conn, INDEX, RESPONSE_TIME, CONTACTED, mean=False)
-        by_raw = indexed_quantiles(conn, INDEX, RESPONSE_TIME, CONTACTED, "source", mean=False)
-        raw = _buckets_from_index(conn, base, {s: q["count"] for s, q in by_raw.items()})
+    if base.filter.whole:
+        raw = _buckets_from_index(conn, base)
     else:
-        overall_q = quantiles(conn, base.sql(values.format(g="1")), base.params)
         sums = ", ".join(f"sum(bucket = {i}) AS b{i}" for i in range(4))
         raw = [
             dict(r)
@@ -50,7 +42,19 @@ def response(conn: sqlite3.Connection, base: Base) -> dict[str, Any]:
             )
         ]
     counts = {r["source"]: [r[f"b{i}"] for i in range(4)] for r in base.sources.merge(raw)}
+    values = (
+        f"SELECT {{g}} AS g, {delay} AS x FROM base AS b WHERE b.first_contacted_at IS NOT NULL"
+    )
+    if base.filter.whole:  # every lead as it is now: read from the indexes kept in order
+        overall_q = indexed_quantiles(
+            conn, "leads_response_time", RESPONSE_TIME, CONTACTED, mean=False
+        )
+    else:
+        overall_q = quantiles(conn, base.sql(values.format(g="1")), base.params)
     if base.filter.whole and base.sources.one_to_one():
+        by_raw = indexed_quantiles(
+            conn, "leads_response_time_by_source", RESPONSE_TIME, CONTACTED, "source", mean=False
+        )
         by_source = {base.sources.shown(raw): q for raw, q in by_raw.items()}
     else:
         by_source = quantiles(
@@ -73,27 +77,21 @@ def response(conn: sqlite3.Connection, base: Base) -> dict[str, Any]:
     return {"report": "response", "overall": row(None, total, overall_q.get(1)), "rows": rows}
 
 
-def _buckets_from_index(
-    conn: sqlite3.Connection, base: Base, contacted: dict[str | None, int]
-) -> list[dict[str, Any]]:
+def _buckets_from_index(conn: sqlite3.Connection, base: Base) -> list[dict[str, Any]]:
     """Per raw source spelling, the leads in each bucket, over every lead as it is now: the
-    leads per source from a pass over the lead index, those contacted within an hour and a
-    day from the ranges of the response-time index below them (counted, not computed);
-    ``contacted``: the contacted leads per source."""
+    leads per source from a pass over the lead index, the contacted ones in each bucket from
+    ranges of the response-time index (counted, not computed)."""
     per_source = base.all(conn, "SELECT b.source, count(*) FROM base AS b GROUP BY b.source")
-    within = {
-        limit: dict(
-            conn.execute(
-                f"SELECT source, count(*) FROM leads INDEXED BY {INDEX} "
-                f"WHERE {CONTACTED} AND {RESPONSE_TIME} <= {limit} GROUP BY source"
-            ).fetchall()
-        )
-        for limit in (3600, 86400)
-    }
+    index = "leads_response_time_by_source"
+    within = (
+        f"SELECT count(*) FROM leads INDEXED BY {index} "
+        f"WHERE {CONTACTED} AND source IS ? AND {RESPONSE_TIME} <= ?"
+    )
+    contacted = f"SELECT count(*) FROM leads INDEXED BY {index} WHERE {CONTACTED} AND source IS ?"
     rows = []
     for source, leads in per_source:
-        hour, day = within[3600].get(source, 0), within[86400].get(source, 0)
-        touched = contacted.get(source, 0)
+        hour, day = (conn.execute(within, (source, s)).fetchone()[0] for s in (3600, 86400))
+        touched = conn.execute(contacted, (source,)).fetchone()[0]
         rows.append(
             {
                 "source": source,

@@ -51,11 +51,9 @@ def indexed_quantiles(
     mean: bool = True,
 ) -> dict[Any, dict[str, Any]]:
     """What ``quantiles`` gives for ``expr`` over the rows of ``table`` where ``where`` holds,
-    per value of the column ``group`` (None: one group, ``1``), read from ``index``, which
-    keeps ``expr`` in order (and holds ``group``, before or after it): a count per group,
-    then a walk of the index to each position a quantile needs, instead of sorting every
-    value. (With ``group`` after ``expr``, a walk passes the other groups' entries too: a
-    few hundred thousand index entries at most, against a sort.)
+    per value of the column ``group`` (None: one group, ``1``), read from ``index``, which keeps
+    ``expr`` in order (by ``group`` first, when given): a count per group, then a seek to each
+    position a quantile needs, instead of sorting every value.
 
     ``expr`` and ``where`` must be written as in the index (see ``storage.migrations``);
     ``INDEXED BY`` makes a query that could not use it an error rather than a slow sort."""

@@ -28,12 +28,14 @@ WON = "stage = 'customer' AND closed_at IS NOT NULL"
 def lead_times(conn: sqlite3.Connection, base: Base, *, by_source: bool = False) -> dict[Any, Any]:
     """Lead time (created to customer, seconds): count, mean, median and p90, in one group
     (``1``) or per shown source name (where the mean, which no report shows, may be None).
-    Over every lead as it is now, read from the index that keeps lead times in order;
+    Over every lead as it is now, read from the indexes that keep lead times in order;
     otherwise sorted over ``base``."""
     if base.filter.whole and (not by_source or base.sources.one_to_one()):
         if not by_source:
             return indexed_quantiles(conn, "leads_lead_time", LEAD_TIME, WON)
-        raw = indexed_quantiles(conn, "leads_lead_time", LEAD_TIME, WON, "source", mean=False)
+        raw = indexed_quantiles(
+            conn, "leads_lead_time_by_source", LEAD_TIME, WON, "source", mean=False
+        )
         return {base.sources.shown(source): q for source, q in raw.items()}
     group = base.sources.expr("b.source") if by_source else "1"
     return quantiles(
