@@ -22,7 +22,7 @@ def cohorts(conn: sqlite3.Connection, base: Base) -> dict[str, Any]:
         index=COHORT_INDEX,
     ):
         row = months.setdefault(month, [0] * (len(STEPS) + 1))
-        for rank in range(min(reached(stage, reach), len(STEPS) - 1) + 1):
+        for rank in range(reached(stage, reach) + 1):
             row[rank] += n
         if stage == "lost":
             row[-1] += n

@@ -36,37 +36,34 @@ class Cell:
 
 @dataclass(frozen=True)
 class Counts:
-    #: (raw source, stage) -> leads in that stage.
-    stages: dict[tuple[str | None, str], Cell]
-    #: (raw source, rank reached) -> lost leads that got that far (0 = prospect ...
-    #: 5 = customer: a customer reopened and lost).
-    lost: dict[tuple[str | None, int], Cell]
+    #: (raw source, stage, rank reached) -> leads. The rank is how far they got
+    #: (``filters.reached``): 0 = prospect ... 5 = customer; a lost lead's is the furthest
+    #: stage it reached before it was lost.
+    cells: dict[tuple[str | None, str, int], Cell]
     #: The cells' ``age_days`` were read (else they are 0).
     ages: bool = False
 
     def by_stage(self) -> dict[str, Cell]:
         """Per stage, every source together (stages without leads: zeros)."""
         out = {stage: EMPTY for stage in STAGES}
-        for (_, stage), cell in self.stages.items():
+        for (_, stage, _), cell in self.cells.items():
             out[stage] = _add(out[stage], cell)
         return out
 
     def reached(self, *, by_value: bool = False) -> list[float]:
         """Per rank 0 (prospect) ... 5 (customer): the leads whose furthest stage it is (their
-        value with ``by_value``); every lead counts once, the lost at the rank they reached."""
+        value with ``by_value``); every lead counts once."""
         out = [0.0] * (CUSTOMER_RANK + 1)
-        for (_, stage), cell in self.stages.items():
-            if stage != "lost":
-                out[STAGES.index(stage)] += cell.value if by_value else cell.leads
-        for (_, rank), cell in self.lost.items():
-            out[min(rank, CUSTOMER_RANK)] += cell.value if by_value else cell.leads
+        for (_, _, rank), cell in self.cells.items():
+            out[rank] += cell.value if by_value else cell.leads
         return out
 
     def lost_reached(self) -> list[int]:
         """Per rank: the lost leads that got that far and no further."""
         out = [0] * (CUSTOMER_RANK + 1)
-        for (_, rank), cell in self.lost.items():
-            out[min(rank, CUSTOMER_RANK)] += cell.leads
+        for (_, stage, rank), cell in self.cells.items():
+            if stage == "lost":
+                out[rank] += cell.leads
         return out
 
 
@@ -78,20 +75,16 @@ def counts(conn: sqlite3.Connection, base: Base, *, ages: bool = False) -> Count
         # a lead; a day is 86,400 of them.
         created = f"sum({epoch_seconds('b.created_at')})" if ages else "0"
         moment = dates.from_store(base.params["moment"]).timestamp()
-        stages: dict[tuple[str | None, str], Cell] = {}
-        lost: dict[tuple[str | None, int], Cell] = {}
+        cells: dict[tuple[str | None, str, int], Cell] = {}
         for source, stage, reach, n, value, valued, created_sum in base.all(
             conn,
             "SELECT b.source, b.stage, b.reach, count(*), total(b.value), count(b.value), "
             f"{created} FROM base AS b GROUP BY b.source, b.stage, b.reach",
         ):
             age_days = (n * moment - created_sum) / 86400 if ages else 0.0
-            cell = Cell(n, value, valued, age_days)
-            stages[source, stage] = _add(stages.get((source, stage), EMPTY), cell)
-            if stage == "lost":
-                rank = reached(stage, reach)
-                lost[source, rank] = _add(lost.get((source, rank), EMPTY), cell)
-        base.counts = Counts(stages, lost, ages)
+            key = (source, stage, reached(stage, reach))
+            cells[key] = _add(cells.get(key, EMPTY), Cell(n, value, valued, age_days))
+        base.counts = Counts(cells, ages)
     return base.counts
 
 

@@ -211,9 +211,6 @@ class Base:
     ) -> list[sqlite3.Row]:
         return conn.execute(self.sql(query, index), self.params).fetchall()
 
-    def one(self, conn: sqlite3.Connection, query: str) -> sqlite3.Row:
-        return conn.execute(self.sql(query), self.params).fetchone()
-
 
 def build_base(conn: sqlite3.Connection, flt: ReportFilter) -> Base:
     """The leads ``flt`` selects, one row each, with the columns reports read."""

@@ -12,17 +12,14 @@ import sqlite3
 from typing import Any
 
 from leadcli.pipeline.stages import OPEN_STAGES
-from leadcli.reports.counts import counts
+from leadcli.reports.counts import Counts, counts
 from leadcli.reports.filters import Base
 from leadcli.reports.stats import ratio
 
 
-def win_rates(
-    conn: sqlite3.Connection, base: Base, config: dict[str, Any]
-) -> dict[str, dict[str, Any]]:
+def win_rates(found: Counts, config: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Per open stage: ``win_rate`` (the weight used), ``win_rate_source`` ("history" or
     "config") and the ``closed`` leads behind a historical rate."""
-    found = counts(conn, base)
     customers = found.by_stage()["customer"].leads  # every customer reached every stage
     lost = found.lost_reached()
     minimum = config.get("pipeline.min_closed", 20)
@@ -46,8 +43,9 @@ def win_rates(
 
 def pipeline(conn: sqlite3.Connection, base: Base, config: dict[str, Any]) -> dict[str, Any]:
     """Rows per open stage (all five, zeros included) and the totals."""
-    by_stage = counts(conn, base, ages=True).by_stage()  # first: win_rates reads them too
-    rates = win_rates(conn, base, config)
+    found = counts(conn, base, ages=True)
+    by_stage = found.by_stage()
+    rates = win_rates(found, config)
     rows = []
     for stage in OPEN_STAGES:
         cell = by_stage[stage]

@@ -69,7 +69,7 @@ def _per_raw_source(conn: sqlite3.Connection, base: Base) -> list[dict[str, Any]
             }
         return out[source]
 
-    for (source, stage), cell in found.stages.items():
+    for (source, stage, rank), cell in found.cells.items():
         r = row(source)
         r["leads"] += cell.leads
         if stage == "customer":
@@ -77,11 +77,8 @@ def _per_raw_source(conn: sqlite3.Connection, base: Base) -> list[dict[str, Any]
             r["won_value"] += cell.value
         if stage == "lost":
             r["lost"] += cell.leads
-        elif STAGES.index(stage) >= MQL:
-            r["qualified"] += cell.leads
-    for (source, rank), cell in found.lost.items():
         if rank >= MQL:
-            row(source)["qualified"] += cell.leads
+            r["qualified"] += cell.leads
     return list(out.values())
 
 
