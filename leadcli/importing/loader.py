@@ -44,7 +44,7 @@ from leadcli.importing.rows import EXTRA_COLUMNS, RowConverter
 from leadcli.importing.worker import Chunks, prepared_chunks
 from leadcli.leads import history
 from leadcli.leads.records import drop_trigger
-from leadcli.pipeline.stages import CLOSED_STAGES, CLOSED_STAGES_SQL, FIRST_STAGE, stay_seconds_sql
+from leadcli.pipeline.stages import CLOSED_STAGES, CLOSED_STAGES_SQL, FIRST_STAGE
 from leadcli.privacy.suppression import Suppressions, lift
 from leadcli.storage.bulk import drop_indexes, index_builds
 from leadcli.storage.migrations import FTS_COLUMNS
@@ -801,7 +801,7 @@ class _Load:
         conn.execute(
             "INSERT INTO stage_stays (history_id, lead_id, stage, left_at, seconds) "
             f"SELECT h.id, h.lead_id, '{FIRST_STAGE}', h.at, "
-            f"{stay_seconds_sql('l.created_at', 'h.at')} FROM history AS h "
+            f"{dates.span_sql('l.created_at', 'h.at')} FROM history AS h "
             "JOIN leads AS l ON l.id = h.lead_id WHERE h.id > ? ORDER BY h.id",
             (before,),
         )

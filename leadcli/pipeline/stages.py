@@ -206,9 +206,3 @@ def reach_sql(changes: str) -> str:
     new = rank_sql(f"json_extract({changes}, '$.stage[1]')")
     old = rank_sql(f"json_extract({changes}, '$.stage[0]')")
     return f"max({new}, {old})"
-
-
-def stay_seconds_sql(entered: str, left: str) -> str:
-    """SQL for the whole seconds of a stay in a stage, from ``entered`` to ``left`` (never
-    negative), as ``stage_stays.seconds`` holds them (storage.migrations.m014_reports)."""
-    return f"max(0, CAST(round((julianday({left}) - julianday({entered})) * 86400) AS INTEGER))"

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 
 from leadcli.pipeline.stages import STAGES
 from leadcli.reports.filters import Base, reached
-from leadcli.reports.stats import epoch_seconds
 from leadcli.text import dates
 
 CUSTOMER_RANK = STAGES.index("customer")
@@ -73,7 +72,7 @@ def counts(conn: sqlite3.Connection, base: Base, *, ages: bool = False) -> Count
     if base.counts is None or (ages and not base.counts.ages):
         # Ages add up in whole seconds (integers: exact, however many leads), one date read
         # a lead; a day is 86,400 of them.
-        created = f"sum({epoch_seconds('b.created_at')})" if ages else "0"
+        created = f"sum({dates.epoch_sql('b.created_at')})" if ages else "0"
         moment = dates.from_store(base.params["moment"]).timestamp()
         cells: dict[tuple[str | None, str, int], Cell] = {}
         for source, stage, reach, n, value, valued, created_sum in base.all(

@@ -12,19 +12,20 @@ import sqlite3
 from typing import Any
 
 from leadcli.reports.filters import Base
-from leadcli.reports.stats import hours, indexed_quantiles, quantiles, ratio, seconds_between
+from leadcli.reports.stats import hours, indexed_quantiles, quantiles, ratio
+from leadcli.text.dates import span_sql
 
 #: Seconds from a lead's creation to its first outbound touch, and the leads touched, over
 #: ``leads``: as the ``leads_response_time`` indexes hold them
 #: (storage.migrations.m014_reports).
-RESPONSE_TIME = f"max(0, {seconds_between('created_at', 'first_contacted_at')})"
+RESPONSE_TIME = span_sql("created_at", "first_contacted_at")
 CONTACTED = "first_contacted_at IS NOT NULL"
 
 BUCKETS = ("within_1h", "within_24h", "over_24h", "never")
 
 
 def response(conn: sqlite3.Connection, base: Base) -> dict[str, Any]:
-    delay = f"max(0, {seconds_between('b.created_at', 'b.first_contacted_at')})"
+    delay = span_sql("b.created_at", "b.first_contacted_at")
     bucket = (
         f"CASE WHEN b.first_contacted_at IS NULL THEN 3 WHEN {delay} <= 3600 THEN 0 "
         f"WHEN {delay} <= 86400 THEN 1 ELSE 2 END"

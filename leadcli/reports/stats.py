@@ -107,21 +107,3 @@ def days(seconds: float | None) -> float | None:
 
 def hours(seconds: float | None) -> float | None:
     return None if seconds is None else round(seconds / 3600, 4)
-
-
-#: Seconds between two stored timestamps, in SQL.
-def seconds_between(start: str, end: str) -> str:
-    return f"CAST(round((julianday({end}) - julianday({start})) * 86400) AS INTEGER)"
-
-
-#: A stored time as whole seconds since 1970, in SQL: ``unixepoch`` where SQLite has it
-#: (3.38+), the same integer by ``strftime`` before (three times the cost of a date read).
-EPOCH_SQL = (
-    "unixepoch({})"
-    if sqlite3.sqlite_version_info >= (3, 38)
-    else "CAST(strftime('%s', {}) AS INTEGER)"
-)
-
-
-def epoch_seconds(expr: str) -> str:
-    return EPOCH_SQL.format(expr, expr)

@@ -17,11 +17,12 @@ from typing import Any
 from leadcli.pipeline.stages import OPEN_STAGES
 from leadcli.reports.counts import counts
 from leadcli.reports.filters import COHORT_INDEX, Base
-from leadcli.reports.stats import days, indexed_quantiles, quantiles, ratio, seconds_between
+from leadcli.reports.stats import days, indexed_quantiles, quantiles, ratio
+from leadcli.text.dates import span_sql
 
 #: A customer's lead time in seconds, and the customers that have one, over ``leads``: as the
 #: ``leads_lead_time`` indexes hold them (storage.migrations.m014_reports).
-LEAD_TIME = f"max(0, {seconds_between('created_at', 'closed_at')})"
+LEAD_TIME = span_sql("created_at", "closed_at")
 WON = "stage = 'customer' AND closed_at IS NOT NULL"
 
 
@@ -41,7 +42,7 @@ def lead_times(conn: sqlite3.Connection, base: Base, *, by_source: bool = False)
     return quantiles(
         conn,
         base.sql(
-            f"SELECT {group} AS g, max(0, {seconds_between('b.created_at', 'b.closed_at')}) "
+            f"SELECT {group} AS g, {span_sql('b.created_at', 'b.closed_at')} "
             "AS x FROM base AS b WHERE b.stage = 'customer' AND b.closed_at IS NOT NULL"
         ),
         base.params,

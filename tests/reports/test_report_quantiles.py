@@ -17,6 +17,7 @@ from leadcli.pipeline.stages import STAGES
 from leadcli.reports.filters import ReportFilter
 from leadcli.reports.overview import run
 from leadcli.storage.store import connect
+from leadcli.text import dates
 
 #: Includes every lead (all are created after it) but is a filter: ``base`` is then computed.
 EVERYONE = ReportFilter(since="2000-01-01T00:00:00Z")
@@ -91,13 +92,12 @@ def test_reports_read_from_kept_indexes_equal_computed_ones(tmp_path_factory, le
 
 
 @pytest.mark.skipif(sqlite3.sqlite_version_info < (3, 38), reason="no unixepoch before 3.38")
-def test_both_ways_of_reading_seconds_agree():
-    """Before SQLite 3.38 (no ``unixepoch``) ages are read with ``strftime``: the same
-    integers, so reports do not depend on the SQLite a Python was built with."""
+def test_both_forms_of_epoch_sql_give_the_same_seconds():
+    """Before SQLite 3.38 (no ``unixepoch``) ages are read with the other form of
+    ``dates.epoch_sql``: the same integers, so reports do not depend on the SQLite a Python
+    was built with."""
     conn = sqlite3.connect(":memory:")
-    times = ["2026-01-01T00:00:00Z", "1999-12-31T23:59:59Z", "2026-03-29T01:30:00Z"]
-    for text in times:
-        new, old = conn.execute(
-            "SELECT unixepoch(?1), CAST(strftime('%s', ?1) AS INTEGER)", (text,)
-        ).fetchone()
-        assert new == old
+    forms = [dates.EPOCH_SQL[new].format("?1") for new in (False, True)]
+    for text in ["2026-01-01T00:00:00Z", "1999-12-31T23:59:59Z", "2026-03-29T01:30:00Z"]:
+        old, new = conn.execute(f"SELECT {forms[0]}, {forms[1]}", (text,)).fetchone()
+        assert old == new == int(dates.from_store(text).timestamp())

@@ -10,9 +10,10 @@ import json
 import pytest
 
 from leadcli.importing import loader
-from leadcli.pipeline.stages import reach_sql, stay_seconds_sql
+from leadcli.pipeline.stages import reach_sql
 from leadcli.storage.migrations import migrate
 from leadcli.storage.store import connect
+from leadcli.text.dates import span_sql
 
 #: Leads whose ``reach`` is not the highest rank their stage events reached.
 WRONG = (
@@ -33,7 +34,7 @@ WRONG_STAYS = (
     f"SELECT e.id, s.stage, s.seconds FROM ({EXPECTED_STAYS}) AS e "
     "LEFT JOIN stage_stays AS s ON s.history_id = e.id WHERE s.history_id IS NULL "
     "OR s.stage IS NOT e.stage OR s.left_at IS NOT e.left_at "
-    f"OR s.seconds IS NOT {stay_seconds_sql('e.entered', 'e.left_at')}"
+    f"OR s.seconds IS NOT {span_sql('e.entered', 'e.left_at')}"
 )
 
 
