@@ -145,12 +145,21 @@ def rating_of(score: int, scorer: Scorer) -> str:
 def select_sql(
     scorer: Scorer, where: str, *, source: str = "leads", carry: Sequence[str] = ()
 ) -> str:
-    """``SELECT id, score, probability`` for the leads matching ``where`` (rules or
-    predictive; a blend combines the two, see ``_score_chunk``: one statement holding both
-    would pass SQLite's parser depth limit).
+    """``SELECT id, s, p`` (score, probability) for the leads matching ``where``.
 
     ``source`` is what the terms read as ``leads`` (the table, or rows not yet inserted);
     ``carry`` names more of its columns to pass through after ``id``."""
+    if scorer.mode == "blend":
+        # The rules and the model each in a materialized step of its own: one expression
+        # holding both would pass SQLite's parser depth limit.
+        rules = select_sql(replace(scorer, mode="rules"), where, source=source, carry=carry)
+        model = select_sql(replace(scorer, mode="predictive"), where, source=source)
+        carried = "".join(f", r.{c}" for c in carry)
+        return (
+            f"WITH r AS MATERIALIZED ({rules}), m AS MATERIALIZED ({model}) "
+            f"SELECT r.id{carried}, {_blend_score('r.s', 'm.p')} AS s, m.p AS p "
+            "FROM r JOIN m ON m.id = r.id"
+        )
     more = "".join(f", {c}" for c in carry)
     source = source if source == "leads" else f"{source} AS leads"
     if scorer.mode == "rules":
@@ -173,27 +182,10 @@ def _score_chunk(
     where = f"({condition}) AND id BETWEEN {int(low)} AND {int(high)}"
     # MATERIALIZED: SQLite would otherwise flatten the subquery and copy the whole score
     # expression into each place `s` (or `p`) is read, computing every rule three times.
-    if scorer.mode != "blend":
-        conn.execute(
-            f"WITH x AS MATERIALIZED ({select_sql(scorer, where)}) "
-            f"INSERT INTO new_scores (id, s, rating, p) "
-            f"SELECT id, s, {rating_sql('s', scorer)}, p FROM x"
-        )
-        return
-    rules = replace(scorer, mode="rules")
-    predictive = replace(scorer, mode="predictive")
-    conn.execute(f"INSERT INTO new_scores (id, r) SELECT id, s FROM ({select_sql(rules, where)})")
     conn.execute(
-        f"WITH m AS MATERIALIZED ({select_sql(predictive, where)}) "
-        "UPDATE new_scores SET p = m.p FROM m WHERE new_scores.id = m.id"
-    )
-    conn.execute(
-        f"UPDATE new_scores SET s = {_blend_score('r', 'p')} "
-        f"WHERE id BETWEEN {int(low)} AND {int(high)}"
-    )
-    conn.execute(
-        f"UPDATE new_scores SET rating = {rating_sql('s', scorer)} "
-        f"WHERE id BETWEEN {int(low)} AND {int(high)}"
+        f"WITH x AS MATERIALIZED ({select_sql(scorer, where)}) "
+        f"INSERT INTO new_scores (id, s, rating, p) "
+        f"SELECT id, s, {rating_sql('s', scorer)}, p FROM x"
     )
 
 
@@ -237,22 +229,7 @@ def fresh_insert_sql(
         + ", ".join(f"new_rows.{c}" if c in columns else f"{table[c]} AS {c}" for c in table)
         + " FROM new_rows)"
     )
-    if scorer.mode == "blend":
-        # One statement, so each part in a materialized step of its own (a blend's rules and
-        # model inlined in one expression would pass SQLite's parser depth limit): the rules'
-        # score carried along as r while the model's probability is computed.
-        rules = select_sql(replace(fresh, mode="rules"), "1", source=source, carry=named)
-        model = select_sql(
-            replace(fresh, mode="predictive"), "1", source="rules_scored", carry=[*named, "r"]
-        )
-        more = "".join(f", {c}" for c in named)
-        scored = (
-            f"WITH rules_scored AS MATERIALIZED (SELECT id{more}, s AS r FROM ({rules})), "
-            f"model_scored AS MATERIALIZED ({model}) "
-            f"SELECT id{more}, {_blend_score('r', 'p')} AS s, p FROM model_scored"
-        )
-    else:
-        scored = select_sql(fresh, "1", source=source, carry=named)
+    scored = select_sql(fresh, "1", source=source, carry=named)
     # MATERIALIZED: the score is computed once per row, then read for the score and rating.
     return (
         f"WITH new_rows ({listed}) AS ({rows}), scored AS MATERIALIZED ({scored}) "
@@ -358,8 +335,7 @@ def rescore_in(
     result = RescoreResult(mode=scorer.mode)
     conn.execute("DROP TABLE IF EXISTS temp.new_scores")
     conn.execute(
-        "CREATE TEMP TABLE new_scores "
-        "(id INTEGER PRIMARY KEY, s INTEGER, rating TEXT, p REAL, r INTEGER)"
+        "CREATE TEMP TABLE new_scores (id INTEGER PRIMARY KEY, s INTEGER, rating TEXT, p REAL)"
     )
     try:
         if ids is not None:
