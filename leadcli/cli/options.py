@@ -162,6 +162,14 @@ def split_commas(values: Sequence[str] | None) -> list[str]:
 
 
 # Lead filters shared by `list`, `due` and `followup list`, so they behave the same everywhere.
+IdsOnly = Annotated[
+    bool,
+    typer.Option(
+        "--ids",
+        "-q",
+        help="Print only the lead ids, one a line (for `leadcli log - ...` and other commands).",
+    ),
+]
 StageFilter = Annotated[
     list[Stage] | None,
     typer.Option("--stage", "-s", case_sensitive=False, help="Only these stages (repeatable)."),

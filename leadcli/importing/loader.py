@@ -675,7 +675,11 @@ class _Load:
         # works without the GIL while the next rows are being made ready.
         index = f"INSERT INTO leads_fts (rowid, {cols}) SELECT id, {cols} FROM leads WHERE id > ?"
         indexed = last_id = floor
-        tags_first = self.scorer is not None and _reads_tags(self.scorer)
+        tags_first = False
+        if self.scorer is not None:
+            from leadcli.scoring.apply import reads_tags
+
+            tags_first = reads_tags(self.scorer)
         if tags_first:
             _tags_before_leads(conn)
         with _Inserter(conn) as inserter:
@@ -797,7 +801,7 @@ class _Load:
         )
         # A big load builds the stays' index by stage after them (sorted, once) rather than
         # slotting each stay into it at random.
-        by_stage = drop_indexes(conn, "stage_stays", _not_kept) if self.bulk else []
+        stays_indexes = drop_indexes(conn, "stage_stays", _not_kept) if self.bulk else []
         conn.execute(
             "INSERT INTO stage_stays (history_id, lead_id, stage, left_at, seconds) "
             f"SELECT h.id, h.lead_id, '{FIRST_STAGE}', h.at, "
@@ -805,7 +809,7 @@ class _Load:
             "JOIN leads AS l ON l.id = h.lead_id WHERE h.id > ? ORDER BY h.id",
             (before,),
         )
-        for sql in [*triggers, *(sql for _, sql in by_stage)]:
+        for sql in [*triggers, *(sql for _, sql in stays_indexes)]:
             conn.execute(sql)
         for sql in self.rebuild_history:
             conn.execute(sql)
@@ -844,12 +848,6 @@ class _Load:
 
 
 _INSERT_TAGS = "INSERT OR IGNORE INTO lead_tags (lead_id, tag) VALUES (?, ?)"
-
-
-def _reads_tags(scorer: Any) -> bool:
-    from leadcli.scoring.apply import reads_tags
-
-    return reads_tags(scorer)
 
 
 def _tags_before_leads(conn: sqlite3.Connection) -> None:

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from leadcli.cli.commands.scoring import rescoring
-from leadcli.cli.options import FormatOption, OutputFormat
+from leadcli.cli.options import FormatOption, IdsOnly, OutputFormat
 from leadcli.cli.output import emit, render_table, say, write_object
 from leadcli.cli.state import state
 
@@ -58,14 +58,7 @@ def capture(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show what capture would do; change nothing.")
     ] = False,
-    ids_only: Annotated[
-        bool,
-        typer.Option(
-            "--ids",
-            "-q",
-            help="Print only the ids of the leads created or matched, one a line.",
-        ),
-    ] = False,
+    ids_only: IdsOnly = False,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Turn e-mail into leads: inquiries and web-form notifications become leads, replies

@@ -10,6 +10,7 @@ import typer
 from leadcli.cli.commands.scoring import rescoring
 from leadcli.cli.options import (
     FormatOption,
+    IdsOnly,
     LeadId,
     LeadIdsOrStdin,
     MinScoreFilter,
@@ -233,14 +234,7 @@ def list_leads(
         ),
     ] = SortKey["id"],
     limit: ListLimit = None,
-    ids_only: Annotated[
-        bool,
-        typer.Option(
-            "--ids",
-            "-q",
-            help="Print only the ids, one a line (for `leadcli log - ...` and other commands).",
-        ),
-    ] = False,
+    ids_only: IdsOnly = False,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """List leads, filtered and sorted.
