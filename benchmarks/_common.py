@@ -6,6 +6,7 @@ machines are shared and noisy, so absolute seconds mean little.
 
 from __future__ import annotations
 
+import functools
 import os
 import random
 import shutil
@@ -79,6 +80,16 @@ SOURCES = ["web", "referral", "event", "ads", "partner", "cold-call"]
 STAGES = ["prospect", "lead", "mql", "sql", "opportunity", "customer", "lost"]
 
 
+@functools.cache
+def _compiled() -> None:
+    """Compile leadcli's modules to bytecode, once a run (see ``leadcli_command``)."""
+    import compileall
+
+    import leadcli
+
+    compileall.compile_dir(Path(leadcli.__file__).parent, quiet=1)
+
+
 def leadcli_command() -> list[str]:
     """The installed console script next to this Python, else ``python -m leadcli``.
 
@@ -86,11 +97,7 @@ def leadcli_command() -> list[str]:
     the ``.pyc`` files): with ``PYTHONDONTWRITEBYTECODE`` set, an editable checkout would
     otherwise compile every module it imports again on every run, and each start-up would
     be timed with some 50 ms of compiling no user pays."""
-    import compileall
-
-    import leadcli
-
-    compileall.compile_dir(Path(leadcli.__file__).parent, quiet=1)
+    _compiled()
     script = Path(sys.executable).parent / "leadcli"
     if script.exists():
         return [str(script)]

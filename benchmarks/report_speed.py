@@ -25,7 +25,7 @@ import subprocess
 import sys
 import time
 
-from _common import DATA_DIR, build_lead_db, leadcli_command, time_process
+from _common import DATA_DIR, build_lead_db, leadcli_command
 
 TARGET = 2.0
 REPORTS = (
@@ -94,10 +94,11 @@ def build_report_db(leads: int) -> str:
 
 def paired(
     reference: list[str], argv: list[str], runs: int, env: dict[str, str]
-) -> tuple[float, float]:
-    """(median seconds of ``argv``, median ratio to the reference run just before each)."""
+) -> tuple[float, float, float]:
+    """(median seconds of ``argv``, of the reference, and the median ratio of each run of
+    ``argv`` to the reference run just before it)."""
     full_env = {**os.environ, **env}
-    seconds, ratios = [], []
+    seconds, references, ratios = [], [], []
     for i in range(runs + 1):  # the first pair warms the caches up and is not counted
         times = []
         for command in (reference, argv):
@@ -111,9 +112,10 @@ def paired(
             )
             times.append(time.perf_counter() - start)
         if i:
+            references.append(times[0])
             seconds.append(times[1])
             ratios.append(times[1] / times[0])
-    return statistics.median(seconds), statistics.median(ratios)
+    return statistics.median(seconds), statistics.median(references), statistics.median(ratios)
 
 
 def main() -> int:
@@ -127,19 +129,23 @@ def main() -> int:
         print("the sqlite3 command-line tool is not installed: no reference to compare with")
         return 2
     db = build_report_db(args.leads)
-    reference = time_process([sqlite3_cli, db, REFERENCE_SQL], args.runs)
-    print(f"reference  sqlite3 GROUP BY source, stage  {reference * 1000:8.1f} ms")
+    reference = [sqlite3_cli, db, REFERENCE_SQL]
+    leadcli = leadcli_command()
+    print("reference: sqlite3 " + REFERENCE_SQL)
     failed = False
     names = [n for n in args.only.split(",") if n] if args.only else REPORTS
     env = {"LEADCLI_DB": db, "LEADCLI_NOW": "2026-11-01T00:00:00Z"}
     for name in names:
         for fmt in ("table", "json"):
-            argv = [*leadcli_command(), "report", *([name] if name else []), "-f", fmt]
-            seconds, ratio = paired([sqlite3_cli, db, REFERENCE_SQL], argv, args.runs, env)
+            argv = [*leadcli, "report", *([name] if name else []), "-f", fmt]
+            seconds, ref, ratio = paired(reference, argv, args.runs, env)
             failed |= ratio > TARGET
             verdict = " ok" if ratio <= TARGET else f" OVER {TARGET}x"
             label = f"report {name}".strip() + f" -f {fmt}"
-            print(f"leadcli {label:<28} {seconds * 1000:8.1f} ms  {ratio:5.2f}x{verdict}")
+            print(
+                f"leadcli {label:<28} {seconds * 1000:8.1f} ms (reference {ref * 1000:6.1f} ms)"
+                f"  {ratio:5.2f}x{verdict}"
+            )
     print(f"({args.runs} runs each, medians; {args.leads:,} leads; the machine is shared)")
     return 1 if failed else 0
 
