@@ -42,7 +42,7 @@ from leadcli.importing import mapping as mapping_mod
 from leadcli.importing.readers import ReadError, Table, is_regular_file, open_table
 from leadcli.importing.rows import EXTRA_COLUMNS, RowConverter
 from leadcli.importing.worker import Chunks, prepared_chunks
-from leadcli.leads import history
+from leadcli.leads import cells, history
 from leadcli.leads.records import drop_trigger
 from leadcli.pipeline.stages import CLOSED_STAGES, CLOSED_STAGES_SQL, FIRST_STAGE
 from leadcli.privacy.suppression import Suppressions, lift
@@ -548,6 +548,7 @@ class _Load:
         self.inserted = 0
         self.reason = ""
         self.fts_insert_trigger = ""
+        self.cells_trigger = ""
         self.bulk = False
         #: Dropped indexes to build again: first those finding duplicates needs, then (once
         #: the rows merged away are gone) the other lead indexes, and the history ones.
@@ -630,8 +631,10 @@ class _Load:
                 ]
             self.tuned_search = True
             _tune_search_index(self.conn, bulk=True)
-        # The search index is filled chunk by chunk (see stream), not by a trigger row by row.
+        # The search index is filled chunk by chunk (see stream), not by a trigger row by row;
+        # the report cells are counted in one pass after the load (see finish).
         self.fts_insert_trigger = drop_trigger(self.conn, "leads_fts_ai")
+        self.cells_trigger = drop_trigger(self.conn, cells.INSERT_TRIGGER)
 
     @property
     def scorer(self) -> Any:
@@ -723,6 +726,10 @@ class _Load:
     def finish(self) -> None:
         """Duplicates, history, merges, the batch's counts, scores (of the leads it created
         and of those it changed), and indexes."""
+        # Every new row counted, before anything changes or deletes one (the triggers, back
+        # from here on, keep the cells as merges and rescores do).
+        cells.add(self.conn, "id > ?", (self.floor,))
+        self.conn.execute(self.cells_trigger)
         with index_builds(self.conn, self.bulk):
             duplicates = self._find_and_record()
         # Merged with the page cache the load uses (each looks up its lead), before the

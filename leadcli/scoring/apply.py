@@ -16,8 +16,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from leadcli.leads import history
-from leadcli.leads.records import lead_row
+from leadcli.leads import cells, history
+from leadcli.leads.records import drop_trigger, lead_row
 from leadcli.pipeline.stages import CLOSED_STAGES_SQL
 from leadcli.scoring.rules import GROUPS, RuleSet, term_sql
 from leadcli.storage.bulk import drop_indexes, index_builds, indexes
@@ -317,7 +317,12 @@ def _indexes_rebuilt_if_bulk(conn: sqlite3.Connection, scored: int) -> Iterator[
         yield
         return
     drop_indexes(conn, "leads", _holds_scores)
+    # Ratings are counted in the report cells: one count of every cell afterwards, not a
+    # trigger's two upserts for each lead whose rating changes.
+    trigger = drop_trigger(conn, cells.UPDATE_TRIGGER)
     yield
+    conn.execute(trigger)
+    cells.rebuild(conn)
     with index_builds(conn):
         for _, sql in holding:
             conn.execute(sql)

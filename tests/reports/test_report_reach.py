@@ -1,7 +1,10 @@
 """``leads.reach`` (how far a lead's stage changes went) and ``stage_stays`` (each finished
 stay in a stage), which reports read instead of every lead's history, always say what the
 history says, whoever wrote it: an import of closed leads, advance and lose, reopen, merge
-and its undo, import undo; and a database from before them is filled when it is upgraded."""
+and its undo, import undo; and a database from before them is filled when it is upgraded.
+The counts kept for reports (``lead_cells``, ``stage_stay_totals``) always equal a count of
+the leads and stays as they are, after every writer too, a bulk import and rescore among
+them."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ import pytest
 
 from leadcli.importing import loader
 from leadcli.pipeline.stages import reach_sql
+from leadcli.scoring import apply
 from leadcli.storage.migrations import migrate
 from leadcli.storage.store import connect
 from leadcli.text.dates import span_sql
@@ -38,10 +42,35 @@ WRONG_STAYS = (
 )
 
 
+#: The lead cells, and the same counted from the leads (``round``: a value total kept by
+#: adding and subtracting may differ from a fresh sum in the last bits).
+KEPT_CELLS = (
+    "SELECT key, source, stage, reach, rating, month, leads, round(value, 6), valued, created "
+    "FROM lead_cells"
+)
+COUNTED_CELLS = (
+    "SELECT json_array(source, stage, reach, rating, substr(created_at, 1, 7)), source, stage, "
+    "reach, rating, substr(created_at, 1, 7), count(*), round(total(value), 6), count(value), "
+    "coalesce(sum(CAST(strftime('%s', created_at) AS INTEGER)), 0) FROM leads "
+    "GROUP BY source, stage, reach, rating, substr(created_at, 1, 7)"
+)
+KEPT_TOTALS = "SELECT stage, stays, seconds FROM stage_stay_totals WHERE stays <> 0"
+COUNTED_TOTALS = (
+    "SELECT ifnull(stage, ''), count(*), sum(seconds) FROM stage_stays GROUP BY ifnull(stage, '')"
+)
+
+
 def _wrong(db_path) -> list[tuple]:
+    """Every row that breaks one of the invariants (empty: all hold)."""
     store = connect(db_path)
     try:
-        return [tuple(r) for q in (WRONG, WRONG_STAYS) for r in store.conn.execute(q)]
+        found = [tuple(r) for q in (WRONG, WRONG_STAYS) for r in store.conn.execute(q)]
+        for kept, counted in ((KEPT_CELLS, COUNTED_CELLS), (KEPT_TOTALS, COUNTED_TOTALS)):
+            for a, b in ((kept, counted), (counted, kept)):
+                found += [
+                    ("not counted as kept", *r) for r in store.conn.execute(f"{a} EXCEPT {b}")
+                ]
+        return found
     finally:
         store.close()
 
@@ -64,11 +93,17 @@ def test_reach_follows_every_writer_of_stage_history(cli, tmp_path, db_path, mon
         monkeypatch.setattr(loader, "BULK_MIN_BYTES", 0)
     crm = tmp_path / "crm.csv"
     crm.write_text(
-        "Email,Lead Status\n"
-        "won@x.com,Closed - Converted\n"
-        "gone@x.com,Closed - Not Converted\n"
-        "open@x.com,Working - Contacted\n"
-        "new@x.com,\n"
+        "Email,Lead Status,Lead Source,Amount,Created Date\n"
+        "won@x.com,Closed - Converted,Web,1000.10,2026-01-05\n"
+        "gone@x.com,Closed - Not Converted,web ,,2026-02-01\n"
+        "open@x.com,Working - Contacted,,250.5,2026-02-03\n"
+        "new@x.com,,Referral,0.1,\n"
+        "dup@x.com,,Web,0.2,2026-01-05\n"
+        "DUP@x.com,,Fair,0.3,2026-03-01\n"
+        "a1@x.com,,Fair,,2026-03-02\n"
+        "a2@x.com,,Fair,7,2026-03-02\n"
+        "a3@x.com,,,,2026-04-02\n"
+        "a4@x.com,,Web,9,2026-04-03\n"
     )
     _ok(cli("import", str(crm)))
     assert _wrong(db_path) == []
@@ -99,6 +134,19 @@ def test_reach_follows_every_writer_of_stage_history(cli, tmp_path, db_path, mon
     assert _wrong(db_path) == []
     lost = json.loads(cli("report", "funnel", "-f", "json").stdout)
     assert lost["totals"]["lost"] == 1  # new@x.com, lost from sql
+    _ok(cli("edit", str(ids["won@x.com"]), "--value", "12.25", "--source", "Fair"))
+    _ok(cli("forget", "gone@x.com", "--yes"))
+    assert _wrong(db_path) == []
+    # A rescore that changes many ratings (the bulk one drops the cells' trigger and counts
+    # every cell again), then one that changes a few (the trigger counts them).
+    monkeypatch.setattr(apply, "BULK_CHANGES", 0 if bulk else 10**9)
+    _ok(cli("config", "set", "rating.warm", "0"))
+    _ok(cli("score"))
+    assert _wrong(db_path) == []
+    monkeypatch.setattr(apply, "BULK_CHANGES", 10**9)
+    _ok(cli("config", "set", "rating.warm", "40"))
+    _ok(cli("score", str(ids["open@x.com"])))
+    assert _wrong(db_path) == []
 
 
 def test_an_upgraded_database_gets_reach_from_its_history(tmp_path):
