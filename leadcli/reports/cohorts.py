@@ -6,21 +6,23 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from leadcli.reports.filters import COHORT_INDEX, Base, reached
+from leadcli.reports.filters import Base, reached
 from leadcli.reports.funnel import STEPS
 from leadcli.reports.stats import ratio
 
 
 def cohorts(conn: sqlite3.Connection, base: Base) -> dict[str, Any]:
-    # Leads per month, stage and reach: the order of the cohort index (one pass, no sort);
-    # each group's rank is worked out once, here.
+    # Leads per month, stage and reach; each group's rank is worked out once, here.
     months: dict[str, list[int]] = {}  # month -> leads that reached each step, then lost
-    for month, stage, reach, n in base.all(
-        conn,
-        "SELECT substr(b.created_at, 1, 7), b.stage, b.reach, count(*) FROM base AS b "
-        "GROUP BY substr(b.created_at, 1, 7), b.stage, b.reach",
-        index=COHORT_INDEX,
-    ):
+    if base.filter.whole:
+        found = base.cells(conn, "month, stage, reach, sum(leads)", "month, stage, reach")
+    else:
+        found = base.all(
+            conn,
+            "SELECT substr(b.created_at, 1, 7), b.stage, b.reach, count(*) FROM base AS b "
+            "GROUP BY substr(b.created_at, 1, 7), b.stage, b.reach",
+        )
+    for month, stage, reach, n in found:
         row = months.setdefault(month, [0] * (len(STEPS) + 1))
         for rank in range(reached(stage, reach) + 1):
             row[rank] += n

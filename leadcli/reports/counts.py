@@ -1,9 +1,10 @@
 """The counts most reports are made of, read once per report run and shared.
 
-One query over ``base``: per raw source spelling, stage and reach (how far a lead got, see
-``filters.reached``), the leads, their value and their total age. Grouped in the order of
-the lead index (``leads_report``), so SQLite streams the groups in one pass without sorting,
-like ``GROUP BY source, stage``.
+Per raw source spelling, stage and reach (how far a lead got, see ``filters.reached``), the
+leads, their value and their total age: over every lead as it is, summed from the cells kept
+as leads change (``leads.cells``); filtered or as of a day, one query over ``base``, grouped
+in the order of the lead index (``leads_report``) so SQLite streams the groups without
+sorting.
 
 The funnel, the pipeline's win rates, the overview and the sources report are sums of these
 few rows, made in Python. ``overview`` shows the pipeline and the funnel: both read the one
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
+from typing import Any
 
 from leadcli.pipeline.stages import STAGES
 from leadcli.reports.filters import Base, reached
@@ -71,15 +73,24 @@ def counts(conn: sqlite3.Connection, base: Base, *, ages: bool = False) -> Count
     ages (a date to read for each lead: a third of the pass) only when ``ages`` asks."""
     if base.counts is None or (ages and not base.counts.ages):
         # Ages add up in whole seconds (integers: exact, however many leads), one date read
-        # a lead; a day is 86,400 of them.
+        # a lead; a day is 86,400 of them. The cells hold them already.
+        ages = ages or base.filter.whole
         created = f"sum({dates.epoch_sql('b.created_at')})" if ages else "0"
         moment = dates.from_store(base.params["moment"]).timestamp()
         cells: dict[tuple[str | None, str, int], Cell] = {}
-        for source, stage, reach, n, value, valued, created_sum in base.all(
-            conn,
-            "SELECT b.source, b.stage, b.reach, count(*), total(b.value), count(b.value), "
-            f"{created} FROM base AS b GROUP BY b.source, b.stage, b.reach",
-        ):
+        found: list[Any]
+        if base.filter.whole:  # every lead as it is: the cells kept as leads change
+            found = conn.execute(
+                "SELECT source, stage, reach, sum(leads), total(value), sum(valued), "
+                "sum(created) FROM lead_cells GROUP BY source, stage, reach"
+            ).fetchall()
+        else:
+            found = base.all(
+                conn,
+                "SELECT b.source, b.stage, b.reach, count(*), total(b.value), count(b.value), "
+                f"{created} FROM base AS b GROUP BY b.source, b.stage, b.reach",
+            )
+        for source, stage, reach, n, value, valued, created_sum in found:
             age_days = (n * moment - created_sum) / 86400 if ages else 0.0
             key = (source, stage, reached(stage, reach))
             cells[key] = _add(cells.get(key, EMPTY), Cell(n, value, valued, age_days))

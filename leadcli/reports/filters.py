@@ -180,10 +180,8 @@ def _first_move() -> str:
     )
 
 
-#: The lead index reports read by default: every column ``base`` has, by source and stage.
+#: The lead index reports read: every column ``base`` has, by source and stage.
 REPORT_INDEX = "leads_report"
-#: Leads by month created (``substr(created_at, 1, 7)``), stage and reach: cohorts.
-COHORT_INDEX = "leads_cohort"
 
 
 @dataclass
@@ -197,19 +195,21 @@ class Base:
     #: ``counts.Counts`` once a report of the run has read them.
     counts: Any = None
 
-    def sql(self, query: str, index: str = REPORT_INDEX) -> str:
-        """``query`` (which reads ``base``) preceded by the CTE. Over every lead as it is, the
-        leads are read through ``index``: the one whose order ``query`` groups in, so SQLite
-        streams the groups without sorting (it must hold every column ``query`` reads).
-        Filtered, through the lead index that holds every column (a filter may read any)."""
-        if not self.filter.whole:  # a filter on other columns: the covering index
-            index = REPORT_INDEX
-        return f"WITH base AS ({self.cte.replace(REPORT_INDEX, index)}) {query}"
+    def sql(self, query: str) -> str:
+        """``query`` (which reads ``base``) preceded by the CTE."""
+        return f"WITH base AS ({self.cte}) {query}"
 
-    def all(
-        self, conn: sqlite3.Connection, query: str, index: str = REPORT_INDEX
-    ) -> list[sqlite3.Row]:
-        return conn.execute(self.sql(query, index), self.params).fetchall()
+    def all(self, conn: sqlite3.Connection, query: str) -> list[sqlite3.Row]:
+        return conn.execute(self.sql(query), self.params).fetchall()
+
+    def cells(self, conn: sqlite3.Connection, columns: str, group: str) -> list[sqlite3.Row]:
+        """Over every lead as it is (``filter.whole``): ``columns`` of the lead cells kept as
+        leads change (``leads.cells``: ``leads`` counts, ``value`` totals ...), summed per
+        ``group``, in its order."""
+        assert self.filter.whole, "the cells count every lead as it is now"
+        return conn.execute(
+            f"SELECT {columns} FROM lead_cells GROUP BY {group} ORDER BY {group}"
+        ).fetchall()
 
 
 def build_base(conn: sqlite3.Connection, flt: ReportFilter) -> Base:

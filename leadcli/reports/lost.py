@@ -12,13 +12,19 @@ from leadcli.reports.stats import ratio
 def lost(conn: sqlite3.Connection, base: Base) -> dict[str, Any]:
     # Reasons typed by people differ in case and spacing: one row per reason, shown in
     # its most common spelling (ties: the first in sort order). SQLite counts each raw
-    # spelling (the lost leads are a range of the lead index); the few spellings are
-    # joined here.
-    found = base.all(
-        conn,
-        "SELECT b.lost_reason, count(*) FROM base AS b WHERE b.stage = 'lost' "
-        "GROUP BY b.lost_reason",
-    )
+    # spelling (over every lead as it is, in the order of the lost leads' own index);
+    # the few spellings are joined here.
+    if base.filter.whole:
+        found = conn.execute(
+            "SELECT lost_reason, count(*) FROM leads INDEXED BY leads_lost_reason "
+            "WHERE stage = 'lost' GROUP BY lost_reason"
+        ).fetchall()
+    else:
+        found = base.all(
+            conn,
+            "SELECT b.lost_reason, count(*) FROM base AS b WHERE b.stage = 'lost' "
+            "GROUP BY b.lost_reason",
+        )
     merged: dict[str | None, dict[str, Any]] = {}
     for reason, n in sorted(found, key=lambda r: (-r[1], r[0] or "")):
         key = (reason or "").strip().lower() or None

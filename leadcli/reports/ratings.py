@@ -13,12 +13,18 @@ RATINGS = ("hot", "warm", "cold")
 
 
 def ratings(conn: sqlite3.Connection, base: Base) -> dict[str, Any]:
-    sums = ", ".join(f"count(CASE WHEN b.rating = '{rating}' THEN 1 END)" for rating in RATINGS)
-    # Grouped by source and stage: the lead index's order, one pass without sorting.
     found = {rating: [0, 0, 0] for rating in (*RATINGS, None)}  # leads, customers, lost
-    for stage, n, *rated in base.all(
-        conn, f"SELECT b.stage, count(*), {sums} FROM base AS b GROUP BY b.source, b.stage"
-    ):
+    if base.filter.whole:
+        sums = ", ".join(f"total(CASE WHEN rating = '{r}' THEN leads END)" for r in RATINGS)
+        groups = base.cells(conn, f"stage, sum(leads), {sums}", "stage")
+    else:
+        sums = ", ".join(f"count(CASE WHEN b.rating = '{r}' THEN 1 END)" for r in RATINGS)
+        # Grouped by source and stage: the lead index's order, one pass without sorting.
+        groups = base.all(
+            conn, f"SELECT b.stage, count(*), {sums} FROM base AS b GROUP BY b.source, b.stage"
+        )
+    for stage, n, *counted in groups:
+        rated = [int(c) for c in counted]
         column = {"customer": 1, "lost": 2}.get(stage)
         unrated = n - sum(rated)
         for rating, count in (*zip(RATINGS, rated, strict=True), (None, unrated)):

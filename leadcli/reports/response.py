@@ -80,9 +80,9 @@ def response(conn: sqlite3.Connection, base: Base) -> dict[str, Any]:
 
 def _buckets_from_index(conn: sqlite3.Connection, base: Base) -> list[dict[str, Any]]:
     """Per raw source spelling, the leads in each bucket, over every lead as it is now: the
-    leads per source from a pass over the lead index, the contacted ones in each bucket from
+    leads per source from the lead cells, the contacted ones in each bucket from
     ranges of the response-time index (counted, not computed)."""
-    per_source = base.all(conn, "SELECT b.source, count(*) FROM base AS b GROUP BY b.source")
+    per_source = base.cells(conn, "source, sum(leads)", "source")
     index = "leads_response_time_by_source"
     within = (
         f"SELECT count(*) FROM leads INDEXED BY {index} "

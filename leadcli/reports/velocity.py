@@ -16,7 +16,7 @@ from typing import Any
 
 from leadcli.pipeline.stages import OPEN_STAGES
 from leadcli.reports.counts import counts
-from leadcli.reports.filters import COHORT_INDEX, Base
+from leadcli.reports.filters import Base
 from leadcli.reports.stats import days, indexed_quantiles, quantiles, ratio
 from leadcli.text.dates import span_sql
 
@@ -52,9 +52,19 @@ def lead_times(conn: sqlite3.Connection, base: Base, *, by_source: bool = False)
 def velocity(conn: sqlite3.Connection, base: Base) -> dict[str, Any]:
     flt = base.filter
     lead_time = lead_times(conn, base).get(1)
-    if flt.whole:  # every stay there is, in order by stage in their index
+    if flt.whole:  # every stay there is: counted as they are written, in order in their index
+        totals = conn.execute(
+            "SELECT stage, stays, 1.0 * seconds / stays FROM stage_stay_totals "
+            "WHERE stays > 0 AND stage <> ''"
+        ).fetchall()
         stays = indexed_quantiles(
-            conn, "stage_stays_by_stage", "seconds", "1", "stage", table="stage_stays"
+            conn,
+            "stage_stays_by_stage",
+            "seconds",
+            "1",
+            "stage",
+            table="stage_stays",
+            heads=[tuple(t) for t in totals],
         )
     else:  # the stays of the leads in base, finished before the as-of day
         bound = " WHERE s.left_at < :as_of" if flt.as_of else ""
@@ -93,12 +103,16 @@ def velocity(conn: sqlite3.Connection, base: Base) -> dict[str, Any]:
     )
     months = []
     previous = None
-    for month, n in base.all(
-        conn,
-        "SELECT substr(b.created_at, 1, 7) AS month, count(*) FROM base AS b "
-        "GROUP BY month ORDER BY month",
-        index=COHORT_INDEX,
-    ):
+    per_month = (
+        base.cells(conn, "month, sum(leads)", "month")
+        if flt.whole
+        else base.all(
+            conn,
+            "SELECT substr(b.created_at, 1, 7) AS month, count(*) FROM base AS b "
+            "GROUP BY month ORDER BY month",
+        )
+    )
+    for month, n in per_month:
         months.append(
             {
                 "month": month,
