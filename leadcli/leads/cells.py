@@ -3,9 +3,10 @@ their total value, how many have one, and their creation times summed (migration
 
 Triggers keep ``lead_cells`` as leads are inserted, changed and deleted, one row at a time.
 A bulk load drops the insert trigger (a million upserts would cost it seconds) and adds its
-rows here in one grouped pass instead; a bulk rescore drops the update trigger and counts
-every cell again. Both write what the triggers would have: the tests compare the table with
-a count over ``leads`` after every kind of writer.
+rows here in one grouped pass instead; deleting leads takes them out the same way; a bulk
+rescore drops the update trigger and counts every cell again. Each writes what the triggers
+would have: the tests compare the table with a count over ``leads`` after every kind of
+writer.
 """
 
 from __future__ import annotations
@@ -15,14 +16,15 @@ from typing import Any
 
 INSERT_TRIGGER = "lead_cells_insert"
 UPDATE_TRIGGER = "lead_cells_update"
+DELETE_TRIGGER = "lead_cells_delete"
 
 #: The cells of the leads matching a condition, grouped as the table keys them. The month
 #: and the epoch seconds are written as the triggers write them (m015), which a database
 #: made by any SQLite runs.
 _GROUPED = (
-    "SELECT json_array(source, stage, reach, rating, month), source, stage, reach, rating, "
-    "month, count(*), total(value), count(value), "
-    "coalesce(sum(CAST(strftime('%s', created_at) AS INTEGER)), 0) FROM ("
+    "SELECT json_array(source, stage, reach, rating, month) AS key, source, stage, reach, "
+    "rating, month, count(*) AS leads, total(value) AS value, count(value) AS valued, "
+    "coalesce(sum(CAST(strftime('%s', created_at) AS INTEGER)), 0) AS created FROM ("
     "SELECT source, stage, reach, rating, substr(created_at, 1, 7) AS month, value, "
     "created_at FROM leads WHERE {where}) GROUP BY source, stage, reach, rating, month"
 )
@@ -30,16 +32,22 @@ _GROUPED = (
 _COLUMNS = "key, source, stage, reach, rating, month, leads, value, valued, created"
 
 
-def add(conn: sqlite3.Connection, where: str = "1", params: Any = ()) -> None:
+def add(conn: sqlite3.Connection, where: str = "1", params: Any = (), *, sign: int = 1) -> None:
     """Count the leads matching ``where`` into their cells (they must not be counted yet:
-    rows inserted while the insert trigger was dropped)."""
+    rows inserted while the insert trigger was dropped); ``sign=-1`` takes them out."""
+    assert sign in (1, -1)
+    minus = "" if sign == 1 else "-"
     conn.execute(
-        f"INSERT INTO lead_cells ({_COLUMNS}) {_GROUPED.format(where=where)} "
+        f"INSERT INTO lead_cells ({_COLUMNS}) SELECT key, source, stage, reach, rating, month, "
+        f"{minus}leads, {minus}value, {minus}valued, {minus}created "
+        f"FROM ({_GROUPED.format(where=where)}) WHERE true "
         "ON CONFLICT (key) DO UPDATE SET leads = leads + excluded.leads, "
         "value = value + excluded.value, valued = valued + excluded.valued, "
         "created = created + excluded.created",
         params,
     )
+    if sign == -1:
+        conn.execute("DELETE FROM lead_cells WHERE leads = 0")
 
 
 def rebuild(conn: sqlite3.Connection) -> None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from leadcli.errors import InvalidValue, NotFound
-from leadcli.leads import history
+from leadcli.leads import cells, history
 from leadcli.pipeline.stages import STAGES
 from leadcli.storage.migrations import FTS_COLUMNS
 from leadcli.storage.store import Store
@@ -494,6 +494,10 @@ def delete_leads(conn: sqlite3.Connection, where: str, params: Any = ()) -> None
         f"SELECT 'delete', id, {cols} FROM leads WHERE {where}",
         params,
     )
-    trigger = drop_trigger(conn, "leads_fts_ad")
+    # The report cells likewise: the leads taken out in one grouped pass (an undone import
+    # of a million leads would otherwise run their trigger a million times).
+    cells.add(conn, where, params, sign=-1)
+    triggers = [drop_trigger(conn, name) for name in ("leads_fts_ad", cells.DELETE_TRIGGER)]
     conn.execute(f"DELETE FROM leads WHERE {where}", params)
-    conn.execute(trigger)
+    for sql in triggers:
+        conn.execute(sql)

@@ -309,20 +309,22 @@ def _indexes_rebuilt_if_bulk(conn: sqlite3.Connection, scored: int) -> Iterator[
     if not holding:  # a big import has dropped them already
         yield
         return
-    changed = conn.execute(
-        f"SELECT count(*) FROM new_scores AS n JOIN leads ON leads.id = n.id WHERE {_CHANGED}"
-    ).fetchone()[0]
+    changed, rerated = conn.execute(
+        "SELECT count(*), coalesce(sum(leads.rating IS NOT n.rating), 0) "
+        f"FROM new_scores AS n JOIN leads ON leads.id = n.id WHERE {_CHANGED}"
+    ).fetchone()
     (leads,) = conn.execute("SELECT coalesce(max(id), 0) FROM leads").fetchone()
     if changed < BULK_CHANGES or changed * 4 < leads:
         yield
         return
     drop_indexes(conn, "leads", _holds_scores)
-    # Ratings are counted in the report cells: one count of every cell afterwards, not a
-    # trigger's two upserts for each lead whose rating changes.
-    trigger = drop_trigger(conn, cells.UPDATE_TRIGGER)
+    # Ratings are counted in the report cells. Many new ratings: one count of every cell
+    # afterwards, not a trigger's two upserts for each (a few: the trigger's, not a count).
+    trigger = drop_trigger(conn, cells.UPDATE_TRIGGER) if rerated >= BULK_CHANGES else None
     yield
-    conn.execute(trigger)
-    cells.rebuild(conn)
+    if trigger is not None:
+        conn.execute(trigger)
+        cells.rebuild(conn)
     with index_builds(conn):
         for _, sql in holding:
             conn.execute(sql)
