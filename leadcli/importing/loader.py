@@ -631,8 +631,8 @@ class _Load:
                 ]
             self.tuned_search = True
             _tune_search_index(self.conn, bulk=True)
-        # The search index is filled chunk by chunk (see stream), not by a trigger row by row;
-        # the report cells are counted in one pass after the load (see finish).
+        # The search index and the report cells are filled chunk by chunk (see stream), not
+        # by a trigger row by row.
         self.fts_insert_trigger = drop_trigger(self.conn, "leads_fts_ai")
         self.cells_trigger = drop_trigger(self.conn, cells.INSERT_TRIGGER)
 
@@ -677,6 +677,9 @@ class _Load:
         # The search index is filled chunk by chunk on the inserting thread too, where SQLite
         # works without the GIL while the next rows are being made ready.
         index = f"INSERT INTO leads_fts (rowid, {cols}) SELECT id, {cols} FROM leads WHERE id > ?"
+        # The report cells too, a few thousand rows a time (sorted in memory, read while
+        # their pages are at hand), rather than by one pass sorting them all after the load.
+        counting = cells.add_sql("id > ? AND id <= ?")
         indexed = last_id = floor
         tags_first = False
         if self.scorer is not None:
@@ -688,8 +691,8 @@ class _Load:
         with _Inserter(conn) as inserter:
             for chunk in chunks:
                 rows += chunk.rows
-                for line, cells, reason in chunk.rejects:
-                    rejects.add(line, cells, reason)
+                for line, values, reason in chunk.rejects:
+                    rejects.add(line, values, reason)
                 unknown |= chunk.unknown_statuses
                 self.summary.cleaned += chunk.cleaned
                 if not chunk.count:
@@ -713,10 +716,12 @@ class _Load:
                 statements += 1
                 if statements % 10 == 0:
                     inserter.submit(index + " AND id <= ?", [indexed, last_id])
+                    inserter.submit(counting, [indexed, last_id])
                     indexed = last_id
                     if progress and chunk.bytes_read:
                         progress(chunk.bytes_read, rows)
             inserter.submit(index, [indexed])
+            inserter.submit(counting, [indexed, last_id])
         conn.executemany(_INSERT_TAGS, tags)
         self.summary.rows = rows
         self.summary.notices.extend(unknown_status_notices(unknown))
@@ -726,9 +731,8 @@ class _Load:
     def finish(self) -> None:
         """Duplicates, history, merges, the batch's counts, scores (of the leads it created
         and of those it changed), and indexes."""
-        # Every new row counted, before anything changes or deletes one (the triggers, back
-        # from here on, keep the cells as merges and rescores do).
-        cells.add(self.conn, "id > ?", (self.floor,))
+        # Every new row was counted in its cells as it went in (see stream): the trigger keeps
+        # them from here on, as merges and rescores change the rows.
         self.conn.execute(self.cells_trigger)
         with index_builds(self.conn, self.bulk):
             duplicates = self._find_and_record()
@@ -796,9 +800,12 @@ class _Load:
         )
         # What the triggers on stage events keep a row at a time is written for all of
         # them at once: how far each got (``leads.reach``, inserted with the row, see
-        # ``rows``) and its stay in prospect (from its creation to the move,
-        # ``stage_stays``). The leads are new: the move is their first.
-        triggers = [drop_trigger(conn, t) for t in ("history_stage_reach", "history_stage_stay")]
+        # ``rows``), its stay in prospect (from its creation to the move, ``stage_stays``)
+        # and the stays' totals. The leads are new: the move is their first.
+        triggers = [
+            drop_trigger(conn, t)
+            for t in ("history_stage_reach", "history_stage_stay", cells.STAYS_INSERT_TRIGGER)
+        ]
         before = conn.execute("SELECT coalesce(max(id), 0) FROM history").fetchone()[0]
         conn.execute(
             f"INSERT INTO history (lead_id, at, event, changes, reason) "
@@ -816,6 +823,7 @@ class _Load:
             "JOIN leads AS l ON l.id = h.lead_id WHERE h.id > ? ORDER BY h.id",
             (before,),
         )
+        cells.add_stays(conn, "history_id > ?", (before,))
         for sql in [*triggers, *(sql for _, sql in stays_indexes)]:
             conn.execute(sql)
         for sql in self.rebuild_history:
