@@ -41,7 +41,7 @@ from leadcli.importing import duplicates as duplicates_mod
 from leadcli.importing import mapping as mapping_mod
 from leadcli.importing.readers import ReadError, Table, is_regular_file, open_table
 from leadcli.importing.rows import EXTRA_COLUMNS, RowConverter
-from leadcli.importing.worker import Chunks, prepared_chunks
+from leadcli.importing.worker import PARAM_SQL, Chunks, prepared_chunks
 from leadcli.leads import history
 from leadcli.leads.records import drop_trigger
 from leadcli.pipeline.stages import CLOSED_STAGES, CLOSED_STAGES_SQL, FIRST_STAGE
@@ -641,8 +641,10 @@ class _Load:
 
     @functools.cache  # noqa: B019 - one loader per import; a handful of sizes
     def _insert_sql(self, rows: int) -> str:
-        marks = ", ".join("coalesce(?, 0)" if f == "do_not_contact" else "?" for f in self.fields)
-        extras = ", ".join("?" for _ in EXTRA_COLUMNS)
+        marks = ", ".join(
+            f"coalesce({PARAM_SQL}, 0)" if f == "do_not_contact" else PARAM_SQL for f in self.fields
+        )
+        extras = ", ".join(PARAM_SQL for _ in EXTRA_COLUMNS)
         one = f"(?, {marks}, {extras}, '{self.now}')"
         values = "VALUES " + ", ".join([one] * rows)
         columns = ["id", *self.fields, *EXTRA_COLUMNS, "updated_at"]
