@@ -39,13 +39,16 @@ from leadcli.importing.rows import Chunk
 PARALLEL_MIN_BYTES = 1 << 20
 #: A missing value (None) as ``Prepared.params`` carries it: the empty text, which no lead
 #: value is (the converter makes every empty cell None), turned back into NULL by the INSERT
-#: (``PARAM_SQL``). Python's sqlite3 binds str, int and float directly, but looks None up as
-#: an object to adapt (a registry lookup and two failed attribute lookups, one of which
+#: (``null_if_missing``). Python's sqlite3 binds str, int and float directly, but looks None
+#: up as an object to adapt (a registry lookup and two failed attribute lookups, one of which
 #: formats an error message) with the GIL held: a fifth of a million-row load's INSERT work,
 #: on the thread that inserts, for the half of the values that are missing.
 MISSING = ""
-#: A statement's parameter holding a value of ``Prepared.params``: NULL for ``MISSING``.
-PARAM_SQL = f"nullif(?, '{MISSING}')"
+
+
+def null_if_missing(value_sql: str) -> str:
+    """SQL for a value of ``Prepared.params`` as the table stores it: NULL for ``MISSING``."""
+    return f"nullif({value_sql}, '{MISSING}')"
 
 
 @dataclass

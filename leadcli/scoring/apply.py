@@ -210,8 +210,8 @@ def fresh_insert_sql(
     them afterwards, without that second pass (a compute pass, a temporary table and an
     UPDATE of every row: half of a million-row import's scoring time went there).
 
-    ``table`` is ``lead_columns``. ``rows`` is a ``VALUES`` list of ``columns`` (``id``
-    among them) holding values as the
+    ``table`` is ``lead_columns``. ``rows`` is a ``VALUES`` list or a ``SELECT`` of
+    ``columns`` (``id`` among them) holding values as the
     table stores them (text in text columns, floats in ``value``: the terms read them before
     the table's affinities could convert them). The terms read the rows as ``leads``, with
     every column the table gives a row that does not set it, through the same SQL as a
