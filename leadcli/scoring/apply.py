@@ -210,8 +210,8 @@ def fresh_insert_sql(
     them afterwards, without that second pass (a compute pass, a temporary table and an
     UPDATE of every row: half of a million-row import's scoring time went there).
 
-    ``table`` is ``lead_columns``. ``rows`` is a ``VALUES`` list of ``columns`` (``id``
-    among them) holding values as the
+    ``table`` is ``lead_columns``. ``rows`` is a ``VALUES`` list or a ``SELECT`` of
+    ``columns`` (``id`` among them) holding values as the
     table stores them (text in text columns, floats in ``value``: the terms read them before
     the table's affinities could convert them). The terms read the rows as ``leads``, with
     every column the table gives a row that does not set it, through the same SQL as a
@@ -223,18 +223,23 @@ def fresh_insert_sql(
     if unknown:
         raise ValueError(f"not a column of leads: {unknown[0]}")
     listed = ", ".join(columns)
-    named = [c for c in table if c != "id"]
     source = (
         "(SELECT "
         + ", ".join(f"new_rows.{c}" if c in columns else f"{table[c]} AS {c}" for c in table)
         + " FROM new_rows)"
     )
-    scored = select_sql(fresh, "1", source=source, carry=named)
-    # MATERIALIZED: the score is computed once per row, then read for the score and rating.
+    # Only the columns inserted are passed through (the terms still read every column).
+    carried = [c for c in dict.fromkeys(columns) if c != "id"]
+    scored = select_sql(fresh, "1", source=source, carry=carried)
+    # The score is computed once per row and read twice (score, rating): in a subquery SQLite
+    # may not flatten into this SELECT (OFFSET, even 0, forbids it; flattened, the whole
+    # score expression would be copied into each place `s` is read). Not MATERIALIZED: the
+    # subquery hands each row over as it is computed (a co-routine) instead of first copying
+    # every row into a temporary table and back, 8 % of the statement's work.
     return (
-        f"WITH new_rows ({listed}) AS ({rows}), scored AS MATERIALIZED ({scored}) "
+        f"WITH new_rows ({listed}) AS ({rows}) "
         f"INSERT INTO leads ({listed}, score, rating, win_probability) "
-        f"SELECT {listed}, s, {rating_sql('s', scorer)}, p FROM scored"
+        f"SELECT {listed}, s, {rating_sql('s', scorer)}, p FROM ({scored} LIMIT -1 OFFSET 0)"
     )
 
 

@@ -4,6 +4,7 @@ never inside its write transaction; the command line sets what it wants and give
 from __future__ import annotations
 
 import csv
+import gc
 import os
 import sys
 from pathlib import Path
@@ -69,12 +70,21 @@ def test_the_cli_sets_import_settings_and_restores_them():
     from leadcli.cli.process_settings import IMPORT_SWITCH_INTERVAL, import_settings
     from leadcli.importing.readers import FIELD_SIZE_LIMIT
 
-    before = (sys.getswitchinterval(), csv.field_size_limit())
+    before = (sys.getswitchinterval(), csv.field_size_limit(), gc.isenabled())
+    assert before[2]  # pytest leaves the collector on
     with pytest.raises(KeyError), import_settings():
         assert sys.getswitchinterval() == pytest.approx(IMPORT_SWITCH_INTERVAL)
         assert csv.field_size_limit() == FIELD_SIZE_LIMIT
+        assert not gc.isenabled()
         raise KeyError  # restored whatever happens
-    assert (sys.getswitchinterval(), csv.field_size_limit()) == before
+    assert (sys.getswitchinterval(), csv.field_size_limit(), gc.isenabled()) == before
+    gc.disable()  # an application that runs without the collector keeps it off
+    try:
+        with import_settings():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
 
 
 def test_a_long_note_imports_from_the_command_line(tmp_path: Path, cli):

@@ -225,3 +225,37 @@ def test_an_import_gives_the_connection_its_settings_back(tmp_path: Path):
     path.write_text(_messy_rows(50), encoding="utf-8")
     loader.import_file(store, str(path), loader.ImportOptions(rejects=tmp_path / "r.csv"))
     assert [store.conn.execute(f"PRAGMA {p}").fetchone()[0] for p in pragmas] == before
+
+
+def test_no_converted_value_is_the_missing_marker():
+    """A chunk's parameters carry a missing value as ``worker.MISSING`` and the INSERT stores
+    it as NULL: a converted value equal to it would be lost. Every field a file can fill,
+    from cells that clean to nothing (blanks, placeholders, control characters, a bare
+    formula guard, empty list items) as well as from real values."""
+    from leadcli.importing import mapping
+    from leadcli.importing.rows import EXTRA_COLUMNS, LEAD_FIELDS, RowConverter
+
+    header = [
+        "Full Name", "First Name", "Last Name", "Email", "Phone", "Company", "Title",
+        "Website", "City", "Country", "Lead Source", "Owner", "Amount", "Notes", "Id",
+        "Do Not Contact", "Lead Status", "Created Date", "Close Date", "Lost Reason", "Tags",
+        "Email 2", "Mobile", "Street", "Postal Code", "State", "Converted", "Industry",
+    ]  # fmt: skip
+    targets = mapping.build(header, {})
+    assert set(LEAD_FIELDS) - {"external_system"} <= set(targets)
+    empty_like = ["", "   ", "'", "\u200b", "\x07", "n/a", "-", ",", " ; ", "[]", "none"]
+    real = [
+        "Ana Silva", "Ana", "Silva", "ana@acme.com", "+1 415 555 0100", "Acme", "CEO",
+        "acme.com", "Lisbon", "PT", "web", "jo", "1200", "met", "X1", "yes", "Closed - Lost",
+        "2026-01-02", "2026-02-03", "price", "vip", "b@acme.com; '", "415 555 0101", "Rua 1",
+        "1000", "Lisboa", "false", "Pharma",
+    ]  # fmt: skip
+    rows = [(2, real)] + [(3 + i, [e] * len(header)) for i, e in enumerate(empty_like)]
+    rows += [(100 + i, [*real[:3], e, *real[4:]]) for i, e in enumerate(empty_like)]
+    converter = RowConverter(header, targets, system="salesforce")
+    chunk = converter.convert(rows)
+    assert chunk.lines  # some rows kept, their columns checked
+    for name, column in zip([*converter.fields, *EXTRA_COLUMNS], chunk.columns, strict=True):
+        assert worker.MISSING not in column, name
+    prepared = next(worker._prepare(iter(rows), converter.convert, 100, 1, None))
+    assert None not in prepared.params
