@@ -146,7 +146,7 @@ def schema_floor_load(csv_path: Path, db_path: Path) -> float:
     for _, _, sql in built:
         conn.execute(sql)
     conn.execute("INSERT INTO leads_fts (leads_fts) VALUES ('rebuild')")
-    cells.rebuild(conn)
+    cells.add(conn)
     conn.execute("COMMIT")
     conn.close()
     return time.perf_counter() - start

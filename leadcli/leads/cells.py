@@ -5,8 +5,9 @@ stays in each stage with their seconds (migration m015).
 Triggers keep ``lead_cells`` as leads are inserted, changed and deleted, one row at a time.
 A load drops the insert trigger (a million upserts would cost it seconds) and adds its rows
 in grouped passes instead, a few thousand rows at a time as they go in, and its stays'
-totals in one; deleting leads takes them out in one grouped pass; a bulk rescore drops the
-update trigger and counts every cell again. Each writes what the triggers would have: the
+totals in one; deleting leads takes them out in one grouped pass; a bulk rescore takes the
+leads whose rating changes out of their cells and puts them back after, with the update
+trigger dropped. Each writes what the triggers would have: the
 tests compare both tables with a count over the leads and stays after every kind of writer.
 """
 
@@ -55,12 +56,6 @@ def add(conn: sqlite3.Connection, where: str = "1", params: Any = (), *, sign: i
     conn.execute(add_sql(where, sign=sign), params)
     if sign == -1:
         conn.execute("DELETE FROM lead_cells WHERE leads = 0")
-
-
-def rebuild(conn: sqlite3.Connection) -> None:
-    """Count every cell again from the leads."""
-    conn.execute("DELETE FROM lead_cells")
-    add(conn)
 
 
 def add_stays(conn: sqlite3.Connection, where: str, params: Any = ()) -> None:
