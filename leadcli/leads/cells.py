@@ -16,20 +16,29 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+from leadcli.text import dates
+
 INSERT_TRIGGER = "lead_cells_insert"
 UPDATE_TRIGGER = "lead_cells_update"
 DELETE_TRIGGER = "lead_cells_delete"
 STAYS_INSERT_TRIGGER = "stage_stays_total_insert"
 
-#: The cells of the leads matching a condition, grouped as the table keys them. The month
-#: and the epoch seconds are written as the triggers write them (m015), which a database
-#: made by any SQLite runs.
+#: A lead as a cell of its own: the columns of ``lead_cells`` before they are added up (one
+#: lead, its value, whether it has one, its creation in epoch seconds). Cells are summed
+#: with ``count(*)`` or ``sum(leads)``, ``total(value)``, ``sum(valued)``, ``sum(created)``;
+#: reports over a filtered set of leads sum them per lead the same way (``reports.filters``).
+LEAD_AS_CELL = (
+    "source, stage, reach, rating, substr(created_at, 1, 7) AS month, 1 AS leads, value, "
+    f"value IS NOT NULL AS valued, {dates.epoch_sql('created_at')} AS created"
+)
+
+#: The cells of the leads matching ``{where}``, grouped as the table keys them.
 _GROUPED = (
     "SELECT json_array(source, stage, reach, rating, month) AS key, source, stage, reach, "
-    "rating, month, count(*) AS leads, total(value) AS value, count(value) AS valued, "
-    "coalesce(sum(CAST(strftime('%s', created_at) AS INTEGER)), 0) AS created FROM ("
-    "SELECT source, stage, reach, rating, substr(created_at, 1, 7) AS month, value, "
-    "created_at FROM leads WHERE {where}) GROUP BY source, stage, reach, rating, month"
+    "rating, month, count(*) AS leads, total(value) AS value, sum(valued) AS valued, "
+    "coalesce(sum(created), 0) AS created "
+    f"FROM (SELECT {LEAD_AS_CELL} FROM leads WHERE {{where}}) "
+    "GROUP BY source, stage, reach, rating, month"
 )
 
 _COLUMNS = "key, source, stage, reach, rating, month, leads, value, valued, created"

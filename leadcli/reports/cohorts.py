@@ -14,14 +14,7 @@ from leadcli.reports.stats import ratio
 def cohorts(conn: sqlite3.Connection, base: Base) -> dict[str, Any]:
     # Leads per month, stage and reach; each group's rank is worked out once, here.
     months: dict[str, list[int]] = {}  # month -> leads that reached each step, then lost
-    if base.filter.whole:
-        found = base.cells(conn, "month, stage, reach, sum(leads)", "month, stage, reach")
-    else:
-        found = base.all(
-            conn,
-            "SELECT substr(b.created_at, 1, 7), b.stage, b.reach, count(*) FROM base AS b "
-            "GROUP BY substr(b.created_at, 1, 7), b.stage, b.reach",
-        )
+    found = base.grouped(conn, "month, stage, reach, sum(leads)", "month, stage, reach")
     for month, stage, reach, n in found:
         row = months.setdefault(month, [0] * (len(STEPS) + 1))
         for rank in range(reached(stage, reach) + 1):

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
-from typing import Any
 
 from leadcli.pipeline.stages import STAGES
 from leadcli.reports.filters import Base, reached
@@ -73,23 +72,16 @@ def counts(conn: sqlite3.Connection, base: Base, *, ages: bool = False) -> Count
     ages (a date to read for each lead: a third of the pass) only when ``ages`` asks."""
     if base.counts is None or (ages and not base.counts.ages):
         # Ages add up in whole seconds (integers: exact, however many leads), one date read
-        # a lead; a day is 86,400 of them. The cells hold them already.
+        # a lead; a day is 86,400 of them. The kept cells hold them already.
         ages = ages or base.filter.whole
-        created = f"sum({dates.epoch_sql('b.created_at')})" if ages else "0"
         moment = dates.from_store(base.params["moment"]).timestamp()
         cells: dict[tuple[str | None, str, int], Cell] = {}
-        found: list[Any]
-        if base.filter.whole:  # every lead as it is: the cells kept as leads change
-            found = conn.execute(
-                "SELECT source, stage, reach, sum(leads), total(value), sum(valued), "
-                "sum(created) FROM lead_cells GROUP BY source, stage, reach"
-            ).fetchall()
-        else:
-            found = base.all(
-                conn,
-                "SELECT b.source, b.stage, b.reach, count(*), total(b.value), count(b.value), "
-                f"{created} FROM base AS b GROUP BY b.source, b.stage, b.reach",
-            )
+        found = base.grouped(
+            conn,
+            "source, stage, reach, sum(leads), total(value), sum(valued), "
+            + ("sum(created)" if ages else "0"),
+            "source, stage, reach",
+        )
         for source, stage, reach, n, value, valued, created_sum in found:
             age_days = (n * moment - created_sum) / 86400 if ages else 0.0
             key = (source, stage, reached(stage, reach))

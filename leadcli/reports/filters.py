@@ -16,6 +16,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from leadcli.leads.cells import LEAD_AS_CELL
 from leadcli.pipeline.stages import CLOSED_STAGES_SQL, STAGES, reach_sql
 from leadcli.storage.literals import sql_text
 from leadcli.text import dates
@@ -74,23 +75,25 @@ class Sources:
         self.alias_keys = alias_keys
         self.key_of: dict[str | None, str] = {None: ""}
         targets = {source_key(t): t.strip() for t in aliases.values()}
+        # Every raw spelling with its leads, from the lead cells (whatever the report
+        # covers, a spelling is shown as the one most common among all leads).
+        leads_of = dict(
+            conn.execute(
+                "SELECT source, sum(leads) FROM lead_cells WHERE source IS NOT NULL GROUP BY source"
+            ).fetchall()
+        )
         candidates: dict[str, list[str]] = {}
-        for raw in distinct_sources(conn):
+        for raw in leads_of:
             own = source_key(raw)
             key = self.key(raw)
             self.key_of[raw] = key
             names = candidates.setdefault(key, [])
             # an alias's own spelling never names the source it joins
             names.append(raw if own == key else targets[key])
-        counts: dict[str, Counter[str]] = {}
-        for key, names in candidates.items():
-            spellings = counts[key] = Counter(dict.fromkeys(names, 0))
-            if len(spellings) > 1:  # only then does the most common spelling need counting
-                for raw in spellings:
-                    spellings[raw] = conn.execute(
-                        "SELECT count(*) FROM leads INDEXED BY leads_report WHERE source = ?",
-                        (raw,),
-                    ).fetchone()[0]
+        counts = {
+            key: Counter({name: leads_of.get(name, 0) for name in names})
+            for key, names in candidates.items()
+        }
         self.name_of: dict[str, str | None] = {
             key: sorted(c.items(), key=lambda kv: (-kv[1], str(kv[0])))[0][0]
             for key, c in counts.items()
@@ -152,19 +155,6 @@ class Sources:
         return [raw for raw, key in self.key_of.items() if key in keys and raw is not None]
 
 
-def distinct_sources(conn: sqlite3.Connection) -> list[str]:
-    """The raw spellings of source in the leads, read by skipping from one to the next in
-    the lead index (a handful of seeks) rather than by a pass over a million leads."""
-    return [
-        raw
-        for (raw,) in conn.execute(
-            "WITH RECURSIVE s(x) AS (SELECT (SELECT min(source) FROM leads) UNION ALL "
-            "SELECT (SELECT min(source) FROM leads WHERE source > s.x) FROM s "
-            "WHERE s.x IS NOT NULL) SELECT x FROM s WHERE x IS NOT NULL"
-        )
-    ]
-
-
 def _last_move(asof_param: str) -> str:
     return (
         "(SELECT h.id FROM history AS h INDEXED BY history_stage_lead "
@@ -202,14 +192,16 @@ class Base:
     def all(self, conn: sqlite3.Connection, query: str) -> list[sqlite3.Row]:
         return conn.execute(self.sql(query), self.params).fetchall()
 
-    def cells(self, conn: sqlite3.Connection, columns: str, group: str) -> list[sqlite3.Row]:
-        """Over every lead as it is (``filter.whole``): ``columns`` of the lead cells kept as
-        leads change (``leads.cells``: ``leads`` counts, ``value`` totals ...), summed per
-        ``group``, in its order."""
-        assert self.filter.whole, "the cells count every lead as it is now"
-        return conn.execute(
-            f"SELECT {columns} FROM lead_cells GROUP BY {group} ORDER BY {group}"
-        ).fetchall()
+    def grouped(self, conn: sqlite3.Connection, columns: str, group: str) -> list[sqlite3.Row]:
+        """``columns``, sums of lead cells (``sum(leads)``, ``total(value)``, ``sum(valued)``,
+        ``sum(created)``; see ``leads.cells``), per ``group`` of their keys (``source``,
+        ``stage``, ``reach``, ``rating``, ``month``), in its order. Over every lead as it
+        is, the cells kept as leads change are summed; otherwise each lead of ``base`` is a
+        cell of its own, so one query text serves both."""
+        query = f"SELECT {columns} FROM {{cells}} GROUP BY {group} ORDER BY {group}"
+        if self.filter.whole:
+            return conn.execute(query.format(cells="lead_cells")).fetchall()
+        return self.all(conn, query.format(cells=f"(SELECT {LEAD_AS_CELL} FROM base)"))
 
 
 def build_base(conn: sqlite3.Connection, flt: ReportFilter) -> Base:

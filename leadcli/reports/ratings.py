@@ -14,16 +14,8 @@ RATINGS = ("hot", "warm", "cold")
 
 def ratings(conn: sqlite3.Connection, base: Base) -> dict[str, Any]:
     found = {rating: [0, 0, 0] for rating in (*RATINGS, None)}  # leads, customers, lost
-    if base.filter.whole:
-        sums = ", ".join(f"sum(CASE WHEN rating = '{r}' THEN leads ELSE 0 END)" for r in RATINGS)
-        groups = base.cells(conn, f"stage, sum(leads), {sums}", "stage")
-    else:
-        sums = ", ".join(f"count(CASE WHEN b.rating = '{r}' THEN 1 END)" for r in RATINGS)
-        # Grouped by source and stage: the lead index's order, one pass without sorting.
-        groups = base.all(
-            conn, f"SELECT b.stage, count(*), {sums} FROM base AS b GROUP BY b.source, b.stage"
-        )
-    for stage, n, *rated in groups:
+    sums = ", ".join(f"sum(CASE WHEN rating = '{r}' THEN leads ELSE 0 END)" for r in RATINGS)
+    for stage, n, *rated in base.grouped(conn, f"stage, sum(leads), {sums}", "stage"):
         column = {"customer": 1, "lost": 2}.get(stage)
         unrated = n - sum(rated)
         for rating, count in (*zip(RATINGS, rated, strict=True), (None, unrated)):

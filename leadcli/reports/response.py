@@ -82,7 +82,7 @@ def _buckets_from_index(conn: sqlite3.Connection, base: Base) -> list[dict[str, 
     """Per raw source spelling, the leads in each bucket, over every lead as it is now: the
     leads per source from the lead cells, the contacted ones in each bucket from
     ranges of the response-time index (counted, not computed)."""
-    per_source = base.cells(conn, "source, sum(leads)", "source")
+    per_source = base.grouped(conn, "source, sum(leads)", "source")
     index = "leads_response_time_by_source"
     within = (
         f"SELECT count(*) FROM leads INDEXED BY {index} "

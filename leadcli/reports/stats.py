@@ -7,6 +7,7 @@ median of an even count is the mean of the middle two.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from typing import Any
 
 #: The quantiles reports give.
@@ -49,7 +50,7 @@ def indexed_quantiles(
     *,
     table: str = "leads",
     mean: bool = True,
-    heads: list[tuple[Any, int, float | None]] | None = None,
+    heads: Sequence[Sequence[Any]] | None = None,
 ) -> dict[Any, dict[str, Any]]:
     """What ``quantiles`` gives for ``expr`` over the rows of ``table`` where ``where`` holds,
     per value of the column ``group`` (None: one group, ``1``), read from ``index``, which keeps
@@ -76,9 +77,9 @@ def indexed_quantiles(
         if not n:  # no group: one row, with a count of 0 when no lead qualifies
             continue
         at: dict[int, float] = {}
+        key = (g,) if group else ()
         for lo in sorted({int((n - 1) * q) for q in QUANTILES}):
             hi = min(lo + 1, n - 1)
-            key = (g,) if group else ()
             # An offset walks past that many index entries: the 90th percentile is read
             # from the far end, a tenth of the way in instead of nine tenths.
             if lo <= n - 1 - hi:

@@ -64,7 +64,7 @@ def velocity(conn: sqlite3.Connection, base: Base) -> dict[str, Any]:
             "1",
             "stage",
             table="stage_stays",
-            heads=[tuple(t) for t in totals],
+            heads=totals,
         )
     else:  # the stays of the leads in base, finished before the as-of day
         bound = " WHERE s.left_at < :as_of" if flt.as_of else ""
@@ -103,16 +103,7 @@ def velocity(conn: sqlite3.Connection, base: Base) -> dict[str, Any]:
     )
     months = []
     previous = None
-    per_month = (
-        base.cells(conn, "month, sum(leads)", "month")
-        if flt.whole
-        else base.all(
-            conn,
-            "SELECT substr(b.created_at, 1, 7) AS month, count(*) FROM base AS b "
-            "GROUP BY month ORDER BY month",
-        )
-    )
-    for month, n in per_month:
+    for month, n in base.grouped(conn, "month, sum(leads)", "month"):
         months.append(
             {
                 "month": month,
