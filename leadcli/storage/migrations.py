@@ -755,9 +755,8 @@ def m015_report_cells(db: Database) -> None:
       value, and the sum of their creation times in epoch seconds (an average age is the
       count times the moment, less this sum). ``key`` is the five values as a JSON array,
       so a NULL source or rating is a value of its own. Kept by three triggers on ``leads``;
-      a cell that empties is deleted (a sum of values then starts again from zero). A big
-      load drops the insert trigger and adds its rows' cells in one grouped pass
-      (``leads.cells``).
+      a cell that empties is deleted (a sum of values then starts again from zero). Bulk
+      writers count in grouped passes instead, with a trigger dropped (``leads.cells``).
     - ``stage_stay_totals``: per stage left, the finished stays and their seconds, kept by
       triggers on ``stage_stays`` (the mean time in stage without reading every stay).
     - ``leads_lost_reason``: the lost leads by reason, so lost reasons are counted in one
