@@ -24,9 +24,12 @@ class AppState:
     #: The default scorer, built on first use (``cli.commands.scoring.default_scorer``).
     scorer: Any = field(default=None, repr=False)
 
-    def store(self, *, create: bool = True) -> Store:
-        """The database; commands that only read pass ``create=False``, so that a mistyped
-        path is an error rather than a new, empty database."""
+    def store(self, *, create: bool = False) -> Store:
+        """The database. Only the commands that bring the first data in (``add``,
+        ``import``, ``capture``, ``spend``, ``restore``) pass ``create=True``: every other
+        command on a path with no database exits 1 naming it, so a mistyped ``--db`` is an
+        error rather than a new, empty database and a report of zeros. Safe by default: a
+        new command that forgets the argument refuses rather than creates."""
         if self._store is None:
             from leadcli.storage.store import connect
 

@@ -3,7 +3,8 @@
 Four kinds of item, most urgent first:
 - ``follow_up``: open follow-ups due by the end of today (or of ``days`` ahead);
 - ``cadence``: cadence steps due in the same window;
-- ``new_lead``: open leads never contacted (``first_contacted_at`` empty) whose speed-to-lead
+- ``new_lead``: open leads never contacted (``first_contacted_at`` empty, and not worked before
+  they came to leadcli: ``contact_unknown``) whose speed-to-lead
   SLA has passed, however long ago they came in: an old lead nobody called is still work,
   not backlog. A follow-up due in the window is the lead's item instead (it is listed
   anyway); a follow-up further ahead does not hide that nobody has called yet. Only leads
@@ -124,7 +125,8 @@ class _Part:
 UNCONTACTED_STAGES = ("prospect", "lead")
 
 _NEW = (
-    "leads.first_contacted_at IS NULL AND leads.created_at <= :sla_cutoff "
+    "leads.first_contacted_at IS NULL AND leads.contact_unknown = 0 "
+    "AND leads.created_at <= :sla_cutoff "
     f"AND leads.stage IN {UNCONTACTED_STAGES!r} "
     "AND (leads.next_follow_up_at IS NULL OR leads.next_follow_up_at > :horizon)"
 )

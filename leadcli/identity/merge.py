@@ -45,6 +45,7 @@ OWN_RULE_COLUMNS: frozenset[str] = frozenset(
         "created_at",
         "updated_at",
         "first_contacted_at",
+        "contact_unknown",
         "last_activity_at",
         "next_follow_up_at",
         "do_not_contact",
@@ -173,6 +174,10 @@ def _plan(
         ):
             values = [v for v in (survivor.get(name), row.get(name)) if v]
             survivor[name] = pick(values) if values else None
+        # contacted at a time nobody recorded, before either came to leadcli: still so
+        survivor["contact_unknown"] = int(
+            bool(survivor.get("contact_unknown") or row.get("contact_unknown"))
+        )
     before = leads[keep]
     changes = {
         name: [before.get(name), value]

@@ -19,7 +19,8 @@ The rule:
 - ``skip`` changes nothing at all: the lead stays exactly as it was.
 - ``stage``: the most advanced stage is kept; a closed lead stays closed; a closed stage in the
   record closes an open lead (``skip``: unchanged).
-- ``first_contacted_at`` (a worked status in the record) fills an empty one, never moves one.
+- ``first_contacted_at`` (a first-touch time in the record) fills an empty one, never moves
+  one; ``contact_unknown`` (a worked status without one) marks a lead nobody had contacted.
 - tags are united; custom fields: ``merge`` adds the keys the lead lacks, ``update`` writes
   all of the record's.
 
@@ -157,9 +158,16 @@ def plan_merge(
     if merged != custom:
         changes["custom"] = [custom or None, merged]
     if record.get("first_contacted_at") and not lead.get("first_contacted_at"):
-        # The record says the lead was worked ("Working - Contacted"): `due` stops
-        # listing it as never contacted. A first contact already known is never moved.
+        # A first contact already known is never moved.
         changes["first_contacted_at"] = [None, record["first_contacted_at"]]
+    elif (
+        record.get("contact_unknown")
+        and not lead.get("contact_unknown")
+        and not lead.get("first_contacted_at")
+    ):
+        # The record says the lead was worked ("Working - Contacted"), not when: `due`
+        # stops listing it as never contacted; its response time is unknown.
+        changes["contact_unknown"] = [lead.get("contact_unknown"), 1]
     have = {t.lower() for t in lead_tags}
     plan.tags = [t for t in dict.fromkeys(record_tags) if t.lower() not in have]
     plan.stage = advanced_stage(lead.get("stage") or "prospect", record.get("stage"))
@@ -237,6 +245,10 @@ def brings_nothing_sql(
     terms.append(f"{n}.custom IS NULL")
     # a worked status for a lead nobody had contacted: its first contact, to merge
     terms.append(f"NOT ({n}.first_contacted_at IS NOT NULL AND {o}.first_contacted_at IS NULL)")
+    terms.append(
+        f"NOT ({n}.contact_unknown = 1 AND {o}.contact_unknown = 0 "
+        f"AND {o}.first_contacted_at IS NULL)"
+    )
     terms.append(
         f"({n}.stage = {o}.stage OR {o}.stage IN {CLOSED_STAGES_SQL} OR "
         f"({n}.stage NOT IN {CLOSED_STAGES_SQL} "

@@ -22,6 +22,7 @@ SPECIAL_TARGETS = (
     "converted",
     "created_at",
     "closed_at",
+    "first_contacted_at",
     "lost_reason",
     "ignore",
     "custom",
@@ -104,6 +105,26 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
     "value": ("value", "dealvalue", "expectedvalue", "amount", "dealamount", "opportunityamount"),
     "notes": ("notes", "note", "description", "comments", "comment", "message", "yourmessage"),
     "tags": ("tags", "tag", "labels", "label"),
+    # The first outbound touch (Salesforce FirstCallDateTime / FirstEmailDateTime, HubSpot
+    # "Date of first engagement"): a lead's response time; without it an imported worked
+    # lead's response time is unknown, never zero.
+    "first_contacted_at": (
+        "firstcontactedat",
+        "firstcontacted",
+        "firstcontact",
+        "firstcontactdate",
+        "datefirstcontacted",
+        "firsttouch",
+        "firsttouchdate",
+        "firstresponse",
+        "firstresponseat",
+        "firstresponsedate",
+        "firstcalldatetime",
+        "firstemaildatetime",
+        "dateoffirstengagement",
+        "timeoffirstengagement",
+        "firstoutreachdate",
+    ),
     "external_id": (
         "id",
         "recordid",
@@ -225,6 +246,7 @@ _OWN_EXPORT_FIELDS = {
     "stage",
     "created_at",
     "closed_at",
+    "first_contacted_at",
     "lost_reason",
 }
 #: Every other column of a lead record is not taken back: leadcli computes it (score,

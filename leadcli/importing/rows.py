@@ -67,6 +67,7 @@ EXTRA_COLUMNS: tuple[str, ...] = (
     "custom",
     "first_contacted_at",
     "reach",
+    "contact_unknown",
 )
 
 
@@ -216,6 +217,7 @@ class RowConverter:
         converted: list[bool | None] = []  # a flag per row, when a column says
         created: list[str | None] = [None] * n
         closed: list[str | None] = [None] * n
+        first_touch: list[str | None] = [None] * n
         lost_reason: list[str | None] = [None] * n
         lost_column = ""
         full_name: list[str] | None = None
@@ -284,8 +286,8 @@ class RowConverter:
                 lost_column = column
             elif target == "converted":
                 converted = [c.lower() in _TRUE if c else None for c in col]
-            elif target in ("created_at", "closed_at"):
-                stamps = created if target == "created_at" else closed
+            elif target in ("created_at", "closed_at", "first_contacted_at"):
+                stamps = {"created_at": created, "closed_at": closed}.get(target, first_touch)
                 for i, c in enumerate(col):
                     if c:
                         stamp = _date(c)
@@ -348,16 +350,35 @@ class RowConverter:
             if fields:
                 custom_json[i] = json.dumps(fields, ensure_ascii=False)
         columns = [values.get(f, [None] * n) for f in self.fields]
-        # A worked status ("Working - Contacted") or a stage past `lead`: someone contacted
-        # the lead, as of the file's own date for it, so `due` does not list it as new.
+        # A first-touch column dates the first contact (not before the lead was created). A
+        # worked status ("Working - Contacted") or a stage past `lead` without one says
+        # someone contacted the lead at a time the file does not give: `due` does not list
+        # it as new, and its response time is unknown (never zero, see reports.response).
         first_contacted = [
-            created_at[i] if contacted[i] and stage[i] != "lost" and not self.own_export else None
+            max(t, created_at[i]) if t is not None else None for i, t in enumerate(first_touch)
+        ]
+        contact_unknown = [
+            int(
+                first_contacted[i] is None
+                and contacted[i]
+                and stage[i] != "lost"
+                and not self.own_export
+            )
             for i in range(n)
         ]
         # A closed row is a move from prospect to its stage (the loader records it in
         # history): how far the lead got (``leads.reach``) is the higher rank of the two.
         reach = [max(rank(FIRST_STAGE), rank(s)) if s in CLOSED_STAGES else None for s in stage]
-        columns += [stage, created_at, closed_at, lost_reason, custom_json, first_contacted, reach]
+        columns += [
+            stage,
+            created_at,
+            closed_at,
+            lost_reason,
+            custom_json,
+            first_contacted,
+            reach,
+            contact_unknown,
+        ]
         lines = [line for line, _ in good]
         tag_pairs = []
         if self.tags or tags:

@@ -240,7 +240,8 @@ def build_base(conn: sqlite3.Connection, flt: ReportFilter) -> Base:
     if not flt.as_of:
         cte = (
             f"SELECT l.id, {source} AS source, l.owner, l.stage, l.reach, l.value, "
-            "l.created_at, l.closed_at, l.first_contacted_at, l.lost_reason, l.rating "
+            "l.created_at, l.closed_at, l.first_contacted_at, l.lost_reason, l.rating, "
+            "l.contact_unknown "
             f"FROM leads AS l INDEXED BY {REPORT_INDEX} WHERE {condition}"
         )
         return Base(cte, params, sources, flt)
@@ -256,9 +257,10 @@ def build_base(conn: sqlite3.Connection, flt: ReportFilter) -> Base:
         f"CASE WHEN x.stage = 'lost' THEN {reach} END AS reach, x.value, x.created_at, "
         f"CASE WHEN x.stage IN {CLOSED_STAGES_SQL} THEN coalesce(x.moved_at, x.closed_now) END "
         "AS closed_at, x.first_contacted_at, "
-        "CASE WHEN x.stage = 'lost' THEN x.lost_reason END AS lost_reason, x.rating FROM ("
+        "CASE WHEN x.stage = 'lost' THEN x.lost_reason END AS lost_reason, x.rating, "
+        "x.contact_unknown FROM ("
         "SELECT l.id, l.source, l.owner, l.value, l.created_at, l.closed_at AS closed_now, "
-        "l.lost_reason, l.rating, "
+        "l.lost_reason, l.rating, l.contact_unknown, "
         "CASE WHEN l.first_contacted_at < :as_of THEN l.first_contacted_at END "
         "AS first_contacted_at, "
         "coalesce(json_extract(m.changes, '$.stage[1]'), "

@@ -153,6 +153,7 @@ def sections(result: dict[str, Any]) -> list[Section]:
             ("within_24h_share", "1-24 h"),
             ("over_24h_share", "> 24 h"),
             ("never_share", "Never"),
+            ("unknown_share", "Unknown"),
         ]
         overall = {**result["overall"], "source": "(all)"}
         return [Section("Response time", cols, [overall, *rows], bar="within_1h_share")]

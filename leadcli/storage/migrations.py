@@ -854,6 +854,67 @@ def m015_report_cells(db: Database) -> None:
     db.execute("DROP INDEX leads_cohort")
 
 
+def m016_first_contact_unknown(db: Database) -> None:
+    """``leads.contact_unknown``: the lead was worked before it came to leadcli (an import's
+    "Working - Contacted" or a stage past ``lead``), at a time nobody recorded.
+
+    Imports used to date such a first contact at the lead's creation, so `report response`
+    showed a source "100 % < 1 h" and a median of 0.0 h that no one achieved. Now the
+    first-contact time stays empty and this flag says the lead was contacted all the same:
+    `due` does not list it as never contacted, and `report response` counts it as "unknown",
+    outside the response-time medians.
+
+    Leads that an import dated so are found by their trace: a first contact at the very
+    second of creation with no outbound activity at that time (a touch logged with
+    `leadcli log` is an activity). The indexes whose condition reads the first contact
+    (``leads_new``, ``leads_new_by_score``, ``leads_response_time``,
+    ``leads_response_time_by_source``) are rebuilt with the flag in their condition, and
+    ``leads_contact_unknown`` counts the flagged leads per source.
+    """
+    db.execute("ALTER TABLE leads ADD COLUMN contact_unknown INTEGER NOT NULL DEFAULT 0")
+    db.execute(
+        "UPDATE leads SET contact_unknown = 1, first_contacted_at = NULL "
+        "WHERE first_contacted_at IS NOT NULL AND first_contacted_at = created_at "
+        "AND NOT EXISTS (SELECT 1 FROM activities AS a WHERE a.lead_id = leads.id "
+        "AND a.inbound = 0 AND a.at = leads.first_contacted_at)"
+    )
+    uncontacted = (
+        "WHERE first_contacted_at IS NULL AND contact_unknown = 0 AND do_not_contact = 0 "
+        "AND stage NOT IN ('customer', 'lost')"
+    )
+    db.execute("DROP INDEX leads_new")
+    db.execute("DROP INDEX leads_new_by_score")
+    db.execute(
+        "CREATE INDEX leads_new ON leads (created_at, next_follow_up_at, score, stage, "
+        f"do_not_contact, first_contacted_at) {uncontacted}"
+    )
+    db.execute(
+        "CREATE INDEX leads_new_by_score ON leads (stage, score DESC, created_at, "
+        f"next_follow_up_at, do_not_contact, first_contacted_at) {uncontacted}"
+    )
+    response_time = (
+        "max(0, CAST(round((julianday(first_contacted_at) - julianday(created_at)) * 86400) "
+        "AS INTEGER))"
+    )
+    timed = "first_contacted_at IS NOT NULL AND contact_unknown = 0"
+    db.execute("DROP INDEX leads_response_time")
+    db.execute("DROP INDEX leads_response_time_by_source")
+    db.execute(
+        f"CREATE INDEX leads_response_time ON leads ({response_time}, created_at, "
+        f"first_contacted_at) WHERE {timed}"
+    )
+    db.execute(
+        f"CREATE INDEX leads_response_time_by_source ON leads (source, {response_time}, "
+        f"created_at, first_contacted_at) WHERE {timed}"
+    )
+    db.execute("CREATE INDEX leads_contact_unknown ON leads (source) WHERE contact_unknown = 1")
+    db.execute("DROP INDEX leads_report")
+    db.execute(
+        "CREATE INDEX leads_report ON leads (source, stage, reach, created_at, value, "
+        "closed_at, first_contacted_at, owner, rating, lost_reason, contact_unknown)"
+    )
+
+
 #: Every step in order; the schema version is the number of steps applied.
 MIGRATIONS: list[Callable[[Database], None]] = [
     m001_initial,
@@ -871,6 +932,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     m013_privacy,
     m014_reports,
     m015_report_cells,
+    m016_first_contact_unknown,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

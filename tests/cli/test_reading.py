@@ -8,24 +8,82 @@ from pathlib import Path
 import pytest
 
 
-@pytest.mark.parametrize(
-    "args",
-    [
-        ("list",),
-        ("show", "1"),
-        ("due",),
-        ("history", "1"),
-        ("imports",),
-        ("followup", "list"),
-    ],
-)
-def test_read_only_commands_on_a_missing_database_name_the_path(cli, tmp_path: Path, args):
+#: Every command that does not bring the first data in. Reads (reports, lists, exports,
+#: doctor) and changes to leads that must already exist: none may answer a mistyped --db
+#: with a new, empty database (a report of zeros, exit 0, is what a cron job would mail).
+NO_NEW_DATABASE = [
+    ("list",),
+    ("show", "1"),
+    ("edit", "1", "--title", "CTO"),
+    ("due",),
+    ("due", "-f", "json"),
+    ("history", "1"),
+    ("imports",),
+    ("import", "list"),
+    ("import", "undo", "1"),
+    ("qualify", "1", "--budget", "yes"),
+    ("advance", "1", "--to", "sql"),
+    ("log", "1", "call"),
+    ("followup", "list"),
+    ("followup", "1", "tomorrow"),
+    ("report",),
+    *(
+        ("report", name)
+        for name in (
+            "pipeline",
+            "funnel",
+            "sources",
+            "velocity",
+            "response",
+            "lost",
+            "cohorts",
+            "ratings",
+        )
+    ),
+    ("report", "-f", "json"),
+    ("report", "--html", "report.html"),
+    ("dedupe",),
+    ("dedupe", "-f", "json"),
+    ("merge", "1", "2"),
+    ("export",),
+    ("export", "-f", "json"),
+    ("export", "--subject", "ana@example.com"),
+    ("score",),
+    ("score", "--explain", "1"),
+    ("model", "train"),
+    ("model", "show"),
+    ("model", "evaluate"),
+    ("forget", "ana@example.com", "--yes"),
+    ("backup",),
+]
+
+
+@pytest.mark.parametrize("args", NO_NEW_DATABASE, ids=" ".join)
+def test_commands_on_a_missing_database_name_the_path_and_create_nothing(
+    cli, tmp_path: Path, args
+):
     typo = tmp_path / "nowhere" / "laeds.db"
     result = cli("--db", str(typo), *args)
     assert result.exit_code == 1
     assert str(typo) in result.stderr and "no database" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert not typo.exists() and not typo.parent.exists()
+
+
+def test_doctor_finds_a_missing_database_and_creates_nothing(cli, tmp_path: Path):
+    typo = tmp_path / "nowhere" / "laeds.db"
+    result = cli("--db", str(typo), "doctor", "-f", "json")
+    assert result.exit_code == 1
+    assert "no database" in result.stdout
+    assert not typo.exists() and not typo.parent.exists()
+
+
+def test_backup_list_works_without_a_database(cli, tmp_path: Path):
+    """The backups are what a user whose database is gone needs to see."""
+    typo = tmp_path / "nowhere" / "laeds.db"
+    result = cli("--db", str(typo), "backup", "list")
+    assert result.exit_code == 0
+    assert not typo.exists()
 
 
 def test_a_missing_database_from_the_environment_too(proc, tmp_path: Path):

@@ -135,7 +135,7 @@ def restore(
     from leadcli.privacy.backups import check_backup_file
     from leadcli.privacy.backups import restore as restore_backup
 
-    store = state(ctx).store()
+    store = state(ctx).store(create=True)
     check_backup_file(path)  # before asking: a wrong file is said at once
     if not yes:
         if not options.stdin_is_interactive():

@@ -86,7 +86,7 @@ def capture(
             check_path(Path(path))
     app_state = state(ctx)
     settings = Settings.from_config(app_state.config())
-    store = app_state.store()
+    store = app_state.store(create=True)
     results = run(
         store,
         _messages(paths),

@@ -203,7 +203,7 @@ def import_files(
         allow_suppressed=allow_suppressed,
     )
     check_readable(files)
-    store = app_state.store()
+    store = app_state.store(create=True)
     if not dry_run:
         options = replace(options, scorer=default_scorer(app_state))
     results: list[ImportSummary] = []

@@ -171,7 +171,7 @@ def add(
     values = _given_fields(locals())
     custom = {k: v for k, v in _parse_custom(field).items() if v is not None}
     region = app_state.config()["contacts.phone_region"]
-    store = app_state.store()
+    store = app_state.store(create=True)
     with rescoring(ctx) as touched:
         lead_id = add_lead(
             store,

@@ -322,7 +322,7 @@ def spend(
     """
     from leadcli.reports.spend import record_spend
 
-    row = record_spend(state(ctx).store(), source, amount, month)
+    row = record_spend(state(ctx).store(create=True), source, amount, month)
     if fmt is OutputFormat.table:
         say(f"Recorded {row['amount']:,.2f} for {row['source']} in {row['month']}.")
     elif fmt is OutputFormat.json:
