@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-
 #: Every command that does not bring the first data in. Reads (reports, lists, exports,
 #: doctor) and changes to leads that must already exist: none may answer a mistyped --db
 #: with a new, empty database (a report of zeros, exit 0, is what a cron job would mail).
@@ -59,9 +58,7 @@ NO_NEW_DATABASE = [
 
 
 @pytest.mark.parametrize("args", NO_NEW_DATABASE, ids=" ".join)
-def test_commands_on_a_missing_database_name_the_path_and_create_nothing(
-    cli, tmp_path: Path, args
-):
+def test_commands_on_a_missing_database_name_the_path_and_create_nothing(cli, tmp_path: Path, args):
     typo = tmp_path / "nowhere" / "laeds.db"
     result = cli("--db", str(typo), *args)
     assert result.exit_code == 1

@@ -121,6 +121,7 @@ def records(draw: st.DrawFn) -> dict:
         other_emails=draw(st.sampled_from([None, '["y@a.io"]'])),
         custom=draw(st.sampled_from([None, '{"k": "v"}'])),
         first_contacted_at=draw(st.sampled_from([None, "2026-01-05T10:00:00Z"])),
+        contact_unknown=draw(st.sampled_from([0, 1])),
     )
 
 
@@ -132,6 +133,7 @@ COLUMNS = [
     "custom",
     "stage",
     "first_contacted_at",
+    "contact_unknown",
 ]
 
 
