@@ -54,6 +54,9 @@ AFTER_MIN_SHARE = 0.05
 _BINS = 8
 SEPARATES = "separates won from lost"
 AFTER_CLOSE = "recorded after the close"
+#: ``--leave-out``: what the user knows was written after the outcome, though no time or
+#: count shows it (an import of closed history has neither).
+BY_NAME = "left out by name"
 
 
 @dataclass
@@ -279,22 +282,35 @@ def after_close(conn: sqlite3.Connection, data: Data, where: str) -> dict[int, F
 @dataclass
 class Guarded:
     """What the guard decided: the features to learn from (positions in the data read),
-    every finding (kept ones marked), and ``--keep-feature`` patterns that kept nothing."""
+    every finding (kept ones marked), and ``--keep-feature`` / ``--leave-out`` patterns
+    that matched nothing."""
 
     use: list[int]
     findings: list[Finding]
     unmatched: list[str]
 
 
-def guard(conn: sqlite3.Connection, data: Data, where: str, keep: Sequence[str] = ()) -> Guarded:
-    """The guard over the closed leads' features: a post-close sign first (it is the
-    stronger evidence), then separation."""
+def guard(
+    conn: sqlite3.Connection,
+    data: Data,
+    where: str,
+    keep: Sequence[str] = (),
+    leave_out: Sequence[str] = (),
+) -> Guarded:
+    """The guard over the closed leads' features: ``leave_out`` (names or patterns) first,
+    then a post-close sign (the stronger evidence), then separation."""
     found = separating(data)
     found.update(after_close(conn, data, where))
     used_patterns: set[str] = set()
     findings = []
     use = []
-    for f in range(len(data.sources)):
+    for f, source in enumerate(data.sources):
+        name = features.describe(source)
+        named = [p for p in leave_out if kept_by(name, [p])]
+        if named:
+            used_patterns.update(named)
+            findings.append(Finding(name, BY_NAME, "--leave-out " + ", ".join(named)))
+            continue
         finding = found.get(f)
         if finding is None:
             use.append(f)
@@ -305,7 +321,7 @@ def guard(conn: sqlite3.Connection, data: Data, where: str, keep: Sequence[str] 
             used_patterns.update(matching)
             use.append(f)
         findings.append(finding)
-    unmatched = [p for p in keep if p not in used_patterns]
+    unmatched = [p for p in (*keep, *leave_out) if p not in used_patterns]
     return Guarded(use, findings, unmatched)
 
 

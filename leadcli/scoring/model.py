@@ -155,12 +155,16 @@ def _usable_number(values: list[Any]) -> bool:
 
 
 def guarded_data(
-    conn: sqlite3.Connection, keep: Sequence[str] = (), where: str = CLOSED
+    conn: sqlite3.Connection,
+    keep: Sequence[str] = (),
+    leave_out: Sequence[str] = (),
+    where: str = CLOSED,
 ) -> tuple[Data, leakage.Guarded]:
     """The closed leads' data with the leakage guard's features left out (``keep``: the
-    ``--keep-feature`` names or patterns that stay in), and what the guard found."""
+    ``--keep-feature`` names or patterns that stay in; ``leave_out``: those that go
+    whatever the guard finds), and what the guard found."""
     data = read_data(conn, where)
-    guarded = leakage.guard(conn, data, where, keep)
+    guarded = leakage.guard(conn, data, where, keep, leave_out)
     data = Data(
         [data.sources[f] for f in guarded.use],
         [data.kinds[f] for f in guarded.use],
@@ -170,10 +174,13 @@ def guarded_data(
     return data, guarded
 
 
-def _leakage(guarded: leakage.Guarded, keep: Sequence[str]) -> dict[str, Any]:
+def _leakage(
+    guarded: leakage.Guarded, keep: Sequence[str], leave_out: Sequence[str]
+) -> dict[str, Any]:
     """The guard's findings as stored with a model and returned by evaluate."""
     return {
         "keep": list(keep),
+        "leave_out": list(leave_out),
         "findings": [f.as_dict() for f in guarded.findings],
         "unmatched_keep": guarded.unmatched,
     }
@@ -482,7 +489,9 @@ def _table(data: Data, enc: Encoded, w: np.ndarray) -> dict[str, Any]:
     return {"intercept": intercept, "features": table_features}
 
 
-def train(store: Store, *, folds: int = 5, keep: Sequence[str] = ()) -> dict[str, Any]:
+def train(
+    store: Store, *, folds: int = 5, keep: Sequence[str] = (), leave_out: Sequence[str] = ()
+) -> dict[str, Any]:
     """Choose a form and its settings by cross-validation, fit it on every closed lead,
     store it, and return what was stored. Features the leakage guard finds are left out
     unless ``keep`` names them; the findings are stored with the model (``leakage``)."""
@@ -490,7 +499,7 @@ def train(store: Store, *, folds: int = 5, keep: Sequence[str] = ()) -> dict[str
 
     with store.read() as conn:
         check_enough(*_count_closed(conn))
-        data, guarded = guarded_data(conn, keep)
+        data, guarded = guarded_data(conn, keep, leave_out)
     customers = sum(data.y)
     lost = len(data.y) - customers
     if not data.sources:
@@ -521,7 +530,7 @@ def train(store: Store, *, folds: int = 5, keep: Sequence[str] = ()) -> dict[str
         "form": settings["form"],
         "settings": settings,
         **table,
-        "leakage": _leakage(guarded, keep),
+        "leakage": _leakage(guarded, keep, leave_out),
     }
     with store.write() as conn:
         cursor = conn.execute(
@@ -572,16 +581,20 @@ def load_latest(store: Store) -> dict[str, Any] | None:
         return None
 
 
-def evaluate(store: Store, *, folds: int = 5, keep: Sequence[str] = ()) -> dict[str, Any]:
+def evaluate(
+    store: Store, *, folds: int = 5, keep: Sequence[str] = (), leave_out: Sequence[str] = ()
+) -> dict[str, Any]:
     """Cross-validate the stored model's form and settings on today's closed leads, the
     leakage guard applied again (today's leads may leak what the trained ones did not);
-    what the model was trained keeping stays kept, with ``keep`` besides."""
+    what the model was trained keeping or leaving out stays so, with ``keep`` and
+    ``leave_out`` besides."""
     stored = load(store)
-    kept = [*stored["model"].get("leakage", {}).get("keep", []), *keep]
-    kept = list(dict.fromkeys(kept))
+    trained = stored["model"].get("leakage", {})
+    kept = list(dict.fromkeys([*trained.get("keep", []), *keep]))
+    left = list(dict.fromkeys([*trained.get("leave_out", []), *leave_out]))
     with store.read() as conn:
         check_enough(*_count_closed(conn))
-        data, guarded = guarded_data(conn, kept)
+        data, guarded = guarded_data(conn, kept, left)
     if not data.sources:
         raise TrainingError(
             "the closed leads have nothing a model can learn from once the leakage guard "
@@ -598,7 +611,7 @@ def evaluate(store: Store, *, folds: int = 5, keep: Sequence[str] = ()) -> dict[
         "customers": customers,
         "lost": len(data.y) - customers,
         **result,
-        "leakage": _leakage(guarded, kept),
+        "leakage": _leakage(guarded, kept, left),
     }
 
 

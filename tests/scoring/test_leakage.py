@@ -71,7 +71,7 @@ def test_keep_feature_keeps_it_and_still_warns(cli, store):
         ("tag signed", True)
     ]
     assert "kept 'tag signed'" in stderr
-    assert "'nosuch' matches no feature" in stderr
+    assert "'nosuch' (--keep-feature / --leave-out) matches no feature" in stderr
     assert "tag signed" in _model_features(cli)
     assert summary["auc"] > 0.9
     # evaluate keeps what the model was trained keeping, and says so
@@ -79,6 +79,16 @@ def test_keep_feature_keeps_it_and_still_warns(cli, store):
     assert evaluated.exit_code == 0, evaluated.stderr
     result = json.loads(evaluated.stdout)
     assert result["leakage"]["findings"][0]["kept"] is True and result["auc"] > 0.9
+
+
+def test_leave_out_drops_what_the_user_knows_came_after(cli, store):
+    """What no time or count shows (an import of closed history): left out by name."""
+    _closed_with_a_leaking_tag(store)
+    summary, _ = _trained(cli, "--leave-out", "tag news*")
+    findings = {f["feature"]: f["rule"] for f in summary["leakage"]["findings"]}
+    assert findings == {"tag newsletter": leakage.BY_NAME, "tag signed": leakage.SEPARATES}
+    assert summary["leakage"]["leave_out"] == ["tag news*"]
+    assert not {"tag newsletter", "tag signed"} & _model_features(cli)
 
 
 def test_evaluate_warns_too(cli, store):

@@ -241,6 +241,17 @@ KeepOption = Annotated[
     ),
 ]
 
+LeaveOutOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--leave-out",
+        metavar="NAME",
+        help="Do not learn from this feature (written after the outcome, as you know and "
+        "the guard cannot see; a name or a pattern such as 'tag *'; repeatable).",
+        show_default=False,
+    ),
+]
+
 
 def _warn_leakage(leakage: dict[str, Any] | None) -> None:
     """The guard's findings, one line each on stderr (every format: a script's log shows
@@ -249,6 +260,8 @@ def _warn_leakage(leakage: dict[str, Any] | None) -> None:
         return
     for finding in leakage["findings"]:
         name = finding["feature"]
+        if finding["rule"] == "left out by name":
+            continue  # as asked; -f json lists it
         if finding["kept"]:
             say(
                 f"Warning: kept {name!r} (--keep-feature), though it {finding['rule']}: "
@@ -260,7 +273,7 @@ def _warn_leakage(leakage: dict[str, Any] | None) -> None:
                 f"--keep-feature {name!r} keeps it."
             )
     for pattern in leakage["unmatched_keep"]:
-        say(f"Warning: --keep-feature {pattern!r} matches no feature the guard left out.")
+        say(f"Warning: {pattern!r} (--keep-feature / --leave-out) matches no feature.")
 
 
 @model_app.command("train")
@@ -268,6 +281,7 @@ def model_train(
     ctx: typer.Context,
     folds: FoldsOption = 5,
     keep: KeepOption = None,
+    leave_out: LeaveOutOption = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Learn P(customer) from closed leads (customer versus lost) and store the model.
@@ -281,7 +295,7 @@ def model_train(
     from leadcli.scoring import model
 
     app_state = state(ctx)
-    stored = model.train(app_state.store(), folds=folds, keep=keep or [])
+    stored = model.train(app_state.store(), folds=folds, keep=keep or [], leave_out=leave_out or [])
     _warn_leakage(stored["model"].get("leakage"))
     summary = _summary(stored)
     if fmt is OutputFormat.table:
@@ -353,6 +367,7 @@ def model_evaluate(
     ctx: typer.Context,
     folds: FoldsOption = 5,
     keep: KeepOption = None,
+    leave_out: LeaveOutOption = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Cross-validated AUC, log-loss and calibration of the model's form on closed leads.
@@ -364,7 +379,9 @@ def model_evaluate(
     """
     from leadcli.scoring import model
 
-    result = model.evaluate(state(ctx).store(), folds=folds, keep=keep or [])
+    result = model.evaluate(
+        state(ctx).store(), folds=folds, keep=keep or [], leave_out=leave_out or []
+    )
     _warn_leakage(result.get("leakage"))
     if fmt is OutputFormat.json:
         write_object(result, sys.stdout)
