@@ -77,7 +77,7 @@ class Finding:
 
 def wilson_upper(k: int, n: int, z: float = _Z) -> float:
     """The one-sided upper confidence bound of a rate seen as ``k`` in ``n`` (Wilson)."""
-    if n == 0:
+    if k >= n:  # also n == 0: nothing seen bounds nothing (and 1.0 exactly, not 1 - 1e-16)
         return 1.0
     p = k / n
     centre = p + z * z / (2 * n)

@@ -8,6 +8,9 @@ import json
 import random
 from pathlib import Path
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from leadcli.leads.records import add_lead, edit_lead
 from leadcli.pipeline.transitions import advance
 from leadcli.scoring import leakage
@@ -140,6 +143,18 @@ def test_wilson_bound():
     assert abs(leakage.wilson_upper(0, 100) - 2.7055 / 102.7055) < 1e-4
     assert leakage.wilson_upper(5, 10) > 0.5 > leakage.wilson_upper(0, 10)
     assert leakage.wilson_upper(0, 0) == 1.0
+
+
+@given(st.integers(1, 5000), st.data())
+def test_wilson_bound_is_an_upper_bound_that_tightens(n, data):
+    """Above the rate seen, at most 1, higher with more exceptions: a value only counts as
+    pure once enough leads show it."""
+    k = data.draw(st.integers(0, n))
+    upper = leakage.wilson_upper(k, n)
+    assert k / n <= upper <= 1.0
+    if k < n:
+        assert leakage.wilson_upper(k + 1, n) >= upper
+    assert leakage.wilson_upper(0, n + 1) < leakage.wilson_upper(0, n)
 
 
 @requires_shared("x-education")
