@@ -83,6 +83,9 @@ class ImportOptions:
     lists: Lists = DEFAULT_LISTS
     #: ``import --stage``: the stage of rows the file gives none for.
     stage: str | None = None
+    #: ``import --closed-if-not-converted``: the file is closed history, so a row its
+    #: converted column says was not converted is a lost lead (see ``rows.RowConverter``).
+    closed_if_not_converted: bool = False
     #: Import rows of people erased with ``forget`` (they came back by their own choice),
     #: lifting their suppression, instead of counting them as ``suppressed``.
     allow_suppressed: bool = False
@@ -141,6 +144,7 @@ def _shape(options: ImportOptions, table: Table, system: str | None) -> dict[str
         "on_duplicate": options.on_duplicate,
         "source": options.source,
         "stage": options.stage,
+        "closed_if_not_converted": options.closed_if_not_converted,
         "tags": options.tags,
         "region": options.region,
         "keep_invalid": options.keep_invalid,
@@ -391,6 +395,7 @@ def _import_table(
         placeholders_missing=not own_export,
         own_export=own_export,
         stage=options.stage,
+        closed_if_not_converted=options.closed_if_not_converted,
     )
     rejects = _Rejects(rejects_path(options.rejects, path, store.path.parent), table.header)
     conn = store.conn

@@ -21,6 +21,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
+from leadcli.errors import LeadcliError
 from leadcli.identity.evidence import DEFAULT_LISTS, Lists, is_placeholder
 from leadcli.leads.records import CONTACT_FIELDS, TEXT_FIELDS
 from leadcli.pipeline.stages import CLOSED_STAGES, FIRST_STAGE, Status, rank, read_status
@@ -47,6 +48,9 @@ _PLACEHOLDER_FIELDS = frozenset(
     {*TEXT_FIELDS, "name", "email", "phone"} - {"notes", "source", "owner"}
 )
 _IDENTITY = ("first_name", "last_name", "email", "phone", "company", "external_id")
+#: The lost reason of a lead a not-converted flag closed, when the file gives none: what the
+#: file says, no more (it does not say why).
+NOT_CONVERTED = "not converted"
 #: The lead fields a row can fill, in the order ``Chunk.columns`` holds them.
 LEAD_FIELDS: tuple[str, ...] = (
     *CONTACT_FIELDS,
@@ -150,8 +154,12 @@ class RowConverter:
         placeholders_missing: bool = True,
         own_export: bool = False,
         stage: str | None = None,
+        closed_if_not_converted: bool = False,
     ) -> None:
         self.region = region
+        #: ``import --closed-if-not-converted``: the file is closed history (every row
+        #: decided), so a not-converted flag is a lost lead whatever the status says.
+        self.closed_if_not_converted = closed_if_not_converted
         #: leadcli's own export read back: its stages are its own, not a CRM's word that a
         #: lead was worked, so they say nothing of a first contact.
         self.own_export = own_export
@@ -194,6 +202,12 @@ class RowConverter:
             mapped.add("do_not_contact")
         if self.system and "external_id" in mapped:
             mapped.add("external_system")
+        if closed_if_not_converted and "converted" not in mapped:
+            raise LeadcliError(
+                "--closed-if-not-converted needs a converted column (Converted, IsConverted); "
+                "this file has none",
+                hint="map one with --map COLUMN=converted, or leave the option out",
+            )
         #: The lead fields this file can fill: only these are bound when inserting.
         self.fields = [f for f in LEAD_FIELDS if f in mapped]
         # A status column holds a handful of words over a million rows: read each once.
@@ -303,14 +317,20 @@ class RowConverter:
             contacted = [c or s is None for c, s in zip(contacted, status, strict=True)]
         # A converted flag (Salesforce IsConverted, x-education Converted) is the system's
         # record and outranks a status column both ways; a status it contradicts is kept.
+        # Not converted on a closed row (the status, or --stage, says closed; or the file is
+        # closed history) is a lost lead: closed, and not won. Salesforce's "Closed -
+        # Converted" with IsConverted false is such a row: the status says someone closed
+        # it, the system says no conversion happened, so it is lost, not reopened.
         for i, flag in enumerate(converted):
             if flag:
                 stage[i] = "customer"
-            elif flag is False and stage[i] == "customer":
-                stage[i] = "lead"
-                if status[i]:
+            elif flag is False and (self.closed_if_not_converted or stage[i] in CLOSED_STAGES):
+                if stage[i] == "customer" and status[i]:
                     column, text = status[i]  # type: ignore[misc]
                     custom[i][column] = text
+                if stage[i] != "lost":
+                    stage[i] = "lost"
+                    lost_reason[i] = lost_reason[i] or NOT_CONVERTED
         if full_name is not None:
             self._split_names(full_name, values, n)
         if further:

@@ -21,12 +21,13 @@ import math
 import os
 import sqlite3
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from leadcli.errors import LeadcliError
 from leadcli.pipeline.stages import CLOSED_STAGES_SQL
-from leadcli.scoring import features
+from leadcli.scoring import features, leakage
 from leadcli.storage.store import Store
 from leadcli.text import dates
 
@@ -151,6 +152,38 @@ def _usable_number(values: list[Any]) -> bool:
         and len(present) > 50
         and all(float(v).is_integer() for v in present)
     )
+
+
+def guarded_data(
+    conn: sqlite3.Connection,
+    keep: Sequence[str] = (),
+    leave_out: Sequence[str] = (),
+    where: str = CLOSED,
+) -> tuple[Data, leakage.Guarded]:
+    """The closed leads' data with the leakage guard's features left out (``keep``: the
+    ``--keep-feature`` names or patterns that stay in; ``leave_out``: those that go
+    whatever the guard finds), and what the guard found."""
+    data = read_data(conn, where)
+    guarded = leakage.guard(conn, data, where, keep, leave_out)
+    data = Data(
+        [data.sources[f] for f in guarded.use],
+        [data.kinds[f] for f in guarded.use],
+        [data.columns[f] for f in guarded.use],
+        data.y,
+    )
+    return data, guarded
+
+
+def _leakage(
+    guarded: leakage.Guarded, keep: Sequence[str], leave_out: Sequence[str]
+) -> dict[str, Any]:
+    """The guard's findings as stored with a model and returned by evaluate."""
+    return {
+        "keep": list(keep),
+        "leave_out": list(leave_out),
+        "findings": [f.as_dict() for f in guarded.findings],
+        "unmatched_keep": guarded.unmatched,
+    }
 
 
 def read_data(conn: sqlite3.Connection, where: str = CLOSED) -> Data:
@@ -456,20 +489,25 @@ def _table(data: Data, enc: Encoded, w: np.ndarray) -> dict[str, Any]:
     return {"intercept": intercept, "features": table_features}
 
 
-def train(store: Store, *, folds: int = 5) -> dict[str, Any]:
+def train(
+    store: Store, *, folds: int = 5, keep: Sequence[str] = (), leave_out: Sequence[str] = ()
+) -> dict[str, Any]:
     """Choose a form and its settings by cross-validation, fit it on every closed lead,
-    store it, and return what was stored."""
+    store it, and return what was stored. Features the leakage guard finds are left out
+    unless ``keep`` names them; the findings are stored with the model (``leakage``)."""
     np = _numpy()
 
     with store.read() as conn:
         check_enough(*_count_closed(conn))
-        data = read_data(conn)
+        data, guarded = guarded_data(conn, keep, leave_out)
     customers = sum(data.y)
     lost = len(data.y) - customers
     if not data.sources:
+        left = " once the leakage guard left some out" if guarded.findings else ""
         raise TrainingError(
-            "the closed leads have nothing a model can learn from (no field varies)",
-            hint="import or record more about your leads; `leadcli score` scores by rules",
+            f"the closed leads have nothing a model can learn from (no field varies){left}",
+            hint="import or record more about your leads; `leadcli score` scores by rules"
+            + ("; --keep-feature NAME keeps a feature the guard left out" if left else ""),
         )
     y = np.array(data.y, dtype=float)
     folds = max(2, min(folds, customers, lost))
@@ -492,6 +530,7 @@ def train(store: Store, *, folds: int = 5) -> dict[str, Any]:
         "form": settings["form"],
         "settings": settings,
         **table,
+        "leakage": _leakage(guarded, keep, leave_out),
     }
     with store.write() as conn:
         cursor = conn.execute(
@@ -542,12 +581,26 @@ def load_latest(store: Store) -> dict[str, Any] | None:
         return None
 
 
-def evaluate(store: Store, *, folds: int = 5) -> dict[str, Any]:
-    """Cross-validate the stored model's form and settings on today's closed leads."""
+def evaluate(
+    store: Store, *, folds: int = 5, keep: Sequence[str] = (), leave_out: Sequence[str] = ()
+) -> dict[str, Any]:
+    """Cross-validate the stored model's form and settings on today's closed leads, the
+    leakage guard applied again (today's leads may leak what the trained ones did not);
+    what the model was trained keeping or leaving out stays so, with ``keep`` and
+    ``leave_out`` besides."""
     stored = load(store)
+    trained = stored["model"].get("leakage", {})
+    kept = list(dict.fromkeys([*trained.get("keep", []), *keep]))
+    left = list(dict.fromkeys([*trained.get("leave_out", []), *leave_out]))
     with store.read() as conn:
         check_enough(*_count_closed(conn))
-        data = read_data(conn)
+        data, guarded = guarded_data(conn, kept, left)
+    if not data.sources:
+        raise TrainingError(
+            "the closed leads have nothing a model can learn from once the leakage guard "
+            "left features out",
+            hint="--keep-feature NAME keeps a feature the guard left out",
+        )
     customers = sum(data.y)
     folds = max(2, min(folds, customers, len(data.y) - customers))
     result = cross_validate(data, stored["model"]["settings"], folds)
@@ -558,6 +611,7 @@ def evaluate(store: Store, *, folds: int = 5) -> dict[str, Any]:
         "customers": customers,
         "lost": len(data.y) - customers,
         **result,
+        "leakage": _leakage(guarded, kept, left),
     }
 
 

@@ -135,6 +135,15 @@ def import_files(
             help="Stage of rows the file gives none for (no stage column, or an empty cell).",
         ),
     ] = None,
+    closed_if_not_converted: Annotated[
+        bool,
+        typer.Option(
+            "--closed-if-not-converted",
+            help="The file is closed history (every row decided): a row its converted "
+            "column (Converted, IsConverted) says was not converted is imported as lost, "
+            "whatever its status.",
+        ),
+    ] = False,
     allow_suppressed: Annotated[
         bool,
         typer.Option(
@@ -200,6 +209,7 @@ def import_files(
         system=system,
         lists=Lists.from_config(app_state.config()),
         stage=parse_stage(stage) if stage is not None else None,
+        closed_if_not_converted=closed_if_not_converted,
         allow_suppressed=allow_suppressed,
     )
     check_readable(files)

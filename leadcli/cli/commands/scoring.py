@@ -230,22 +230,73 @@ def _percent(p: float) -> str:
 
 
 FoldsOption = Annotated[int, typer.Option("--folds", min=2, max=20, help="Cross-validation folds.")]
+KeepOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--keep-feature",
+        metavar="NAME",
+        help="Learn from this feature though the leakage guard would leave it out (its name "
+        "as the warning gives it, any case, or a pattern such as 'tag *'; repeatable).",
+        show_default=False,
+    ),
+]
+
+LeaveOutOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--leave-out",
+        metavar="NAME",
+        help="Do not learn from this feature (written after the outcome, as you know and "
+        "the guard cannot see; a name or a pattern such as 'tag *'; repeatable).",
+        show_default=False,
+    ),
+]
+
+
+def _warn_leakage(leakage: dict[str, Any] | None) -> None:
+    """The guard's findings, one line each on stderr (every format: a script's log shows
+    them too); ``-f json`` carries them in ``leakage``."""
+    if not leakage:
+        return
+    for finding in leakage["findings"]:
+        name = finding["feature"]
+        if finding["rule"] == "left out by name":
+            continue  # as asked; -f json lists it
+        if finding["kept"]:
+            say(
+                f"Warning: kept {name!r} (--keep-feature), though it {finding['rule']}: "
+                f"{finding['detail']}."
+            )
+        else:
+            say(
+                f"Warning: left out {name!r}: it {finding['rule']} ({finding['detail']}); "
+                f"--keep-feature {name!r} keeps it."
+            )
+    for pattern in leakage["unmatched_keep"]:
+        say(f"Warning: {pattern!r} (--keep-feature / --leave-out) matches no feature.")
 
 
 @model_app.command("train")
 def model_train(
     ctx: typer.Context,
     folds: FoldsOption = 5,
+    keep: KeepOption = None,
+    leave_out: LeaveOutOption = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Learn P(customer) from closed leads (customer versus lost) and store the model.
+
+    Features that give the outcome away (written at or after the lead closed, or
+    separating won from lost almost perfectly) are named on stderr and left out, unless
+    --keep-feature names them.
 
     Example: leadcli model train
     """
     from leadcli.scoring import model
 
     app_state = state(ctx)
-    stored = model.train(app_state.store(), folds=folds)
+    stored = model.train(app_state.store(), folds=folds, keep=keep or [], leave_out=leave_out or [])
+    _warn_leakage(stored["model"].get("leakage"))
     summary = _summary(stored)
     if fmt is OutputFormat.table:
         evaluation = stored["evaluation"] or {}
@@ -258,7 +309,7 @@ def model_train(
     elif fmt is OutputFormat.json:
         write_object(summary, sys.stdout)
     else:
-        emit([summary], fmt, columns=[k for k in summary if k != "settings"])
+        emit([summary], fmt, columns=[k for k in summary if k not in ("settings", "leakage")])
 
 
 def _summary(stored: dict[str, Any]) -> dict[str, Any]:
@@ -273,6 +324,7 @@ def _summary(stored: dict[str, Any]) -> dict[str, Any]:
         "auc": evaluation.get("auc"),
         "log_loss": evaluation.get("log_loss"),
         "settings": stored["model"].get("settings"),
+        "leakage": stored["model"].get("leakage"),
     }
 
 
@@ -314,15 +366,23 @@ def model_show(
 def model_evaluate(
     ctx: typer.Context,
     folds: FoldsOption = 5,
+    keep: KeepOption = None,
+    leave_out: LeaveOutOption = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Cross-validated AUC, log-loss and calibration of the model's form on closed leads.
+
+    The leakage guard runs again (as in `model train`); features the model was trained
+    keeping stay kept.
 
     Example: leadcli model evaluate --folds 5 -f json
     """
     from leadcli.scoring import model
 
-    result = model.evaluate(state(ctx).store(), folds=folds)
+    result = model.evaluate(
+        state(ctx).store(), folds=folds, keep=keep or [], leave_out=leave_out or []
+    )
+    _warn_leakage(result.get("leakage"))
     if fmt is OutputFormat.json:
         write_object(result, sys.stdout)
         return
