@@ -30,8 +30,8 @@ from leadcli.text.contacts import (
     fast_phones,
     normalise_email,
     normalise_phone,
-    parse_amount,
 )
+from leadcli.text.numbers import COMMA, POINT, readings
 from leadcli.text.safe_text import (
     FORMULA_GUARD,
     may_need_stripping,
@@ -100,20 +100,53 @@ def split_name(full: str) -> tuple[str | None, str | None]:
 
 
 @lru_cache(maxsize=4096)
-def _date(text: str) -> str | None:
-    """A stored timestamp for a date cell. ISO 8601 (what CRMs export) is read directly;
-    dateutil, ~100 times slower, reads the rest. Files repeat dates a lot: cached."""
+def _iso_stamp(text: str) -> str | None:
+    """A stored timestamp for an ISO 8601 cell (what CRMs export; it always wins), read
+    directly; None for any other cell. Files repeat dates a lot: cached."""
     try:
-        parsed = dates.check_range(datetime.fromisoformat(text))
+        return dates.to_store(dates.check_range(datetime.fromisoformat(text)))
     except ValueError:
-        try:
-            parsed = dates.parse_datetime(text)
-        except ValueError:
-            return None  # kept as a custom field instead
+        return None
+
+
+@lru_cache(maxsize=4096)
+def _date_readings(text: str) -> tuple[str | None, str | None, str]:
+    """(the stamp read day first, read month first, what the cell says of the order): see
+    ``dates.date_readings``. Files repeat dates a lot: cached."""
+    day, month, kind = dates.date_readings(text)
+    return _stamp(day), _stamp(month), kind
+
+
+def _stamp(value: datetime | None) -> str | None:
+    if value is None:
+        return None
     try:
-        return dates.to_store(parsed)
+        return dates.to_store(value)
     except ValueError:  # a local time the clocks skipped: not a time, kept as written
         return None
+
+
+@dataclass
+class Evidence:
+    """What a column's cells said of how they are written (summed over chunks, across the
+    worker's pipe): cells that read one way only, by style, and cells read at all."""
+
+    field: str
+    #: Numbers: cells only a decimal comma reads, only a decimal point; dates: cells only
+    #: day first reads, only month first.
+    first: int = 0
+    second: int = 0
+    ambiguous: int = 0
+    read: int = 0
+    #: Dates: Excel serial numbers read as dates.
+    serials: int = 0
+
+    def add(self, other: Evidence) -> None:
+        self.first += other.first
+        self.second += other.second
+        self.ambiguous += other.ambiguous
+        self.read += other.read
+        self.serials += other.serials
 
 
 @dataclass
@@ -130,6 +163,15 @@ class Chunk:
     unknown_statuses: set[tuple[str, str]] = field(default_factory=set)
     #: Cells that lost control or invisible characters (``safe_text.strip_controls``).
     cleaned: int = 0
+    #: By column name: what its number or date cells said of their style.
+    evidence: dict[str, Evidence] = field(default_factory=dict)
+    #: Cells read the converter's fallback way that the other way reads differently:
+    #: ``(line, column, the other reading)``, for the loader to apply if the column decides
+    #: so (``importing.loader``).
+    ambiguous: list[tuple[int, str, Any]] = field(default_factory=list)
+    #: Cells of kept rows that could not be read and were kept as custom fields:
+    #: ``(line, column, cell, why)``.
+    unread: list[tuple[int, str, str, str]] = field(default_factory=list)
 
 
 class RowConverter:
@@ -149,8 +191,14 @@ class RowConverter:
         placeholders_missing: bool = True,
         own_export: bool = False,
         stage: str | None = None,
+        decimal: str = POINT,
+        day_first: bool = False,
     ) -> None:
         self.region = region
+        #: How an ambiguous cell is read until its column is decided (``1.500``, ``03/11``):
+        #: the locale's way, or --day-first / --month-first.
+        self.decimal = decimal
+        self.day_first = day_first
         #: leadcli's own export read back: its stages are its own, not a CRM's word that a
         #: lead was worked, so they say nothing of a first contact.
         self.own_export = own_export
@@ -221,6 +269,9 @@ class RowConverter:
         full_name: list[str] | None = None
         further: list[tuple[str, list[str]]] = []
         cleaned = 0
+        evidence: dict[str, Evidence] = {}
+        ambiguous: list[tuple[int, str, Any]] = []
+        unread: list[tuple[int, str, str, str]] = []
         cells_by_column = list(zip(*(cells for _, cells in good), strict=True)) if n else []
         for index, column, target in self.plan:
             if not n or target == "ignore":
@@ -257,7 +308,7 @@ class RowConverter:
                     else [a or b for a, b in zip(before, opted, strict=True)]
                 )
             elif target == "value":
-                values["value"] = self._amounts(col, column, custom)
+                values["value"] = self._amounts(col, column, custom, evidence, ambiguous, unread)
             elif target == "stage":
                 opted: list[int | None] = [None] * n
                 for i, c in enumerate(col):
@@ -286,13 +337,7 @@ class RowConverter:
                 converted = [c.lower() in _TRUE if c else None for c in col]
             elif target in ("created_at", "closed_at"):
                 stamps = created if target == "created_at" else closed
-                for i, c in enumerate(col):
-                    if c:
-                        stamp = _date(c)
-                        if stamp is None or stamp > self.now:
-                            custom[i][column] = c
-                        else:
-                            stamps[i] = stamp
+                self._dates(col, column, target, stamps, custom, evidence, ambiguous, unread)
             elif target == "custom":
                 for i, c in enumerate(col):
                     if c:
@@ -375,7 +420,25 @@ class RowConverter:
             lines = [lines[i] for i in keep]
             columns = [[col[i] for i in keep] for col in columns]
         rejects.sort(key=lambda r: r[0])
-        return Chunk(lines, columns, tag_pairs, rejects, unknown, cleaned)
+        kept: list[tuple[int, str, Any]] = []
+        for i, c, alt in ambiguous:
+            if i in bad:
+                continue
+            if isinstance(alt, tuple) and alt[1] == "closed_at" and created[i] is None:
+                # The creation date was taken from this close date: read again, it moves too.
+                alt = (alt[0], "closed_at+created_at")
+            kept.append((good[i][0], c, alt))
+        return Chunk(
+            lines,
+            columns,
+            tag_pairs,
+            rejects,
+            unknown,
+            cleaned,
+            evidence,
+            kept,
+            [(good[i][0], c, cell, why) for i, c, cell, why in unread if i not in bad],
+        )
 
     # ------------------------------------------------------------------ columns
 
@@ -462,18 +525,89 @@ class RowConverter:
                     out[i] = None
         return out
 
-    @staticmethod
     def _amounts(
-        col: list[str], column: str, custom: defaultdict[int, dict[str, str]]
+        self,
+        col: list[str],
+        column: str,
+        custom: defaultdict[int, dict[str, str]],
+        evidence: dict[str, Evidence],
+        ambiguous: list[tuple[int, str, Any]],
+        unread: list[tuple[int, str, str, str]],
     ) -> list[Any]:
+        """Each cell's only reading at once; an ambiguous one (``1.500``) the fallback way,
+        with its other reading kept for when the column is decided."""
         out: list[Any] = [None] * len(col)
+        seen = evidence.setdefault(column, Evidence("value"))
+        comma_first = self.decimal == COMMA
         for i, c in enumerate(col):
             if c:
                 try:
-                    out[i] = parse_amount(c)
+                    comma, point = readings(c)
                 except ValueError:
                     custom[i][column] = c
+                    unread.append((i, column, c, "not a number"))
+                    continue
+                seen.read += 1
+                if point is None:
+                    seen.first += 1
+                    out[i] = comma
+                elif comma is None:
+                    seen.second += 1
+                    out[i] = point
+                elif comma == point:
+                    out[i] = point
+                else:
+                    seen.ambiguous += 1
+                    out[i], other = (comma, point) if comma_first else (point, comma)
+                    ambiguous.append((i, column, other))
         return out
+
+    def _dates(
+        self,
+        col: list[str],
+        column: str,
+        target: str,
+        stamps: list[str | None],
+        custom: defaultdict[int, dict[str, str]],
+        evidence: dict[str, Evidence],
+        ambiguous: list[tuple[int, str, Any]],
+        unread: list[tuple[int, str, str, str]],
+    ) -> None:
+        """ISO 8601 and other unambiguous cells at once; ``03/11/2026`` the fallback way,
+        its other reading kept for when the column is decided (a reading in the future or
+        in a skipped hour is no reading: the other one stands alone)."""
+        seen = evidence.setdefault(column, Evidence(target))
+        now, day_first = self.now, self.day_first
+        for i, c in enumerate(col):
+            if not c:
+                continue
+            stamp = _iso_stamp(c)
+            if stamp is None:
+                day, month, kind = _date_readings(c)
+                if day is not None and day > now:
+                    day = None
+                if month is not None and month > now:
+                    month = None
+                if kind == "serial":
+                    seen.serials += 1
+                elif kind == "day":
+                    seen.first += 1
+                elif kind == "month":
+                    seen.second += 1
+                if kind == "both" and day is not None and month is not None:
+                    seen.ambiguous += 1
+                    stamp, other = (day, month) if day_first else (month, day)
+                    ambiguous.append((i, column, (other, target)))
+                else:
+                    stamp = day or month
+            elif stamp > now:
+                stamp = None
+            if stamp is None:
+                custom[i][column] = c
+                unread.append((i, column, c, "not a date leadcli reads, or in the future"))
+            else:
+                seen.read += 1
+                stamps[i] = stamp
 
     @staticmethod
     def _split_names(full: list[str], values: dict[str, list[Any]], n: int) -> None:
