@@ -35,6 +35,9 @@ _PLAIN = re.compile(r"[+-]?[0-9]+")
 #: Grouped digits: 1-3, then groups of 2 or 3, the last of 3 (``\x00`` stands for the one
 #: group separator a number uses).
 _GROUPED = re.compile(r"[1-9][0-9]{0,2}(?:\x00[0-9]{2,3})*\x00[0-9]{3}")
+#: Apostrophes are never a decimal separator: babel's de_CH groups only the last three
+#: digits of a long number (``1000000'000``), and that reads one way only.
+_QUOTE_GROUPED = re.compile(r"[1-9][0-9]*(?:\x00[0-9]{2,3})*\x00[0-9]{3}")
 
 
 @lru_cache(maxsize=1)
@@ -98,7 +101,8 @@ def _with_decimal(core: str, decimal: str) -> float | None:
         marked = whole
         for g in groups:
             marked = marked.replace(g, "\x00")
-        if not _GROUPED.fullmatch(marked):
+        shape = _QUOTE_GROUPED if kinds == {"quote"} else _GROUPED
+        if not shape.fullmatch(marked):
             return None
         digits = marked.replace("\x00", "")
     if not digits:
@@ -169,14 +173,18 @@ def check_locale(name: str) -> str:
         raise ValueError("is not a locale (write it like de_DE or en_US)") from None
 
 
-@lru_cache(maxsize=64)
 def locale_decimal(locale: str | None) -> str:
-    """The decimal separator ``locale`` writes (babel's data): COMMA or POINT (a locale
-    with another one, such as Arabic's, is read as POINT)."""
+    """The decimal separator ``locale`` (None: the environment's) writes, from babel's data:
+    COMMA or POINT (a locale with another one, such as Arabic's, is read as POINT)."""
+    return _decimal_of(locale or environment_locale())
+
+
+@lru_cache(maxsize=64)
+def _decimal_of(locale: str) -> str:
     from babel.numbers import get_decimal_symbol
 
     try:
-        symbol = get_decimal_symbol(check_locale(locale or environment_locale()))
+        symbol = get_decimal_symbol(check_locale(locale))
     except ValueError:
         return POINT
     return COMMA if symbol == COMMA else POINT
