@@ -578,6 +578,7 @@ class RowConverter:
         in a skipped hour is no reading: the other one stands alone)."""
         seen = evidence.setdefault(column, Evidence(target))
         now, day_first = self.now, self.day_first
+        unread_before = len(unread)
         for i, c in enumerate(col):
             if not c:
                 continue
@@ -606,8 +607,8 @@ class RowConverter:
                 custom[i][column] = c
                 unread.append((i, column, c, "not a date leadcli reads, or in the future"))
             else:
-                seen.read += 1
                 stamps[i] = stamp
+        seen.read += len(col) - col.count("") - (len(unread) - unread_before)
 
     @staticmethod
     def _split_names(full: list[str], values: dict[str, list[Any]], n: int) -> None:
