@@ -320,14 +320,18 @@ class _CellReport:
         self._handle: IO[str] | None = None
         self._writer: Any = None
 
+    def _open(self) -> None:
+        # Owner-only, like the rejects: the cells are people's data.
+        fd = os.open(self._tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        self._handle = os.fdopen(fd, "w", encoding="utf-8", newline="")
+        self._writer = csv.writer(self._handle)
+        self._writer.writerow(["line", "column", "cell", "why"])
+
     def add(self, rows: list[tuple[int, str, str, str]]) -> None:
         if self.path is None or not rows:
             return
         if self._writer is None:
-            fd = os.open(self._tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            self._handle = os.fdopen(fd, "w", encoding="utf-8", newline="")
-            self._writer = csv.writer(self._handle)
-            self._writer.writerow(["line", "column", "cell", "why"])
+            self._open()
         self._writer.writerows(
             [line, _reject_cell(column), _reject_cell(cell), why]
             for line, column, cell, why in rows
@@ -341,12 +345,9 @@ class _CellReport:
     def commit(self) -> str | None:
         if self.path is None:
             return None
-        if self._handle is None:  # nothing unread: an empty report says so
-            self.add([(0, "", "", "")])
-            assert self._handle is not None
-            self._handle.seek(0)
-            self._handle.truncate()
-            self._writer.writerow(["line", "column", "cell", "why"])
+        if self._handle is None:  # nothing unread: a report with its header only says so
+            self._open()
+        assert self._handle is not None
         try:
             self._handle.close()
             os.replace(self._tmp, self.path)

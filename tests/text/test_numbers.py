@@ -80,3 +80,22 @@ def test_a_column_is_decided_by_the_cells_that_read_one_way():
     assert numbers.decide(2, 0, POINT) == (COMMA, True)
     assert numbers.decide(0, 3, COMMA) == (POINT, True)
     assert numbers.decide(0, 0, COMMA) == (COMMA, False)
+
+
+@given(st.text(max_size=40))
+def test_any_text_is_read_or_refused_never_a_crash(text: str):
+    try:
+        comma, point = readings(text)
+    except ValueError:
+        return
+    assert comma is not None or point is not None
+
+
+@given(st.text(max_size=40))
+def test_any_date_cell_is_read_or_not_never_a_crash(text: str):
+    from leadcli.text.dates import date_readings
+
+    day, month, kind = date_readings(text)
+    assert kind in ("day", "month", "both", "serial", "other")
+    if kind == "other":  # one reading: day first and month first agree
+        assert day == month

@@ -168,7 +168,8 @@ def import_files(
             "--report-cells",
             metavar="FILE",
             help="Write a CSV of the cells that could not be read as their field (line, "
-            "column, cell, why); they are kept as custom fields either way.",
+            "column, cell, why); they are kept as custom fields either way. One file at a "
+            "time.",
         ),
     ] = None,
     fmt: FormatOption = OutputFormat.table,
