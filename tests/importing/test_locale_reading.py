@@ -154,3 +154,18 @@ def test_the_cli_refuses_an_unknown_locale(cli, tmp_path):
     path = _amounts_file(tmp_path / "amb.csv", ["1.500"])
     result = cli("import", str(path), "--locale", "xx_NOWHERE")
     assert result.exit_code == 2 and "--locale" in result.stderr
+
+
+def test_the_cli_reads_ambiguous_cells_again_and_scores_them_as_read(cli, tmp_path):
+    """Inserted (and scored) as en_US reads 3.400, then read again as the column decided:
+    the scores are those of the values kept, as a full rescore confirms."""
+    # 12.500 goes in as 12.5 and becomes 12500: over the shipped rule's 10,000.
+    path = _amounts_file(tmp_path / "eu.csv", [*EU, "12.500"])
+    result = cli("import", str(path))
+    assert result.exit_code == 0, result.stderr
+    assert "Amount: decimal comma, 5 cells" in result.stderr
+    before = json.loads(cli("list", "-f", "json").stdout)
+    assert sorted(lead["value"] for lead in before) == sorted([*VALUES, 12500.0])
+    assert cli("score").exit_code == 0
+    after = json.loads(cli("list", "-f", "json").stdout)
+    assert [lead["score"] for lead in after] == [lead["score"] for lead in before]
