@@ -10,6 +10,18 @@ Rows are converted a chunk at a time, column by column: a million-row import spe
 its Python time here, and one list comprehension over a column costs a fraction of a loop
 that dispatches on every cell's field. Rows needing more than the common path (an address the
 fast path cannot judge, a full name to split, custom columns) take it for that cell or row.
+
+Numbers and dates are read per column without a second pass over the file. Most cells read
+one way only (``1.500,00``, ``25/12/2025``, ISO 8601, an Excel serial) and are converted at
+once; each says which style its column is written in, and the chunk counts that in its
+``Evidence``. The few that read two ways (``1.500``, ``03/11/2026``) are converted the
+fallback way (``--locale``, ``--day-first`` / ``--month-first``) and their other reading is
+kept in ``Chunk.ambiguous``. Both travel with the chunk (through the worker's pipe for a big
+file); once every row is in, the loader sums the evidence, decides each column, and rewrites
+only the ambiguous cells of a column decided against the fallback (one executemany UPDATE,
+then a rescore of those leads only). Cells no reading fits stay custom fields and are listed
+in ``Chunk.unread``. An ambiguous date one of whose readings is in the future is read the
+other way, without counting as evidence.
 """
 
 from __future__ import annotations
