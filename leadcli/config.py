@@ -46,6 +46,15 @@ PHONE_REGIONS = frozenset(
 )
 
 
+def _locale(value: str) -> str:
+    """``import.locale``: empty (the environment's: LC_ALL, LC_NUMERIC, LANG) or a locale."""
+    if not value.strip():
+        return ""
+    from leadcli.text.numbers import check_locale
+
+    return check_locale(value)
+
+
 def _region(value: str) -> str:
     value = value.strip().upper()
     if len(value) != 2 or not value.isalpha():
@@ -181,6 +190,14 @@ SETTINGS: dict[str, Setting] = {
             "US",
             _region,
             "Country assumed for phone numbers written without +country code.",
+        ),
+        Setting(
+            "import.locale",
+            "",
+            _locale,
+            "How an import reads numbers and dates whose cells fit two readings (1.500, "
+            "03/11/2026), e.g. de_DE or en_US; empty: the environment's (LC_ALL, LC_NUMERIC, "
+            "LANG).",
         ),
         Setting(
             "followup.speed_to_lead_minutes",

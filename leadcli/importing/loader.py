@@ -40,7 +40,7 @@ from leadcli.identity.evidence import DEFAULT_LISTS, Lists
 from leadcli.importing import duplicates as duplicates_mod
 from leadcli.importing import mapping as mapping_mod
 from leadcli.importing.readers import ReadError, Table, is_regular_file, open_table
-from leadcli.importing.rows import EXTRA_COLUMNS, RowConverter
+from leadcli.importing.rows import EXTRA_COLUMNS, Evidence, RowConverter
 from leadcli.importing.worker import Chunks, null_if_missing, prepared_chunks
 from leadcli.leads import cells, history
 from leadcli.leads.records import drop_trigger
@@ -49,7 +49,7 @@ from leadcli.privacy.suppression import Suppressions, lift
 from leadcli.storage.bulk import drop_indexes, index_builds
 from leadcli.storage.migrations import FTS_COLUMNS
 from leadcli.storage.store import Store
-from leadcli.text import dates
+from leadcli.text import dates, numbers
 from leadcli.text.safe_text import neutralise_formula, printable_path, strip_controls
 
 ON_DUPLICATE = ("merge", "skip", "update")
@@ -92,6 +92,14 @@ class ImportOptions:
     #: Scores the leads the import created or changed, in its transaction (a
     #: ``scoring.apply.Scorer``; the CLI builds it from the config). None: leave scores.
     scorer: Any = None
+    #: How numbers and dates whose cells fit two readings are read when their column does
+    #: not decide (``1.500``, ``03/11/2026``): the locale's way (None: the environment's,
+    #: ``text.numbers.environment_locale``).
+    locale: str | None = None
+    #: Ambiguous dates day first (True) or month first (False); None: as ``locale`` writes.
+    day_first: bool | None = None
+    #: A CSV listing every cell that could not be read (line, column, cell, why).
+    report_cells: Path | None = None
 
 
 @dataclass
@@ -119,6 +127,14 @@ class ImportSummary:
     delimiter: str | None = None
     mapping: dict[str, str] = field(default_factory=dict)
     notices: list[str] = field(default_factory=list)
+    #: One entry per column whose cells were interpreted: ``{"column", "field", "reading",
+    #: "cells"}`` (``Amount``, ``value``, ``decimal comma``, 412). Any part of the import may
+    #: append its own (phones kept as written ...).
+    interpretations: list[dict[str, Any]] = field(default_factory=list)
+    #: Cells of imported rows that could not be read as their field (a number, a date):
+    #: kept as custom fields, listed in ``cells_report`` when one was asked for.
+    unread: int = 0
+    cells_report: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -152,6 +168,8 @@ def _shape(options: ImportOptions, table: Table, system: str | None) -> dict[str
         "encoding": table.encoding,
         "delimiter": table.delimiter,
         "system": system,
+        "locale": options.locale,
+        "day_first": options.day_first,
     }
 
 
@@ -222,6 +240,7 @@ def combined_summary(summaries: list[ImportSummary]) -> dict[str, Any]:
     """Several files' summaries as one object: the totals (``rows`` still equals the sum of
     the others) and each file's own summary, with its rejects file, under ``files``."""
     totals: dict[str, Any] = {key: sum(getattr(s, key) for s in summaries) for key in COUNTS}
+    totals["unread"] = sum(s.unread for s in summaries)
     rejects = [s.rejects_file for s in summaries if s.rejects_file]
     return {
         **totals,
@@ -293,6 +312,59 @@ class _Rejects:
             with contextlib.suppress(OSError):
                 self._handle.close()
             self.tmp.unlink(missing_ok=True)
+
+
+class _CellReport:
+    """``--report-cells FILE``: the cells not read (line, column, cell, why), written to a
+    temporary name and moved into place on commit, like the rejects file; nothing without
+    a path (the summary counts them all the same)."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self._handle: IO[str] | None = None
+        self._writer: Any = None
+
+    def _open(self) -> None:
+        # Owner-only, like the rejects: the cells are people's data.
+        fd = os.open(self._tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        self._handle = os.fdopen(fd, "w", encoding="utf-8", newline="")
+        self._writer = csv.writer(self._handle)
+        self._writer.writerow(["line", "column", "cell", "why"])
+
+    def add(self, rows: list[tuple[int, str, str, str]]) -> None:
+        if self.path is None or not rows:
+            return
+        if self._writer is None:
+            self._open()
+        self._writer.writerows(
+            [line, _reject_cell(column), _reject_cell(cell), why]
+            for line, column, cell, why in rows
+        )
+
+    @property
+    def _tmp(self) -> Path:
+        assert self.path is not None
+        return self.path.with_name(self.path.name + ".partial")
+
+    def commit(self) -> str | None:
+        if self.path is None:
+            return None
+        if self._handle is None:  # nothing unread: a report with its header only says so
+            self._open()
+        assert self._handle is not None
+        try:
+            self._handle.close()
+            os.replace(self._tmp, self.path)
+        except BaseException:
+            self.discard()
+            raise
+        return printable_path(str(self.path))
+
+    def discard(self) -> None:
+        if self._handle is not None:
+            with contextlib.suppress(OSError):
+                self._handle.close()
+            self._tmp.unlink(missing_ok=True)
 
 
 def _writable_folder(folder: Path) -> bool:
@@ -396,7 +468,14 @@ def _import_table(
         own_export=own_export,
         stage=options.stage,
         closed_if_not_converted=options.closed_if_not_converted,
+        decimal=numbers.locale_decimal(options.locale),
+        day_first=(
+            options.day_first
+            if options.day_first is not None
+            else dates.locale_day_first(options.locale or numbers.environment_locale())
+        ),
     )
+    cell_report = _CellReport(options.report_cells)
     rejects = _Rejects(rejects_path(options.rejects, path, store.path.parent), table.header)
     conn = store.conn
     width = len(converter.fields) + len(EXTRA_COLUMNS) + 1
@@ -416,7 +495,7 @@ def _import_table(
         with contextlib.closing(chunks), _import_settings(conn), store.write() as conn:
             load = _Load(conn, converter, options, summary, shape)
             load.begin(name, sha256, table.byte_count)
-            load.stream(chunks, per_statement, rejects, progress)
+            load.stream(chunks, per_statement, rejects, progress, cell_report)
             if sha256 is None:
                 # Hashed as it loaded: a repeat is only known now, and rolled back.
                 sha256 = chunks.result
@@ -432,18 +511,22 @@ def _import_table(
             if options.dry_run:
                 raise _DryRun
             summary.rejects_file = rejects.commit()
+            summary.cells_report = cell_report.commit()
             conn.execute(
                 "UPDATE import_batches SET rejected = ?, rejects_file = ? WHERE id = ?",
                 (summary.rejected, summary.rejects_file, summary.batch),
             )
     except _DryRun:
         rejects.discard()
+        cell_report.discard()
         summary.batch = None
     except _AlreadyImported as repeat:
         rejects.discard()
+        cell_report.discard()
         return _already_imported(summary, repeat.batch)
     except BaseException:
         rejects.discard()
+        cell_report.discard()
         raise
     assert summary.rows == (
         summary.imported
@@ -535,6 +618,9 @@ class _Load:
         shape: dict[str, Any],
     ) -> None:
         self.shape = shape
+        self.converter = converter
+        #: Whether ``_reread`` read cells again (their leads are in temp.import_reread).
+        self.reread = False
         self.conn = conn
         self.options = options
         self.summary = summary
@@ -681,8 +767,10 @@ class _Load:
         per_statement: int,
         rejects: _Rejects,
         progress: Callable[[int, int], None] | None,
+        cell_report: _CellReport | None = None,
     ) -> None:
-        """Insert every converted row; rejected rows go to the rejects file.
+        """Insert every converted row; rejected rows go to the rejects file; then read the
+        ambiguous cells again where their column decided otherwise (``_reread``).
 
         Chunks come numbered from 1: each row's id is moved on past ``floor``, the highest
         id when this transaction took the write lock."""
@@ -691,6 +779,9 @@ class _Load:
         tags: list[tuple[int, str]] = []
         rows = statements = 0
         unknown: set[tuple[str, str]] = set()
+        evidence: dict[str, Evidence] = {}
+        #: By column: (lead id, the cell's other reading), for ``_reread``.
+        ambiguous: dict[str, list[tuple[int, Any]]] = {}
         cols = ", ".join(FTS_COLUMNS)
         # The search index is filled chunk by chunk on the inserting thread too, where SQLite
         # works without the GIL while the next rows are being made ready.
@@ -713,6 +804,14 @@ class _Load:
                     rejects.add(line, values, reason)
                 unknown |= chunk.unknown_statuses
                 self.summary.cleaned += chunk.cleaned
+                for column, seen in (chunk.evidence or {}).items():
+                    evidence.setdefault(column, Evidence(seen.field)).add(seen)
+                if chunk.unread:
+                    self.summary.unread += len(chunk.unread)
+                    if cell_report is not None:
+                        cell_report.add(chunk.unread)
+                for lead, column, alt in chunk.ambiguous or ():
+                    ambiguous.setdefault(column, []).append((lead + floor, alt))
                 if not chunk.count:
                     continue
                 first_id = floor + chunk.first_id
@@ -741,10 +840,98 @@ class _Load:
             inserter.submit(index, [indexed])
             inserter.submit(counting, [indexed, last_id])
         conn.executemany(_INSERT_TAGS, tags)
+        self._reread(evidence, ambiguous)
         self.summary.rows = rows
         self.summary.notices.extend(unknown_status_notices(unknown))
         if progress:
             progress(self.size, rows)
+
+    def _reread(
+        self, evidence: dict[str, Evidence], ambiguous: dict[str, list[tuple[int, Any]]]
+    ) -> None:
+        """Decide each number and date column from all its cells, say how it was read, and
+        read again the ambiguous cells of a column decided against the fallback they were
+        inserted with: one UPDATE per statement shape, for those leads only (scored again
+        in ``finish``)."""
+        options, converter = self.options, self.converter
+        locale = options.locale or numbers.environment_locale()
+        for column, seen in evidence.items():
+            if not (seen.first or seen.second or seen.ambiguous or seen.serials):
+                continue  # plain numbers, ISO dates: nothing was interpreted
+            cells = seen.read
+            if seen.field == "value":
+                fallback = converter.decimal
+                style, decided = numbers.decide(seen.first, seen.second, fallback)
+                reading = numbers.STYLE_NAMES[style]
+                other = style != fallback
+                if not decided and seen.ambiguous:
+                    given = "--locale" if options.locale else "the environment's locale"
+                    reading += f" (the cells read both ways: {given} {locale})"
+            else:
+                fallback_day = converter.day_first
+                if seen.first == seen.second:
+                    day_first, decided = fallback_day, False
+                else:
+                    day_first, decided = seen.first > seen.second, True
+                reading = "day first" if day_first else "month first"
+                other = day_first != fallback_day
+                if not decided and seen.ambiguous:
+                    given = (
+                        ("--day-first" if day_first else "--month-first")
+                        if options.day_first is not None
+                        else f"the locale {locale}"
+                    )
+                    reading += f" (the dates read both ways: {given})"
+                if seen.serials:
+                    self.summary.interpretations.append(
+                        {
+                            "column": column,
+                            "field": seen.field,
+                            "reading": "Excel serial dates",
+                            "cells": seen.serials,
+                        }
+                    )
+                    if not (seen.first or seen.second or seen.ambiguous):
+                        continue
+            self.summary.interpretations.append(
+                {"column": column, "field": seen.field, "reading": reading, "cells": cells}
+            )
+            if other and ambiguous.get(column):
+                self._apply_other(seen.field, ambiguous[column])
+
+    def _apply_other(self, field_name: str, cells: list[tuple[int, Any]]) -> None:
+        conn = self.conn
+        if not self.reread:
+            conn.execute("CREATE TEMP TABLE import_reread (id INTEGER PRIMARY KEY)")
+            self.reread = True
+        conn.executemany(
+            "INSERT OR IGNORE INTO temp.import_reread (id) VALUES (?)", [(i,) for i, _ in cells]
+        )
+        if field_name == "value":
+            conn.executemany("UPDATE leads SET value = ? WHERE id = ?", [(v, i) for i, v in cells])
+            return
+        # A date moves what the load derived from it: a first contact and a close no
+        # earlier than the creation, a creation taken from the close.
+        sql = {
+            "created_at": "UPDATE leads SET created_at = :at, "
+            "first_contacted_at = CASE WHEN first_contacted_at IS NOT NULL "
+            "THEN max(first_contacted_at, :at) END, "
+            "closed_at = CASE WHEN closed_at IS NOT NULL THEN max(closed_at, :at) END "
+            "WHERE id = :id",
+            "closed_at": "UPDATE leads SET closed_at = max(:at, created_at) "
+            "WHERE id = :id AND closed_at IS NOT NULL",
+            "closed_at+created_at": "UPDATE leads SET closed_at = :at, created_at = :at, "
+            "first_contacted_at = CASE WHEN first_contacted_at IS NOT NULL "
+            "THEN max(first_contacted_at, :at) END "
+            "WHERE id = :id AND closed_at IS NOT NULL",
+            "first_contacted_at": "UPDATE leads SET first_contacted_at = max(:at, created_at) "
+            "WHERE id = :id AND first_contacted_at IS NOT NULL",
+        }
+        for target, statement in sql.items():
+            conn.executemany(
+                statement,
+                [{"at": at, "id": i} for i, (at, kind) in cells if kind == target],
+            )
 
     def finish(self) -> None:
         """Duplicates, history, merges, the batch's counts, scores (of the leads it created
@@ -786,6 +973,18 @@ class _Load:
             from leadcli.scoring.apply import rescore_batch
 
             rescore_batch(self.conn, self.scorer, self.batch, self.since, scored_until=merged_since)
+            if self.reread:
+                from dataclasses import replace as with_fields
+
+                from leadcli.scoring.apply import rescore_in
+
+                rescore_in(
+                    self.conn,
+                    with_fields(self.scorer, fresh=True),
+                    where="id IN (SELECT id FROM temp.import_reread)",
+                )
+        if self.reread:
+            self.conn.execute("DROP TABLE temp.import_reread")
         # After scoring: its rating events are the import's own, not changes made since.
         self.conn.execute(
             "UPDATE import_batches SET last_history_id = "

@@ -10,6 +10,18 @@ Rows are converted a chunk at a time, column by column: a million-row import spe
 its Python time here, and one list comprehension over a column costs a fraction of a loop
 that dispatches on every cell's field. Rows needing more than the common path (an address the
 fast path cannot judge, a full name to split, custom columns) take it for that cell or row.
+
+Numbers and dates are read per column without a second pass over the file. Most cells read
+one way only (``1.500,00``, ``25/12/2025``, ISO 8601, an Excel serial) and are converted at
+once; each says which style its column is written in, and the chunk counts that in its
+``Evidence``. The few that read two ways (``1.500``, ``03/11/2026``) are converted the
+fallback way (``--locale``, ``--day-first`` / ``--month-first``) and their other reading is
+kept in ``Chunk.ambiguous``. Both travel with the chunk (through the worker's pipe for a big
+file); once every row is in, the loader sums the evidence, decides each column, and rewrites
+only the ambiguous cells of a column decided against the fallback (one executemany UPDATE,
+then a rescore of those leads only). Cells no reading fits stay custom fields and are listed
+in ``Chunk.unread``. An ambiguous date one of whose readings is in the future is read the
+other way, without counting as evidence.
 """
 
 from __future__ import annotations
@@ -31,8 +43,8 @@ from leadcli.text.contacts import (
     fast_phones,
     normalise_email,
     normalise_phone,
-    parse_amount,
 )
+from leadcli.text.numbers import COMMA, POINT, readings
 from leadcli.text.safe_text import (
     FORMULA_GUARD,
     may_need_stripping,
@@ -105,20 +117,53 @@ def split_name(full: str) -> tuple[str | None, str | None]:
 
 
 @lru_cache(maxsize=4096)
-def _date(text: str) -> str | None:
-    """A stored timestamp for a date cell. ISO 8601 (what CRMs export) is read directly;
-    dateutil, ~100 times slower, reads the rest. Files repeat dates a lot: cached."""
+def _iso_stamp(text: str) -> str | None:
+    """A stored timestamp for an ISO 8601 cell (what CRMs export; it always wins), read
+    directly; None for any other cell. Files repeat dates a lot: cached."""
     try:
-        parsed = dates.check_range(datetime.fromisoformat(text))
+        return dates.to_store(dates.check_range(datetime.fromisoformat(text)))
     except ValueError:
-        try:
-            parsed = dates.parse_datetime(text)
-        except ValueError:
-            return None  # kept as a custom field instead
+        return None
+
+
+@lru_cache(maxsize=4096)
+def _date_readings(text: str) -> tuple[str | None, str | None, str]:
+    """(the stamp read day first, read month first, what the cell says of the order): see
+    ``dates.date_readings``. Files repeat dates a lot: cached."""
+    day, month, kind = dates.date_readings(text)
+    return _stamp(day), _stamp(month), kind
+
+
+def _stamp(value: datetime | None) -> str | None:
+    if value is None:
+        return None
     try:
-        return dates.to_store(parsed)
+        return dates.to_store(value)
     except ValueError:  # a local time the clocks skipped: not a time, kept as written
         return None
+
+
+@dataclass
+class Evidence:
+    """What a column's cells said of how they are written (summed over chunks, across the
+    worker's pipe): cells that read one way only, by style, and cells read at all."""
+
+    field: str
+    #: Numbers: cells only a decimal comma reads, only a decimal point; dates: cells only
+    #: day first reads, only month first.
+    first: int = 0
+    second: int = 0
+    ambiguous: int = 0
+    read: int = 0
+    #: Dates: Excel serial numbers read as dates.
+    serials: int = 0
+
+    def add(self, other: Evidence) -> None:
+        self.first += other.first
+        self.second += other.second
+        self.ambiguous += other.ambiguous
+        self.read += other.read
+        self.serials += other.serials
 
 
 @dataclass
@@ -135,6 +180,15 @@ class Chunk:
     unknown_statuses: set[tuple[str, str]] = field(default_factory=set)
     #: Cells that lost control or invisible characters (``safe_text.strip_controls``).
     cleaned: int = 0
+    #: By column name: what its number or date cells said of their style.
+    evidence: dict[str, Evidence] = field(default_factory=dict)
+    #: Cells read the converter's fallback way that the other way reads differently:
+    #: ``(line, column, the other reading)``, for the loader to apply if the column decides
+    #: so (``importing.loader``).
+    ambiguous: list[tuple[int, str, Any]] = field(default_factory=list)
+    #: Cells of kept rows that could not be read and were kept as custom fields:
+    #: ``(line, column, cell, why)``.
+    unread: list[tuple[int, str, str, str]] = field(default_factory=list)
 
 
 class RowConverter:
@@ -155,11 +209,17 @@ class RowConverter:
         own_export: bool = False,
         stage: str | None = None,
         closed_if_not_converted: bool = False,
+        decimal: str = POINT,
+        day_first: bool = False,
     ) -> None:
         self.region = region
         #: ``import --closed-if-not-converted``: the file is closed history (every row
         #: decided), so a not-converted flag is a lost lead whatever the status says.
         self.closed_if_not_converted = closed_if_not_converted
+        #: How an ambiguous cell is read until its column is decided (``1.500``, ``03/11``):
+        #: the locale's way, or --day-first / --month-first.
+        self.decimal = decimal
+        self.day_first = day_first
         #: leadcli's own export read back: its stages are its own, not a CRM's word that a
         #: lead was worked, so they say nothing of a first contact.
         self.own_export = own_export
@@ -237,6 +297,9 @@ class RowConverter:
         full_name: list[str] | None = None
         further: list[tuple[str, list[str]]] = []
         cleaned = 0
+        evidence: dict[str, Evidence] = {}
+        ambiguous: list[tuple[int, str, Any]] = []
+        unread: list[tuple[int, str, str, str]] = []
         cells_by_column = list(zip(*(cells for _, cells in good), strict=True)) if n else []
         for index, column, target in self.plan:
             if not n or target == "ignore":
@@ -273,7 +336,7 @@ class RowConverter:
                     else [a or b for a, b in zip(before, opted, strict=True)]
                 )
             elif target == "value":
-                values["value"] = self._amounts(col, column, custom)
+                values["value"] = self._amounts(col, column, custom, evidence, ambiguous, unread)
             elif target == "stage":
                 opted: list[int | None] = [None] * n
                 for i, c in enumerate(col):
@@ -302,13 +365,7 @@ class RowConverter:
                 converted = [c.lower() in _TRUE if c else None for c in col]
             elif target in ("created_at", "closed_at", "first_contacted_at"):
                 stamps = {"created_at": created, "closed_at": closed}.get(target, first_touch)
-                for i, c in enumerate(col):
-                    if c:
-                        stamp = _date(c)
-                        if stamp is None or stamp > self.now:
-                            custom[i][column] = c
-                        else:
-                            stamps[i] = stamp
+                self._dates(col, column, target, stamps, custom, evidence, ambiguous, unread)
             elif target == "custom":
                 for i, c in enumerate(col):
                     if c:
@@ -416,7 +473,25 @@ class RowConverter:
             lines = [lines[i] for i in keep]
             columns = [[col[i] for i in keep] for col in columns]
         rejects.sort(key=lambda r: r[0])
-        return Chunk(lines, columns, tag_pairs, rejects, unknown, cleaned)
+        kept: list[tuple[int, str, Any]] = []
+        for i, c, alt in ambiguous:
+            if i in bad:
+                continue
+            if isinstance(alt, tuple) and alt[1] == "closed_at" and created[i] is None:
+                # The creation date was taken from this close date: read again, it moves too.
+                alt = (alt[0], "closed_at+created_at")
+            kept.append((good[i][0], c, alt))
+        return Chunk(
+            lines,
+            columns,
+            tag_pairs,
+            rejects,
+            unknown,
+            cleaned,
+            evidence,
+            kept,
+            [(good[i][0], c, cell, why) for i, c, cell, why in unread if i not in bad],
+        )
 
     # ------------------------------------------------------------------ columns
 
@@ -503,18 +578,90 @@ class RowConverter:
                     out[i] = None
         return out
 
-    @staticmethod
     def _amounts(
-        col: list[str], column: str, custom: defaultdict[int, dict[str, str]]
+        self,
+        col: list[str],
+        column: str,
+        custom: defaultdict[int, dict[str, str]],
+        evidence: dict[str, Evidence],
+        ambiguous: list[tuple[int, str, Any]],
+        unread: list[tuple[int, str, str, str]],
     ) -> list[Any]:
+        """Each cell's only reading at once; an ambiguous one (``1.500``) the fallback way,
+        with its other reading kept for when the column is decided."""
         out: list[Any] = [None] * len(col)
+        seen = evidence.setdefault(column, Evidence("value"))
+        comma_first = self.decimal == COMMA
         for i, c in enumerate(col):
             if c:
                 try:
-                    out[i] = parse_amount(c)
+                    comma, point = readings(c)
                 except ValueError:
                     custom[i][column] = c
+                    unread.append((i, column, c, "not a number"))
+                    continue
+                seen.read += 1
+                if point is None:
+                    seen.first += 1
+                    out[i] = comma
+                elif comma is None:
+                    seen.second += 1
+                    out[i] = point
+                elif comma == point:
+                    out[i] = point
+                else:
+                    seen.ambiguous += 1
+                    out[i], other = (comma, point) if comma_first else (point, comma)
+                    ambiguous.append((i, column, other))
         return out
+
+    def _dates(
+        self,
+        col: list[str],
+        column: str,
+        target: str,
+        stamps: list[str | None],
+        custom: defaultdict[int, dict[str, str]],
+        evidence: dict[str, Evidence],
+        ambiguous: list[tuple[int, str, Any]],
+        unread: list[tuple[int, str, str, str]],
+    ) -> None:
+        """ISO 8601 and other unambiguous cells at once; ``03/11/2026`` the fallback way,
+        its other reading kept for when the column is decided (a reading in the future or
+        in a skipped hour is no reading: the other one stands alone)."""
+        seen = evidence.setdefault(column, Evidence(target))
+        now, day_first = self.now, self.day_first
+        unread_before = len(unread)
+        for i, c in enumerate(col):
+            if not c:
+                continue
+            stamp = _iso_stamp(c)
+            if stamp is None:
+                day, month, kind = _date_readings(c)
+                if day is not None and day > now:
+                    day = None
+                if month is not None and month > now:
+                    month = None
+                if kind == "serial":
+                    seen.serials += 1
+                elif kind == "day":
+                    seen.first += 1
+                elif kind == "month":
+                    seen.second += 1
+                if kind == "both" and day is not None and month is not None:
+                    seen.ambiguous += 1
+                    stamp, other = (day, month) if day_first else (month, day)
+                    ambiguous.append((i, column, (other, target)))
+                else:
+                    stamp = day or month
+            elif stamp > now:
+                stamp = None
+            if stamp is None:
+                custom[i][column] = c
+                unread.append((i, column, c, "not a date leadcli reads, or in the future"))
+            else:
+                stamps[i] = stamp
+        seen.read += len(col) - col.count("") - (len(unread) - unread_before)
 
     @staticmethod
     def _split_names(full: list[str], values: dict[str, list[Any]], n: int) -> None:

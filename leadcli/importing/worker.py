@@ -33,7 +33,7 @@ from itertools import islice
 from typing import Any
 
 from leadcli.errors import LeadcliError
-from leadcli.importing.rows import Chunk
+from leadcli.importing.rows import Chunk, Evidence
 
 #: Below this many bytes a file is converted in this process: forking is not worth it.
 PARALLEL_MIN_BYTES = 1 << 20
@@ -70,6 +70,12 @@ class Prepared:
     unknown_statuses: set[tuple[str, str]]
     #: Cells that lost control or invisible characters.
     cleaned: int = 0
+    #: What the chunk's number and date columns said of their style (``rows.Evidence``),
+    #: its ambiguous cells as ``(id, column, other reading)`` and its cells not read as
+    #: ``(line, column, cell, why)``: the loader decides each column once all are in.
+    evidence: dict[str, Evidence] | None = None
+    ambiguous: list[tuple[int, str, Any]] | None = None
+    unread: list[tuple[int, str, str, str]] | None = None
 
 
 def _prepare(
@@ -93,9 +99,11 @@ def _prepare(
                 column = [MISSING if value is None else value for value in column]
             params[offset::width] = column
         tags: list[tuple[int, str]] = []
-        if chunk.tags:
+        ambiguous: list[tuple[int, str, Any]] = []
+        if chunk.tags or chunk.ambiguous:
             id_of = dict(zip(chunk.lines, ids, strict=True))
             tags = [(id_of[line], tag) for line, tag in chunk.tags]
+            ambiguous = [(id_of[line], column, alt) for line, column, alt in chunk.ambiguous]
         yield Prepared(
             len(batch),
             next_id,
@@ -106,6 +114,9 @@ def _prepare(
             bytes_read() if bytes_read else 0,
             chunk.unknown_statuses,
             chunk.cleaned,
+            chunk.evidence,
+            ambiguous,
+            chunk.unread,
         )
         next_id += count
 

@@ -14,6 +14,7 @@ happens twice (the autumn fall-back) means its first occurrence, and the caller 
 
 from __future__ import annotations
 
+import contextlib
 import os
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import NamedTuple
@@ -172,7 +173,7 @@ def from_store(text: str) -> datetime:
     return datetime.strptime(text, STORE_FORMAT).replace(tzinfo=UTC)
 
 
-def parse_datetime(text: str, *, now_: datetime | None = None) -> datetime:
+def parse_datetime(text: str, *, now_: datetime | None = None, dayfirst: bool = False) -> datetime:
     """Parse an absolute date/time a person or a file wrote; raise ValueError if unreadable.
 
     dateutil is imported here, not at module level: most commands never parse a date and
@@ -187,10 +188,81 @@ def parse_datetime(text: str, *, now_: datetime | None = None) -> datetime:
     # from the pinned clock, so LEADCLI_NOW moves every phrase.
     default = to_local(now_ or now()).replace(hour=0, minute=0, second=0, microsecond=0)
     try:
-        parsed = date_parser.parse(text, default=default)
+        parsed = date_parser.parse(text, default=default, dayfirst=dayfirst)
     except (ValueError, OverflowError) as exc:
         raise ValueError("not a date or time leadcli understands") from exc
     return check_range(parsed)
+
+
+#: A date written with numbers, day and month in either order: ``03/11/2026 14:05``,
+#: ``3.11.26``, ``03-11-2026`` (the year last; a year first is ISO's order, always Y-M-D).
+_NUMERIC_DATE = None
+#: Excel's serial day numbers, 1900 system: day 1 is 1900-01-01 and Excel counts a
+#: 29 February 1900 that never was (day 60), so from day 61 on day N is 1899-12-30 + N.
+#: Only five digits, optionally with a time as a fraction (10000 = 1927-05-18 ...
+#: 99999 = 2173-10-14): a four-digit cell is a year, not a day of 1900.
+_EXCEL_EPOCH = datetime(1899, 12, 30)
+
+
+def excel_serial(text: str) -> datetime | None:
+    """The naive local time an Excel serial number (``46330``, ``46330.5``) stands for; None
+    for any other text."""
+    whole, _, fraction = text.partition(".")
+    if len(whole) != 5 or not whole.isdigit() or (fraction and not fraction.isdigit()):
+        return None
+    seconds = round(float("0." + (fraction or "0")) * 86400)
+    return _EXCEL_EPOCH + timedelta(days=int(whole), seconds=seconds)
+
+
+def date_readings(text: str) -> tuple[datetime | None, datetime | None, str]:
+    """A date cell read day first and month first, and what its shape says of the order:
+    ``day`` (``25/12/2025``: only day first reads it), ``month`` (``12/25/2025``), ``both``
+    (``03/11/2026``: two dates), ``serial`` (an Excel serial number), ``other`` (one reading:
+    words, a year first, ``04/04``). A reading that is not a date is None.
+
+    ISO 8601 is read before this by the caller (it always wins)."""
+    import re
+
+    global _NUMERIC_DATE
+    if _NUMERIC_DATE is None:
+        _NUMERIC_DATE = re.compile(r"\s*(\d{1,2})([/.-])(\d{1,2})\2(\d{4}|\d{2})(?!\d)")
+    serial = excel_serial(text.strip())
+    if serial is not None:
+        try:
+            return check_range(serial), check_range(serial), "serial"
+        except ValueError:
+            return None, None, "serial"
+    shape = _NUMERIC_DATE.match(text)
+    if shape is None:
+        try:
+            parsed = parse_datetime(text)
+        except ValueError:
+            return None, None, "other"
+        return parsed, parsed, "other"
+    first, second = int(shape[1]), int(shape[3])
+    kind = "day" if first > 12 else "month" if second > 12 else "both"
+    if kind == "both" and first == second:
+        kind = "other"
+    day = month = None
+    if kind != "month":
+        with contextlib.suppress(ValueError):
+            day = parse_datetime(text, dayfirst=True)
+    if kind == "other":
+        return day, day, kind
+    if kind != "day":
+        with contextlib.suppress(ValueError):
+            month = parse_datetime(text, dayfirst=False)
+    return day, month, kind
+
+
+def locale_day_first(locale: str) -> bool:
+    """Whether ``locale`` writes the day before the month (babel's short date pattern:
+    ``M/d/yy`` in en_US is month first, ``dd.MM.yy`` in de_DE day first)."""
+    from babel.dates import get_date_format
+
+    pattern = get_date_format("short", locale=locale).pattern
+    day, month = pattern.find("d"), pattern.find("M")
+    return not (0 <= month < day)
 
 
 def to_local_display(text: str | None) -> str:

@@ -152,6 +152,35 @@ def import_files(
             "choice) and lift their suppression; otherwise such rows count as suppressed.",
         ),
     ] = False,
+    locale: Annotated[
+        str | None,
+        typer.Option(
+            "--locale",
+            help="How numbers and dates are read when every cell of their column fits two "
+            "readings (1.500 alone: 1500 in de_DE, 1.5 in en_US), e.g. de_DE (default: "
+            "import.locale, else LC_ALL / LC_NUMERIC / LANG). A column whose cells decide "
+            "(1.500,00 beside 2.750) is read as they say; the summary names each reading.",
+        ),
+    ] = None,
+    day_first: Annotated[
+        bool | None,
+        typer.Option(
+            "--day-first/--month-first",
+            help="Dates such as 03/11/2026 in a column where no day is above 12: 3 November "
+            "(day first) or 11 March (default: as the locale writes dates).",
+            show_default=False,
+        ),
+    ] = None,
+    report_cells: Annotated[
+        Path | None,
+        typer.Option(
+            "--report-cells",
+            metavar="FILE",
+            help="Write a CSV of the cells that could not be read as their field (line, "
+            "column, cell, why); they are kept as custom fields either way. One file at a "
+            "time.",
+        ),
+    ] = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Import lead files: every row is imported, merged, counted as a duplicate, rejected or
@@ -192,6 +221,19 @@ def import_files(
             ) from None
     else:
         region = app_state.config()["contacts.phone_region"]
+    if locale is not None:
+        from leadcli.text.numbers import check_locale
+
+        try:
+            locale = check_locale(locale)
+        except ValueError:
+            raise typer.BadParameter(
+                "a locale such as de_DE or en_US", param_hint="--locale"
+            ) from None
+    else:
+        locale = app_state.config()["import.locale"] or None
+    if report_cells is not None and len(files) > 1:
+        raise typer.BadParameter("one file at a time", param_hint="--report-cells")
     options = ImportOptions(
         input_format=str(input_format.value) if input_format else None,
         encoding=encoding,
@@ -211,6 +253,9 @@ def import_files(
         stage=parse_stage(stage) if stage is not None else None,
         closed_if_not_converted=closed_if_not_converted,
         allow_suppressed=allow_suppressed,
+        locale=locale,
+        day_first=day_first,
+        report_cells=report_cells,
     )
     check_readable(files)
     store = app_state.store(create=True)
@@ -274,6 +319,18 @@ def import_files(
         justify_right=("Rows", "Imported", "Updated", "Duplicates", "Rejected", "Suppressed"),
     )
     for s in summaries:
+        for seen in s["interpretations"]:
+            say(f"{s['file']}: {seen['column']}: {seen['reading']}, {seen['cells']} cells.")
+        if s["unread"]:
+            where = (
+                f"listed in {s['cells_report']}"
+                if s["cells_report"]
+                else "--report-cells FILE lists them"
+            )
+            say(
+                f"{s['unread']} cells of {s['file']} could not be read as their field: kept "
+                f"as custom fields ({where})."
+            )
         if s["rejects_file"]:
             say(f"Rejected rows of {s['file']} are in {s['rejects_file']}.")
         if s["suppressed"]:
