@@ -77,6 +77,9 @@ class FieldRule:
     far: float = -1.5
     group: str | None = None
     active: bool = True
+    #: False: these weights are kept as written even when the rules learn the others, for
+    #: fields whose weights carry a contract (a shared phone alone is never one person).
+    learn: bool = True
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,12 @@ class Rules:
     free_email_domains: frozenset[str] = frozenset()
     default_field: FieldRule = field(default_factory=lambda: FieldRule(name="*"))
     source: str = "built-in rules"
+    #: Re-estimate the weights and the prior from the database's own blocked pairs (EM).
+    learn: bool = True
+    #: Fewer blocked pairs than this: too little to learn from, the written weights stand.
+    learn_min_pairs: int = 500
+    #: At most this many blocked pairs (a seeded sample) are learned from, so EM stays cheap.
+    learn_sample: int = 20000
 
     def active_fields(self, compare: Iterable[str] = ()) -> tuple[FieldRule, ...]:
         """The fields compared: the active ones plus those named (``--compare``)."""
@@ -197,7 +206,7 @@ def _field_rule(
 
     if not isinstance(table, dict):
         raise bad("must be a table of settings")
-    known = {"comparator", "close_at", "exact", "close", "far", "group", "active"}
+    known = {"comparator", "close_at", "exact", "close", "far", "group", "active", "learn"}
     for key in table:
         if key not in known:
             raise bad(f"unknown setting {key!r}; use {', '.join(sorted(known))}", key)
@@ -221,7 +230,10 @@ def _field_rule(
     active = table.get("active", template.active)
     if not isinstance(active, bool):
         raise bad("active must be true or false", "active")
-    return FieldRule(**values, group=group, active=active)
+    learn = table.get("learn", template.learn)
+    if not isinstance(learn, bool):
+        raise bad("learn must be true or false", "learn")
+    return FieldRule(**values, group=group, active=active, learn=learn)
 
 
 def _block_part(part: Any) -> tuple[str, str] | None:
@@ -255,6 +267,9 @@ def parse_rules(text: str, *, source: str = "rules") -> Rules:
         "blocking",
         "fields",
         "default_field",
+        "learn",
+        "learn_min_pairs",
+        "learn_sample",
     }
     for key in data:
         if key not in known:
@@ -276,7 +291,17 @@ def parse_rules(text: str, *, source: str = "rules") -> Rules:
     swap_penalty = float(top("swap_penalty", 1.0))
     max_block = top("max_block", 60, 2)
     window = top("window", 12, 2)
-    for key, value in (("max_block", max_block), ("window", window)):
+    learn = data.get("learn", True)
+    if not isinstance(learn, bool):
+        raise _fail(text, source, "learn", "must be true or false", None, "learn")
+    learn_min_pairs = top("learn_min_pairs", 500, 2)
+    learn_sample = top("learn_sample", 20000, 100)
+    for key, value in (
+        ("max_block", max_block),
+        ("window", window),
+        ("learn_min_pairs", learn_min_pairs),
+        ("learn_sample", learn_sample),
+    ):
         if not float(value).is_integer():
             raise _fail(text, source, key, "must be a whole number", None, key)
     swap_value = data.get("swap", [["first_name", "last_name"]])
@@ -346,6 +371,9 @@ def parse_rules(text: str, *, source: str = "rules") -> Rules:
         default_field=default_field,
         free_email_domains=frozenset(d.strip().casefold() for d in free),
         source=source,
+        learn=learn,
+        learn_min_pairs=int(learn_min_pairs),
+        learn_sample=int(learn_sample),
     )
 
 
@@ -403,6 +431,8 @@ class Prepared:
     fields: tuple[FieldRule, ...]
     values: dict[str, list[str | None]]
     raw: dict[str, list[str | None]] = field(default_factory=dict)
+    #: Weights EM estimated from these leads (``learn_weights``); None: the rules' own.
+    learned: Learned | None = None
 
 
 def _prepared_value(rule: FieldRule, value: Any) -> str | None:
@@ -587,18 +617,28 @@ class Scorer:
     so levels are small ints and weights tuples.
     """
 
-    def __init__(self, prepared: Prepared) -> None:
+    def __init__(self, prepared: Prepared, *, learned: bool = True) -> None:
+        """``learned``: use the weights EM estimated (``prepared.learned``) when there are
+        some; False, always the rules' own (what EM starts from)."""
         self.prepared = prepared
         rules = prepared.rules
         self.comparers = [_Comparer(r, rules.free_email_domains) for r in prepared.fields]
         self.columns = [prepared.values[r.name] for r in prepared.fields]
         # weights by level: 0 exact, 1 close, 2 far
-        self.weights = [(r.exact, r.close, r.far) for r in prepared.fields]
+        self.base_weights = [(r.exact, r.close, r.far) for r in prepared.fields]
         self.names = [r.name for r in prepared.fields]
         group_names = sorted({r.group for r in prepared.fields if r.group})
         self.group_of = [group_names.index(r.group) if r.group else -1 for r in prepared.fields]
         self.n_groups = len(group_names)
-        self.prior = rules.prior
+        self.group_members = [
+            [k for k, g in enumerate(self.group_of) if g == group] for group in range(self.n_groups)
+        ]
+        chosen = prepared.learned if learned else None
+        self.learned = chosen
+        self.weights = list(chosen.weights) if chosen else list(self.base_weights)
+        self.prior = chosen.prior if chosen else rules.prior
+        #: per group, the weight of each combination of its members' levels (learned)
+        self.group_tables = chosen.group_weights if chosen else None
         keys = [field_key(r.name) for r in prepared.fields]
         self.swap_idx: list[tuple[int, int]] = [
             (keys.index(field_key(a)), keys.index(field_key(b)))
@@ -622,6 +662,9 @@ class Scorer:
         for k in self._grouped:
             g = self.group_of[k]
             best_of_group[g] = max(best_of_group.get(g, 0.0), max(self.weights[k]))
+        if self.group_tables is not None:
+            for g, table in enumerate(self.group_tables):
+                best_of_group[g] = max(best_of_group.get(g, 0.0), *table.values(), 0.0)
         groups_bound = sum(best_of_group.values())
         # the most the fields after position p of `rest` (and the groups) can still add
         self._bound_after = [
@@ -640,12 +683,39 @@ class Scorer:
             return 2
         return 1 if close(a, b) else 2
 
+    def _group_rule(self, members: list[int], levels: Sequence[int]) -> float:
+        """A group's weight by the written rule: its best agreement, else its strongest
+        disagreement (the fields say one thing, so they count once)."""
+        best: float | None = None
+        worst = 0.0
+        for k in members:
+            level = levels[k]
+            if level < 0:
+                continue
+            weight = self.base_weights[k][level]
+            if best is None or weight > best:
+                best = weight
+            worst = min(worst, weight)
+        if best is None:
+            return 0.0
+        return best if best > 0 else worst
+
     def _total(self, levels: list[int]) -> float:
         total = 0.0
         if not self.n_groups:
             for level, weights in zip(levels, self.weights, strict=True):
                 if level >= 0:
                     total += weights[level]
+            return total
+        tables = self.group_tables
+        if tables is not None:
+            for level, weights, group in zip(levels, self.weights, self.group_of, strict=True):
+                if level >= 0 and group < 0:
+                    total += weights[level]
+            for g, members in enumerate(self.group_members):
+                key = tuple(levels[k] for k in members)
+                weight = tables[g].get(key)
+                total += self._group_rule(members, levels) if weight is None else weight
             return total
         best = [None] * self.n_groups
         worst = [0.0] * self.n_groups
@@ -763,6 +833,186 @@ class Scorer:
         return tuple(reasons)
 
 
+# --------------------------------------------------------------------------- learning
+
+#: EM's sample of blocked pairs is drawn with this seed, so one database always learns the
+#: same weights and ``dedupe`` lists the same pairs run after run.
+LEARN_SEED = 25
+#: A level seen in fewer pairs of either kind than this leans on the written weight: a
+#: handful of pairs cannot say how rare an outcome is (shrinkage towards the prior).
+LEARN_SHRINK = 5.0
+#: Fewer expected true pairs than this among the sample: nothing to learn a match from.
+LEARN_MIN_MATCHES = 20.0
+LEARN_MAX_ITERATIONS = 60
+
+
+@dataclass(frozen=True)
+class Learned:
+    """Weights estimated from one database's blocked pairs by expectation-maximisation."""
+
+    #: per prepared field: (exact, close, far); a field that does not learn keeps its own
+    weights: tuple[tuple[float, float, float], ...]
+    #: per group (sorted by name): the weight of each combination of its members' levels
+    group_weights: tuple[dict[tuple[int, ...], float], ...]
+    #: log2 odds that a blocked pair is one person, before the evidence
+    prior: float
+    pairs: int
+    matches: float
+    iterations: int
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "pairs": self.pairs,
+            "matches": round(self.matches, 1),
+            "prior": round(self.prior, 2),
+            "iterations": self.iterations,
+        }
+
+
+def learn_weights(prepared: Prepared, pairs: Iterable[int] | None = None) -> Learned | None:
+    """Fellegi-Sunter weights for these leads, learned without labels (EM, as Splink does).
+
+    Blocked pairs are a mixture of two kinds, one person written twice and two people; EM
+    finds, per field, how often each level (exact, close, far) occurs in either kind, and
+    their log2 ratio is the weight. The rules' own weights are where EM starts, what a level
+    seen too rarely leans on, and what a field with ``learn = false`` keeps. Fields of a
+    group are learned jointly (each combination of their levels is one outcome), so a
+    suburb and a postcode that always agree together are counted once, at what agreeing
+    on both is worth. Returns None when the database is too small to learn from (fewer
+    than ``learn_min_pairs`` blocked pairs, or hardly any likely true pair among them):
+    the written weights stand.
+    """
+    rules = prepared.rules
+    if pairs is None:
+        pairs, _ = candidate_pairs(prepared)
+    codes = sorted(pairs)
+    if len(codes) < rules.learn_min_pairs:
+        return None
+    if len(codes) > rules.learn_sample:
+        import random
+
+        codes = sorted(random.Random(LEARN_SEED).sample(codes, rules.learn_sample))
+    base = Scorer(prepared, learned=False)
+    n = len(prepared.ids)
+    fields = prepared.fields
+    counts: dict[tuple[tuple[int, ...], bool], int] = {}
+    for code in codes:
+        i, j = divmod(code, n)
+        _, levels, swapped = base.evaluate(i, j)
+        key = (tuple(levels), swapped is not None)
+        counts[key] = counts.get(key, 0) + 1
+    patterns = list(counts)
+    weight_of = [counts[p] for p in patterns]
+    total = float(len(codes))
+    singles = [k for k in range(len(fields)) if base.group_of[k] < 0 and fields[k].learn]
+    groups = [
+        g for g, members in enumerate(base.group_members) if all(fields[k].learn for k in members)
+    ]
+    members_of = base.group_members
+    # the groups' level combinations in each pattern, and their written weights
+    group_keys = [[tuple(p[0][k] for k in members_of[g]) for p in patterns] for g in groups]
+    group_prior: list[dict[tuple[int, ...], float]] = []
+    for gi, g in enumerate(groups):
+        table: dict[tuple[int, ...], float] = {}
+        for p, key in zip(patterns, group_keys[gi], strict=True):
+            table.setdefault(key, base._group_rule(members_of[g], p[0]))
+        group_prior.append(table)
+
+    weights = [list(w) for w in base.base_weights]
+    tables: list[dict[tuple[int, ...], float]] = [dict(t) for t in group_prior]
+    fixed_groups = [g for g in range(base.n_groups) if g not in groups]
+    penalty = rules.swap_penalty
+
+    def log_odds(prior: float) -> list[float]:
+        out = []
+        for index, (levels, swapped) in enumerate(patterns):
+            value = prior - (penalty if swapped else 0.0)
+            for k, level in enumerate(levels):
+                if level >= 0 and base.group_of[k] < 0:
+                    value += weights[k][level]
+            for gi in range(len(groups)):
+                value += tables[gi][group_keys[gi][index]]
+            for g in fixed_groups:
+                value += base._group_rule(members_of[g], levels)
+            out.append(value)
+        return out
+
+    def shrunk(m: float, u: float, m_all: float, u_all: float, prior_weight: float) -> float:
+        if m <= 0 or u <= 0:
+            return prior_weight
+        learned = math.log2((m / m_all) / (u / u_all))
+        n_eff = min(m, u)
+        return (n_eff * learned + LEARN_SHRINK * prior_weight) / (n_eff + LEARN_SHRINK)
+
+    prior = rules.prior
+    iterations = 0
+    matches = 0.0
+    while iterations < LEARN_MAX_ITERATIONS:
+        iterations += 1
+        posterior = [1.0 / (1.0 + 2.0 ** (-x)) if x > -60 else 0.0 for x in log_odds(prior)]
+        m_w = [c * q for c, q in zip(weight_of, posterior, strict=True)]
+        u_w = [c - mw for c, mw in zip(weight_of, m_w, strict=True)]
+        matches = sum(m_w)
+        if matches < LEARN_MIN_MATCHES or total - matches < LEARN_MIN_MATCHES:
+            return None
+        change = 0.0
+        for k in singles:
+            m_level, u_level = [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]
+            for index, (levels, _) in enumerate(patterns):
+                level = levels[k]
+                if level >= 0:
+                    m_level[level] += m_w[index]
+                    u_level[level] += u_w[index]
+            m_all, u_all = sum(m_level), sum(u_level)
+            if m_all <= 0 or u_all <= 0:
+                continue
+            for level in range(3):
+                new = shrunk(
+                    m_level[level], u_level[level], m_all, u_all, base.base_weights[k][level]
+                )
+                change = max(change, abs(new - weights[k][level]))
+                weights[k][level] = new
+        for gi in range(len(groups)):
+            m_key: dict[tuple[int, ...], float] = {}
+            u_key: dict[tuple[int, ...], float] = {}
+            for index, key in enumerate(group_keys[gi]):
+                if all(level < 0 for level in key):
+                    continue
+                m_key[key] = m_key.get(key, 0.0) + m_w[index]
+                u_key[key] = u_key.get(key, 0.0) + u_w[index]
+            m_all, u_all = sum(m_key.values()), sum(u_key.values())
+            if m_all <= 0 or u_all <= 0:
+                continue
+            for key in m_key:
+                new = shrunk(m_key[key], u_key[key], m_all, u_all, group_prior[gi][key])
+                change = max(change, abs(new - tables[gi][key]))
+                tables[gi][key] = new
+        share = matches / total
+        new_prior = math.log2(share / (1 - share))
+        change = max(change, abs(new_prior - prior))
+        prior = new_prior
+        if change < 1e-3:
+            break
+    for k in singles:
+        exact, _, far = weights[k]
+        if not exact > far:  # learned backwards: the written weights are safer
+            weights[k] = list(base.base_weights[k])
+    group_weights: list[dict[tuple[int, ...], float]] = []
+    for g in range(base.n_groups):
+        if g in groups:
+            group_weights.append(tables[groups.index(g)])
+        else:
+            group_weights.append({})
+    return Learned(
+        weights=tuple((w[0], w[1], w[2]) for w in weights),
+        group_weights=tuple(group_weights),
+        prior=prior,
+        pairs=len(codes),
+        matches=matches,
+        iterations=iterations,
+    )
+
+
 def find_matches(
     prepared: Prepared,
     *,
@@ -775,6 +1025,10 @@ def find_matches(
     pairs, stats = candidate_pairs(prepared)
     stats["compared"] = len(pairs)
     n = len(prepared.ids)
+    if prepared.rules.learn and prepared.learned is None:
+        # Kept on ``prepared``: a Scorer made from it later (recorded pairs) weighs alike.
+        prepared.learned = learn_weights(prepared, pairs)
+    stats["learned"] = prepared.learned is not None
     scorer = Scorer(prepared)
     matches = []
     if threshold <= 0:

@@ -1,4 +1,5 @@
-"""FEBRL: the floor issue 11 sets for dedupe's recall and precision (real processes)."""
+"""FEBRL: the bar issue 25 sets for dedupe (real processes): recall >= 99 % at precision
+>= 99.5 % on both sets, with the one built-in configuration (EM learns from each set)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,6 @@ def test_febrl_recall_and_precision_floor(name: str) -> None:
     from dedupe_quality import measure
 
     result = measure(name, runs=1)
-    assert result["recall"] >= 0.98, result
-    assert result["recall_of_files"] >= 0.98, result  # records import rejected count as missed
-    assert result["precision"] >= 0.99, result
+    assert result["recall"] >= 0.99, result
+    assert result["recall_of_files"] >= 0.99, result  # records import rejected count as missed
+    assert result["precision"] >= 0.995, result
