@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 
 from leadcli.identity import matcher
 
@@ -35,8 +36,24 @@ def _leads(people: int, seed: int = 7) -> dict[str, list]:
     return {k: [r.get(k) for r in rows] for k in ("first_name", "last_name", "city", "phone")}
 
 
+#: The built-in rules with learning on (it is off by default: see rules.toml).
+LEARNING = re.sub(
+    r"^learn = false$", "learn = true", matcher.default_rules_text(), count=1, flags=re.M
+)
+
+
+def test_learning_is_off_by_default() -> None:
+    prepared = matcher.prepare(
+        list(range(1, 1201)),
+        _leads(800),
+        matcher.parse_rules(matcher.default_rules_text()),
+    )
+    _, stats = matcher.find_matches(prepared)
+    assert not stats["learned"] and prepared.learned is None
+
+
 def _prepare(columns: dict[str, list], text: str | None = None) -> matcher.Prepared:
-    rules = matcher.parse_rules(text or matcher.default_rules_text())
+    rules = matcher.parse_rules(text or LEARNING)
     n = len(columns["first_name"])
     return matcher.prepare(list(range(1, n + 1)), columns, rules)
 
@@ -75,18 +92,11 @@ def test_email_and_phone_keep_their_written_weights_when_the_rest_learn() -> Non
         assert prepared.learned.weights[k] == (rule.exact, rule.close, rule.far)
 
 
-def test_learn_false_in_the_rules_turns_learning_off() -> None:
-    text = matcher.default_rules_text().replace("learn = true", "learn = false")
-    prepared = _prepare(_leads(600), text)
-    _, stats = matcher.find_matches(prepared)
-    assert not stats["learned"] and prepared.learned is None
-
-
 def test_bad_learning_settings_are_named() -> None:
     import pytest
 
     with pytest.raises(matcher.RulesError, match="learn"):
-        matcher.parse_rules(matcher.default_rules_text().replace("learn = true", "learn = 3"))
+        matcher.parse_rules(LEARNING.replace("learn = true", "learn = 3"))
     with pytest.raises(matcher.RulesError, match="learn_sample"):
         text = matcher.default_rules_text().replace("learn_sample = 20000", "learn_sample = 1.5")
         matcher.parse_rules(text)
