@@ -107,6 +107,9 @@ class ImportSummary:
     #: Cells (of imported and rejected rows alike) that lost control or invisible characters
     #: on the way in (``safe_text.strip_controls``); not a count of rows.
     cleaned: int = 0
+    #: Phone cells that are no valid number in their row's region (its country, else the
+    #: import's), kept exactly as written rather than rewritten into another country's format.
+    phones_kept_as_written: int = 0
     system: str | None = None
     rejects_file: str | None = None
     batch: int | None = None
@@ -211,6 +214,7 @@ COUNTS = (
     "suppressed",
     "possible_duplicates",
     "cleaned",
+    "phones_kept_as_written",
 )
 
 
@@ -708,6 +712,7 @@ class _Load:
                     rejects.add(line, values, reason)
                 unknown |= chunk.unknown_statuses
                 self.summary.cleaned += chunk.cleaned
+                self.summary.phones_kept_as_written += chunk.phones_kept
                 if not chunk.count:
                     continue
                 first_id = floor + chunk.first_id

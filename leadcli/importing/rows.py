@@ -1,10 +1,13 @@
 """Turning rows of cells into lead values, or into reasons to reject them.
 
-Validation is the same as ``add``'s (email-validator, phonenumbers in the region), through
-fast paths for the common shapes. Differences an import needs: an unparseable phone is kept
-as written (the contract stores E.164 "where it can be parsed"), a bad amount or date is kept
-as a custom field rather than losing the row, and cells that leadcli's own CSV export guarded
-against spreadsheet formulas (a leading ``'``) are restored.
+Validation is the same as ``add``'s (email-validator, phonenumbers in the row's region: its
+``Country`` cell's, else the import's), through fast paths for the common shapes, and the
+field rules of ``leads.validation`` (a value ``add`` refuses rejects the row, with add's
+reason). Differences an import needs: a phone that is not a valid number in its region is kept
+as written and counted (the contract stores E.164 "where it can be parsed"; never another
+country's format), a bad amount or date is kept as a custom field rather than losing the
+row, and cells that leadcli's own CSV export guarded against spreadsheet formulas (a leading
+``'``) are restored.
 
 Rows are converted a chunk at a time, column by column: a million-row import spends most of
 its Python time here, and one list comprehension over a column costs a fraction of a loop
@@ -22,6 +25,7 @@ from functools import lru_cache
 from typing import Any
 
 from leadcli.identity.evidence import DEFAULT_LISTS, Lists, is_placeholder
+from leadcli.leads import validation
 from leadcli.leads.records import CONTACT_FIELDS, TEXT_FIELDS
 from leadcli.pipeline.stages import CLOSED_STAGES, FIRST_STAGE, Status, rank, read_status
 from leadcli.text import dates
@@ -29,8 +33,8 @@ from leadcli.text.contacts import (
     fast_emails,
     fast_phones,
     normalise_email,
-    normalise_phone,
     parse_amount,
+    phone_cell,
 )
 from leadcli.text.safe_text import (
     FORMULA_GUARD,
@@ -130,6 +134,9 @@ class Chunk:
     unknown_statuses: set[tuple[str, str]] = field(default_factory=set)
     #: Cells that lost control or invisible characters (``safe_text.strip_controls``).
     cleaned: int = 0
+    #: Phone cells (main and further numbers) that are no valid number in their row's region,
+    #: kept as written.
+    phones_kept: int = 0
 
 
 class RowConverter:
@@ -219,6 +226,7 @@ class RowConverter:
         lost_reason: list[str | None] = [None] * n
         lost_column = ""
         full_name: list[str] | None = None
+        phone_col: list[str] | None = None
         further: list[tuple[str, list[str]]] = []
         cleaned = 0
         cells_by_column = list(zip(*(cells for _, cells in good), strict=True)) if n else []
@@ -233,6 +241,7 @@ class RowConverter:
                 col = ["" if c in self.placeholder_cells else c for c in col]
             if target in _PLAIN_TEXT:
                 values[target] = [c or None for c in col]
+                _check_lengths(target, col, bad)
             elif target in ("other_emails", "other_phones"):
                 further.append((target, col))
             elif target == "external_system":
@@ -240,7 +249,7 @@ class RowConverter:
             elif target == "email":
                 values["email"] = self._emails(col, bad, custom, tags)
             elif target == "phone":
-                values["phone"] = self._phones(col)
+                phone_col = col  # read once the row's country is known
             elif target == "name":
                 full_name = col
             elif target == "tags":
@@ -257,7 +266,7 @@ class RowConverter:
                     else [a or b for a, b in zip(before, opted, strict=True)]
                 )
             elif target == "value":
-                values["value"] = self._amounts(col, column, custom)
+                values["value"] = self._amounts(col, column, custom, bad)
             elif target == "stage":
                 opted: list[int | None] = [None] * n
                 for i, c in enumerate(col):
@@ -311,8 +320,12 @@ class RowConverter:
                     custom[i][column] = text
         if full_name is not None:
             self._split_names(full_name, values, n)
+        regions = self._regions(values["country"]) if "country" in values else None
+        phones_kept = 0
+        if phone_col is not None:
+            values["phone"], phones_kept = self._phones(phone_col, regions)
         if further:
-            self._further(further, values, n)
+            phones_kept += self._further(further, values, n, regions)
         if "external_system" in self.fields:
             ids = values.get("external_id", [None] * n)
             systems = values.get("external_system", [None] * n)
@@ -375,7 +388,7 @@ class RowConverter:
             lines = [lines[i] for i in keep]
             columns = [[col[i] for i in keep] for col in columns]
         rejects.sort(key=lambda r: r[0])
-        return Chunk(lines, columns, tag_pairs, rejects, unknown, cleaned)
+        return Chunk(lines, columns, tag_pairs, rejects, unknown, cleaned, phones_kept)
 
     # ------------------------------------------------------------------ columns
 
@@ -412,12 +425,17 @@ class RowConverter:
         return out
 
     def _further(
-        self, columns: list[tuple[str, list[str]]], values: dict[str, list[Any]], n: int
-    ) -> None:
+        self,
+        columns: list[tuple[str, list[str]]],
+        values: dict[str, list[Any]],
+        n: int,
+        regions: list[str] | None,
+    ) -> int:
         """Second e-mail and phone columns (and ``other_emails`` / ``other_phones`` of
         leadcli's own export, lists separated by ``,`` or ``;``) as JSON lists, without the
-        main value, placeholders or repeats. An address that is not valid is kept as
-        written: nothing a row brings is lost."""
+        main value, placeholders or repeats. An address or number that is not valid is kept
+        as written: nothing a row brings is lost. Returns how many numbers were so kept."""
+        kept = 0
         found: dict[str, list[list[str]]] = {
             "other_emails": [[] for _ in range(n)],
             "other_phones": [[] for _ in range(n)],
@@ -432,40 +450,86 @@ class RowConverter:
                     part = part.strip()
                     if not part or is_placeholder(field_name, part, self.lists):
                         continue
-                    try:
-                        value = (
-                            normalise_email(part)
-                            if field_name == "email"
-                            else normalise_phone(part, self.region)
-                        )
-                    except ValueError:
-                        value = part
+                    if field_name == "email":
+                        try:
+                            value = normalise_email(part)
+                        except ValueError:
+                            value = part
+                    else:
+                        region = regions[i] if regions is not None else self.region
+                        value = phone_cell(part, region) or part
+                        kept += value is part
                     if value != main[i] and value not in found[target][i]:
                         found[target][i].append(value)
         for target, lists in found.items():
             if any(lists):
                 values[target] = [json.dumps(x, ensure_ascii=False) if x else None for x in lists]
+        return kept
 
-    def _phones(self, col: list[str]) -> list[str | None]:
-        region = self.region
-        out = fast_phones(col, region)
-        out, col = _without(out, col, self.placeholder_phones)
-        if out.count(None) == col.count(""):
-            return out
+    def _regions(self, countries: list[str | None]) -> list[str] | None:
+        """Each row's phone region: its country cell's (a code or a name in any language
+        CLDR knows, ``text.countries``), else the import's; None when every row has the
+        import's (the common case: nothing per row to do)."""
+        from leadcli.text.countries import region_of
+
+        default = self.region
+        # A country column holds a few hundred spellings over a million rows: each read once.
+        lookup = {c: (region_of(c) or default) if c else default for c in set(countries)}
+        if all(r == default for r in lookup.values()):
+            return None
+        return [lookup[c] for c in countries]
+
+    def _phones(self, col: list[str], regions: list[str] | None) -> tuple[list[str | None], int]:
+        """The phone column in E.164, rows grouped by region; and how many cells were kept as
+        written (no valid number in their region)."""
+        if regions is None:
+            return self._phones_in(col, self.region)
+        rows_of: defaultdict[str, list[int]] = defaultdict(list)
+        for i, region in enumerate(regions):
+            rows_of[region].append(i)
+        if len(rows_of) == 1:
+            return self._phones_in(col, regions[0])
+        out: list[str | None] = [None] * len(col)
+        kept = 0
+        for region, rows in rows_of.items():
+            found, k = self._phones_in([col[i] for i in rows], region)
+            kept += k
+            for i, value in zip(rows, found, strict=True):
+                out[i] = value
+        return out, kept
+
+    def _phones_in(self, col: list[str], region: str) -> tuple[list[str | None], int]:
+        fast = fast_phones(col, region)
+        out, col = _without(fast, col, self.placeholder_phones)  # type: ignore[arg-type]
+        if out.count(None) == col.count("") and False not in out:
+            return out, 0  # every number took the fast path, and was valid
+        kept = 0
         for i, c in enumerate(col):
-            if c and out[i] is None:
-                try:
-                    out[i] = normalise_phone(c, region)
-                except ValueError:
-                    out[i] = c  # kept as written: a number we cannot parse is still a number
-                if self.placeholder_phones and is_placeholder("phone", out[i], self.lists):
-                    out[i] = None
-        return out
+            value = out[i]
+            if not c or (value is not None and value is not False):
+                continue
+            if value is None:
+                value = phone_cell(c, region)
+            # Not valid in the row's region: kept exactly as written, never another
+            # country's E.164 (``06 12 34 56 78`` read as American).
+            as_written = value is None or value is False
+            out[i] = c if as_written else value
+            if self.placeholder_phones and is_placeholder("phone", out[i], self.lists):
+                out[i] = None
+            elif as_written:
+                kept += 1
+        return out, kept
 
     @staticmethod
     def _amounts(
-        col: list[str], column: str, custom: defaultdict[int, dict[str, str]]
+        col: list[str],
+        column: str,
+        custom: defaultdict[int, dict[str, str]],
+        bad: dict[int, str],
     ) -> list[Any]:
+        """The value column parsed; a cell that is no amount is kept as a custom field, and
+        an amount the field rule refuses (``Amount -5``) rejects its row, as ``add`` refuses
+        it."""
         out: list[Any] = [None] * len(col)
         for i, c in enumerate(col):
             if c:
@@ -473,6 +537,9 @@ class RowConverter:
                     out[i] = parse_amount(c)
                 except ValueError:
                     custom[i][column] = c
+        for i, amount in enumerate(out):
+            if amount is not None and (reason := validation.problem("value", amount)):
+                bad.setdefault(i, f"value: {reason}")
         return out
 
     @staticmethod
@@ -482,6 +549,19 @@ class RowConverter:
         for i, text in enumerate(full):
             if text and not (first[i] or last[i]):
                 first[i], last[i] = split_name(text)
+
+
+def _check_lengths(name: str, col: list[str], bad: dict[int, str]) -> None:
+    """Reject the rows whose cell is longer than the field takes (``validation.RULES``): one
+    pass in C over the column's lengths, a loop only when one is too long."""
+    rule = validation.RULES.get(name)
+    if rule is None or rule.max_length is None or not col:
+        return
+    if max(map(len, col)) <= rule.max_length:
+        return
+    for i, c in enumerate(col):
+        if (reason := validation.problem(name, c)) is not None:
+            bad.setdefault(i, f"{name}: {reason}")
 
 
 def _without(

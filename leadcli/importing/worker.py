@@ -70,6 +70,8 @@ class Prepared:
     unknown_statuses: set[tuple[str, str]]
     #: Cells that lost control or invisible characters.
     cleaned: int = 0
+    #: Phone cells kept as written (no valid number in their row's region).
+    phones_kept: int = 0
 
 
 def _prepare(
@@ -106,6 +108,7 @@ def _prepare(
             bytes_read() if bytes_read else 0,
             chunk.unknown_statuses,
             chunk.cleaned,
+            chunk.phones_kept,
         )
         next_id += count
 
