@@ -25,7 +25,7 @@ from leadcli.engagement.cadences import end_enrolments_if_unreachable
 from leadcli.errors import InvalidValue, LeadcliError, NotFound
 from leadcli.identity import policy
 from leadcli.identity.evidence import DEFAULT_LISTS, Lists, is_placeholder
-from leadcli.leads import history
+from leadcli.leads import history, validation
 from leadcli.leads.records import delete_leads
 from leadcli.pipeline.stages import rank
 from leadcli.storage.store import Store
@@ -238,6 +238,15 @@ def _merge(
         "tables": {t: _rows(conn, t, cols, ids) for t, cols in tables.items()},
     }
     survivor, changes, conflicts = _plan(leads, keep, others, prefer, lists)
+    # The values the merge writes keep the field rules every writer keeps: a value stored
+    # before the rules held (an imported negative amount) is not carried onto the survivor.
+    for name, (_, value) in changes.items():
+        if (reason := validation.problem(name, value)) is not None:
+            raise InvalidValue(
+                name,
+                f"{reason}; the merge would write it onto lead {keep}",
+                hint="correct it first with `leadcli edit`",
+            )
     now = dates.now_text()
     marks = ", ".join("?" for _ in others)
     moved: dict[str, int] = {}

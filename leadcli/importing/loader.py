@@ -118,6 +118,9 @@ class ImportSummary:
     #: Cells (of imported and rejected rows alike) that lost control or invisible characters
     #: on the way in (``safe_text.strip_controls``); not a count of rows.
     cleaned: int = 0
+    #: Phone cells that are no valid number in their row's region (its country, else the
+    #: import's), kept exactly as written rather than rewritten into another country's format.
+    phones_kept_as_written: int = 0
     system: str | None = None
     rejects_file: str | None = None
     batch: int | None = None
@@ -233,6 +236,7 @@ COUNTS = (
     "suppressed",
     "possible_duplicates",
     "cleaned",
+    "phones_kept_as_written",
 )
 
 
@@ -812,6 +816,7 @@ class _Load:
                         cell_report.add(chunk.unread)
                 for lead, column, alt in chunk.ambiguous or ():
                     ambiguous.setdefault(column, []).append((lead + floor, alt))
+                self.summary.phones_kept_as_written += chunk.phones_kept
                 if not chunk.count:
                     continue
                 first_id = floor + chunk.first_id

@@ -1,7 +1,9 @@
 """What each column of an import means: built-in synonyms for web forms and other CRMs'
 exports (Salesforce, HubSpot, Pipedrive, Zoho), overridden by ``--map`` and ``--mapping``.
 
-Matching ignores case, spaces and punctuation ("E-mail", "email", "EMAIL ADDRESS" ...).
+The words, in English, German, French, Spanish, Italian, Dutch and Portuguese, are data:
+``synonyms.toml``. Matching ignores case, accents, spaces and punctuation ("E-mail",
+"email", "EMAIL ADDRESS", "Téléphone" ...).
 A column that maps to nothing is kept as a custom field under its own name.
 """
 
@@ -9,6 +11,9 @@ from __future__ import annotations
 
 import re
 import tomllib
+import unicodedata
+from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 from leadcli.errors import InvalidValue
@@ -34,174 +39,65 @@ SPECIAL_TARGETS = (
 _FURTHER = {"email": "other_emails", "phone": "other_phones"}
 TARGETS = (*SETTABLE_FIELDS, *SPECIAL_TARGETS)
 
-_SYNONYMS: dict[str, tuple[str, ...]] = {
-    "first_name": ("firstname", "first", "givenname", "fname", "forename", "personfirstname"),
-    "last_name": ("lastname", "last", "surname", "familyname", "lname", "personlastname"),
-    "name": ("name", "fullname", "contactname", "personname", "leadname", "yourname"),
-    "email": (
-        "email",
-        "emailaddress",
-        "mail",
-        "personemail",
-        "primaryemail",
-        "workemail",
-        "youremail",
-        "emailaddresses",
-    ),
-    "phone": (
-        "phone",
-        "phonenumber",
-        "mobile",
-        "mobilephone",
-        "mobilenumber",
-        "cell",
-        "cellphone",
-        "telephone",
-        "tel",
-        "personphone",
-        "workphone",
-        "businessphone",
-        "contactphonenumber",
-        "yourphone",
-    ),
-    "company": (
-        "company",
-        "companyname",
-        "organisation",
-        "organization",
-        "organizationname",
-        "organisationname",
-        "companyaccount",
-        "accountname",
-        "business",
-        "employer",
-    ),
-    "title": ("title", "jobtitle", "position", "role", "designation"),
-    "website": ("website", "web", "url", "companywebsite", "websiteurl", "domain"),
-    "street": ("street", "address", "streetaddress", "mailingstreet", "addressstreet"),
-    "city": ("city", "town", "mailingcity"),
-    "postal_code": (
-        "postalcode",
-        "postcode",
-        "zip",
-        "zipcode",
-        "zippostalcode",
-        "mailingpostalcode",
-    ),
-    "region": ("region", "state", "province", "stateprovince", "stateregion", "mailingstate"),
-    "country": ("country", "countryregion", "mailingcountry"),
-    "source": ("source", "leadsource", "originalsource", "channel", "utmsource"),
-    "owner": (
-        "owner",
-        "leadowner",
-        "contactowner",
-        "ownerid",
-        "assignedto",
-        "salesrep",
-        "recordowner",
-        "owneruser",
-        "dealowner",
-    ),
-    "value": ("value", "dealvalue", "expectedvalue", "amount", "dealamount", "opportunityamount"),
-    "notes": ("notes", "note", "description", "comments", "comment", "message", "yourmessage"),
-    "tags": ("tags", "tag", "labels", "label"),
-    # The first outbound touch (Salesforce FirstCallDateTime / FirstEmailDateTime, HubSpot
-    # "Date of first engagement"): a lead's response time; without it an imported worked
-    # lead's response time is unknown, never zero.
-    "first_contacted_at": (
-        "firstcontactedat",
-        "firstcontacted",
-        "firstcontact",
-        "firstcontactdate",
-        "datefirstcontacted",
-        "firsttouch",
-        "firsttouchdate",
-        "firstresponse",
-        "firstresponseat",
-        "firstresponsedate",
-        "firstcalldatetime",
-        "firstemaildatetime",
-        "dateoffirstengagement",
-        "timeoffirstengagement",
-        "firstoutreachdate",
-    ),
-    "external_id": (
-        "id",
-        "recordid",
-        "leadid",
-        "externalid",
-        "contactid",
-        "prospectid",
-        "salesforceid",
-        "hubspotid",
-    ),
-    "do_not_contact": (
-        "donotcontact",
-        "optout",
-        "hasoptedoutofemail",
-        "emailoptout",
-        "donotemail",
-        "donotcall",
-        "unsubscribed",
-        "doNotCall".lower(),
-    ),
-    "stage": (
-        "stage",
-        "status",
-        "leadstatus",
-        "lifecyclestage",
-        "leadstage",
-        "pipelinestage",
-        "dealstage",
-    ),
-    "converted": ("isconverted", "converted", "won", "iswon"),
-    "other_emails": ("otheremails", "otheremail", "secondaryemail", "email2", "alternateemail"),
-    "other_phones": ("otherphones", "otherphone", "secondaryphone", "phone2", "alternatephone"),
-    "external_system": ("externalsystem",),
-    "created_at": (
-        "createddate",
-        "createdtime",
-        "createdat",
-        "created",
-        "createdon",
-        "createdate",
-        "datecreated",
-        "submittedat",
-        "submissiondate",
-    ),
-    "closed_at": (
-        "converteddate",
-        "closeddate",
-        "closedate",
-        "dateclosed",
-        "wondate",
-        "closedwondate",
-        "closedat",
-    ),
-    "lost_reason": ("lostreason", "reasonlost", "closedlostreason", "lossreason"),
-}
+#: The words of every language, as data: ``synonyms.toml`` (shipped with the package), one
+#: table per target, one list per language, with the collisions it settles in its comments.
+SYNONYMS_FILE = Path(__file__).with_name("synonyms.toml")
 
 
 def normalise_header(name: str) -> str:
-    """``"Person - Name"`` → ``personname``: case, spaces and punctuation do not matter."""
-    return re.sub(r"[^a-z0-9]", "", name.lower())
+    """``"Person - Name"`` → ``personname``, ``"Téléphone"`` → ``telephone``: case, accents,
+    spaces and punctuation do not matter."""
+    decomposed = unicodedata.normalize("NFKD", name.casefold())
+    return re.sub(r"[^a-z0-9]", "", "".join(c for c in decomposed if not unicodedata.combining(c)))
 
 
-_LOOKUP = {syn: target for target, words in _SYNONYMS.items() for syn in words}
+@dataclass(frozen=True)
+class Paired:
+    """A word that means ``means`` beside a column for ``beside``, else ``alone``."""
+
+    beside: str
+    means: str
+    alone: str
+
+
+@cache
+def _synonyms() -> tuple[dict[str, str], dict[str, Paired]]:
+    """The header words, normalised, to their targets, and the paired words. Read once, on
+    the first header guessed."""
+    data = tomllib.loads(SYNONYMS_FILE.read_text(encoding="utf-8"))
+    paired = {
+        normalise_header(word): Paired(p["beside"], p["means"], p["alone"])
+        for word, p in data.pop("paired", {}).items()
+    }
+    lookup: dict[str, str] = {}
+    for target, languages in data.items():
+        for words in languages.values():
+            for word in words:
+                lookup[normalise_header(word)] = target
+    return lookup, paired
+
+
 # Pipedrive prefixes ("Person - Name", "Organization - Name", "Deal - Value"): strip and retry.
 _PREFIXES = ("person", "organization", "organisation", "deal", "lead", "contact")
 _PREFIX_TARGETS = {"organizationname": "company", "organisationname": "company"}
 
 
-def guess(header: str) -> str | None:
+def guess(header: str, present: frozenset[str] | set[str] = frozenset()) -> str | None:
+    """The target a header names, in any of the languages of ``synonyms.toml``; ``present``
+    holds the targets of the file's other columns, which decide a paired word (French
+    ``Nom`` beside ``Prénom`` is the last name, alone the whole name)."""
+    lookup, paired = _synonyms()
     key = normalise_header(header)
     if key in _PREFIX_TARGETS:
         return _PREFIX_TARGETS[key]
-    if key in _LOOKUP:
-        return _LOOKUP[key]
-    for prefix in _PREFIXES:
-        if key.startswith(prefix) and key[len(prefix) :] in _LOOKUP:
-            return _LOOKUP[key[len(prefix) :]]
+    for candidate in (key, *(key[len(p) :] for p in _PREFIXES if key.startswith(p))):
+        if candidate in lookup:
+            return lookup[candidate]
+        if candidate in paired:
+            word = paired[candidate]
+            return (
+                word.means if word.beside in present and word.means not in present else word.alone
+            )
     return None
 
 
@@ -269,6 +165,12 @@ def build(header: list[str], overrides: dict[str, str]) -> list[str]:
     filled = [i for i, c in enumerate(header) if c.strip()][-2:]
     rejects_tail = len(header) >= 3 and [header[i] for i in filled] == ["line", "reason"]
     rejects_columns = set(filled) if rejects_tail else set()
+    # What the file's columns name, for a paired word (``Nom`` beside ``Prénom``).
+    present = {
+        t
+        for column in header
+        if (t := overrides.get(column) or by_key.get(normalise_header(column)) or guess(column))
+    }
     taken: set[str] = set()
     targets = []
     for column in header:
@@ -285,7 +187,7 @@ def build(header: list[str], overrides: dict[str, str]) -> list[str]:
                 target = "custom"
         if target is None and len(targets) in rejects_columns:
             target = "ignore"
-        target = target or guess(column)
+        target = target or guess(column, present)
         if target in _FURTHER and target in taken:
             target = _FURTHER[target]  # a second e-mail or phone column: a further value
         if target in (None, "custom") or (

@@ -1,10 +1,13 @@
 """Turning rows of cells into lead values, or into reasons to reject them.
 
-Validation is the same as ``add``'s (email-validator, phonenumbers in the region), through
-fast paths for the common shapes. Differences an import needs: an unparseable phone is kept
-as written (the contract stores E.164 "where it can be parsed"), a bad amount or date is kept
-as a custom field rather than losing the row, and cells that leadcli's own CSV export guarded
-against spreadsheet formulas (a leading ``'``) are restored.
+Validation is the same as ``add``'s (email-validator, phonenumbers in the row's region: its
+``Country`` cell's, else the import's), through fast paths for the common shapes, and the
+field rules of ``leads.validation`` (a value ``add`` refuses rejects the row, with add's
+reason). Differences an import needs: a phone that is not a valid number in its region is kept
+as written and counted (the contract stores E.164 "where it can be parsed"; never another
+country's format), a bad amount or date is kept as a custom field rather than losing the
+row, and cells that leadcli's own CSV export guarded against spreadsheet formulas (a leading
+``'``) are restored.
 
 Rows are converted a chunk at a time, column by column: a million-row import spends most of
 its Python time here, and one list comprehension over a column costs a fraction of a loop
@@ -35,6 +38,7 @@ from typing import Any
 
 from leadcli.errors import LeadcliError
 from leadcli.identity.evidence import DEFAULT_LISTS, Lists, is_placeholder
+from leadcli.leads import validation
 from leadcli.leads.records import CONTACT_FIELDS, TEXT_FIELDS
 from leadcli.pipeline.stages import CLOSED_STAGES, FIRST_STAGE, Status, rank, read_status
 from leadcli.text import dates
@@ -42,7 +46,7 @@ from leadcli.text.contacts import (
     fast_emails,
     fast_phones,
     normalise_email,
-    normalise_phone,
+    phone_cell,
 )
 from leadcli.text.numbers import COMMA, POINT, readings
 from leadcli.text.safe_text import (
@@ -189,6 +193,9 @@ class Chunk:
     #: Cells of kept rows that could not be read and were kept as custom fields:
     #: ``(line, column, cell, why)``.
     unread: list[tuple[int, str, str, str]] = field(default_factory=list)
+    #: Phone cells (main and further numbers) that are no valid number in their row's region,
+    #: kept as written.
+    phones_kept: int = 0
 
 
 class RowConverter:
@@ -295,6 +302,7 @@ class RowConverter:
         lost_reason: list[str | None] = [None] * n
         lost_column = ""
         full_name: list[str] | None = None
+        phone_col: list[str] | None = None
         further: list[tuple[str, list[str]]] = []
         cleaned = 0
         evidence: dict[str, Evidence] = {}
@@ -312,6 +320,7 @@ class RowConverter:
                 col = ["" if c in self.placeholder_cells else c for c in col]
             if target in _PLAIN_TEXT:
                 values[target] = [c or None for c in col]
+                _check_lengths(target, col, bad)
             elif target in ("other_emails", "other_phones"):
                 further.append((target, col))
             elif target == "external_system":
@@ -319,7 +328,7 @@ class RowConverter:
             elif target == "email":
                 values["email"] = self._emails(col, bad, custom, tags)
             elif target == "phone":
-                values["phone"] = self._phones(col)
+                phone_col = col  # read once the row's country is known
             elif target == "name":
                 full_name = col
             elif target == "tags":
@@ -336,7 +345,9 @@ class RowConverter:
                     else [a or b for a, b in zip(before, opted, strict=True)]
                 )
             elif target == "value":
-                values["value"] = self._amounts(col, column, custom, evidence, ambiguous, unread)
+                values["value"] = self._amounts(
+                    col, column, custom, evidence, ambiguous, unread, bad
+                )
             elif target == "stage":
                 opted: list[int | None] = [None] * n
                 for i, c in enumerate(col):
@@ -390,8 +401,12 @@ class RowConverter:
                     lost_reason[i] = lost_reason[i] or NOT_CONVERTED
         if full_name is not None:
             self._split_names(full_name, values, n)
+        regions = self._regions(values["country"]) if "country" in values else None
+        phones_kept = 0
+        if phone_col is not None:
+            values["phone"], phones_kept = self._phones(phone_col, regions)
         if further:
-            self._further(further, values, n)
+            phones_kept += self._further(further, values, n, regions)
         if "external_system" in self.fields:
             ids = values.get("external_id", [None] * n)
             systems = values.get("external_system", [None] * n)
@@ -491,6 +506,7 @@ class RowConverter:
             evidence,
             kept,
             [(good[i][0], c, cell, why) for i, c, cell, why in unread if i not in bad],
+            phones_kept,
         )
 
     # ------------------------------------------------------------------ columns
@@ -528,12 +544,17 @@ class RowConverter:
         return out
 
     def _further(
-        self, columns: list[tuple[str, list[str]]], values: dict[str, list[Any]], n: int
-    ) -> None:
+        self,
+        columns: list[tuple[str, list[str]]],
+        values: dict[str, list[Any]],
+        n: int,
+        regions: list[str] | None,
+    ) -> int:
         """Second e-mail and phone columns (and ``other_emails`` / ``other_phones`` of
         leadcli's own export, lists separated by ``,`` or ``;``) as JSON lists, without the
-        main value, placeholders or repeats. An address that is not valid is kept as
-        written: nothing a row brings is lost."""
+        main value, placeholders or repeats. An address or number that is not valid is kept
+        as written: nothing a row brings is lost. Returns how many numbers were so kept."""
+        kept = 0
         found: dict[str, list[list[str]]] = {
             "other_emails": [[] for _ in range(n)],
             "other_phones": [[] for _ in range(n)],
@@ -548,35 +569,75 @@ class RowConverter:
                     part = part.strip()
                     if not part or is_placeholder(field_name, part, self.lists):
                         continue
-                    try:
-                        value = (
-                            normalise_email(part)
-                            if field_name == "email"
-                            else normalise_phone(part, self.region)
-                        )
-                    except ValueError:
-                        value = part
+                    if field_name == "email":
+                        try:
+                            value = normalise_email(part)
+                        except ValueError:
+                            value = part
+                    else:
+                        region = regions[i] if regions is not None else self.region
+                        value = phone_cell(part, region) or part
+                        kept += value is part
                     if value != main[i] and value not in found[target][i]:
                         found[target][i].append(value)
         for target, lists in found.items():
             if any(lists):
                 values[target] = [json.dumps(x, ensure_ascii=False) if x else None for x in lists]
+        return kept
 
-    def _phones(self, col: list[str]) -> list[str | None]:
-        region = self.region
-        out = fast_phones(col, region)
-        out, col = _without(out, col, self.placeholder_phones)
-        if out.count(None) == col.count(""):
-            return out
+    def _regions(self, countries: list[str | None]) -> list[str] | None:
+        """Each row's phone region: its country cell's (a code or a name in any language
+        CLDR knows, ``text.countries``), else the import's; None when every row has the
+        import's (the common case: nothing per row to do)."""
+        from leadcli.text.countries import region_of
+
+        default = self.region
+        # A country column holds a few hundred spellings over a million rows: each read once.
+        lookup = {c: (region_of(c) or default) if c else default for c in set(countries)}
+        if all(r == default for r in lookup.values()):
+            return None
+        return [lookup[c] for c in countries]
+
+    def _phones(self, col: list[str], regions: list[str] | None) -> tuple[list[str | None], int]:
+        """The phone column in E.164, rows grouped by region; and how many cells were kept as
+        written (no valid number in their region)."""
+        if regions is None:
+            return self._phones_in(col, self.region)
+        rows_of: defaultdict[str, list[int]] = defaultdict(list)
+        for i, region in enumerate(regions):
+            rows_of[region].append(i)
+        if len(rows_of) == 1:
+            return self._phones_in(col, regions[0])
+        out: list[str | None] = [None] * len(col)
+        kept = 0
+        for region, rows in rows_of.items():
+            found, k = self._phones_in([col[i] for i in rows], region)
+            kept += k
+            for i, value in zip(rows, found, strict=True):
+                out[i] = value
+        return out, kept
+
+    def _phones_in(self, col: list[str], region: str) -> tuple[list[str | None], int]:
+        fast = fast_phones(col, region)
+        out, col = _without(fast, col, self.placeholder_phones)  # type: ignore[arg-type]
+        if out.count(None) == col.count("") and False not in out:
+            return out, 0  # every number took the fast path, and was valid
+        kept = 0
         for i, c in enumerate(col):
-            if c and out[i] is None:
-                try:
-                    out[i] = normalise_phone(c, region)
-                except ValueError:
-                    out[i] = c  # kept as written: a number we cannot parse is still a number
-                if self.placeholder_phones and is_placeholder("phone", out[i], self.lists):
-                    out[i] = None
-        return out
+            value = out[i]
+            if not c or (value is not None and value is not False):
+                continue
+            if value is None:
+                value = phone_cell(c, region)
+            # Not valid in the row's region: kept exactly as written, never another
+            # country's E.164 (``06 12 34 56 78`` read as American).
+            as_written = value is None or value is False
+            out[i] = c if as_written else value
+            if self.placeholder_phones and is_placeholder("phone", out[i], self.lists):
+                out[i] = None
+            elif as_written:
+                kept += 1
+        return out, kept
 
     def _amounts(
         self,
@@ -586,9 +647,12 @@ class RowConverter:
         evidence: dict[str, Evidence],
         ambiguous: list[tuple[int, str, Any]],
         unread: list[tuple[int, str, str, str]],
+        bad: dict[int, str],
     ) -> list[Any]:
         """Each cell's only reading at once; an ambiguous one (``1.500``) the fallback way,
-        with its other reading kept for when the column is decided."""
+        with its other reading kept for when the column is decided. A cell that is no amount
+        is kept as a custom field; an amount the field rule refuses (``Amount -5``) rejects
+        its row, as ``add`` refuses it."""
         out: list[Any] = [None] * len(col)
         seen = evidence.setdefault(column, Evidence("value"))
         comma_first = self.decimal == COMMA
@@ -613,6 +677,9 @@ class RowConverter:
                     seen.ambiguous += 1
                     out[i], other = (comma, point) if comma_first else (point, comma)
                     ambiguous.append((i, column, other))
+        for i, amount in enumerate(out):
+            if amount is not None and (reason := validation.problem("value", amount)):
+                bad.setdefault(i, f"value: {reason}")
         return out
 
     def _dates(
@@ -670,6 +737,19 @@ class RowConverter:
         for i, text in enumerate(full):
             if text and not (first[i] or last[i]):
                 first[i], last[i] = split_name(text)
+
+
+def _check_lengths(name: str, col: list[str], bad: dict[int, str]) -> None:
+    """Reject the rows whose cell is longer than the field takes (``validation.RULES``): one
+    pass in C over the column's lengths, a loop only when one is too long."""
+    rule = validation.RULES.get(name)
+    if rule is None or rule.max_length is None or not col:
+        return
+    if max(map(len, col)) <= rule.max_length:
+        return
+    for i, c in enumerate(col):
+        if (reason := validation.problem(name, c)) is not None:
+            bad.setdefault(i, f"{name}: {reason}")
 
 
 def _without(

@@ -76,6 +76,8 @@ class Prepared:
     evidence: dict[str, Evidence] | None = None
     ambiguous: list[tuple[int, str, Any]] | None = None
     unread: list[tuple[int, str, str, str]] | None = None
+    #: Phone cells kept as written (no valid number in their row's region).
+    phones_kept: int = 0
 
 
 def _prepare(
@@ -117,6 +119,7 @@ def _prepare(
             chunk.evidence,
             ambiguous,
             chunk.unread,
+            chunk.phones_kept,
         )
         next_id += count
 

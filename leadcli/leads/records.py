@@ -115,11 +115,18 @@ def clean_text(value: str) -> str | None:
     return value or None
 
 
-def normalise_fields(values: dict[str, Any], *, phone_region: str = "US") -> dict[str, Any]:
+def normalise_fields(
+    values: dict[str, Any], *, phone_region: str = "US", country: str | None = None
+) -> dict[str, Any]:
     """Validate and normalise settable fields; raise InvalidValue naming the first bad one.
 
-    ``None`` or an empty string clears a field. Tags are handled by the callers.
+    ``None`` or an empty string clears a field. Tags are handled by the callers. A phone is
+    read in the lead's country (``values``' own, else ``country``, the lead's as stored),
+    as an import reads it in the row's; ``phone_region`` when neither names one. The field
+    rules are ``leads.validation``'s, the same for every writer.
     """
+    from leadcli.leads import validation
+
     clean: dict[str, Any] = {}
     for name, raw in values.items():
         if name not in SETTABLE_FIELDS or name == "tags":
@@ -141,8 +148,7 @@ def normalise_fields(values: dict[str, Any], *, phone_region: str = "US") -> dic
                     amount = parse_amount(str(raw))
                 except ValueError as exc:
                     raise InvalidValue("value", str(exc)) from None
-            if amount < 0:
-                raise InvalidValue("value", "must not be negative")
+            validation.check("value", amount)
             clean[name] = amount
             continue
         text = clean_text(str(raw))
@@ -154,13 +160,25 @@ def normalise_fields(values: dict[str, Any], *, phone_region: str = "US") -> dic
             except ValueError as exc:
                 raise InvalidValue("email", str(exc)) from None
         elif name == "phone":
+            region = phone_region_for(values.get("country", country), phone_region)
             try:
-                clean[name] = normalise_phone(text, phone_region)
+                clean[name] = normalise_phone(text, region)
             except ValueError as exc:
                 raise InvalidValue("phone", str(exc)) from None
         else:
+            validation.check(name, text)
             clean[name] = text
     return clean
+
+
+def phone_region_for(country: Any, default: str) -> str:
+    """The region a lead's phone is read in: its country's (a code or a name in any common
+    language, ``text.countries``), else ``default`` (``contacts.phone_region``)."""
+    if not country or not isinstance(country, str):
+        return default
+    from leadcli.text.countries import region_of
+
+    return region_of(clean_text(country)) or default
 
 
 def clean_tags(tags: Sequence[str]) -> list[str]:
@@ -397,7 +415,12 @@ def edit_lead(
     Nothing is written (not even ``updated_at``) when nothing changes, so re-running a
     script's edit is a no-op in history as well.
     """
-    clean = normalise_fields(values, phone_region=phone_region)
+    country = None
+    if values.get("phone") and "country" not in values:
+        # A phone given alone is read in the lead's country, as add reads it in the one
+        # given beside it.
+        country = lead_row(store.conn, lead_id, "country")[0]
+    clean = normalise_fields(values, phone_region=phone_region, country=country)
     with store.write() as conn:
         current = _fetch(conn, lead_id)
         changes: dict[str, list[Any]] = {

@@ -17,7 +17,7 @@ from typing import Any
 
 from leadcli.engagement import cadences
 from leadcli.errors import InvalidValue, LeadcliError, NotFound
-from leadcli.leads import history
+from leadcli.leads import history, validation
 from leadcli.leads.records import clean_text
 from leadcli.pipeline.stages import CLOSED_STAGES, STAGES, is_closed, next_stage, rank
 from leadcli.storage.store import Store
@@ -178,8 +178,8 @@ def advance(
         raise InvalidValue("reason", "is only for closing a lead as lost")
     if lost and reopen:
         raise InvalidValue("reopen", "cannot be combined with --lost")
-    if value is not None and value < 0:
-        raise InvalidValue("value", "must not be negative")
+    if value is not None:
+        validation.check("value", value)  # the field rule every writer keeps
     now = dates.now()
     when = dates.to_utc(at) if at is not None else now
     if when > now:

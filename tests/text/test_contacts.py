@@ -12,6 +12,7 @@ from leadcli.text.contacts import (
     normalise_email,
     normalise_phone,
     parse_amount,
+    phone_cell,
 )
 
 
@@ -103,7 +104,31 @@ _PHONEISH = st.from_regex(r"\A(\+?1[ .-]?)?\(?[0-9]{3}\)?[ .-]?[0-9]{3}[ .-]?[0-
 
 @given(st.one_of(_PHONEISH, st.text(alphabet="0123456789 +-().", max_size=16)))
 def test_fast_phone_path_agrees_with_phonenumbers(text: str):
+    """The fast path's E.164 is the library's, and its "valid nowhere" (False) is the
+    library's refusal: it never stores a number the library would call invalid."""
     (fast,) = fast_phones([text.strip()], "US")
     if fast is not None:
-        assert normalise_phone(text, "US") == fast
+        assert phone_cell(text.strip(), "US") == (fast or None)
     assert fast_phones([text.strip()], "FR") == [None]  # only for North American regions
+
+
+@given(st.integers(min_value=2_000_000_000, max_value=9_999_999_999))
+def test_fast_phone_validity_is_the_librarys_for_every_north_american_shape(n: int):
+    import phonenumbers
+
+    digits = str(n)
+    (fast,) = fast_phones([digits], "US")
+    if fast is None:  # not the shape (a 0 or 1 opening the exchange): the library's to judge
+        return
+    number = phonenumbers.parse(digits, "US")
+    assert (fast or None) == (f"+1{digits}" if phonenumbers.is_valid_number(number) else None)
+
+
+def test_a_number_not_valid_in_its_region_is_refused_not_rewritten():
+    """06 12 34 56 78 read as American was +10612345678, a number no one has."""
+    with pytest.raises(ValueError, match="not a valid phone number") as err:
+        normalise_phone("06 12 34 56 78", "US")
+    assert "06" not in str(err.value)
+    assert normalise_phone("06 12 34 56 78", "FR") == "+33612345678"
+    assert phone_cell("06 12 34 56 78", "US") is None
+    assert phone_cell("06 12 34 56 78", "FR") == "+33612345678"

@@ -345,6 +345,12 @@ def import_files(
                 "(escape sequences, zero-width or bidi-override characters): they were "
                 "dropped."
             )
+        if s["phones_kept_as_written"]:
+            kept = s["phones_kept_as_written"]
+            say(
+                f"Phone: {kept} number{'s' if kept != 1 else ''} of {s['file']} kept as written "
+                "(not a valid number in the row's country, or in --region without one)."
+            )
         if s["possible_duplicates"]:
             say(
                 f"{s['possible_duplicates']} new leads of {s['file']} share a phone, a role "
