@@ -201,6 +201,7 @@ def import_files(
         lists=Lists.from_config(app_state.config()),
         stage=parse_stage(stage) if stage is not None else None,
         allow_suppressed=allow_suppressed,
+        matching=app_state.matching_rules(),
     )
     check_readable(files)
     store = app_state.store()
@@ -280,9 +281,9 @@ def import_files(
             )
         if s["possible_duplicates"]:
             say(
-                f"{s['possible_duplicates']} new leads of {s['file']} share a phone, a role "
-                "address or another system's id with a lead without being that person on "
-                "evidence: kept apart, listed by `leadcli dedupe`."
+                f"{s['possible_duplicates']} new leads of {s['file']} share a phone or an "
+                "e-mail with a lead and look like that person, without the evidence: kept "
+                "apart, listed by `leadcli dedupe`."
             )
 
 
