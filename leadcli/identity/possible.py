@@ -90,6 +90,141 @@ def _sql_keys(rules: matcher.Rules) -> list[tuple[tuple[tuple[str, str], ...], s
     return found
 
 
+#: Distinct names (first and last together) up to which the phone blocks are narrowed to the
+#: leads whose names agree with another's there (each pair of names is compared once).
+MAX_NAMES = 1500
+
+
+def _names_decide(rules: matcher.Rules) -> bool:
+    """Whether two leads sharing only a phone, both with first and last names that do not
+    both agree, are always below the band: then only the leads whose names agree with
+    another's at the same phone (or that lack a name) can make a pair there.
+
+    The bound: the phone is not counted (``review``); the names at best one agreeing and one
+    far; every other field at its best level, an e-mail at best close (the same personal
+    e-mail is one person and is merged, not reviewed; a shared e-mail's block is kept whole).
+    """
+    by_key = {matcher.field_key(f.name): f for f in rules.active_fields()}
+    first, last = by_key.get(NAMES[0]), by_key.get(NAMES[1])
+    if first is None or last is None or not rules.threshold > 0:
+        return False
+    if rules.threshold >= 1:
+        return True
+
+    def best(*weights: float) -> float:
+        return max(0.0, *weights)
+
+    names = max(
+        max(first.exact, first.close) + last.far,
+        first.far + max(last.exact, last.close),
+        first.far + last.far,
+    )
+    rest = sum(
+        best(f.close, f.far) if key == "email" else best(f.exact, f.close, f.far)
+        for key, f in by_key.items()
+        if key not in (PHONE, *NAMES)
+    )
+    need = math.log2(rules.threshold / (1 - rules.threshold))
+    return rules.prior + names + rest < need
+
+
+def _phone_members(
+    conn: sqlite3.Connection, rules: matcher.Rules, lists: Lists, shared: str, floor: int
+) -> None:
+    """The leads of the shared phones that can be in a pair (see ``_names_decide``): those
+    whose first and last names agree with another lead's at the phone, straight or swapped,
+    and every lead of a phone where someone lacks a name.
+
+    Names that agree are joined into groups (the comparison is not transitive; a group
+    holds every name that agrees with one of it), so "agrees with another lead's" is one
+    GROUP BY on (phone, the two names' groups) in SQL, not a comparison per pair."""
+    conn.execute("DROP TABLE IF EXISTS temp.possible_phones")
+    conn.execute(f"CREATE TEMP TABLE possible_phones AS {shared}", {"floor": floor})
+    raws = [
+        r[0]
+        for r in conn.execute(
+            "SELECT first_name FROM leads WHERE phone IN temp.possible_phones "
+            "UNION SELECT last_name FROM leads WHERE phone IN temp.possible_phones"
+        )
+        if r[0] is not None
+    ]
+    groups = _name_groups(rules, lists, raws)
+    if groups is None:  # too many names to compare each pair: the phones' leads, all
+        conn.execute(
+            "INSERT OR IGNORE INTO temp.possible_members (id) "
+            "SELECT id FROM leads WHERE phone IN temp.possible_phones"
+        )
+        conn.execute("DROP TABLE temp.possible_phones")
+        return
+    conn.execute("DROP TABLE IF EXISTS temp.possible_names")
+    conn.execute("CREATE TEMP TABLE possible_names (raw TEXT PRIMARY KEY, grp INTEGER)")
+    conn.executemany("INSERT INTO temp.possible_names VALUES (?, ?)", groups.items())
+    conn.execute("DROP TABLE IF EXISTS temp.possible_named")
+    conn.execute(
+        "CREATE TEMP TABLE possible_named AS SELECT l.id, l.phone, "
+        "min(f.grp, g.grp) AS a, max(f.grp, g.grp) AS b FROM leads AS l "
+        "LEFT JOIN temp.possible_names AS f ON f.raw = l.first_name "
+        "LEFT JOIN temp.possible_names AS g ON g.raw = l.last_name "
+        "WHERE l.phone IN temp.possible_phones"
+    )
+    # min/max of a NULL is NULL: a lead without a usable name keeps its whole phone.
+    conn.execute(
+        "INSERT OR IGNORE INTO temp.possible_members (id) "
+        "SELECT id FROM temp.possible_named WHERE phone IN "
+        "(SELECT phone FROM temp.possible_named WHERE a IS NULL) "
+        "UNION ALL SELECT id FROM temp.possible_named WHERE (phone, a, b) IN "
+        "(SELECT phone, a, b FROM temp.possible_named WHERE a IS NOT NULL "
+        "GROUP BY phone, a, b HAVING count(*) > 1)"
+    )
+    for table in ("possible_phones", "possible_names", "possible_named"):
+        conn.execute(f"DROP TABLE temp.{table}")
+
+
+def _name_groups(rules: matcher.Rules, lists: Lists, raws: list[str]) -> dict[str, int] | None:
+    """Each name as stored, to its group: names agree (by the first name's comparison or the
+    last name's, so a swap is seen too) only within a group. A name that is no evidence (a
+    placeholder) has none. None: more distinct names than ``MAX_NAMES``."""
+    from leadcli.identity.dedupe import no_evidence
+
+    n = len(raws)
+    prepared = matcher.prepare(
+        list(range(n)),
+        {NAMES[0]: raws, NAMES[1]: raws},
+        rules,
+        is_missing=no_evidence(lists),
+    )
+    as_first, as_last = prepared.values[NAMES[0]], prepared.values[NAMES[1]]
+    values = sorted({v for v in (*as_first, *as_last) if v is not None})
+    if len(values) > MAX_NAMES:
+        return None
+    parent = list(range(len(values)))
+
+    def root(k: int) -> int:
+        while parent[k] != k:
+            parent[k] = parent[parent[k]]
+            k = parent[k]
+        return k
+
+    tests = [matcher.agrees(rules, name) for name in NAMES]
+    for i, a in enumerate(values):
+        for j in range(i + 1, len(values)):
+            b = values[j]
+            if any(t(a, b) for t in tests):
+                parent[root(j)] = root(i)
+    index = {v: k for k, v in enumerate(values)}
+    groups = {}
+    for raw, f, last in zip(raws, as_first, as_last, strict=True):
+        if f is not None and last is not None and root(index[f]) == root(index[last]):
+            groups[raw] = root(index[f])
+        elif f is not None and last is not None:
+            # Prepared two ways (two comparators): the groups of both ways are one.
+            parent[root(index[last])] = root(index[f])
+            groups[raw] = root(index[f])
+        elif f is not None or last is not None:
+            groups[raw] = root(index[f if f is not None else last])
+    return {raw: root(g) for raw, g in groups.items()}
+
+
 def find(
     conn: sqlite3.Connection,
     rules: matcher.Rules,
@@ -123,6 +258,9 @@ def find(
                 f"AND n.{column} IS NOT NULL AND EXISTS (SELECT 1 FROM leads AS o "
                 f"WHERE o.{column} = n.{column} AND o.id <> n.id)"
             )
+        if column == PHONE and _names_decide(rules):
+            _phone_members(conn, rules, lists, shared, floor)
+            continue
         conn.execute(
             "INSERT OR IGNORE INTO temp.possible_members (id) "
             f"SELECT id FROM leads WHERE {column} IN ({shared})",
