@@ -13,6 +13,7 @@ people are never made one.
 from __future__ import annotations
 
 import contextlib
+import functools
 import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -26,6 +27,8 @@ from leadcli.capture.mailboxes import RawMessage
 from leadcli.capture.messages import Message, UnreadableMessage, parse, trim_reply
 from leadcli.errors import LeadcliError
 from leadcli.identity.evidence import DEFAULT_LISTS, SAME, Lists, judge
+from leadcli.identity.possible import find as find_possible
+from leadcli.identity.possible import record as record_possible
 from leadcli.storage.store import Store
 from leadcli.text import dates
 from leadcli.text.safe_text import strip_controls
@@ -58,15 +61,22 @@ class Settings:
     sources: dict[str, str] = field(default_factory=dict)
     phone_region: str = "US"
     lists: Lists = DEFAULT_LISTS
+    #: The matching rules possible duplicates are scored with (``identity.matcher.Rules``;
+    #: the CLI passes the user's, as `dedupe` uses them). None: the built-in rules.
+    matching: Any = None
 
     @classmethod
-    def from_config(cls, config: Any) -> Settings:
+    def from_config(cls, config: Any, matching: Any = None) -> Settings:
         return cls(
             own_addresses=tuple(config["capture.own_addresses"]),
             sources=dict(config["capture.sources"]),
             phone_region=config["contacts.phone_region"],
             lists=Lists.from_config(config),
+            matching=matching,
         )
+
+    def matching_rules(self) -> Any:
+        return self.matching if self.matching is not None else _built_in_rules()
 
     def source_for(self, address: str | None, default: str) -> str:
         if address:
@@ -93,6 +103,14 @@ class Failed(LeadcliError):
 
 class _DryRun(Exception):
     """Raised at the end of a dry run to roll its transaction back."""
+
+
+@functools.cache
+def _built_in_rules() -> Any:
+    """Parsed once a run: a mailbox can have many messages at a shared phone."""
+    from leadcli.identity.matcher import load_rules
+
+    return load_rules()
 
 
 def _clean(value: str | None) -> str:
@@ -213,7 +231,7 @@ def _apply(
 
     values, note = _normalise(planned.values, planned.note, settings.phone_region)
     at_text = dates.to_store(planned.at)
-    possible: list[tuple[int, str]] = []
+    shared = False
     for row in _candidates(conn, values):
         verdict = judge(dict(row), values, settings.lists)
         if verdict.outcome == SAME:
@@ -221,19 +239,16 @@ def _apply(
             at = max(planned.at, dates.from_store(row["created_at"]))
             activities.log(store, row["id"], "email", note or None, inbound=True, at=at)
             return MATCHED, row["id"], planned.notice
-        if verdict.reason:
-            possible.append((row["id"], verdict.reason))
+        shared = shared or verdict.reason is not None
     try:
         # add_lead refuses a person erased with `forget` (the suppression list, read once).
         lead_id = add_lead(store, values, phone_region=settings.phone_region, created_at=at_text)
     except Suppressed:
         return SKIPPED, None, SUPPRESSED
-    now_text = dates.now_text()
-    conn.executemany(
-        "INSERT OR IGNORE INTO possible_duplicates (lead_id, other_id, reason, batch_id, "
-        "found_at) VALUES (?, ?, ?, NULL, ?)",
-        [(min(lead_id, other), max(lead_id, other), why, now_text) for other, why in possible],
-    )
+    possible = False
+    if shared:  # a key shared without the evidence: the matcher says whether it might be
+        pairs = find_possible(conn, settings.matching_rules(), settings.lists, lead_id - 1)
+        possible = record_possible(conn, pairs, None, dates.now_text()) > 0
     activities.log(store, lead_id, "email", note or None, inbound=True, at=planned.at)
     reason = planned.notice
     if possible:

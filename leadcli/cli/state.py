@@ -54,6 +54,14 @@ class AppState:
             self._config = config.load()
         return self._config
 
+    def matching_rules(self) -> Any:
+        """The matching rules `dedupe` uses without ``--rules`` (the user's matching.toml,
+        else the built-in ones): what import and capture score possible duplicates with."""
+        from leadcli.identity import matcher
+        from leadcli.storage.paths import resolve_config_path
+
+        return matcher.load_rules(config_path=resolve_config_path())
+
     def close(self) -> None:
         if self._store is not None:
             self._store.close()

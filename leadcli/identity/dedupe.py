@@ -2,18 +2,20 @@
 
 The leads' compared columns are read in one query (custom fields extracted by SQLite from
 their JSON), handed to ``matcher`` as columns, and the pairs come back as plain dicts:
-``ids`` (lower first), ``score`` (0-1) and ``reasons``. Pairs that an import recorded as
-possible duplicates are included even when the matcher scores them lower.
+``ids`` (lower first), ``score`` (0-1) and ``reasons``, each pair weighed by the rule of a
+possible duplicate (``identity.possible.review``). Pairs that an import or a capture
+recorded are included even when they score lower now.
 """
 
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from leadcli.errors import InvalidValue
-from leadcli.identity import matcher
+from leadcli.identity import matcher, possible
 from leadcli.identity.evidence import DEFAULT_LISTS, Lists, is_placeholder, is_role_address
 from leadcli.storage.store import Store
 
@@ -21,7 +23,7 @@ from leadcli.storage.store import Store
 _COLUMNS = ("first_name", "last_name", "email", "phone", "company", "city", "country")
 
 
-def _custom_keys(store: Store, names: Iterable[str]) -> dict[str, list[str]]:
+def _custom_keys(conn: sqlite3.Connection, names: Iterable[str]) -> dict[str, list[str]]:
     """For each wanted name, the custom-field keys in use that it stands for (an imported
     header such as `` Address 1`` answers to ``address_1``)."""
     wanted = {matcher.field_key(n): n for n in names}
@@ -29,7 +31,7 @@ def _custom_keys(store: Store, names: Iterable[str]) -> dict[str, list[str]]:
         return {}
     keys = [
         row[0]
-        for row in store.conn.execute(
+        for row in conn.execute(
             "SELECT DISTINCT j.key FROM leads, json_each(leads.custom) AS j "
             "WHERE leads.custom IS NOT NULL"
         )
@@ -47,7 +49,7 @@ def _json_path(key: str) -> str:
 
 
 def load_columns(
-    store: Store,
+    conn: sqlite3.Connection,
     rules: matcher.Rules,
     compare: Sequence[str] = (),
     where: str = "1",
@@ -69,11 +71,11 @@ def load_columns(
             lead_fields.append(name)
     custom_names = [f.name for f in fields if matcher.field_key(f.name) not in lead_keys]
     # Blocking keys may name custom fields too; they count only when compared.
-    keys = _custom_keys(store, custom_names)
+    keys = _custom_keys(conn, custom_names)
     if strict:
         named = {matcher.field_key(n) for n in compare}
         unknown = [n for n in custom_names if matcher.field_key(n) in named and n not in keys]
-        if unknown and ids_exist(store):
+        if unknown and conn.execute("SELECT 1 FROM leads LIMIT 1").fetchone() is not None:
             raise InvalidValue(
                 "compare",
                 f"no lead has a field named {unknown[0]!r}",
@@ -90,7 +92,7 @@ def load_columns(
         params_all.extend(_json_path(p) for p in paths)
         select.append(expr)
     sql = f"SELECT {', '.join(select)} FROM leads WHERE {where} ORDER BY id"
-    rows = store.conn.execute(sql, (*params_all, *params)).fetchall()
+    rows = conn.execute(sql, (*params_all, *params)).fetchall()
     ids = [row[0] for row in rows]
     names = [*lead_fields, *custom_names]
     columns = {name: [row[k + 1] for row in rows] for k, name in enumerate(names)}
@@ -173,22 +175,28 @@ def find_duplicates(
     ``min_score`` is given.
     """
     with store.read():
-        ids, columns = load_columns(store, rules, compare, strict=True)
+        ids, columns = load_columns(store.conn, rules, compare, strict=True)
         recorded = possible_duplicates(store)
         shared = shared_other_emails(store, lists)
     prepared = matcher.prepare(ids, columns, rules, compare, is_missing=no_evidence(lists))
     matches, stats = matcher.find_matches(prepared, min_score=min_score, progress=progress)
     pairs: dict[tuple[int, int], dict[str, Any]] = {}
     for m in matches:
+        # The one rule of a possible duplicate (a shared phone counts with the names only).
+        score, reasons = possible.review(rules, m.score, m.reasons)
+        if not possible.in_band(rules, score, min_score):
+            continue
         a, b = ids[m.i], ids[m.j]
-        pairs[(a, b)] = {"ids": [a, b], "score": round(m.score, 4), "reasons": list(m.reasons)}
+        pairs[(a, b)] = {"ids": [a, b], "score": round(score, 4), "reasons": list(reasons)}
     if recorded or shared:
         position = {lead_id: k for k, lead_id in enumerate(ids)}
         scorer = matcher.Scorer(prepared)
         for a, b, reason, floor in [*((a, b, r, 0.0) for a, b, r in recorded), *shared]:
             pair = pairs.get((a, b))
             if pair is None:
-                probability, reasons = scorer.score(position[a], position[b])
+                probability, reasons = possible.review(
+                    rules, *scorer.score(position[a], position[b])
+                )
                 pair = {"ids": [a, b], "score": round(probability, 4), "reasons": list(reasons)}
                 pairs[(a, b)] = pair
             pair["score"] = max(pair["score"], floor)
@@ -249,7 +257,7 @@ def likely_matches(
     if not clauses:
         return []
     where = f"(id = ? OR (({' OR '.join(clauses)}) AND id <> ?))"
-    ids, columns = load_columns(store, rules, (), where, (lead_id, *params, lead_id))
+    ids, columns = load_columns(store.conn, rules, (), where, (lead_id, *params, lead_id))
     if len(ids) < 2:
         return []
     prepared = matcher.prepare(ids, columns, rules, is_missing=no_evidence(lists))

@@ -1050,3 +1050,37 @@ def find_matches(
             matches.append(Match(i, j, probability, scorer._explain(levels, swapped)))
     matches.sort(key=lambda m: (-m.score, prepared.ids[m.i], prepared.ids[m.j]))
     return matches, stats
+
+
+def score_pairs(
+    prepared: Prepared, pairs: Iterable[int], *, min_score: float | None = None
+) -> list[Match]:
+    """The given candidate pairs (encoded as ``candidate_pairs`` gives them) that score at
+    least ``min_score`` (default: the rules' threshold), weighed as ``find_matches`` weighs
+    its own: for a caller that picks the candidates (import, over the blocks it created)."""
+    threshold = prepared.rules.threshold if min_score is None else min_score
+    if threshold <= 0:
+        need = -math.inf
+    elif threshold >= 1:
+        need = math.inf
+    else:
+        need = math.log2(threshold / (1 - threshold))
+    n = len(prepared.ids)
+    scorer = Scorer(prepared)
+    matches = []
+    for code in pairs:
+        i, j = divmod(code, n)
+        result = scorer.bounded(i, j, need)
+        if result is not None and result[0] >= threshold:
+            matches.append(Match(i, j, result[0], scorer._explain(result[1], result[2])))
+    return matches
+
+
+def agrees(rules: Rules, name: str) -> Callable[[str, str], bool]:
+    """Whether two prepared values of field ``name`` compare exact or close under its rule:
+    for a caller that narrows the candidates before it scores them."""
+    rule = next(r for r in rules.fields if field_key(r.name) == field_key(name))
+    close = _Comparer(rule, rules.free_email_domains).close
+    if close is None:
+        return lambda a, b: a == b
+    return lambda a, b: a == b or close(a, b)

@@ -6,8 +6,8 @@ statement per key, each new row against the oldest lead sharing the key; the evi
 (``identity.evidence``) decides, in SQL where it is plain (a personal e-mail, an id from the
 same system, a shared phone against two different personal e-mails) and by ``judge`` for the
 rest (a shared phone or role address, where names decide). Rows that share a key without
-being the same person stay new leads and are recorded in ``possible_duplicates`` for
-`dedupe`. The merge itself is ``identity.policy``'s rule.
+being the same person stay new leads; which of them might be is ``identity.possible``'s
+rule, once the merges are done. The merge itself is ``identity.policy``'s rule.
 """
 
 from __future__ import annotations
@@ -37,8 +37,7 @@ def find(
     lists: Lists,
 ) -> int:
     """Fill ``temp.import_dups (id, first)`` with each new lead that is, on evidence, an older
-    lead (in the database or earlier in the file), and ``temp.import_maybe (id, other,
-    reason)`` with the new leads that only might be; return how many are duplicates."""
+    lead (in the database or earlier in the file); return how many are duplicates."""
     conn.execute("DROP TABLE IF EXISTS temp.import_dups")
     conn.execute("CREATE TEMP TABLE import_dups (id INTEGER PRIMARY KEY, first INTEGER NOT NULL)")
     conn.execute("DROP TABLE IF EXISTS temp.import_pairs")
@@ -78,6 +77,7 @@ def find(
         "INSERT INTO temp.import_dups (id, first) SELECT id, min(other) FROM temp.import_pairs "
         "WHERE verdict = 1 GROUP BY id"
     )
+    conn.execute("DROP TABLE temp.import_pairs")
     return conn.execute("SELECT count(*) FROM temp.import_dups").fetchone()[0]
 
 
@@ -171,29 +171,6 @@ def _judge(conn: sqlite3.Connection, lists: Lists) -> None:
         b = {c: row[2 + 2 * i] for i, c in enumerate(_IDENTITY)}
         verdicts.append((1 if evidence.judge(a, b, lists).same else 0, row[0]))
     conn.executemany("UPDATE temp.import_pairs SET verdict = ? WHERE rowid = ?", verdicts)
-
-
-def record_possible(conn: sqlite3.Connection, batch: int, now: str) -> int:
-    """Record the pairs that might be one person (new leads kept, sharing a key with another
-    lead without the evidence) in ``possible_duplicates``; return how many new leads have
-    one. A pair's other end that was itself merged away stands for its lead."""
-    conn.execute(
-        "DELETE FROM temp.import_pairs WHERE verdict = 1 OR id IN (SELECT id FROM temp.import_dups)"
-    )
-    conn.execute(
-        "UPDATE temp.import_pairs SET other = "
-        "coalesce((SELECT first FROM temp.import_dups WHERE id = other), other)"
-    )
-    conn.execute("DELETE FROM temp.import_pairs WHERE other = id")
-    count = conn.execute("SELECT count(DISTINCT id) FROM temp.import_pairs").fetchone()[0]
-    conn.execute(
-        "INSERT OR IGNORE INTO possible_duplicates (lead_id, other_id, reason, batch_id, "
-        "found_at) SELECT min(id, other), max(id, other), reason, ?, ? FROM temp.import_pairs "
-        "ORDER BY rowid",
-        (batch, now),
-    )
-    conn.execute("DROP TABLE temp.import_pairs")
-    return count
 
 
 def merge(

@@ -100,6 +100,9 @@ class ImportOptions:
     day_first: bool | None = None
     #: A CSV listing every cell that could not be read (line, column, cell, why).
     report_cells: Path | None = None
+    #: The matching rules possible duplicates are scored with (``identity.matcher.Rules``;
+    #: the CLI loads the user's, as `dedupe` does). None: the built-in rules.
+    matching: Any = None
 
 
 @dataclass
@@ -949,9 +952,6 @@ class _Load:
         # Merged with the page cache the load uses (each looks up its lead), before the
         # indexes only the finished table needs are built.
         self.summary.imported = self.inserted - duplicates
-        self.summary.possible_duplicates = duplicates_mod.record_possible(
-            self.conn, self.batch, self.now
-        )
         # Until here the new leads are as they were inserted (and scored): only merges
         # change them, and each change they make is a history row after this one.
         (merged_since,) = self.conn.execute("SELECT coalesce(max(id), 0) FROM history").fetchone()
@@ -968,6 +968,7 @@ class _Load:
             )
             self.summary.updated += updated
             self.summary.duplicates += unchanged
+        self._record_possible()
         self._count()
         if self.suppressions.allowed:  # they came back by their own choice
             lift(self.conn, self.suppressions.allowed)
@@ -1053,6 +1054,19 @@ class _Load:
         if self.tuned_search:
             _tune_search_index(conn, bulk=False)
         return duplicates
+
+    def _record_possible(self) -> None:
+        """Record the possible duplicates among the leads the import kept (``identity.
+        possible``), after the merges, so each pair is scored on what its leads hold now."""
+        from leadcli.identity import possible
+
+        rules = self.options.matching
+        if rules is None:
+            from leadcli.identity.matcher import load_rules
+
+            rules = load_rules()
+        pairs = possible.find(self.conn, rules, self.options.lists, self.floor, many=self.bulk)
+        self.summary.possible_duplicates = possible.record(self.conn, pairs, self.batch, self.now)
 
     def _count(self) -> None:
         """Record the batch's counts and id range."""

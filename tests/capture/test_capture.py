@@ -159,12 +159,29 @@ def test_a_reply_from_a_known_lead_is_an_activity_that_ends_its_cadence(store, m
     assert ended["end_reason"] == "replied" and ended["ended_at"] == "2026-11-25T08:00:00Z"
 
 
-def test_a_shared_phone_without_evidence_is_a_new_lead_and_a_possible_duplicate(store) -> None:
+def test_a_shared_phone_with_another_name_is_a_new_lead_and_no_possible_duplicate(store) -> None:
     other = add_lead(store, {"first_name": "Grace", "last_name": "Kim", "phone": "+14155550142"})
     summary = run(store, TEXT_FORM)
     assert _counts(summary) == (1, 0, 0, 0)
+    assert summary["lead_ids"][0] != other
+    # Bruno Stone at Grace Kim's switchboard is someone else: nothing for `dedupe` to review.
+    assert store.conn.execute("SELECT count(*) FROM possible_duplicates").fetchone()[0] == 0
+    assert "possible duplicate" not in (summary["results"][0]["reason"] or "")
+
+
+def test_a_shared_phone_and_name_with_another_email_is_a_possible_duplicate(store) -> None:
+    other = add_lead(
+        store,
+        {
+            "first_name": "Bruno",
+            "last_name": "Stone",
+            "email": "bruno@stone-family.example",
+            "phone": "+14155550142",
+        },
+    )
+    summary = run(store, TEXT_FORM)
+    assert _counts(summary) == (1, 0, 0, 0)
     new = summary["lead_ids"][0]
-    assert new != other
     pair = store.conn.execute(
         "SELECT lead_id, other_id, reason FROM possible_duplicates"
     ).fetchone()

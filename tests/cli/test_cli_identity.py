@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import sqlite3
 from pathlib import Path
 
 
@@ -286,6 +288,14 @@ def test_merge_yes_never_merges_a_low_pair_recorded_by_import(cli, tmp_path: Pat
         "Bob,Stone,bob@kestrel.io,+1 415 555 0100\n"
     )
     cli("import", "files", str(data))
+    # Two colleagues at one switchboard: no longer recorded; as a leadcli before issue 25 did.
+    db = sqlite3.connect(os.environ["LEADCLI_DB"])
+    with db:
+        assert db.execute("SELECT count(*) FROM possible_duplicates").fetchone()[0] == 0
+        db.execute(
+            "INSERT INTO possible_duplicates VALUES (1, 2, 'phone', 1, '2026-01-01T00:00:00Z')"
+        )
+    db.close()
     listed = json.loads(cli("dedupe", "-f", "json").stdout)
     assert [p["ids"] for p in listed] == [[1, 2]] and listed[0]["score"] < 0.5
     assert json.loads(cli("dedupe", "-f", "json", "--min-score", "0.5").stdout) == []

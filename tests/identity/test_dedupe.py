@@ -25,7 +25,7 @@ def test_pairs_recorded_by_import_are_included(store: Store) -> None:
     pairs, _ = find_duplicates(store, matcher.load_rules())
     assert [p["ids"] for p in pairs] == [[a, c]]
     assert "recorded by import: shared phone" in pairs[0]["reasons"]
-    assert "phone exact" in pairs[0]["reasons"]
+    assert "phone shared, names differ (not counted)" in pairs[0]["reasons"]
 
 
 def test_likely_matches_finds_a_typo_through_the_search_index(store: Store) -> None:
@@ -60,3 +60,45 @@ def test_an_address_among_other_emails_is_the_same_person(store: Store) -> None:
     assert [p["ids"] for p in pairs] == [[a, b]]
     assert pairs[0]["score"] >= 0.99
     assert "same e-mail (among other_emails)" in pairs[0]["reasons"]
+
+
+def test_colleagues_at_one_switchboard_are_not_a_pair(store: Store) -> None:
+    """Same phone, company and e-mail domain, same last name, other first names: the matcher
+    alone scored this 0.96. A shared phone counts only with both names agreeing."""
+    a = add_lead(
+        store,
+        {
+            "first_name": "Ana",
+            "last_name": "Silva",
+            "email": "ana.silva@acme.example.com",
+            "phone": "+14155550100",
+            "company": "Acme",
+        },
+    )
+    b = add_lead(
+        store,
+        {
+            "first_name": "Eva",
+            "last_name": "Silva",
+            "email": "eva.silva@acme.example.com",
+            "phone": "+14155550100",
+            "company": "Acme",
+        },
+    )
+    c = add_lead(
+        store,
+        {
+            "first_name": "Eva",
+            "last_name": "Sylva",
+            "email": "eva.s@acme.example.com",
+            "phone": "+14155550100",
+            "company": "Acme",
+        },
+    )
+    pairs, _ = find_duplicates(store, matcher.load_rules())
+    assert [p["ids"] for p in pairs] == [[b, c]]
+    assert "phone exact" in pairs[0]["reasons"]
+    low, _ = find_duplicates(store, matcher.load_rules(), min_score=0.01)
+    gated = next(p for p in low if p["ids"] == [a, b])
+    assert gated["score"] < 0.5
+    assert "phone shared, names differ (not counted)" in gated["reasons"]

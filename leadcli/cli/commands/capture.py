@@ -85,7 +85,7 @@ def capture(
         if path != "-":
             check_path(Path(path))
     app_state = state(ctx)
-    settings = Settings.from_config(app_state.config())
+    settings = Settings.from_config(app_state.config(), matching=app_state.matching_rules())
     store = app_state.store(create=True)
     results = run(
         store,

@@ -256,6 +256,7 @@ def import_files(
         locale=locale,
         day_first=day_first,
         report_cells=report_cells,
+        matching=app_state.matching_rules(),
     )
     check_readable(files)
     store = app_state.store(create=True)
@@ -353,9 +354,9 @@ def import_files(
             )
         if s["possible_duplicates"]:
             say(
-                f"{s['possible_duplicates']} new leads of {s['file']} share a phone, a role "
-                "address or another system's id with a lead without being that person on "
-                "evidence: kept apart, listed by `leadcli dedupe`."
+                f"{s['possible_duplicates']} new leads of {s['file']} share a phone or an "
+                "e-mail with a lead and look like that person, without the evidence: kept "
+                "apart, listed by `leadcli dedupe`."
             )
 
 
