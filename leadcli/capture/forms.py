@@ -39,11 +39,71 @@ _BLOCKS = frozenset(
     | {"h1", "h2", "h3", "h4", "h5", "h6", "section"}
 )
 _CELLS = frozenset(("td", "th"))
-_HIDDEN = frozenset(("script", "style", "head", "title"))
+#: Elements whose content a mail reader never shows.
+_UNSHOWN = frozenset(("script", "style", "head", "title", "template"))
+#: Elements without an end tag: never open, so never pushed on the stack.
+_VOID = frozenset(
+    {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param"}
+    | {"source", "track", "wbr"}
+)
+#: What a start tag implicitly ends (HTML's optional end tags), looked for only inside the
+#: element that holds it (a list item of an outer list is not ended by a nested one's): a
+#: new paragraph, list item, row or cell ends the one before, and so ends its hiding.
+_TABLE = frozenset({"table", "tbody", "thead", "tfoot"})
+_ROOT = frozenset({"html", "body", "td", "th", "table", "caption", "template"})
+_ENDS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    "li": (frozenset({"li"}), _ROOT | {"ul", "ol"}),
+    "dt": (frozenset({"dt", "dd"}), _ROOT | {"dl"}),
+    "dd": (frozenset({"dt", "dd"}), _ROOT | {"dl"}),
+    "tr": (frozenset({"tr"}), _TABLE),
+    "td": (frozenset({"td", "th"}), _TABLE | {"tr"}),
+    "th": (frozenset({"td", "th"}), _TABLE | {"tr"}),
+    "option": (frozenset({"option"}), frozenset({"select"})),
+}
+#: Block starts that end an open paragraph (``<p>`` inside ``<p>`` is two paragraphs).
+_ENDS_P = frozenset(_BLOCKS - {"br", "tr", "li", "tbody", "thead", "dt", "dd"})
+_P = frozenset({"p"})
+
+#: Inline style that hides an element in mail readers: display:none, visibility:hidden,
+#: Outlook's mso-hide:all, and the preheader tricks (opacity 0, font-size 0, a zero height
+#: or width with overflow hidden). Checked on the style attribute with comments removed.
+_HIDING = re.compile(
+    r"(?:^|;)\s*(?:display\s*:\s*none|visibility\s*:\s*(?:hidden|collapse)"
+    r"|mso-hide\s*:\s*all|opacity\s*:\s*0*\.?0*(?:%|\s*(?:!important)?\s*(?:;|$))"
+    r"|font-size\s*:\s*0*\.?0*(?:px|pt|em|rem|%)?\s*(?:!important)?\s*(?:;|$))",
+    re.IGNORECASE,
+)
+_ZERO_BOX = re.compile(
+    r"(?:^|;)\s*(?:max-)?(?:height|width)\s*:\s*0*\.?0*(?:px|pt|em|rem|%)?\s*(?:!important)?"
+    r"\s*(?:;|$)",
+    re.IGNORECASE,
+)
+_OVERFLOW_HIDDEN = re.compile(r"(?:^|;)\s*overflow\s*:\s*hidden", re.IGNORECASE)
+_CSS_COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
+
+
+def _hides(attrs: list[tuple[str, str | None]]) -> bool:
+    """Whether an element with these attributes is hidden from the reader: the ``hidden``
+    attribute, ``aria-hidden="true"`` (how preheaders are marked), or a hiding style."""
+    for name, value in attrs:
+        if name == "hidden":
+            return True
+        if name == "aria-hidden" and (value or "").strip().lower() == "true":
+            return True
+        if name == "style" and value:
+            style = _CSS_COMMENT.sub("", value)
+            if _HIDING.search(style):
+                return True
+            if _OVERFLOW_HIDDEN.search(style) and _ZERO_BOX.search(style):
+                return True
+    return False
 
 
 class _HtmlText(HTMLParser):
-    """Text of an HTML body with line breaks where blocks end, and the table rows."""
+    """Text of an HTML body as a mail reader shows it, with line breaks where blocks end,
+    and the table rows. Hidden elements (``_hides``), ``<head>``, ``<style>``, ``<script>``
+    and comments give no text and no rows or cells: an open-element stack says whether
+    the text at hand is inside one, ending elements as HTML's optional end tags do."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -51,12 +111,39 @@ class _HtmlText(HTMLParser):
         self.rows: list[list[str]] = []
         self._row: list[str] | None = None
         self._cell: list[str] | None = None
-        self._hidden = 0
+        self._open: list[tuple[str, bool]] = []  # (tag, hidden: this one or an ancestor)
+
+    def _hidden(self) -> bool:
+        return bool(self._open) and self._open[-1][1]
+
+    def _close_to(self, index: int) -> None:
+        """End the open elements from ``index`` up, as their end tags would."""
+        while len(self._open) > index:
+            tag, hidden = self._open.pop()
+            self._ended(tag, hidden)
+
+    def _end_open(self, tags: frozenset[str], scope: frozenset[str]) -> None:
+        """End the innermost open element named in ``tags``, unless ``scope`` comes first."""
+        for index in range(len(self._open) - 1, -1, -1):
+            tag = self._open[index][0]
+            if tag in tags:
+                self._close_to(index)
+                return
+            if tag in scope:
+                return
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _HIDDEN:
-            self._hidden += 1
-        elif tag == "tr":
+        if self._open:
+            if tag in _ENDS:
+                self._end_open(*_ENDS[tag])
+            if tag in _ENDS_P:
+                self._end_open(_P, _ROOT)
+        hidden = self._hidden() or tag in _UNSHOWN or _hides(attrs)
+        if tag not in _VOID:
+            self._open.append((tag, hidden))
+        if hidden:
+            return
+        if tag == "tr":
             self._row = []
         elif tag in _CELLS:
             self._cell = []
@@ -65,10 +152,24 @@ class _HtmlText(HTMLParser):
         elif tag in _CELLS:
             self.parts.append("\t")
 
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+        if tag not in _VOID:  # <div/> is a start tag in HTML, but XHTML mail means it
+            self.handle_endtag(tag)
+
     def handle_endtag(self, tag: str) -> None:
-        if tag in _HIDDEN:
-            self._hidden = max(0, self._hidden - 1)
-        elif tag in _CELLS and self._cell is not None:
+        for index in range(len(self._open) - 1, -1, -1):
+            if self._open[index][0] == tag:
+                self._close_to(index)
+                return
+        # An end tag with nothing open to end: a stray </p> or </br> still breaks the line.
+        if tag in _BLOCKS and not self._hidden():
+            self.parts.append("\n")
+
+    def _ended(self, tag: str, hidden: bool) -> None:
+        if hidden:
+            return
+        if tag in _CELLS and self._cell is not None:
             if self._row is not None:
                 self._row.append(" ".join("".join(self._cell).split()))
             self._cell = None
@@ -79,7 +180,7 @@ class _HtmlText(HTMLParser):
             self.parts.append("\n")
 
     def handle_data(self, data: str) -> None:
-        if self._hidden:
+        if self._hidden():
             return
         self.parts.append(data)
         if self._cell is not None:
@@ -93,6 +194,7 @@ def _parse_html(html: str) -> _HtmlText:
         parser.close()
     except (AssertionError, ValueError):  # malformed markup: what was read so far counts
         pass
+    parser._close_to(0)  # a row or cell left open at the end still counts
     return parser
 
 
