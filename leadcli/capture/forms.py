@@ -9,6 +9,7 @@ inquiry whose signature says "Phone: ..." stays an inquiry.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from html.parser import HTMLParser
 
 #: The lead fields a form may fill (``notes`` is the person's message).
@@ -82,21 +83,89 @@ _OVERFLOW_HIDDEN = re.compile(r"(?:^|;)\s*overflow\s*:\s*hidden", re.IGNORECASE)
 _CSS_COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
 
 
-def _hides(attrs: list[tuple[str, str | None]]) -> bool:
-    """Whether an element with these attributes is hidden from the reader: the ``hidden``
-    attribute, ``aria-hidden="true"`` (how preheaders are marked), or a hiding style."""
+def _hiding_style(style: str) -> bool:
+    style = _CSS_COMMENT.sub("", style)
+    if _HIDING.search(style):
+        return True
+    return bool(_OVERFLOW_HIDDEN.search(style) and _ZERO_BOX.search(style))
+
+
+@dataclass(frozen=True)
+class _Rule:
+    """A ``<style>`` rule that hides what it selects: ``.preheader``, ``span.hide``, ``#x``."""
+
+    tag: str
+    classes: frozenset[str]
+    ids: frozenset[str]
+
+
+_STYLE_BLOCK = re.compile(r"<style\b[^>]*>(.*?)</style\s*>", re.IGNORECASE | re.DOTALL)
+_SIMPLE_SELECTOR = re.compile(r"([a-z][a-z0-9]*)?((?:[.#][\w-]+)+)", re.IGNORECASE)
+_SELECTOR_PART = re.compile(r"([.#])([\w-]+)")
+
+
+def _style_rules(html: str) -> tuple[_Rule, ...]:
+    """The hiding rules of the body's style sheets, as mail readers that honour ``<style>``
+    (Gmail, Apple Mail, Outlook) apply them to preheaders. Only top-level rules with simple
+    selectors count: an ``@media`` block hides on some screens only, and a descendant
+    selector is not worth a CSS engine here."""
+    rules: list[_Rule] = []
+    for sheet in _STYLE_BLOCK.findall(html):
+        sheet = _CSS_COMMENT.sub("", sheet)
+        depth, start, selector = 0, 0, ""
+        for match in re.finditer(r"[{}]", sheet):
+            if match.group() == "{":
+                if depth == 0:
+                    selector = sheet[start : match.start()].strip()
+                    start = match.end()
+                depth += 1
+            elif depth:
+                depth -= 1
+                if depth == 0:
+                    body, start = sheet[start : match.start()], match.end()
+                    if not selector.startswith("@") and _hiding_style(body):
+                        rules.extend(_rules_of(selector))
+    return tuple(rules)
+
+
+def _rules_of(selectors: str) -> list[_Rule]:
+    rules = []
+    for selector in selectors.split(","):
+        match = _SIMPLE_SELECTOR.fullmatch(selector.strip())
+        if match:
+            parts = _SELECTOR_PART.findall(match.group(2))
+            rules.append(
+                _Rule(
+                    (match.group(1) or "").lower(),
+                    frozenset(name for kind, name in parts if kind == "."),
+                    frozenset(name for kind, name in parts if kind == "#"),
+                )
+            )
+    return rules
+
+
+def _hides(tag: str, attrs: list[tuple[str, str | None]], rules: tuple[_Rule, ...]) -> bool:
+    """Whether an element is hidden from the reader: the ``hidden`` attribute,
+    ``aria-hidden="true"`` (how preheaders are marked), a hiding inline style, or a hiding
+    ``<style>`` rule that selects it."""
+    classes: set[str] = set()
+    ids: set[str] = set()
     for name, value in attrs:
         if name == "hidden":
             return True
         if name == "aria-hidden" and (value or "").strip().lower() == "true":
             return True
-        if name == "style" and value:
-            style = _CSS_COMMENT.sub("", value)
-            if _HIDING.search(style):
-                return True
-            if _OVERFLOW_HIDDEN.search(style) and _ZERO_BOX.search(style):
-                return True
-    return False
+        if name == "style" and value and _hiding_style(value):
+            return True
+        if name == "class" and value:
+            classes.update(value.split())
+        elif name == "id" and value:
+            ids.add(value.strip())
+    return any(
+        (not rule.tag or rule.tag == tag) and rule.classes <= classes and rule.ids <= ids
+        for rule in rules
+        if classes or ids
+    )
 
 
 class _HtmlText(HTMLParser):
@@ -105,8 +174,9 @@ class _HtmlText(HTMLParser):
     and comments give no text and no rows or cells: an open-element stack says whether
     the text at hand is inside one, ending elements as HTML's optional end tags do."""
 
-    def __init__(self) -> None:
+    def __init__(self, rules: tuple[_Rule, ...] = ()) -> None:
         super().__init__(convert_charrefs=True)
+        self._rules = rules
         self.parts: list[str] = []
         self.rows: list[list[str]] = []
         self._row: list[str] | None = None
@@ -138,7 +208,7 @@ class _HtmlText(HTMLParser):
                 self._end_open(*_ENDS[tag])
             if tag in _ENDS_P:
                 self._end_open(_P, _ROOT)
-        hidden = self._hidden() or tag in _UNSHOWN or _hides(attrs)
+        hidden = self._hidden() or tag in _UNSHOWN or _hides(tag, attrs, self._rules)
         if tag not in _VOID:
             self._open.append((tag, hidden))
         if hidden:
@@ -188,7 +258,7 @@ class _HtmlText(HTMLParser):
 
 
 def _parse_html(html: str) -> _HtmlText:
-    parser = _HtmlText()
+    parser = _HtmlText(_style_rules(html) if "<style" in html.lower() else ())
     try:
         parser.feed(html)
         parser.close()

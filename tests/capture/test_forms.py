@@ -3,6 +3,9 @@ column synonyms; a body with a signature is not a form."""
 
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from leadcli.capture.forms import extract, html_to_text
 from leadcli.capture.messages import parse
 from tests.capture.mail import HTML_FORM, TEXT_FORM
@@ -70,3 +73,52 @@ def test_hidden_rows_and_cells_fill_no_form_field() -> None:
         "company": "Acme",
         "notes": "Call me",
     }
+
+
+def test_a_style_sheet_rule_hides_what_it_selects_but_not_on_some_screens_only() -> None:
+    html = (
+        "<html><head><style>/* preheader */ .preheader { display: none !important; }"
+        " @media (max-width: 600px) { .desktop { display: none } } p { color: red }"
+        '</style></head><body><span class="x preheader">x-preheader</span>'
+        '<div class="desktop">Wide screens</div><p>Hello</p></body></html>'
+    )
+    assert html_to_text(html) == "Wide screens\n\nHello"
+
+
+_MARKUP = st.lists(
+    st.sampled_from(
+        [
+            "<p>",
+            "</p>",
+            "<div hidden>",
+            "</div>",
+            "<tr>",
+            "<td>",
+            "</td>",
+            "<li>",
+            "<br>",
+            '<span style="display:none">',
+            "</span>",
+            "<style>",
+            "</style>",
+            "<!--",
+            "-->",
+            "<table>",
+            "</table>",
+            "Name",
+            "Email:",
+            "a@b.example",
+            "text",
+            "<",
+            "&amp;",
+        ]
+    )
+    | st.text(max_size=10),
+    max_size=30,
+).map("".join)
+
+
+@given(_MARKUP)
+def test_any_markup_gives_text_and_fields_without_failing(html: str) -> None:
+    text = html_to_text(html)
+    extract(text, html)
