@@ -24,7 +24,7 @@ from typing import Any
 
 from leadcli.capture import classify, forms
 from leadcli.capture.mailboxes import RawMessage
-from leadcli.capture.messages import Message, UnreadableMessage, parse, trim_reply
+from leadcli.capture.messages import Message, UnreadableMessage, legacy_key, parse, trim_reply
 from leadcli.errors import LeadcliError
 from leadcli.identity.evidence import DEFAULT_LISTS, SAME, Lists, judge
 from leadcli.identity.possible import find as find_possible
@@ -271,8 +271,13 @@ def _one(
         result["name"] = _clean(message.sender.name) or None
     if message.date is not None:
         result["date"] = dates.to_store(message.date)
+    keys = [message.key]
+    if message.key.startswith("sha256:"):  # no Message-ID: also the key earlier versions gave it
+        keys.append(legacy_key(raw.data if raw.legacy is None else raw.legacy))
     earlier = conn.execute(
-        "SELECT lead_id FROM captured_messages WHERE key = ?", (message.key,)
+        f"SELECT lead_id FROM captured_messages WHERE key IN ({', '.join('?' * len(keys))}) "
+        "LIMIT 1",
+        keys,
     ).fetchone()
     if earlier is not None:  # the lead it went to, so a script re-running learns the id
         return {**result, "outcome": SKIPPED, "reason": ALREADY, "lead_id": earlier[0]}

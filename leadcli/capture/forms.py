@@ -9,6 +9,7 @@ inquiry whose signature says "Phone: ..." stays an inquiry.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from html.parser import HTMLParser
 
 #: The lead fields a form may fill (``notes`` is the person's message).
@@ -39,24 +40,180 @@ _BLOCKS = frozenset(
     | {"h1", "h2", "h3", "h4", "h5", "h6", "section"}
 )
 _CELLS = frozenset(("td", "th"))
-_HIDDEN = frozenset(("script", "style", "head", "title"))
+#: Elements whose content a mail reader never shows.
+_UNSHOWN = frozenset(("script", "style", "head", "title", "template"))
+#: Elements without an end tag: never open, so never pushed on the stack.
+_VOID = frozenset(
+    {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param"}
+    | {"source", "track", "wbr"}
+)
+#: What a start tag implicitly ends (HTML's optional end tags), looked for only inside the
+#: element that holds it (a list item of an outer list is not ended by a nested one's): a
+#: new paragraph, list item, row or cell ends the one before, and so ends its hiding.
+_TABLE = frozenset({"table", "tbody", "thead", "tfoot"})
+_ROOT = frozenset({"html", "body", "td", "th", "table", "caption", "template"})
+_ENDS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    "li": (frozenset({"li"}), _ROOT | {"ul", "ol"}),
+    "dt": (frozenset({"dt", "dd"}), _ROOT | {"dl"}),
+    "dd": (frozenset({"dt", "dd"}), _ROOT | {"dl"}),
+    "tr": (frozenset({"tr"}), _TABLE),
+    "td": (frozenset({"td", "th"}), _TABLE | {"tr"}),
+    "th": (frozenset({"td", "th"}), _TABLE | {"tr"}),
+    "option": (frozenset({"option"}), frozenset({"select"})),
+}
+#: Block starts that end an open paragraph (``<p>`` inside ``<p>`` is two paragraphs).
+_ENDS_P = frozenset(_BLOCKS - {"br", "tr", "li", "tbody", "thead", "dt", "dd"})
+_P = frozenset({"p"})
+
+#: Inline style that hides an element in mail readers: display:none, visibility:hidden,
+#: Outlook's mso-hide:all, and the preheader tricks (opacity 0, font-size 0, a zero height
+#: or width with overflow hidden). Checked on the style attribute with comments removed.
+_HIDING = re.compile(
+    r"(?:^|;)\s*(?:display\s*:\s*none|visibility\s*:\s*(?:hidden|collapse)"
+    r"|mso-hide\s*:\s*all|opacity\s*:\s*0*\.?0*(?:%|\s*(?:!important)?\s*(?:;|$))"
+    r"|font-size\s*:\s*0*\.?0*(?:px|pt|em|rem|%)?\s*(?:!important)?\s*(?:;|$))",
+    re.IGNORECASE,
+)
+_ZERO_BOX = re.compile(
+    r"(?:^|;)\s*(?:max-)?(?:height|width)\s*:\s*0*\.?0*(?:px|pt|em|rem|%)?\s*(?:!important)?"
+    r"\s*(?:;|$)",
+    re.IGNORECASE,
+)
+_OVERFLOW_HIDDEN = re.compile(r"(?:^|;)\s*overflow\s*:\s*hidden", re.IGNORECASE)
+_CSS_COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
+
+
+def _hiding_style(style: str) -> bool:
+    style = _CSS_COMMENT.sub("", style)
+    if _HIDING.search(style):
+        return True
+    return bool(_OVERFLOW_HIDDEN.search(style) and _ZERO_BOX.search(style))
+
+
+@dataclass(frozen=True)
+class _Rule:
+    """A ``<style>`` rule that hides what it selects: ``.preheader``, ``span.hide``, ``#x``."""
+
+    tag: str
+    classes: frozenset[str]
+    ids: frozenset[str]
+
+
+_STYLE_BLOCK = re.compile(r"<style\b[^>]*>(.*?)</style\s*>", re.IGNORECASE | re.DOTALL)
+_SIMPLE_SELECTOR = re.compile(r"([a-z][a-z0-9]*)?((?:[.#][\w-]+)+)", re.IGNORECASE)
+_SELECTOR_PART = re.compile(r"([.#])([\w-]+)")
+
+
+def _style_rules(html: str) -> tuple[_Rule, ...]:
+    """The hiding rules of the body's style sheets, as mail readers that honour ``<style>``
+    (Gmail, Apple Mail, Outlook) apply them to preheaders. Only top-level rules with simple
+    selectors count: an ``@media`` block hides on some screens only, and a descendant
+    selector is not worth a CSS engine here."""
+    rules: list[_Rule] = []
+    for sheet in _STYLE_BLOCK.findall(html):
+        sheet = _CSS_COMMENT.sub("", sheet)
+        depth, start, selector = 0, 0, ""
+        for match in re.finditer(r"[{}]", sheet):
+            if match.group() == "{":
+                if depth == 0:
+                    selector = sheet[start : match.start()].strip()
+                    start = match.end()
+                depth += 1
+            elif depth:
+                depth -= 1
+                if depth == 0:
+                    body, start = sheet[start : match.start()], match.end()
+                    if not selector.startswith("@") and _hiding_style(body):
+                        rules.extend(_rules_of(selector))
+    return tuple(rules)
+
+
+def _rules_of(selectors: str) -> list[_Rule]:
+    rules = []
+    for selector in selectors.split(","):
+        match = _SIMPLE_SELECTOR.fullmatch(selector.strip())
+        if match:
+            parts = _SELECTOR_PART.findall(match.group(2))
+            rules.append(
+                _Rule(
+                    (match.group(1) or "").lower(),
+                    frozenset(name for kind, name in parts if kind == "."),
+                    frozenset(name for kind, name in parts if kind == "#"),
+                )
+            )
+    return rules
+
+
+def _hides(tag: str, attrs: list[tuple[str, str | None]], rules: tuple[_Rule, ...]) -> bool:
+    """Whether an element is hidden from the reader: the ``hidden`` attribute,
+    ``aria-hidden="true"`` (how preheaders are marked), a hiding inline style, or a hiding
+    ``<style>`` rule that selects it."""
+    classes: set[str] = set()
+    ids: set[str] = set()
+    for name, value in attrs:
+        if name == "hidden":
+            return True
+        if name == "aria-hidden" and (value or "").strip().lower() == "true":
+            return True
+        if name == "style" and value and _hiding_style(value):
+            return True
+        if name == "class" and value:
+            classes.update(value.split())
+        elif name == "id" and value:
+            ids.add(value.strip())
+    return any(
+        (not rule.tag or rule.tag == tag) and rule.classes <= classes and rule.ids <= ids
+        for rule in rules
+        if classes or ids
+    )
 
 
 class _HtmlText(HTMLParser):
-    """Text of an HTML body with line breaks where blocks end, and the table rows."""
+    """Text of an HTML body as a mail reader shows it, with line breaks where blocks end,
+    and the table rows. Hidden elements (``_hides``), ``<head>``, ``<style>``, ``<script>``
+    and comments give no text and no rows or cells: an open-element stack says whether
+    the text at hand is inside one, ending elements as HTML's optional end tags do."""
 
-    def __init__(self) -> None:
+    def __init__(self, rules: tuple[_Rule, ...] = ()) -> None:
         super().__init__(convert_charrefs=True)
+        self._rules = rules
         self.parts: list[str] = []
         self.rows: list[list[str]] = []
         self._row: list[str] | None = None
         self._cell: list[str] | None = None
-        self._hidden = 0
+        self._open: list[tuple[str, bool]] = []  # (tag, hidden: this one or an ancestor)
+
+    def _hidden(self) -> bool:
+        return bool(self._open) and self._open[-1][1]
+
+    def _close_to(self, index: int) -> None:
+        """End the open elements from ``index`` up, as their end tags would."""
+        while len(self._open) > index:
+            tag, hidden = self._open.pop()
+            self._ended(tag, hidden)
+
+    def _end_open(self, tags: frozenset[str], scope: frozenset[str]) -> None:
+        """End the innermost open element named in ``tags``, unless ``scope`` comes first."""
+        for index in range(len(self._open) - 1, -1, -1):
+            tag = self._open[index][0]
+            if tag in tags:
+                self._close_to(index)
+                return
+            if tag in scope:
+                return
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _HIDDEN:
-            self._hidden += 1
-        elif tag == "tr":
+        if self._open:
+            if tag in _ENDS:
+                self._end_open(*_ENDS[tag])
+            if tag in _ENDS_P:
+                self._end_open(_P, _ROOT)
+        hidden = self._hidden() or tag in _UNSHOWN or _hides(tag, attrs, self._rules)
+        if tag not in _VOID:
+            self._open.append((tag, hidden))
+        if hidden:
+            return
+        if tag == "tr":
             self._row = []
         elif tag in _CELLS:
             self._cell = []
@@ -65,10 +222,24 @@ class _HtmlText(HTMLParser):
         elif tag in _CELLS:
             self.parts.append("\t")
 
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+        if tag not in _VOID:  # <div/> is a start tag in HTML, but XHTML mail means it
+            self.handle_endtag(tag)
+
     def handle_endtag(self, tag: str) -> None:
-        if tag in _HIDDEN:
-            self._hidden = max(0, self._hidden - 1)
-        elif tag in _CELLS and self._cell is not None:
+        for index in range(len(self._open) - 1, -1, -1):
+            if self._open[index][0] == tag:
+                self._close_to(index)
+                return
+        # An end tag with nothing open to end: a stray </p> or </br> still breaks the line.
+        if tag in _BLOCKS and not self._hidden():
+            self.parts.append("\n")
+
+    def _ended(self, tag: str, hidden: bool) -> None:
+        if hidden:
+            return
+        if tag in _CELLS and self._cell is not None:
             if self._row is not None:
                 self._row.append(" ".join("".join(self._cell).split()))
             self._cell = None
@@ -79,7 +250,7 @@ class _HtmlText(HTMLParser):
             self.parts.append("\n")
 
     def handle_data(self, data: str) -> None:
-        if self._hidden:
+        if self._hidden():
             return
         self.parts.append(data)
         if self._cell is not None:
@@ -87,12 +258,13 @@ class _HtmlText(HTMLParser):
 
 
 def _parse_html(html: str) -> _HtmlText:
-    parser = _HtmlText()
+    parser = _HtmlText(_style_rules(html) if "<style" in html.lower() else ())
     try:
         parser.feed(html)
         parser.close()
     except (AssertionError, ValueError):  # malformed markup: what was read so far counts
         pass
+    parser._close_to(0)  # a row or cell left open at the end still counts
     return parser
 
 

@@ -38,7 +38,7 @@ class Address:
 class Message:
     """What capture reads from one message."""
 
-    key: str  # "<message-id>" or "sha256:<hex>" of the raw bytes
+    key: str  # "<message-id>", else "sha256:<hex>" of its canonical content (content_key)
     sender: Address | None
     reply_to: Address | None
     date: datetime | None  # UTC; None when missing or unreadable
@@ -116,16 +116,75 @@ def _date(raw: str) -> datetime | None:
         return None
 
 
+#: Headers a mail store writes into a message it keeps (read flags, sizes, its own ids:
+#: mutt, Pine, Dovecot, Thunderbird), which change when the message is read, not when it is
+#: sent: left out of its content, so reading a message in a mail program does not make it new.
+_STORE_HEADERS = frozenset(
+    {
+        b"status",
+        b"x-status",
+        b"x-keywords",
+        b"x-uid",
+        b"x-imap",
+        b"x-imapbase",
+        b"content-length",
+        b"lines",
+        b"x-mozilla-status",
+        b"x-mozilla-status2",
+        b"x-mozilla-keys",
+    }
+)
+
+
+def content_key(data: bytes) -> str:
+    """A hash of what the message says, not of how it was stored: line ends (CRLF, LF, CR),
+    trailing white space, header folding, header-name case and trailing blank lines are made
+    one, and mail stores' status headers left out. The same message saved by two programs
+    (an ``.eml`` with CRLF, the mbox copy with LF) gets one key."""
+    lines = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")
+    fields: list[bytes] = []
+    end = len(lines)
+    for number, line in enumerate(lines):
+        line = line.rstrip()
+        if not line:
+            end = number
+            break
+        if line[:1] in (b" ", b"\t") and fields:
+            fields[-1] += b" " + line.strip()
+        else:
+            fields.append(line)
+    canonical: list[bytes] = []
+    for item in fields:
+        name, colon, value = item.partition(b":")
+        if colon:
+            name = name.strip().lower()
+            if name in _STORE_HEADERS:
+                continue
+            item = name + b": " + b" ".join(value.split())
+        canonical.append(item)
+    body = [line.rstrip() for line in lines[end + 1 :]]
+    while body and not body[-1]:
+        body.pop()
+    text = b"\n".join(canonical) + b"\n\n" + b"\n".join(body)
+    return "sha256:" + hashlib.sha256(text).hexdigest()
+
+
+def legacy_key(data: bytes) -> str:
+    """The key leadcli gave a message without a Message-ID before ``content_key``: a hash
+    of its bytes as read. Still looked up, so mail captured before the change is not
+    captured again after it."""
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
 def message_key(message_id: str, data: bytes) -> str:
-    """The message's identity for idempotency: its Message-ID, else a hash of its bytes
-    (the same file captured twice is the same message)."""
+    """The message's identity for idempotency: its Message-ID, else ``content_key``."""
     mid = _unfold(message_id)
     match = re.search(r"<([^<>\s]+)>", mid)
     if match:
         return f"<{match.group(1)}>"
     if mid and " " not in mid:
         return f"<{mid}>"
-    return "sha256:" + hashlib.sha256(data).hexdigest()
+    return content_key(data)
 
 
 def _part_text(part: Any) -> str:

@@ -296,3 +296,66 @@ def test_a_form_phone_that_does_not_parse_is_kept_in_the_note(store) -> None:
     assert lead["phone"] is None
     note = store.conn.execute("SELECT note FROM activities").fetchone()[0]
     assert note.endswith("Phone (as written): call me after 5")
+
+
+def test_prose_from_lines_in_an_mbox_do_not_cut_the_message(store, tmp_path: Path) -> None:
+    from tests.capture.test_mailboxes import PROSE, _unescaped_mbox
+
+    path = _unescaped_mbox(tmp_path / "inbox", [PROSE, TEXT_FORM])
+    summary = summarise(capture(store, mailboxes.read_path(path), Settings()))
+    assert _counts(summary) == (2, 0, 0, 0)
+    note = store.conn.execute("SELECT note FROM activities ORDER BY id").fetchone()[0]
+    assert "From what I understand, you migrate CRMs." in note
+    assert "(that line was pasted from my mail client)" in note
+
+
+def test_the_same_message_with_lf_and_crlf_is_captured_once(store) -> None:
+    message = eml(message_id=None)
+    summary = run(store, message, message.replace(b"\n", b"\r\n"))
+    assert _counts(summary) == (1, 0, 1, 0)
+    assert summary["skipped_reasons"] == {"already captured": 1}
+    assert run(store, message.replace(b"\n", b"\r\n"))["skipped_reasons"] == {"already captured": 1}
+
+
+def test_mail_captured_before_the_content_key_is_not_captured_again(store, tmp_path) -> None:
+    """Databases keep the keys leadcli gave before: a hash of the bytes as Python's mailbox
+    cut them (unescaped ">From ", and only up to the first prose "From " line)."""
+    import hashlib
+    import mailbox
+
+    from tests.capture.test_mailboxes import _unescaped_mbox
+
+    prose = eml(message_id=None, body="Hi,\n\nFrom what I know, yes.\n>From here\n")
+    quoted = eml(message_id=None, sender="Bo <bo@b.example>", body="A\n>From B\n")
+    path = _unescaped_mbox(tmp_path / "inbox", [prose, quoted])
+    single = tmp_path / "one.eml"
+    single.write_bytes(eml(message_id=None, sender="Cy <cy@c.example>").replace(b"\n", b"\r\n"))
+    old = [mailbox.mbox(path).get_bytes(k) for k in (0, 2)] + [single.read_bytes()]
+    with store.write() as conn:
+        conn.executemany(
+            "INSERT INTO captured_messages (key, lead_id, outcome, captured_at) "
+            "VALUES (?, NULL, 'created', '2026-11-24T00:00:00Z')",
+            [("sha256:" + hashlib.sha256(data).hexdigest(),) for data in old],
+        )
+    messages = [*mailboxes.read_path(path), *mailboxes.read_path(single)]
+    summary = summarise(capture(store, messages, Settings()))
+    assert summary["skipped_reasons"] == {"already captured": 3}
+
+
+def test_text_hidden_in_an_html_only_message_is_not_in_the_note(store) -> None:
+    from tests.capture.test_forms import HIDDEN
+
+    summary = run(store, eml(content_type="text/html; charset=utf-8", body=HIDDEN))
+    note = store.conn.execute("SELECT note FROM activities").fetchone()[0]
+    assert note == "Help with our data migration\n\nHello there\n\nShown"
+    assert summary["created"] == 1
+
+
+def test_a_hidden_form_row_fills_no_field_of_the_lead(store) -> None:
+    form = HTML_FORM.replace(
+        b"<tr><th>Company</th>",
+        b'<tr style="display:none"><th>Phone</th><td>+1 415 555 0199</td></tr>'
+        b'<tr><th>Company</th><td style="display:none">Evil Corp</td>',
+    )
+    lead = get_lead(store, run(store, form)["lead_ids"][0])
+    assert (lead["phone"], lead["company"]) == (None, "Initech")

@@ -59,7 +59,7 @@ def test_a_quoted_at_in_the_display_name_is_still_one_address() -> None:
     assert address is not None and address.email == "ana@work.example"
 
 
-def test_a_message_without_message_id_is_keyed_by_its_bytes() -> None:
+def test_a_message_without_message_id_is_keyed_by_its_content() -> None:
     one, other = eml(message_id=None), eml(message_id=None, body="Another text\n")
     assert parse(one).key.startswith("sha256:")
     assert parse(one).key == parse(one).key
@@ -115,3 +115,29 @@ def test_a_multipart_message_gives_its_plain_text_and_its_html() -> None:
     message = parse(msg.as_bytes())
     assert message.text.strip() == "Plain words."
     assert message.html is not None and "<b>words</b>" in message.html
+
+
+def _crlf(data: bytes) -> bytes:
+    return data.replace(b"\n", b"\r\n")
+
+
+def test_without_message_id_the_key_is_the_content_not_the_bytes() -> None:
+    message = eml(message_id=None, subject="A subject long enough to be folded")
+    twins = [
+        _crlf(message),
+        message.replace(b"\n", b"\r"),
+        message.replace(b"Hello,\n", b"Hello,   \n") + b"\n\n",  # trailing space, blank lines
+        message.replace(b"Subject: A subject long", b"SUBJECT: A subject\n  long"),  # folded
+        message.replace(b"MIME-Version", b"Status: RO\nX-Mozilla-Status: 0001\nMIME-Version"),
+    ]
+    key = parse(message).key
+    assert key.startswith("sha256:")
+    assert [parse(twin).key for twin in twins] == [key] * len(twins)
+    assert parse(message.replace(b"Could we", b"Can we")).key != key
+    assert parse(message.replace(b"Subject: A", b"Subject: The")).key != key
+
+
+@given(st.lists(st.text(max_size=20), max_size=6))
+def test_any_body_keys_the_same_with_lf_and_crlf(lines: list[str]) -> None:
+    message = eml(message_id=None, body="\n".join(lines).replace("\r", ""))
+    assert parse(message).key == parse(_crlf(message)).key
