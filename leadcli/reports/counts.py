@@ -92,8 +92,9 @@ def counts(conn: sqlite3.Connection, base: Base, *, ages: bool = False) -> Count
         for source, stage, reach, n, cents, valued, created_sum in found:
             age_days = (n * moment - created_sum) / 86400 if ages else 0.0
             key = (source, stage, reached(stage, reach))
-            # total(): exact below 2**53 cents, and never SQLite's integer overflow error.
-            cell = Cell(n, int(cents), valued, age_days)
+            # total(): exact below 2**53 cents, and never SQLite's integer overflow error;
+            # a filtered set's cents are unrounded (``leads.cells.LEAD_AS_CELL``).
+            cell = Cell(n, round(cents), valued, age_days)
             cells[key] = _add(cells.get(key, EMPTY), cell)
         base.counts = Counts(cells, ages)
     return base.counts
