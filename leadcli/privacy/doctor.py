@@ -3,7 +3,8 @@
 Doctor only reads: it opens the database without migrating it and never writes, so it can be
 run on a damaged, a read-only or an old database, and by cron. A finding is ``ok``, a
 ``warning`` (worth knowing, nothing is wrong yet) or a ``problem`` (something a user must
-fix: the command exits 1).
+fix: the command exits 1). The one repair it offers, ``doctor --repair``, is ``repair``:
+the counts kept for reports rebuilt from the leads.
 """
 
 from __future__ import annotations
@@ -13,9 +14,16 @@ import sqlite3
 import stat
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from leadcli.errors import LeadcliError
 from leadcli.storage.paths import backup_dir
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from leadcli.leads.cells import Drift
+    from leadcli.storage.store import Store
 
 OK = "ok"
 WARNING = "warning"
@@ -60,6 +68,7 @@ def examine(db: Path, *, keep: int | None = None) -> list[Finding]:
         findings.extend(_integrity(conn))
         findings.append(_orphans(conn))
         findings.append(_suppressions(conn))
+        findings.extend(_kept_counts(conn, store.schema_version()))
     except sqlite3.DatabaseError as exc:
         findings.append(
             Finding(
@@ -197,6 +206,73 @@ def _suppressions(conn: sqlite3.Connection) -> Finding:
     if not count:
         return Finding("suppression list", OK, "empty (nobody was forgotten)")
     return Finding("suppression list", OK, f"{count} entries")
+
+
+#: What the kept tables hold, and how a user mends them.
+_KEPT = {
+    "lead_cells": ("the leads", "cells"),
+    "stage_stay_totals": ("the stage stays", "stages"),
+}
+REPAIR = "leadcli doctor --repair (rebuilds them from the leads, after an automatic backup)"
+
+
+def _kept_counts(conn: sqlite3.Connection, version: int) -> list[Finding]:
+    """``lead_cells`` and ``stage_stay_totals`` against a fresh count (reports over every
+    lead read them, so a kept count that is off is a report that is wrong)."""
+    from leadcli.leads import cells
+    from leadcli.storage.migrations import SCHEMA_VERSION
+
+    if version != SCHEMA_VERSION:  # other columns; the upgrade counts them afresh
+        return [
+            Finding(
+                "kept counts",
+                OK,
+                f"not checked at schema {version}; upgrading to {SCHEMA_VERSION} counts them "
+                "afresh",
+            )
+        ]
+    findings = []
+    for drift in cells.compare(conn):
+        counted, rows = _KEPT[drift.table]
+        check = f"kept counts ({drift.table})"
+        if not drift.rows:
+            findings.append(Finding(check, OK, f"equal to a fresh count of {counted}"))
+            continue
+        findings.append(
+            Finding(
+                check,
+                PROBLEM,
+                f"{drift.table} differs from a fresh count of {counted} in {drift.rows} "
+                f"{rows} ({_drift_parts(drift)}): reports over every lead read it",
+                REPAIR,
+            )
+        )
+    return findings
+
+
+def _drift_parts(drift: Drift) -> str:
+    return f"{drift.wrong} wrong, {drift.missing} missing, {drift.extra} extra"
+
+
+def repair(store: Store, before: Callable[[], None] | None = None) -> list[dict[str, Any]]:
+    """Rebuild the kept counts that differ from a fresh count, in one write transaction
+    (``BEGIN IMMEDIATE``); per table, what was changed. ``before`` (the automatic backup)
+    runs holding the write lock once a difference is found: nothing differing, nothing is
+    written, no backup either."""
+    from leadcli.leads import cells
+
+    with store.write() as conn:
+        drifts = cells.rebuild(conn, None if before is None else lambda _: before())
+    return [
+        {
+            "table": d.table,
+            "rebuilt": bool(d.rows),
+            "wrong": d.wrong,
+            "missing": d.missing,
+            "extra": d.extra,
+        }
+        for d in drifts
+    ]
 
 
 def _wal(db: Path) -> Finding:

@@ -26,12 +26,19 @@ CUSTOMER_RANK = STAGES.index("customer")
 @dataclass(frozen=True)
 class Cell:
     leads: int
-    value: float
+    #: Their value in whole cents (each lead's rounded half to even, ``leads.cells``): cells
+    #: add up exactly, and become an amount only when shown.
+    cents: int
     #: Of ``leads``: those with a value (an average value is ``value`` over these).
     valued: int
     #: The sum of the leads' ages in days at the report's moment (an average is this over
     #: ``leads``).
     age_days: float
+
+    @property
+    def value(self) -> float:
+        """The total value as an amount."""
+        return self.cents / 100
 
 
 @dataclass(frozen=True)
@@ -53,10 +60,10 @@ class Counts:
     def reached(self, *, by_value: bool = False) -> list[float]:
         """Per rank 0 (prospect) ... 5 (customer): the leads whose furthest stage it is (their
         value with ``by_value``); every lead counts once."""
-        out = [0.0] * (CUSTOMER_RANK + 1)
+        out = [0] * (CUSTOMER_RANK + 1)
         for (_, _, rank), cell in self.cells.items():
-            out[rank] += cell.value if by_value else cell.leads
-        return out
+            out[rank] += cell.cents if by_value else cell.leads
+        return [n / 100 for n in out] if by_value else [float(n) for n in out]
 
     def lost_reached(self) -> list[int]:
         """Per rank: the lost leads that got that far and no further."""
@@ -78,20 +85,23 @@ def counts(conn: sqlite3.Connection, base: Base, *, ages: bool = False) -> Count
         cells: dict[tuple[str | None, str, int], Cell] = {}
         found = base.grouped(
             conn,
-            "source, stage, reach, sum(leads), total(value), sum(valued), "
+            "source, stage, reach, sum(leads), total(cents), sum(valued), "
             + ("sum(created)" if ages else "0"),
             "source, stage, reach",
         )
-        for source, stage, reach, n, value, valued, created_sum in found:
+        for source, stage, reach, n, cents, valued, created_sum in found:
             age_days = (n * moment - created_sum) / 86400 if ages else 0.0
             key = (source, stage, reached(stage, reach))
-            cells[key] = _add(cells.get(key, EMPTY), Cell(n, value, valued, age_days))
+            # total(): exact below 2**53 cents, and never SQLite's integer overflow error;
+            # a filtered set's cents are unrounded (``leads.cells.LEAD_AS_CELL``).
+            cell = Cell(n, round(cents), valued, age_days)
+            cells[key] = _add(cells.get(key, EMPTY), cell)
         base.counts = Counts(cells, ages)
     return base.counts
 
 
-EMPTY = Cell(0, 0.0, 0, 0.0)
+EMPTY = Cell(0, 0, 0, 0.0)
 
 
 def _add(a: Cell, b: Cell) -> Cell:
-    return Cell(a.leads + b.leads, a.value + b.value, a.valued + b.valued, a.age_days + b.age_days)
+    return Cell(a.leads + b.leads, a.cents + b.cents, a.valued + b.valued, a.age_days + b.age_days)

@@ -193,7 +193,7 @@ class Base:
         return conn.execute(self.sql(query), self.params).fetchall()
 
     def grouped(self, conn: sqlite3.Connection, columns: str, group: str) -> list[sqlite3.Row]:
-        """``columns``, sums of lead cells (``sum(leads)``, ``total(value)``, ``sum(valued)``,
+        """``columns``, sums of lead cells (``sum(leads)``, ``total(cents)``, ``sum(valued)``,
         ``sum(created)``; see ``leads.cells``), per ``group`` of their keys (``source``,
         ``stage``, ``reach``, ``rating``, ``month``), in its order. Over every lead as it
         is, the cells kept as leads change are summed; otherwise each lead of ``base`` is a

@@ -65,7 +65,7 @@ def _per_raw_source(conn: sqlite3.Connection, base: Base) -> list[dict[str, Any]
                 "qualified": 0,
                 "customers": 0,
                 "lost": 0,
-                "won_value": 0.0,
+                "won_cents": 0,
             }
         return out[source]
 
@@ -74,7 +74,7 @@ def _per_raw_source(conn: sqlite3.Connection, base: Base) -> list[dict[str, Any]
         r["leads"] += cell.leads
         if stage == "customer":
             r["customers"] += cell.leads
-            r["won_value"] += cell.value
+            r["won_cents"] += cell.cents
         if stage == "lost":
             r["lost"] += cell.leads
         if rank >= MQL:
@@ -87,7 +87,7 @@ def _row(
 ) -> dict[str, Any]:
     leads = r["leads"] if r else 0
     customers = r["customers"] if r else 0
-    won = round(r["won_value"], 2) if r else 0.0
+    won = r["won_cents"] / 100 if r else 0.0
     return {
         "source": name,
         "leads": leads,

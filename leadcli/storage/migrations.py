@@ -915,6 +915,92 @@ def m016_first_contact_unknown(db: Database) -> None:
     )
 
 
+def m017_cents(db: Database) -> None:
+    """Value totals in ``lead_cells`` in whole cents (``cents INTEGER``), not REAL: a REAL
+    total kept by adding and subtracting values drifts from a fresh sum in its last bits, so
+    it can neither be checked (``doctor``) nor trusted to the cent.
+
+    Each lead counts its value times 100, rounded half to even (as Python's ``round``), by
+    a truncation and its exact remainder (SQLite's ``round()`` misrounds just below a half).
+    The totals are counted afresh from the leads, not converted from the REAL ones, which
+    may have drifted; the stays' totals are counted afresh too. The three triggers on
+    ``leads`` are made again with the cents; their names stay (bulk writers drop them by
+    name). The cents are written out here rather than read from ``leads.cells`` so that
+    this step stays what it was when released.
+    """
+    x = "({0}.value * 100)"
+    whole = f"CAST({x} AS INTEGER)"
+    rest = f"({x} - {whole})"
+    cents = f"({whole} + ({rest} > 0.5) - ({rest} < -0.5) + (abs({rest}) = 0.5) * ({whole} % 2))"
+    for trigger in ("lead_cells_insert", "lead_cells_update", "lead_cells_delete"):
+        db.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+    db.execute("DROP TABLE lead_cells")
+    db.execute(
+        """
+        CREATE TABLE lead_cells (
+            key TEXT PRIMARY KEY,
+            source TEXT,
+            stage TEXT,
+            reach INTEGER,
+            rating TEXT,
+            month TEXT,
+            leads INTEGER NOT NULL,
+            cents INTEGER NOT NULL,
+            valued INTEGER NOT NULL,
+            created INTEGER NOT NULL
+        ) WITHOUT ROWID
+        """
+    )
+    columns = "key, source, stage, reach, rating, month, leads, cents, valued, created"
+    adds = (
+        "ON CONFLICT (key) DO UPDATE SET leads = leads + excluded.leads, "
+        "cents = cents + excluded.cents, valued = valued + excluded.valued, "
+        "created = created + excluded.created"
+    )
+    db.execute(
+        f"INSERT INTO lead_cells ({columns}) "
+        "SELECT json_array(source, stage, reach, rating, month), source, stage, reach, rating, "
+        "month, count(*), CAST(total(cents) AS INTEGER), count(value), "
+        "coalesce(sum(CAST(strftime('%s', created_at) AS INTEGER)), 0) FROM ("
+        "SELECT source, stage, reach, rating, substr(created_at, 1, 7) AS month, value, "
+        f"{cents.format('leads')} AS cents, created_at FROM leads) "
+        "GROUP BY source, stage, reach, rating, month"
+    )
+
+    def cell(row: str, sign: str) -> str:
+        month = f"substr({row}.created_at, 1, 7)"
+        return (
+            f"INSERT INTO lead_cells ({columns}) VALUES (json_array({row}.source, {row}.stage, "
+            f"{row}.reach, {row}.rating, {month}), {row}.source, {row}.stage, {row}.reach, "
+            f"{row}.rating, {month}, {sign}1, {sign}coalesce({cents.format(row)}, 0), "
+            f"{sign}({row}.value IS NOT NULL), "
+            f"{sign}coalesce(CAST(strftime('%s', {row}.created_at) AS INTEGER), 0)) {adds}; "
+        )
+
+    def emptied(row: str) -> str:
+        return (
+            f"DELETE FROM lead_cells WHERE key = json_array({row}.source, {row}.stage, "
+            f"{row}.reach, {row}.rating, substr({row}.created_at, 1, 7)) AND leads = 0; "
+        )
+
+    db.execute(f"CREATE TRIGGER lead_cells_insert AFTER INSERT ON leads BEGIN {cell('new', '')}END")
+    db.execute(
+        "CREATE TRIGGER lead_cells_delete AFTER DELETE ON leads "
+        f"BEGIN {cell('old', '-')}{emptied('old')}END"
+    )
+    watched = ("source", "stage", "reach", "rating", "created_at", "value")
+    changed = " OR ".join(f"old.{c} IS NOT new.{c}" for c in watched)
+    db.execute(
+        f"CREATE TRIGGER lead_cells_update AFTER UPDATE OF {', '.join(watched)} ON leads "
+        f"WHEN {changed} BEGIN {cell('old', '-')}{emptied('old')}{cell('new', '')}END"
+    )
+    db.execute("DELETE FROM stage_stay_totals")
+    db.execute(
+        "INSERT INTO stage_stay_totals (stage, stays, seconds) "
+        "SELECT ifnull(stage, ''), count(*), sum(seconds) FROM stage_stays GROUP BY 1"
+    )
+
+
 #: Every step in order; the schema version is the number of steps applied.
 MIGRATIONS: list[Callable[[Database], None]] = [
     m001_initial,
@@ -933,6 +1019,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     m014_reports,
     m015_report_cells,
     m016_first_contact_unknown,
+    m017_cents,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

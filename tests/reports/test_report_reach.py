@@ -42,15 +42,15 @@ WRONG_STAYS = (
 )
 
 
-#: The lead cells, and the same counted from the leads (``round``: a value total kept by
-#: adding and subtracting may differ from a fresh sum in the last bits).
+#: The lead cells, and the same counted from the leads: equal, value totals too (whole
+#: cents, each lead's value rounded half to even by Python's ``round``: ``py_cents``).
 KEPT_CELLS = (
-    "SELECT key, source, stage, reach, rating, month, leads, round(value, 6), valued, created "
-    "FROM lead_cells"
+    "SELECT key, source, stage, reach, rating, month, leads, cents, valued, created FROM lead_cells"
 )
 COUNTED_CELLS = (
     "SELECT json_array(source, stage, reach, rating, substr(created_at, 1, 7)), source, stage, "
-    "reach, rating, substr(created_at, 1, 7), count(*), round(total(value), 6), count(value), "
+    "reach, rating, substr(created_at, 1, 7), count(*), coalesce(sum(py_cents(value)), 0), "
+    "count(value), "
     "coalesce(sum(CAST(strftime('%s', created_at) AS INTEGER)), 0) FROM leads "
     "GROUP BY source, stage, reach, rating, substr(created_at, 1, 7)"
 )
@@ -60,9 +60,15 @@ COUNTED_TOTALS = (
 )
 
 
+def py_cents(value: float | None) -> int | None:
+    """A lead's value in whole cents as the cells count it, worked out in Python."""
+    return None if value is None else round(value * 100)
+
+
 def _wrong(db_path) -> list[tuple]:
     """Every row that breaks one of the invariants (empty: all hold)."""
     store = connect(db_path)
+    store.conn.create_function("py_cents", 1, py_cents, deterministic=True)
     try:
         found = [tuple(r) for q in (WRONG, WRONG_STAYS) for r in store.conn.execute(q)]
         for kept, counted in ((KEPT_CELLS, COUNTED_CELLS), (KEPT_TOTALS, COUNTED_TOTALS)):

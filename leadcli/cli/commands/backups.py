@@ -149,13 +149,28 @@ def restore(
 
 
 @app.command()
-def doctor(ctx: typer.Context, fmt: FormatOption = OutputFormat.table) -> None:
+def doctor(
+    ctx: typer.Context,
+    fmt: FormatOption = OutputFormat.table,
+    repair: Annotated[
+        bool,
+        typer.Option(
+            "--repair",
+            help="First rebuild the counts kept for reports (lead_cells, stage_stay_totals) "
+            "from the leads where they differ, after an automatic backup; says what changed.",
+        ),
+    ] = False,
+) -> None:
     """Check the database: integrity, foreign keys, schema version, permissions, WAL size,
-    backups, orphan rows and the suppression list; each finding says what to do.
+    backups, orphan rows, the suppression list and the counts kept for reports; each
+    finding says what to do.
 
-    Exits 0 when healthy (warnings allowed), 1 when a problem needs fixing. It only reads.
+    Exits 0 when healthy (warnings allowed), 1 when a problem needs fixing. It only reads,
+    unless --repair is given: then the kept counts that differ from a fresh count of the
+    leads are rebuilt in one transaction first (nothing is written, and no backup taken,
+    when none differs), and the checks run on the result.
 
-    Example: leadcli doctor -f json
+    Example: leadcli doctor -f json; leadcli doctor --repair
     """
     from leadcli.errors import LeadcliError
     from leadcli.privacy.doctor import PROBLEM, Finding, examine, healthy
@@ -170,10 +185,14 @@ def doctor(ctx: typer.Context, fmt: FormatOption = OutputFormat.table) -> None:
     except LeadcliError as exc:
         keep = None
         extra.append(Finding("configuration", PROBLEM, str(exc), exc.hint or ""))
+    repaired = _repair(ctx) if repair else None
     findings = extra + examine(db, keep=keep)
     records = [f.as_dict() for f in findings]
     if fmt is OutputFormat.json:
-        write_object({"healthy": healthy(findings), "findings": records}, sys.stdout)
+        report: dict[str, Any] = {"healthy": healthy(findings), "findings": records}
+        if repaired is not None:
+            report["repaired"] = repaired
+        write_object(report, sys.stdout)
     elif fmt is not OutputFormat.table:
         emit(records, fmt, columns=("check", "status", "detail", "fix"))
     else:
@@ -186,3 +205,19 @@ def doctor(ctx: typer.Context, fmt: FormatOption = OutputFormat.table) -> None:
         say("Healthy." if not problems else f"{problems} problem{'s' if problems > 1 else ''}.")
     if not healthy(findings):
         raise typer.Exit(1)
+
+
+def _repair(ctx: typer.Context) -> list[dict[str, Any]]:
+    """``doctor --repair``: the kept counts rebuilt where they differ, said on stderr."""
+    from leadcli.privacy.doctor import repair
+
+    changes = repair(state(ctx).store(create=False), lambda: before_bulk_change(ctx, "repair"))
+    for change in changes:
+        if change["rebuilt"]:
+            say(
+                f"Rebuilt {change['table']} from a fresh count: {change['wrong']} wrong, "
+                f"{change['missing']} missing, {change['extra']} extra rows mended."
+            )
+        else:
+            say(f"{change['table']} equals a fresh count: nothing to repair.")
+    return changes
