@@ -306,7 +306,8 @@ SETTINGS: dict[str, Setting] = {
             5,
             _whole(0, 1000),
             "Automatic backups kept (taken before import undo, merge, dedupe --merge, forget and "
-            "schema upgrades; restore always takes one); 0 turns them off.",
+            "schema upgrades; restore always takes one), besides the newest of each kind; 0 "
+            "turns them off.",
         ),
         Setting(
             "pipeline.min_closed",

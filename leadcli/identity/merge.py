@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 from leadcli.engagement.cadences import end_enrolments_if_unreachable
@@ -28,7 +29,7 @@ from leadcli.identity.evidence import DEFAULT_LISTS, Lists, is_placeholder
 from leadcli.leads import history, validation
 from leadcli.leads.records import delete_leads
 from leadcli.pipeline.stages import rank
-from leadcli.storage.store import Store
+from leadcli.storage.store import BeforeWrite, Store
 from leadcli.storage.updates import set_columns
 from leadcli.text import dates
 
@@ -195,8 +196,11 @@ def merge_leads(
     prefer: str = "keep",
     dry_run: bool = False,
     lists: Lists = DEFAULT_LISTS,
+    before_write: BeforeWrite | None = None,
 ) -> dict[str, Any]:
-    """Merge ``others`` into ``keep``; return what was (or, dry, would be) done."""
+    """Merge ``others`` into ``keep``; return what was (or, dry, would be) done.
+    ``before_write`` runs once every lead is found (``Store.checks_passed``); never on a dry
+    run, which writes nothing."""
     others = list(dict.fromkeys(others))
     if not others:
         raise InvalidValue("merge", "needs at least one other lead")
@@ -207,7 +211,8 @@ def merge_leads(
     result: dict[str, Any] = {}
     try:
         with store.write() as conn:
-            result = _merge(conn, keep, others, prefer, lists)
+            ready = None if dry_run else partial(store.checks_passed, before_write)
+            result = _merge(conn, keep, others, prefer, lists, ready)
             result["dry_run"] = dry_run
             if dry_run:
                 raise _DryRun
@@ -217,7 +222,12 @@ def merge_leads(
 
 
 def _merge(
-    conn: sqlite3.Connection, keep: int, others: list[int], prefer: str, lists: Lists
+    conn: sqlite3.Connection,
+    keep: int,
+    others: list[int],
+    prefer: str,
+    lists: Lists,
+    ready: Callable[[], None] | None = None,
 ) -> dict[str, Any]:
     ids = [keep, *others]
     leads = {row["id"]: row for row in _rows(conn, "leads", ["id"], ids)}
@@ -232,6 +242,8 @@ def _merge(
                 else "`leadcli list` shows the ids"
             )
             raise NotFound(f"no lead with id {lead_id}", hint=hint)
+    if ready is not None:
+        ready()
     tables = _referencing(conn)
     journal = {
         "leads": [leads[i] for i in ids],
@@ -326,8 +338,11 @@ def _merge(
     }
 
 
-def undo_merge(store: Store, merge_id: int) -> dict[str, Any]:
-    """Put the leads of a merge back exactly as they were before it."""
+def undo_merge(
+    store: Store, merge_id: int, *, before_write: BeforeWrite | None = None
+) -> dict[str, Any]:
+    """Put the leads of a merge back exactly as they were before it. ``before_write`` runs
+    once the undo is known to be possible (``Store.checks_passed``)."""
     with store.write() as conn:
         row = conn.execute("SELECT * FROM merges WHERE id = ?", (merge_id,)).fetchone()
         if row is None:
@@ -350,6 +365,7 @@ def undo_merge(store: Store, merge_id: int) -> dict[str, Any]:
                 f"lead {keep} has changed since merge {merge_id}; undoing would lose that",
                 hint="undo the later changes (or merges) first",
             )
+        store.checks_passed(before_write)
         journal = json.loads(row["journal"])
         ids = [keep, *others]
         tables = _referencing(conn)

@@ -16,7 +16,7 @@ from typing import Any
 from leadcli.errors import LeadcliError, NotFound
 from leadcli.leads import history
 from leadcli.leads.records import LIST_FIELDS, delete_leads
-from leadcli.storage.store import Store
+from leadcli.storage.store import BeforeWrite, Store
 from leadcli.storage.updates import set_columns
 from leadcli.text import dates
 
@@ -33,11 +33,14 @@ class UndoResult:
     restored: list[int] = field(default_factory=list)
 
 
-def undo_batch(store: Store, batch_id: int) -> UndoResult:
+def undo_batch(
+    store: Store, batch_id: int, *, before_write: BeforeWrite | None = None
+) -> UndoResult:
     """Remove the leads a batch created, except those changed since or brought by another
     live batch (kept and listed), and take back what it merged into older leads where the
     value is still the one it wrote. History stays (it is append-only), with an ``erased``
-    entry for each removed lead and an ``unmerged`` entry for each restored one."""
+    entry for each removed lead and an ``unmerged`` entry for each restored one.
+    ``before_write`` runs once the batch is known to be undoable (``Store.checks_passed``)."""
     now = dates.now_text()
     with store.write() as conn:
         batch = conn.execute(
@@ -49,6 +52,7 @@ def undo_batch(store: Store, batch_id: int) -> UndoResult:
             raise NotFound(f"no import batch {batch_id}", hint="`leadcli imports` lists them")
         if batch["undone_at"]:
             raise LeadcliError(f"import batch {batch_id} was already undone")
+        store.checks_passed(before_write)
         reason = f"import #{batch_id} undone"
         restored = _take_back_merges(
             conn, history.import_reason(batch_id, batch["file_name"]), now, reason

@@ -10,7 +10,8 @@ file with a backup's name is always a whole backup.
 Automatic backups live only in ``paths.backup_dir(db)`` under names matching
 ``paths.backup_glob(db)``: ``forget`` purges an erased person from every file there, so a
 copy kept anywhere else would keep the person. The newest ``backup.keep`` automatic ones
-are kept; ``backup.keep = 0`` turns them off.
+are kept, and the newest of each kind of change besides (see ``prune``); ``backup.keep = 0``
+turns them off.
 """
 
 from __future__ import annotations
@@ -149,11 +150,14 @@ def take_backup(store: Store, reason: str = MANUAL) -> Backup:
 
 def automatic_backup(store: Store, reason: str, *, keep: int = DEFAULT_KEEP) -> Backup | None:
     """The backup before a bulk change (import undo, merge, dedupe --merge, forget, a
-    migration): taken into the backup folder, then only the newest ``keep`` automatic
-    backups stay. ``keep == 0`` turns automatic backups off (returns None).
+    migration): taken into the backup folder, then pruned (``prune``: the newest ``keep``
+    and the newest of each kind stay). ``keep == 0`` turns automatic backups off (returns
+    None).
 
-    Call it before the change's write transaction opens (it reads its own snapshot, so it
-    also works while the store holds the write lock, as a migration does)."""
+    Called holding the change's write lock once its checks have passed (a bulk operation's
+    ``before_write``, see ``storage.store.BeforeWrite``; a migration's ``before``): it reads
+    its own snapshot, the last committed state, so nobody's change falls between the backup
+    and the change, and a refused command takes none."""
     if keep <= 0 or str(store.path) == ":memory:":
         return None
     backup = take_backup(store, reason)
@@ -169,10 +173,18 @@ def list_backups(db: Path) -> list[Backup]:
 
 
 def prune(db: Path, keep: int) -> list[Path]:
-    """Remove all but the newest ``keep`` automatic backups (manual ones stay); returns the
-    removed paths."""
+    """Remove the automatic backups that are neither among the newest ``keep`` nor the
+    newest of their kind (``merge``, ``import-undo``, ``forget``, ``upgrade`` ...; manual
+    ones always stay); returns the removed paths.
+
+    The newest of each kind stays because a busy kind would otherwise rotate another's away:
+    five ``import undo`` runs must not remove the one backup from before a merge, the only
+    way back from it. So up to ``keep`` plus the number of kinds stay."""
     automatic = [b for b in list_backups(db) if b.reason != MANUAL]
-    doomed = automatic[: max(0, len(automatic) - keep)]
+    newest_of_kind = {b.reason: b.path for b in automatic}  # oldest first: the last wins
+    spared = {b.path for b in automatic[len(automatic) - max(0, keep) :]}
+    spared |= set(newest_of_kind.values())
+    doomed = [b for b in automatic if b.path not in spared]
     for backup in doomed:
         with contextlib.suppress(FileNotFoundError):  # another process pruned it
             backup.path.unlink()

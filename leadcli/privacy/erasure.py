@@ -44,7 +44,7 @@ from leadcli.identity.evidence import DEFAULT_LISTS, Lists, is_personal_email
 from leadcli.leads import history
 from leadcli.leads.records import delete_leads, drop_trigger
 from leadcli.privacy import suppression
-from leadcli.storage.store import Store
+from leadcli.storage.store import BeforeWrite, Store
 from leadcli.text import dates
 
 #: What stands in for an erased value quoted in someone else's history or journal.
@@ -411,9 +411,12 @@ def forget(
     *,
     region: str = "US",
     lists: Lists = DEFAULT_LISTS,
+    before_write: BeforeWrite | None = None,
 ) -> ForgetResult:
     """Erase the person ``target`` names (or the ``Person`` from ``find_person``) from the
-    database, its automatic backups and its rejects files; see the module."""
+    database, its automatic backups and its rejects files; see the module. ``before_write``
+    runs once the person is found (``Store.checks_passed``): the backup it takes is then
+    purged of them with every other automatic backup."""
     conn = store.conn
     before = conn.execute("PRAGMA secure_delete").fetchone()[0]
     conn.execute("PRAGMA secure_delete = ON")
@@ -424,7 +427,15 @@ def forget(
                 if isinstance(target, Person)
                 else find_person(conn, target, region=region, lists=lists)
             )
-            person = _gather(conn, person.live)  # as it is now, under the write lock
+            live = [
+                i
+                for i in person.live
+                if conn.execute("SELECT 1 FROM leads WHERE id = ?", (i,)).fetchone()
+            ]
+            if not live:  # erased by another process since it was found
+                raise NotFound("no lead matches that id, e-mail or phone", hint="`leadcli list`")
+            person = _gather(conn, live)  # as it is now, under the write lock
+            store.checks_passed(before_write)
             done = erase(conn, person, lists=lists)
         compacted = _compact(conn)
     finally:

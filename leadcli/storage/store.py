@@ -23,6 +23,12 @@ from leadcli.storage.paths import ensure_private_file, resolve_db_path
 #: locked" (tests/storage/test_stress.py, slow). Waiting is what a script wants.
 BUSY_TIMEOUT_MS = 120_000
 
+#: What a bulk change (import undo, merge, merge undo, forget) calls once every check of
+#: its own has passed, holding the write lock, immediately before its first write: the
+#: CLI's automatic backup. The core calls it, not the command, so a refused change (no such
+#: batch, a lead merged into itself) never takes a backup that rotates a real one away.
+BeforeWrite = Callable[["Store"], None]
+
 
 class Store:
     """An open leadcli database."""
@@ -79,6 +85,16 @@ class Store:
         finally:
             if self.conn.in_transaction:
                 self.conn.execute("COMMIT")
+
+    def checks_passed(self, before_write: BeforeWrite | None) -> None:
+        """A bulk change's checks have passed and its writes follow: run ``before_write``
+        (see ``BeforeWrite``). Only inside ``write()``: under the lock, nobody changes the
+        database between the backup and the change."""
+        if before_write is None:
+            return
+        if not self._writing:
+            raise RuntimeError("checks_passed belongs inside store.write()")
+        before_write(self)
 
     def schema_version(self) -> int:
         return self.conn.execute("PRAGMA user_version").fetchone()[0]

@@ -1,11 +1,11 @@
 """``leadcli backup [PATH]``, ``backup list``, ``restore PATH`` and ``doctor``; and
-``before_bulk_change``, the automatic backup every bulk command takes."""
+``before_bulk_change``, the automatic backup every bulk command hands its core operation."""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from typer.core import TyperGroup
@@ -15,6 +15,9 @@ from leadcli.cli.commands.imports import ImportFilesCommand
 from leadcli.cli.options import FormatOption, OutputFormat
 from leadcli.cli.output import emit, render_table, say, write_object
 from leadcli.cli.state import state
+
+if TYPE_CHECKING:
+    from leadcli.storage.store import BeforeWrite, Store
 
 app = typer.Typer()
 
@@ -43,19 +46,30 @@ app.add_typer(
 BACKUP_COLUMNS = ("path", "taken_at", "reason", "bytes")
 
 
-def before_bulk_change(ctx: typer.Context, reason: str) -> None:
-    """The automatic backup before a bulk change (``reason``: import-undo, merge, dedupe,
-    forget ...), per ``backup.keep``; said on stderr, as it takes time on a big database.
-    Call it before the change's write transaction."""
-    from leadcli.privacy.backups import automatic_backup
-
+def before_bulk_change(ctx: typer.Context, reason: str) -> BeforeWrite | None:
+    """The automatic backup of a bulk change (``reason``: import-undo, merge, dedupe,
+    forget ...), per ``backup.keep``, as the ``before_write`` the core's bulk operation
+    calls once its checks have passed (``Store.checks_passed``): a refused command takes
+    none. Said on stderr, as it takes time on a big database. Taken once, however many
+    writes the callback is handed to (``dedupe --merge`` merges pair by pair)."""
     app_state = state(ctx)
     store = app_state.store()
-    if store.read_only:
-        return  # the change itself will say the file is read-only
-    backup = automatic_backup(store, reason, keep=app_state.config()["backup.keep"])
-    if backup is not None:
-        say(f"Backed up to {backup.path}")
+    keep = app_state.config()["backup.keep"]  # a broken setting is said before any change
+    if store.read_only or keep <= 0:
+        return None  # read-only: the change itself will say the file is read-only
+    taken: list[object] = []
+
+    def backup(store: Store) -> None:
+        from leadcli.privacy.backups import automatic_backup
+
+        if taken:
+            return
+        made = automatic_backup(store, reason, keep=keep)
+        taken.append(made)
+        if made is not None:
+            say(f"Backed up to {made.path}")
+
+    return backup
 
 
 @backup_app.command("take", cls=ImportFilesCommand)

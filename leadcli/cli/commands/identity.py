@@ -148,11 +148,10 @@ def dedupe(
         if yes:  # unattended: only pairs at the bar, never a low recorded one
             bar = matching_rules.threshold if min_score is None else min_score
             pairs = [p for p in pairs if p["score"] >= bar]
-        if pairs:
-            from leadcli.cli.commands.backups import before_bulk_change
+        from leadcli.cli.commands.backups import before_bulk_change
 
-            before_bulk_change(ctx, "dedupe")
-        done = _merge_pairs(ctx, store, pairs, ask=not yes, lists=_lists(ctx))
+        backup = before_bulk_change(ctx, "dedupe") if pairs else None
+        done = _merge_pairs(ctx, store, pairs, ask=not yes, lists=_lists(ctx), backup=backup)
         if fmt is not OutputFormat.table:
             emit(done, fmt, columns=("merge", "kept", "merged", "score"))
         return
@@ -186,11 +185,19 @@ def _find(store: Any, rules: Any, compare: list[str], min_score: float | None, l
 
 
 def _merge_pairs(
-    ctx: typer.Context, store: Any, pairs: list[dict[str, Any]], *, ask: bool, lists: Any
+    ctx: typer.Context,
+    store: Any,
+    pairs: list[dict[str, Any]],
+    *,
+    ask: bool,
+    lists: Any,
+    backup: Any = None,
 ) -> list[dict[str, Any]]:
     """Merge pairs one by one, best first. A lead merged away earlier is stood for by the
     lead it went into, so a chain (1 ~ 2, 2 ~ 3) ends as one lead; a pair whose two sides
-    are already one is skipped. Returns ``{"merge", "kept", "merged", "score"}`` per merge."""
+    are already one is skipped. Returns ``{"merge", "kept", "merged", "score"}`` per merge.
+    ``backup`` (``before_bulk_change``) is taken by the first merge that passes its checks:
+    none when every pair is skipped."""
     from leadcli.errors import NotFound
     from leadcli.identity.merge import merge_leads
 
@@ -224,7 +231,7 @@ def _merge_pairs(
                 keep, other = b, a
         try:
             with rescoring(ctx) as touched:
-                result = merge_leads(store, keep, [other], lists=lists)
+                result = merge_leads(store, keep, [other], lists=lists, before_write=backup)
                 touched([keep])
         except NotFound:
             continue
@@ -314,8 +321,7 @@ def merge(
             raise typer.BadParameter("undo has no --dry-run", param_hint="--dry-run")
         from leadcli.cli.commands.backups import before_bulk_change
 
-        before_bulk_change(ctx, "merge-undo")
-        result = undo_merge(store, merge_id)
+        result = undo_merge(store, merge_id, before_write=before_bulk_change(ctx, "merge-undo"))
         if fmt is OutputFormat.table:
             say(
                 f"Merge {merge_id} undone: leads "
@@ -331,9 +337,15 @@ def merge(
         raise typer.BadParameter("give the lead to keep and at least one other", param_hint="ID")
     numbers = read_ids(ids, "ID")
 
-    def run() -> dict[str, Any]:
+    def run(backup: Any = None) -> dict[str, Any]:
         return merge_leads(
-            store, numbers[0], numbers[1:], prefer=prefer.value, dry_run=dry_run, lists=_lists(ctx)
+            store,
+            numbers[0],
+            numbers[1:],
+            prefer=prefer.value,
+            dry_run=dry_run,
+            lists=_lists(ctx),
+            before_write=backup,
         )
 
     if dry_run:  # rolled back inside: no transaction around it to commit it
@@ -341,9 +353,9 @@ def merge(
     else:
         from leadcli.cli.commands.backups import before_bulk_change
 
-        before_bulk_change(ctx, "merge")
+        backup = before_bulk_change(ctx, "merge")
         with rescoring(ctx) as touched:
-            result = run()
+            result = run(backup)
             touched([numbers[0]])
     if fmt is OutputFormat.table:
         _merge_table(result)

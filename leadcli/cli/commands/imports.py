@@ -419,9 +419,9 @@ def import_undo(
     from leadcli.cli.commands.backups import before_bulk_change
     from leadcli.importing.undo import undo_batch
 
-    before_bulk_change(ctx, "import-undo")
+    backup = before_bulk_change(ctx, "import-undo")
     with rescoring(ctx) as touched:
-        result = undo_batch(state(ctx).store(), batch)
+        result = undo_batch(state(ctx).store(), batch, before_write=backup)
         touched(result.restored)  # their merged values taken back
     record = {"batch": batch, "removed": result.removed, "kept": result.kept}
     if fmt is OutputFormat.json:

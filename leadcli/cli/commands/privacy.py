@@ -70,10 +70,10 @@ def forget(
         if not typer.confirm(question, default=False, err=True):
             say("Nothing erased.")
             raise typer.Exit(1)
-    # The automatic backup before a bulk change: taken before erasing, it is then purged
-    # of this person with every other backup.
-    before_bulk_change(ctx, "forget")
-    result = erase_person(store, person, region=region, lists=lists)
+    # The automatic backup before a bulk change: taken once the person is found under the
+    # write lock, it is then purged of them with every other backup.
+    backup = before_bulk_change(ctx, "forget")
+    result = erase_person(store, person, region=region, lists=lists, before_write=backup)
     report = result.as_dict()
     if fmt is OutputFormat.json:
         from leadcli.exporting.writers import write_object
