@@ -225,7 +225,9 @@ def _repair(ctx: typer.Context) -> list[dict[str, Any]]:
     """``doctor --repair``: the kept counts rebuilt where they differ, said on stderr."""
     from leadcli.privacy.doctor import repair
 
-    changes = repair(state(ctx).store(create=False), lambda: before_bulk_change(ctx, "repair"))
+    store = state(ctx).store()
+    backup = before_bulk_change(ctx, "repair")
+    changes = repair(store, None if backup is None else lambda: backup(store))
     for change in changes:
         if change["rebuilt"]:
             say(
