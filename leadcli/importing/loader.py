@@ -272,13 +272,15 @@ def _reject_cell(cell: str) -> str:
     return neutralise_formula(strip_controls(cell))
 
 
-class _Rejects:
-    """The rejects CSV, written to a temporary name and moved into place on commit."""
+class _PrivateCsv:
+    """A CSV of people's data written beside the import: owner-only (like exports), to a
+    temporary name, moved into place on commit and removed on discard, so a failed import
+    leaves no half file. Opened on the first row; ``commit`` returns its printable path, or
+    None when it never was."""
 
     def __init__(self, path: Path, header: list[str]) -> None:
         self.path = path
         self.header = header
-        self.count = 0
         self._handle: IO[str] | None = None
         self._writer: Any = None
 
@@ -286,20 +288,13 @@ class _Rejects:
     def tmp(self) -> Path:
         return self.path.with_name(self.path.name + ".partial")
 
-    def add(self, line: int, cells: list[str], reason: str) -> None:
+    def writer(self) -> Any:
         if self._writer is None:
-            # Owner-only, like exports: rejected rows are people's data too.
             fd = os.open(self.tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             self._handle = os.fdopen(fd, "w", encoding="utf-8", newline="")
             self._writer = csv.writer(self._handle)
-            self._writer.writerow([_reject_cell(c) for c in [*self.header, "line", "reason"]])
-        width = len(self.header)
-        extra = cells[width:]
-        if any(extra):  # keep them, without shifting line and reason out of their columns
-            reason += " (cells past the header: " + json.dumps(extra, ensure_ascii=False) + ")"
-        padded = (cells + [""] * width)[:width]
-        self._writer.writerow([_reject_cell(c) for c in padded] + [line, reason])
-        self.count += 1
+            self._writer.writerow([_reject_cell(c) for c in self.header])
+        return self._writer
 
     def commit(self) -> str | None:
         if self._handle is None:
@@ -321,57 +316,49 @@ class _Rejects:
             self.tmp.unlink(missing_ok=True)
 
 
+class _Rejects(_PrivateCsv):
+    """The rejects CSV: each rejected row as it was, then its line and reason."""
+
+    def __init__(self, path: Path, header: list[str]) -> None:
+        super().__init__(path, [*header, "line", "reason"])
+        self.width = len(header)
+        self.count = 0
+
+    def add(self, line: int, cells: list[str], reason: str) -> None:
+        width = self.width
+        extra = cells[width:]
+        if any(extra):  # keep them, without shifting line and reason out of their columns
+            reason += " (cells past the header: " + json.dumps(extra, ensure_ascii=False) + ")"
+        padded = (cells + [""] * width)[:width]
+        self.writer().writerow([_reject_cell(c) for c in padded] + [line, reason])
+        self.count += 1
+
+
 class _CellReport:
-    """``--report-cells FILE``: the cells not read (line, column, cell, why), written to a
-    temporary name and moved into place on commit, like the rejects file; nothing without
-    a path (the summary counts them all the same)."""
+    """``--report-cells FILE``: the cells not read (line, column, cell, why); nothing
+    without a path (the summary counts them all the same). Written even when every cell
+    was read: a report with its header only says so."""
 
     def __init__(self, path: Path | None) -> None:
-        self.path = path
-        self._handle: IO[str] | None = None
-        self._writer: Any = None
-
-    def _open(self) -> None:
-        # Owner-only, like the rejects: the cells are people's data.
-        fd = os.open(self._tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        self._handle = os.fdopen(fd, "w", encoding="utf-8", newline="")
-        self._writer = csv.writer(self._handle)
-        self._writer.writerow(["line", "column", "cell", "why"])
+        self._file = None if path is None else _PrivateCsv(path, ["line", "column", "cell", "why"])
 
     def add(self, rows: list[tuple[int, str, str, str]]) -> None:
-        if self.path is None or not rows:
+        if self._file is None or not rows:
             return
-        if self._writer is None:
-            self._open()
-        self._writer.writerows(
+        self._file.writer().writerows(
             [line, _reject_cell(column), _reject_cell(cell), why]
             for line, column, cell, why in rows
         )
 
-    @property
-    def _tmp(self) -> Path:
-        assert self.path is not None
-        return self.path.with_name(self.path.name + ".partial")
-
     def commit(self) -> str | None:
-        if self.path is None:
+        if self._file is None:
             return None
-        if self._handle is None:  # nothing unread: a report with its header only says so
-            self._open()
-        assert self._handle is not None
-        try:
-            self._handle.close()
-            os.replace(self._tmp, self.path)
-        except BaseException:
-            self.discard()
-            raise
-        return printable_path(str(self.path))
+        self._file.writer()  # nothing unread: the header alone
+        return self._file.commit()
 
     def discard(self) -> None:
-        if self._handle is not None:
-            with contextlib.suppress(OSError):
-                self._handle.close()
-            self._tmp.unlink(missing_ok=True)
+        if self._file is not None:
+            self._file.discard()
 
 
 def _writable_folder(folder: Path) -> bool:
