@@ -1024,40 +1024,27 @@ def find_matches(
     threshold = prepared.rules.threshold if min_score is None else min_score
     pairs, stats = candidate_pairs(prepared)
     stats["compared"] = len(pairs)
-    n = len(prepared.ids)
     if prepared.rules.learn and prepared.learned is None:
         # Kept on ``prepared``: a Scorer made from it later (recorded pairs) weighs alike.
         prepared.learned = learn_weights(prepared, pairs)
     stats["learned"] = prepared.learned is not None
-    scorer = Scorer(prepared)
-    matches = []
-    if threshold <= 0:
-        need = -math.inf
-    elif threshold >= 1:
-        need = math.inf
-    else:
-        need = math.log2(threshold / (1 - threshold))
-    total = len(pairs)
-    for done, code in enumerate(pairs):
-        if progress is not None and done % 20_000 == 0:
-            progress(done, total)
-        i, j = divmod(code, n)
-        result = scorer.bounded(i, j, need)
-        if result is None:
-            continue
-        probability, levels, swapped = result
-        if probability >= threshold:
-            matches.append(Match(i, j, probability, scorer._explain(levels, swapped)))
+    matches = score_pairs(prepared, pairs, min_score=threshold, progress=progress)
     matches.sort(key=lambda m: (-m.score, prepared.ids[m.i], prepared.ids[m.j]))
     return matches, stats
 
 
 def score_pairs(
-    prepared: Prepared, pairs: Iterable[int], *, min_score: float | None = None
+    prepared: Prepared,
+    pairs: Sequence[int],
+    *,
+    min_score: float | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[Match]:
     """The given candidate pairs (encoded as ``candidate_pairs`` gives them) that score at
-    least ``min_score`` (default: the rules' threshold), weighed as ``find_matches`` weighs
-    its own: for a caller that picks the candidates (import, over the blocks it created)."""
+    least ``min_score`` (default: the rules' threshold), in the order given: what
+    ``find_matches`` scores its blocked pairs with, and what a caller that picks the
+    candidates (import, over the blocks it created) scores them with, so both weigh alike.
+    ``progress(done, total)`` is called every 20,000 pairs."""
     threshold = prepared.rules.threshold if min_score is None else min_score
     if threshold <= 0:
         need = -math.inf
@@ -1068,7 +1055,10 @@ def score_pairs(
     n = len(prepared.ids)
     scorer = Scorer(prepared)
     matches = []
-    for code in pairs:
+    total = len(pairs)
+    for done, code in enumerate(pairs):
+        if progress is not None and done % 20_000 == 0:
+            progress(done, total)
         i, j = divmod(code, n)
         result = scorer.bounded(i, j, need)
         if result is not None and result[0] >= threshold:
