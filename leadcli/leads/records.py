@@ -19,7 +19,8 @@ from leadcli.storage.migrations import FTS_COLUMNS
 from leadcli.storage.store import Store
 from leadcli.storage.updates import set_columns
 from leadcli.text import dates
-from leadcli.text.contacts import normalise_email, normalise_phone, parse_amount
+from leadcli.text.contacts import normalise_email, normalise_phone
+from leadcli.text.numbers import parse_amount
 from leadcli.text.safe_text import strip_controls
 
 #: Who the lead is and who works it, in display order.

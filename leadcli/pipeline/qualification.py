@@ -22,7 +22,7 @@ from leadcli.pipeline.stages import is_closed, rank
 from leadcli.pipeline.transitions import StageChange, change_stage
 from leadcli.storage.store import Store
 from leadcli.text import dates
-from leadcli.text.contacts import parse_amount
+from leadcli.text.numbers import parse_amount
 
 CRITERIA = ("budget", "authority", "need", "timeline")
 AUTHORITY_LEVELS = ("decision-maker", "influencer", "user", "none", "unknown")

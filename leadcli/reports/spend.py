@@ -27,7 +27,7 @@ def parse_month(text: str | None) -> str:
 
 def parse_spend(text: str) -> float:
     """An amount as people write it (``1500``, ``$1,500.50``); a leading ``-`` corrects."""
-    from leadcli.text.contacts import parse_amount
+    from leadcli.text.numbers import parse_amount
 
     text = text.strip()
     sign = -1.0 if text.startswith("-") else 1.0

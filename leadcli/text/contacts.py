@@ -1,4 +1,4 @@
-"""Validation and normalisation of contact details: emails, phones, amounts.
+"""Validation and normalisation of contact details: emails and phones (amounts: text.numbers).
 
 email-validator and phonenumbers are imported on first use, not at import time: together they
 cost ~0.1 s of start-up that ``list`` and ``--help`` must not pay.
@@ -68,14 +68,6 @@ def phone_cell(cell: str, region: str) -> str | None:
         return normalise_phone(cell, region)
     except ValueError:
         return None
-
-
-def parse_amount(raw: str) -> float:
-    """A money amount as people write it: ``12000``, ``12,000``, ``$12,000.50``,
-    ``12.000,50 €``. The rule is ``text.numbers``' (one place); kept here for its callers."""
-    from leadcli.text.numbers import parse_amount as read
-
-    return read(raw)
 
 
 # Fast paths for bulk import: the shapes almost every real address and number has, checked

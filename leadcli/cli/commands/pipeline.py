@@ -258,7 +258,7 @@ def advance(
     """
     from leadcli.pipeline.transitions import advance as do_advance
     from leadcli.text import dates
-    from leadcli.text.contacts import parse_amount
+    from leadcli.text.numbers import parse_amount
 
     lead_ids = read_ids(ids)
     if not lead_ids:
