@@ -11,9 +11,9 @@ from leadcli.text.contacts import (
     fast_phones,
     normalise_email,
     normalise_phone,
-    parse_amount,
     phone_cell,
 )
+from leadcli.text.numbers import parse_amount
 
 
 @pytest.mark.parametrize(
