@@ -836,6 +836,17 @@ class _Load:
             inserter.submit(counting, [indexed, last_id])
         conn.executemany(_INSERT_TAGS, tags)
         self._reread(evidence, ambiguous)
+        if kept := self.summary.phones_kept_as_written:
+            # Said like every other reading of a column (one list, one line each).
+            phone = next((c for c, t in self.summary.mapping.items() if t == "phone"), "phone")
+            self.summary.interpretations.append(
+                {
+                    "column": phone,
+                    "field": "phone",
+                    "reading": "kept as written (no valid number in the row's country)",
+                    "cells": kept,
+                }
+            )
         self.summary.rows = rows
         self.summary.notices.extend(unknown_status_notices(unknown))
         if progress:

@@ -56,7 +56,12 @@ def test_the_summary_table_says_how_many_were_kept(cli, tmp_path: Path):
     path.write_text("First Name,Phone\nAna,06 12 34 56 78\nBob,+33 6 12 34 56 78\n")
     result = cli("import", str(path))
     assert result.exit_code == 0
-    assert "Phone: 1 number of" in result.stderr and "kept as written" in result.stderr
+    assert ": Phone: kept as written (no valid number in the row's country), 1 cell." in (
+        result.stderr
+    )
+    summary = json.loads(cli("import", str(path), "--again", "-f", "json").stdout)
+    [reading] = [r for r in summary["interpretations"] if r["field"] == "phone"]
+    assert (reading["column"], reading["cells"]) == ("Phone", 1)
 
 
 def test_rows_of_many_countries_in_one_chunk(cli, tmp_path: Path):

@@ -321,7 +321,8 @@ def import_files(
     )
     for s in summaries:
         for seen in s["interpretations"]:
-            say(f"{s['file']}: {seen['column']}: {seen['reading']}, {seen['cells']} cells.")
+            n = seen["cells"]
+            say(f"{s['file']}: {seen['column']}: {seen['reading']}, {n} cell{'s' * (n != 1)}.")
         if s["unread"]:
             where = (
                 f"listed in {s['cells_report']}"
@@ -345,12 +346,6 @@ def import_files(
                 f"{s['cleaned']} cells of {s['file']} held control or invisible characters "
                 "(escape sequences, zero-width or bidi-override characters): they were "
                 "dropped."
-            )
-        if s["phones_kept_as_written"]:
-            kept = s["phones_kept_as_written"]
-            say(
-                f"Phone: {kept} number{'s' if kept != 1 else ''} of {s['file']} kept as written "
-                "(not a valid number in the row's country, or in --region without one)."
             )
         if s["possible_duplicates"]:
             say(
