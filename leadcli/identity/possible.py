@@ -14,6 +14,9 @@ are scored as one person: a list of a hundred thousand pairs nobody can review.
 that SQL can group (the e-mail, the phone) with a lead they wrote, paired by the matcher's
 candidate rule (every pair of a block, a big block's name-sorted neighbours) and scored by
 it, so `dedupe` after an import shows the same pairs whether they were recorded or found.
+Within a shared phone only the leads whose names could agree are paired at all (leads with
+the same pair of name groups, ``_phone_members``): a pair the phone alone joins is one only
+through its names, so the switchboard's hundred colleagues are not scored pair by pair.
 """
 
 from __future__ import annotations
@@ -95,45 +98,22 @@ def _sql_keys(rules: matcher.Rules) -> list[tuple[tuple[tuple[str, str], ...], s
 MAX_NAMES = 1500
 
 
-def _names_decide(rules: matcher.Rules) -> bool:
-    """Whether two leads sharing only a phone, both with first and last names that do not
-    both agree, are always below the band: then only the leads whose names agree with
-    another's at the same phone (or that lack a name) can make a pair there.
-
-    The bound: the phone is not counted (``review``); the names at best one agreeing and one
-    far; every other field at its best level, an e-mail at best close (the same personal
-    e-mail is one person and is merged, not reviewed; a shared e-mail's block is kept whole).
-    """
-    by_key = {matcher.field_key(f.name): f for f in rules.active_fields()}
-    first, last = by_key.get(NAMES[0]), by_key.get(NAMES[1])
-    if first is None or last is None or not rules.threshold > 0:
-        return False
-    if rules.threshold >= 1:
-        return True
-
-    def best(*weights: float) -> float:
-        return max(0.0, *weights)
-
-    names = max(
-        max(first.exact, first.close) + last.far,
-        first.far + max(last.exact, last.close),
-        first.far + last.far,
-    )
-    rest = sum(
-        best(f.close, f.far) if key == "email" else best(f.exact, f.close, f.far)
-        for key, f in by_key.items()
-        if key not in (PHONE, *NAMES)
-    )
-    need = math.log2(rules.threshold / (1 - rules.threshold))
-    return rules.prior + names + rest < need
+#: A phone's digits in SQL, as the matcher's ``digits`` transform compares it, for the
+#: separators numbers kept as written have ("200.200.0000", "(200) 200-0000", "+1 200/..."):
+#: two spellings of one number are one phone here too.
+_DIGITS = (
+    "".join("replace(" for _ in " -().+/") + "{}" + "".join(f", '{c}', '')" for c in " -().+/")
+)
 
 
 def _phone_members(
     conn: sqlite3.Connection, rules: matcher.Rules, lists: Lists, shared: str, floor: int
-) -> None:
-    """The leads of the shared phones that can be in a pair (see ``_names_decide``): those
+) -> dict[int, tuple[int, int]] | None:
+    """The leads of the shared phones that can be in a pair: those
     whose first and last names agree with another lead's at the phone, straight or swapped,
-    and every lead of a phone where someone lacks a name.
+    and every lead of a phone where someone lacks a name. Returns each named member's pair
+    of name groups: two leads at one phone can agree on both names only with the same pair,
+    so the phone's other pairs need no scoring (None: names not grouped, every pair scored).
 
     Names that agree are joined into groups (the comparison is not transitive; a group
     holds every name that agrees with one of it), so "agrees with another lead's" is one
@@ -155,13 +135,13 @@ def _phone_members(
             "SELECT id FROM leads WHERE phone IN temp.possible_phones"
         )
         conn.execute("DROP TABLE temp.possible_phones")
-        return
+        return None
     conn.execute("DROP TABLE IF EXISTS temp.possible_names")
     conn.execute("CREATE TEMP TABLE possible_names (raw TEXT PRIMARY KEY, grp INTEGER)")
     conn.executemany("INSERT INTO temp.possible_names VALUES (?, ?)", groups.items())
     conn.execute("DROP TABLE IF EXISTS temp.possible_named")
     conn.execute(
-        "CREATE TEMP TABLE possible_named AS SELECT l.id, l.phone, "
+        f"CREATE TEMP TABLE possible_named AS SELECT l.id, {_DIGITS.format('l.phone')} AS phone, "
         "min(f.grp, g.grp) AS a, max(f.grp, g.grp) AS b FROM leads AS l "
         "LEFT JOIN temp.possible_names AS f ON f.raw = l.first_name "
         "LEFT JOIN temp.possible_names AS g ON g.raw = l.last_name "
@@ -176,8 +156,16 @@ def _phone_members(
         "(SELECT phone, a, b FROM temp.possible_named WHERE a IS NOT NULL "
         "GROUP BY phone, a, b HAVING count(*) > 1)"
     )
+    named = {
+        i: (a, b)
+        for i, a, b in conn.execute(
+            "SELECT id, a, b FROM temp.possible_named WHERE a IS NOT NULL "
+            "AND id IN temp.possible_members"
+        )
+    }
     for table in ("possible_phones", "possible_names", "possible_named"):
         conn.execute(f"DROP TABLE temp.{table}")
+    return named
 
 
 def _name_groups(rules: matcher.Rules, lists: Lists, raws: list[str]) -> dict[str, int] | None:
@@ -246,6 +234,7 @@ def find(
         return []
     conn.execute("DROP TABLE IF EXISTS temp.possible_members")
     conn.execute("CREATE TEMP TABLE possible_members (id INTEGER PRIMARY KEY)")
+    named: dict[int, tuple[int, int]] | None = None
     for _, column in keys:
         if many:
             shared = (
@@ -258,8 +247,8 @@ def find(
                 f"AND n.{column} IS NOT NULL AND EXISTS (SELECT 1 FROM leads AS o "
                 f"WHERE o.{column} = n.{column} AND o.id <> n.id)"
             )
-        if column == PHONE and _names_decide(rules):
-            _phone_members(conn, rules, lists, shared, floor)
+        if column == PHONE:
+            named = _phone_members(conn, rules, lists, shared, floor)
             continue
         conn.execute(
             "INSERT OR IGNORE INTO temp.possible_members (id) "
@@ -278,6 +267,19 @@ def find(
     first_new = bisect_right(ids, floor)  # ids ascend: positions from here are new leads
     codes = [c for c in codes if c % n >= first_new]
     phones = prepared.values.get(PHONE) or [None] * n
+    if named:
+        # A pair only the phone joins can be one only if its names agree: then both leads
+        # have the same pair of name groups (or one has no usable name).
+        emails = prepared.values.get("email") or [None] * n
+        group = [named.get(i) for i in ids]
+        codes = [
+            c
+            for c in codes
+            if (g := group[c // n]) is None
+            or (h := group[c % n]) is None
+            or g == h
+            or (emails[c // n] is not None and emails[c // n] == emails[c % n])
+        ]
     found = []
     for m in matcher.score_pairs(prepared, sorted(codes)):
         key = PHONE if phones[m.i] is not None and phones[m.i] == phones[m.j] else "email"
