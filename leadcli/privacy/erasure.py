@@ -29,9 +29,7 @@ without the person's rows.
 
 from __future__ import annotations
 
-import csv
 import json
-import re
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -39,16 +37,25 @@ from pathlib import Path
 from typing import Any
 
 from leadcli.errors import InvalidValue, LeadcliError, NotFound
-from leadcli.exporting.leads import atomic_output
 from leadcli.identity.evidence import DEFAULT_LISTS, Lists, is_personal_email
 from leadcli.leads import history
 from leadcli.leads.records import delete_leads, drop_trigger
 from leadcli.privacy import suppression
+from leadcli.privacy.erasure_files import (
+    ERASED_VALUE,
+    fold,
+    move_rejects,
+    naming_pattern,
+    rename_files,
+    scrub_pattern,
+    scrub_rejects,
+)
+from leadcli.privacy.erasure_plan import by_lead_id
 from leadcli.storage.store import BeforeWrite, Store
 from leadcli.text import dates
 
-#: What stands in for an erased value quoted in someone else's history or journal.
-ERASED_VALUE = "[erased]"
+#: Name columns: not suppressed, but what tells whether a file name names the person.
+_NAME_FIELDS = ("first_name", "last_name")
 _HISTORY_TRIGGERS = ("history_no_update", "history_no_delete")
 _CONTACT_FIELDS = {
     "email": suppression.EMAIL,
@@ -71,6 +78,9 @@ class Person:
     live: list[int] = field(default_factory=list)
     emails: set[str] = field(default_factory=set)
     phones: set[str] = field(default_factory=set)
+    #: First and last names they held: what says that a file name or a key names them.
+    first_names: set[str] = field(default_factory=set)
+    last_names: set[str] = field(default_factory=set)
 
 
 def _marks(values: Iterable[Any]) -> str:
@@ -159,7 +169,8 @@ def _gather(conn: sqlite3.Connection, live: list[int]) -> Person:
     person = Person(ids=[r[0] for r in ids], live=list(live))
     marks = _marks(person.ids)
     for row in conn.execute(
-        f"SELECT email, phone, other_emails, other_phones FROM leads WHERE id IN ({marks})",
+        "SELECT email, phone, other_emails, other_phones, first_name, last_name FROM leads "
+        f"WHERE id IN ({marks})",
         person.ids,
     ):
         _collect(person, dict(row))
@@ -169,7 +180,7 @@ def _gather(conn: sqlite3.Connection, live: list[int]) -> Person:
         person.ids,
     ):
         changes = json.loads(text)
-        for name in _CONTACT_FIELDS:
+        for name in (*_CONTACT_FIELDS, *_NAME_FIELDS):
             pair = changes.get(name)
             if isinstance(pair, list):
                 for value in pair:
@@ -183,6 +194,10 @@ def _gather(conn: sqlite3.Connection, live: list[int]) -> Person:
 
 
 def _collect(person: Person, values: dict[str, Any]) -> None:
+    for name, names in (("first_name", person.first_names), ("last_name", person.last_names)):
+        value = values.get(name)
+        if isinstance(value, str) and value.strip():
+            names.add(value.strip())
     for name, kind in _CONTACT_FIELDS.items():
         value = values.get(name)
         if not value:
@@ -195,6 +210,11 @@ def _collect(person: Person, values: dict[str, Any]) -> None:
                 target.add(text.lower() if kind == suppression.EMAIL else text)
 
 
+def _full_names(person: Person) -> set[tuple[str, str]]:
+    """Their (first, last) name pairs, folded as ``erasure_files`` compares them."""
+    return {(fold(f), fold(la)) for f in person.first_names for la in person.last_names}
+
+
 def _merges_of(ids: list[int]) -> str:
     marks = _marks(ids)
     return (
@@ -205,17 +225,6 @@ def _merges_of(ids: list[int]) -> str:
 
 def _merge_params(ids: list[int]) -> list[int]:
     return [*ids, *ids]
-
-
-def _scrub_pattern(emails: Iterable[str]) -> re.Pattern[str] | None:
-    """The person's e-mails as whole addresses inside JSON or free text (escaped as
-    json.dumps does): ``bob@x.com`` matches, ``jimbob@x.com`` does not. Phones are not
-    scrubbed from other leads: a shared phone is those leads' own value too."""
-    values = sorted({json.dumps(v, ensure_ascii=False)[1:-1] for v in emails}, key=len)
-    if not values:
-        return None
-    alternatives = "|".join(re.escape(v) for v in reversed(values))
-    return re.compile(rf"(?<![\w.+-])(?:{alternatives})(?![\w-]|\.\w)", re.IGNORECASE)
 
 
 def erase(
@@ -236,11 +245,20 @@ def erase(
             (json.dumps(ids), *ids, *ids),
         )
     ]
-    # Children first (the foreign keys cascade from leads too: this says it and counts).
-    for table in ("lead_tags", "bant_answers", "activities", "followups", "enrolments"):
-        counts[table] = conn.execute(
-            f"DELETE FROM {table} WHERE lead_id IN ({marks})", ids
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    # Children first (the foreign keys cascade from leads too: this says it and counts);
+    # a backup from an older schema lacks the later tables.
+    for table in by_lead_id():
+        if table in tables:
+            counts[table] = conn.execute(
+                f"DELETE FROM {table} WHERE lead_id IN ({marks})", ids
+            ).rowcount
+    if "captured_messages" in tables:  # keys older erasures left without their lead
+        counts["captured_messages"] += conn.execute(
+            "DELETE FROM captured_messages WHERE lead_id IS NULL"
         ).rowcount
+    if "sqlite_stat4" in tables:  # sampled index keys: an e-mail of theirs among them
+        conn.execute("DELETE FROM sqlite_stat4")
     counts["leads"] = conn.execute(
         f"SELECT count(*) FROM leads WHERE id IN ({marks})", ids
     ).fetchone()[0]
@@ -249,8 +267,6 @@ def erase(
         f"DELETE FROM possible_duplicates WHERE lead_id IN ({marks}) OR other_id IN ({marks})",
         (*ids, *ids),
     ).rowcount
-    for table in ("batch_leads", "batch_matches"):
-        conn.execute(f"DELETE FROM {table} WHERE lead_id IN ({marks})", ids)
     conn.execute(
         f"DELETE FROM merged_leads WHERE lead_id IN ({marks}) OR into_id IN ({marks})",
         (*ids, *ids),
@@ -269,6 +285,9 @@ def erase(
         f"DELETE FROM history WHERE lead_id IN ({marks})", ids
     ).rowcount
     counts["scrubbed"] = _scrub(conn, person)
+    renamed = rename_files(
+        conn, naming_pattern(person.emails, person.first_names, person.last_names, lists)
+    )
     conn.executemany(
         "INSERT INTO history (id, lead_id, at, event, changes, reason) "
         "VALUES (?, ?, ?, ?, NULL, 'forget')",
@@ -288,24 +307,27 @@ def erase(
     # Deleted entries stay in old index segments until merged: one segment, none left.
     conn.execute("INSERT INTO leads_fts (leads_fts) VALUES ('optimize')")
     # Every rejects file: a row of theirs may have been rejected from any import (a bad
-    # address beside their phone), not only from those that brought a lead of theirs.
+    # address beside their phone), not only from those that brought a lead of theirs. Named
+    # as they are on disk still (a rename follows their scrub, after the commit).
     rejects = conn.execute(
         "SELECT rejects_file, max(id IN (SELECT value FROM json_each(?))) FROM import_batches "
         "WHERE rejects_file IS NOT NULL GROUP BY rejects_file ORDER BY min(id)",
         (json.dumps(batches),),
     ).fetchall()
+    on_disk = {new: old for old, new in renamed}
     return {
         "counts": counts,
         "batches": batches,
-        "rejects_files": [r[0] for r in rejects],
-        "their_rejects_files": [r[0] for r in rejects if r[1]],
+        "rejects_files": [on_disk.get(r[0], r[0]) for r in rejects],
+        "their_rejects_files": [on_disk.get(r[0], r[0]) for r in rejects if r[1]],
+        "rejects_renamed": renamed,
     }
 
 
 def _scrub(conn: sqlite3.Connection, person: Person) -> int:
     """Replace the person's values quoted in other leads' history and in other merges'
     journals by ``[erased]``; return how many rows changed. A scan, but forget is rare."""
-    pattern = _scrub_pattern(person.emails)
+    pattern = scrub_pattern(person.emails)
     if pattern is None:
         return 0
     conn.create_function(
@@ -336,42 +358,6 @@ _SCRUBBED = (
         "UPDATE merges SET journal = ? WHERE id = ?",
     ),
 )
-
-
-def _scrub_rejects(paths: Iterable[str], person: Person) -> tuple[list[str], list[str]]:
-    """Rewrite each rejects file without the rows holding the person's e-mail or phone;
-    return the files changed and those not found (moved, or named relative to another
-    folder: the user must check them). A phone cell is compared by its digits (as typed)."""
-    changed: list[str] = []
-    missing: list[str] = []
-    pattern = _scrub_pattern(person.emails)
-    phones = {re.sub(r"\D", "", p) for p in person.phones}
-
-    def theirs(cells: list[str]) -> bool:
-        for cell in cells:
-            text = cell.strip().lstrip("'")
-            if pattern is not None and pattern.search(text):
-                return True
-            digits = re.sub(r"\D", "", text)
-            if len(digits) >= 7 and any(p.endswith(digits) for p in phones):
-                return True
-        return False
-
-    for name in paths:
-        path = Path(name)
-        if not path.is_file():
-            missing.append(name)
-            continue
-        with open(path, encoding="utf-8", newline="") as handle:
-            rows = list(csv.reader(handle))
-        kept = [r for r in rows if not theirs(r)]
-        if len(kept) == len(rows):
-            continue
-        # Whole or not at all, and a failure leaves no temporary copy of the rows erased.
-        with atomic_output(path) as handle:
-            csv.writer(handle).writerows(kept)
-        changed.append(str(path))
-    return changed, missing
 
 
 def _compact(conn: sqlite3.Connection) -> bool:
@@ -448,7 +434,11 @@ def forget(
         suppressed=done["counts"]["suppressed"],
         compacted=compacted,
     )
-    result.rejects_scrubbed, missing = _scrub_rejects(done["rejects_files"], person)
+    result.rejects_scrubbed, missing = scrub_rejects(
+        done["rejects_files"], person.emails, person.phones, _full_names(person), lists
+    )
+    moved = move_rejects(done["rejects_renamed"])
+    result.rejects_scrubbed = [moved.get(p, p) for p in result.rejects_scrubbed]
     # Of the files not found, those of imports that brought the person are worth a look;
     # any other was most likely deleted by the user long ago.
     result.rejects_to_check = [p for p in missing if p in done["their_rejects_files"]]
@@ -497,6 +487,7 @@ def _purge_backups(store: Store, person: Person, result: ForgetResult, lists: Li
                 found.ids = sorted(set(found.ids) | set(person.ids))
                 erase(bconn, found, lists=lists)
             _compact(bconn)
+            bconn.execute("PRAGMA journal_mode = DELETE")  # one self-contained file again
             result.backups_purged.append(str(path))
         except (sqlite3.Error, LeadcliError):
             result.backups_failed.append(str(path))
