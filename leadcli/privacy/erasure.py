@@ -29,7 +29,9 @@ without the person's rows.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import re
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -121,15 +123,7 @@ def _ids_of(conn: sqlite3.Connection, target: str, region: str, lists: Lists) ->
                 hint="forget them by id: leadcli forget ID",
             )
         return ids
-    from leadcli.text.contacts import normalise_phone
-
-    try:
-        phone = normalise_phone(text, region)
-    except ValueError:
-        raise InvalidValue(
-            "forget", "give a lead id, an e-mail address or a phone number"
-        ) from None
-    ids = _matching(conn, "phone", "other_phones", phone)
+    ids = _phone_ids(conn, text, region)
     if len(ids) > 1:
         raise Ambiguous(
             f"that phone is held by {len(ids)} leads ({', '.join(map(str, ids))}); a shared "
@@ -137,6 +131,46 @@ def _ids_of(conn: sqlite3.Connection, target: str, region: str, lists: Lists) ->
             hint="forget the person by id or e-mail: leadcli forget ID",
         )
     return ids
+
+
+def _phone_ids(conn: sqlite3.Connection, text: str, region: str) -> list[int]:
+    """The leads holding the phone ``text``, however leadcli stored it: in E.164 (now only
+    a valid number), in the E.164 of a merely possible number (older versions stored
+    ``06 12 34 56 78`` read as American so), or kept as written (an import keeps an invalid
+    number so). The lookup parses leniently (``valid_only=False``): a number ``add`` would
+    refuse today must still find the lead it names. Failing those, the same digits with
+    other separators (``(415) 555-0199`` kept as written, ``415.555.0199`` typed)."""
+    from leadcli.text.contacts import normalise_phone
+
+    forms = {text}
+    for valid_only in (True, False):
+        with contextlib.suppress(ValueError):
+            forms.add(normalise_phone(text, region, valid_only=valid_only))
+    digits = {d for d in (re.sub(r"\D", "", f) for f in forms) if len(d) >= 7}
+    if len(forms) > 1:  # kept as written without its country code: "(415) 555-0199"
+        digits.add(_national_digits(text, region))
+    if len(forms) == 1 and not digits:
+        raise InvalidValue("forget", "give a lead id, an e-mail address or a phone number")
+    ids = sorted({i for form in forms for i in _matching(conn, "phone", "other_phones", form)})
+    if ids or not digits:
+        return ids
+    conn.create_function(
+        "leadcli_digits", 1, lambda t: re.sub(r"\D", "", t) if t else None, deterministic=True
+    )
+    found = json.dumps(sorted(digits))
+    rows = conn.execute(
+        "SELECT id FROM leads WHERE leadcli_digits(phone) IN (SELECT value FROM json_each(?1)) "
+        "OR (other_phones IS NOT NULL AND EXISTS (SELECT 1 FROM json_each(other_phones) AS o "
+        "WHERE leadcli_digits(o.value) IN (SELECT value FROM json_each(?1)))) ORDER BY id",
+        (found,),
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def _national_digits(text: str, region: str) -> str:
+    import phonenumbers
+
+    return phonenumbers.national_significant_number(phonenumbers.parse(text, region.upper()))
 
 
 def _matching(conn: sqlite3.Connection, column: str, others: str, value: str) -> list[int]:
