@@ -29,7 +29,7 @@ without the person's rows.
 
 from __future__ import annotations
 
-import csv
+import contextlib
 import json
 import re
 import sqlite3
@@ -39,16 +39,25 @@ from pathlib import Path
 from typing import Any
 
 from leadcli.errors import InvalidValue, LeadcliError, NotFound
-from leadcli.exporting.leads import atomic_output
 from leadcli.identity.evidence import DEFAULT_LISTS, Lists, is_personal_email
 from leadcli.leads import history
 from leadcli.leads.records import delete_leads, drop_trigger
 from leadcli.privacy import suppression
+from leadcli.privacy.erasure_files import (
+    ERASED_VALUE,
+    fold,
+    move_rejects,
+    naming_pattern,
+    rename_files,
+    scrub_pattern,
+    scrub_rejects,
+)
+from leadcli.privacy.erasure_plan import by_lead_id
 from leadcli.storage.store import BeforeWrite, Store
 from leadcli.text import dates
 
-#: What stands in for an erased value quoted in someone else's history or journal.
-ERASED_VALUE = "[erased]"
+#: Name columns: not suppressed, but what tells whether a file name names the person.
+_NAME_FIELDS = ("first_name", "last_name")
 _HISTORY_TRIGGERS = ("history_no_update", "history_no_delete")
 _CONTACT_FIELDS = {
     "email": suppression.EMAIL,
@@ -71,6 +80,9 @@ class Person:
     live: list[int] = field(default_factory=list)
     emails: set[str] = field(default_factory=set)
     phones: set[str] = field(default_factory=set)
+    #: First and last names they held: what says that a file name or a key names them.
+    first_names: set[str] = field(default_factory=set)
+    last_names: set[str] = field(default_factory=set)
 
 
 def _marks(values: Iterable[Any]) -> str:
@@ -111,15 +123,7 @@ def _ids_of(conn: sqlite3.Connection, target: str, region: str, lists: Lists) ->
                 hint="forget them by id: leadcli forget ID",
             )
         return ids
-    from leadcli.text.contacts import normalise_phone
-
-    try:
-        phone = normalise_phone(text, region)
-    except ValueError:
-        raise InvalidValue(
-            "forget", "give a lead id, an e-mail address or a phone number"
-        ) from None
-    ids = _matching(conn, "phone", "other_phones", phone)
+    ids = _phone_ids(conn, text, region)
     if len(ids) > 1:
         raise Ambiguous(
             f"that phone is held by {len(ids)} leads ({', '.join(map(str, ids))}); a shared "
@@ -127,6 +131,46 @@ def _ids_of(conn: sqlite3.Connection, target: str, region: str, lists: Lists) ->
             hint="forget the person by id or e-mail: leadcli forget ID",
         )
     return ids
+
+
+def _phone_ids(conn: sqlite3.Connection, text: str, region: str) -> list[int]:
+    """The leads holding the phone ``text``, however leadcli stored it: in E.164 (now only
+    a valid number), in the E.164 of a merely possible number (older versions stored
+    ``06 12 34 56 78`` read as American so), or kept as written (an import keeps an invalid
+    number so). The lookup parses leniently (``valid_only=False``): a number ``add`` would
+    refuse today must still find the lead it names. Failing those, the same digits with
+    other separators (``(415) 555-0199`` kept as written, ``415.555.0199`` typed)."""
+    from leadcli.text.contacts import normalise_phone
+
+    forms = {text}
+    for valid_only in (True, False):
+        with contextlib.suppress(ValueError):
+            forms.add(normalise_phone(text, region, valid_only=valid_only))
+    digits = {d for d in (re.sub(r"\D", "", f) for f in forms) if len(d) >= 7}
+    if len(forms) > 1:  # kept as written without its country code: "(415) 555-0199"
+        digits.add(_national_digits(text, region))
+    if len(forms) == 1 and not digits:
+        raise InvalidValue("forget", "give a lead id, an e-mail address or a phone number")
+    ids = sorted({i for form in forms for i in _matching(conn, "phone", "other_phones", form)})
+    if ids or not digits:
+        return ids
+    conn.create_function(
+        "leadcli_digits", 1, lambda t: re.sub(r"\D", "", t) if t else None, deterministic=True
+    )
+    found = json.dumps(sorted(digits))
+    rows = conn.execute(
+        "SELECT id FROM leads WHERE leadcli_digits(phone) IN (SELECT value FROM json_each(?1)) "
+        "OR (other_phones IS NOT NULL AND EXISTS (SELECT 1 FROM json_each(other_phones) AS o "
+        "WHERE leadcli_digits(o.value) IN (SELECT value FROM json_each(?1)))) ORDER BY id",
+        (found,),
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def _national_digits(text: str, region: str) -> str:
+    import phonenumbers
+
+    return phonenumbers.national_significant_number(phonenumbers.parse(text, region.upper()))
 
 
 def _matching(conn: sqlite3.Connection, column: str, others: str, value: str) -> list[int]:
@@ -159,7 +203,8 @@ def _gather(conn: sqlite3.Connection, live: list[int]) -> Person:
     person = Person(ids=[r[0] for r in ids], live=list(live))
     marks = _marks(person.ids)
     for row in conn.execute(
-        f"SELECT email, phone, other_emails, other_phones FROM leads WHERE id IN ({marks})",
+        "SELECT email, phone, other_emails, other_phones, first_name, last_name FROM leads "
+        f"WHERE id IN ({marks})",
         person.ids,
     ):
         _collect(person, dict(row))
@@ -169,7 +214,7 @@ def _gather(conn: sqlite3.Connection, live: list[int]) -> Person:
         person.ids,
     ):
         changes = json.loads(text)
-        for name in _CONTACT_FIELDS:
+        for name in (*_CONTACT_FIELDS, *_NAME_FIELDS):
             pair = changes.get(name)
             if isinstance(pair, list):
                 for value in pair:
@@ -183,6 +228,10 @@ def _gather(conn: sqlite3.Connection, live: list[int]) -> Person:
 
 
 def _collect(person: Person, values: dict[str, Any]) -> None:
+    for name, names in (("first_name", person.first_names), ("last_name", person.last_names)):
+        value = values.get(name)
+        if isinstance(value, str) and value.strip():
+            names.add(value.strip())
     for name, kind in _CONTACT_FIELDS.items():
         value = values.get(name)
         if not value:
@@ -195,6 +244,11 @@ def _collect(person: Person, values: dict[str, Any]) -> None:
                 target.add(text.lower() if kind == suppression.EMAIL else text)
 
 
+def _full_names(person: Person) -> set[tuple[str, str]]:
+    """Their (first, last) name pairs, folded as ``erasure_files`` compares them."""
+    return {(fold(f), fold(la)) for f in person.first_names for la in person.last_names}
+
+
 def _merges_of(ids: list[int]) -> str:
     marks = _marks(ids)
     return (
@@ -205,17 +259,6 @@ def _merges_of(ids: list[int]) -> str:
 
 def _merge_params(ids: list[int]) -> list[int]:
     return [*ids, *ids]
-
-
-def _scrub_pattern(emails: Iterable[str]) -> re.Pattern[str] | None:
-    """The person's e-mails as whole addresses inside JSON or free text (escaped as
-    json.dumps does): ``bob@x.com`` matches, ``jimbob@x.com`` does not. Phones are not
-    scrubbed from other leads: a shared phone is those leads' own value too."""
-    values = sorted({json.dumps(v, ensure_ascii=False)[1:-1] for v in emails}, key=len)
-    if not values:
-        return None
-    alternatives = "|".join(re.escape(v) for v in reversed(values))
-    return re.compile(rf"(?<![\w.+-])(?:{alternatives})(?![\w-]|\.\w)", re.IGNORECASE)
 
 
 def erase(
@@ -236,11 +279,20 @@ def erase(
             (json.dumps(ids), *ids, *ids),
         )
     ]
-    # Children first (the foreign keys cascade from leads too: this says it and counts).
-    for table in ("lead_tags", "bant_answers", "activities", "followups", "enrolments"):
-        counts[table] = conn.execute(
-            f"DELETE FROM {table} WHERE lead_id IN ({marks})", ids
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    # Children first (the foreign keys cascade from leads too: this says it and counts);
+    # a backup from an older schema lacks the later tables.
+    for table in by_lead_id():
+        if table in tables:
+            counts[table] = conn.execute(
+                f"DELETE FROM {table} WHERE lead_id IN ({marks})", ids
+            ).rowcount
+    if "captured_messages" in tables:  # keys older erasures left without their lead
+        counts["captured_messages"] += conn.execute(
+            "DELETE FROM captured_messages WHERE lead_id IS NULL"
         ).rowcount
+    if "sqlite_stat4" in tables:  # sampled index keys: an e-mail of theirs among them
+        conn.execute("DELETE FROM sqlite_stat4")
     counts["leads"] = conn.execute(
         f"SELECT count(*) FROM leads WHERE id IN ({marks})", ids
     ).fetchone()[0]
@@ -249,8 +301,6 @@ def erase(
         f"DELETE FROM possible_duplicates WHERE lead_id IN ({marks}) OR other_id IN ({marks})",
         (*ids, *ids),
     ).rowcount
-    for table in ("batch_leads", "batch_matches"):
-        conn.execute(f"DELETE FROM {table} WHERE lead_id IN ({marks})", ids)
     conn.execute(
         f"DELETE FROM merged_leads WHERE lead_id IN ({marks}) OR into_id IN ({marks})",
         (*ids, *ids),
@@ -269,6 +319,9 @@ def erase(
         f"DELETE FROM history WHERE lead_id IN ({marks})", ids
     ).rowcount
     counts["scrubbed"] = _scrub(conn, person)
+    renamed = rename_files(
+        conn, naming_pattern(person.emails, person.first_names, person.last_names, lists)
+    )
     conn.executemany(
         "INSERT INTO history (id, lead_id, at, event, changes, reason) "
         "VALUES (?, ?, ?, ?, NULL, 'forget')",
@@ -288,24 +341,27 @@ def erase(
     # Deleted entries stay in old index segments until merged: one segment, none left.
     conn.execute("INSERT INTO leads_fts (leads_fts) VALUES ('optimize')")
     # Every rejects file: a row of theirs may have been rejected from any import (a bad
-    # address beside their phone), not only from those that brought a lead of theirs.
+    # address beside their phone), not only from those that brought a lead of theirs. Named
+    # as they are on disk still (a rename follows their scrub, after the commit).
     rejects = conn.execute(
         "SELECT rejects_file, max(id IN (SELECT value FROM json_each(?))) FROM import_batches "
         "WHERE rejects_file IS NOT NULL GROUP BY rejects_file ORDER BY min(id)",
         (json.dumps(batches),),
     ).fetchall()
+    on_disk = {new: old for old, new in renamed}
     return {
         "counts": counts,
         "batches": batches,
-        "rejects_files": [r[0] for r in rejects],
-        "their_rejects_files": [r[0] for r in rejects if r[1]],
+        "rejects_files": [on_disk.get(r[0], r[0]) for r in rejects],
+        "their_rejects_files": [on_disk.get(r[0], r[0]) for r in rejects if r[1]],
+        "rejects_renamed": renamed,
     }
 
 
 def _scrub(conn: sqlite3.Connection, person: Person) -> int:
     """Replace the person's values quoted in other leads' history and in other merges'
     journals by ``[erased]``; return how many rows changed. A scan, but forget is rare."""
-    pattern = _scrub_pattern(person.emails)
+    pattern = scrub_pattern(person.emails)
     if pattern is None:
         return 0
     conn.create_function(
@@ -336,42 +392,6 @@ _SCRUBBED = (
         "UPDATE merges SET journal = ? WHERE id = ?",
     ),
 )
-
-
-def _scrub_rejects(paths: Iterable[str], person: Person) -> tuple[list[str], list[str]]:
-    """Rewrite each rejects file without the rows holding the person's e-mail or phone;
-    return the files changed and those not found (moved, or named relative to another
-    folder: the user must check them). A phone cell is compared by its digits (as typed)."""
-    changed: list[str] = []
-    missing: list[str] = []
-    pattern = _scrub_pattern(person.emails)
-    phones = {re.sub(r"\D", "", p) for p in person.phones}
-
-    def theirs(cells: list[str]) -> bool:
-        for cell in cells:
-            text = cell.strip().lstrip("'")
-            if pattern is not None and pattern.search(text):
-                return True
-            digits = re.sub(r"\D", "", text)
-            if len(digits) >= 7 and any(p.endswith(digits) for p in phones):
-                return True
-        return False
-
-    for name in paths:
-        path = Path(name)
-        if not path.is_file():
-            missing.append(name)
-            continue
-        with open(path, encoding="utf-8", newline="") as handle:
-            rows = list(csv.reader(handle))
-        kept = [r for r in rows if not theirs(r)]
-        if len(kept) == len(rows):
-            continue
-        # Whole or not at all, and a failure leaves no temporary copy of the rows erased.
-        with atomic_output(path) as handle:
-            csv.writer(handle).writerows(kept)
-        changed.append(str(path))
-    return changed, missing
 
 
 def _compact(conn: sqlite3.Connection) -> bool:
@@ -448,7 +468,11 @@ def forget(
         suppressed=done["counts"]["suppressed"],
         compacted=compacted,
     )
-    result.rejects_scrubbed, missing = _scrub_rejects(done["rejects_files"], person)
+    result.rejects_scrubbed, missing = scrub_rejects(
+        done["rejects_files"], person.emails, person.phones, _full_names(person), lists
+    )
+    moved = move_rejects(done["rejects_renamed"])
+    result.rejects_scrubbed = [moved.get(p, p) for p in result.rejects_scrubbed]
     # Of the files not found, those of imports that brought the person are worth a look;
     # any other was most likely deleted by the user long ago.
     result.rejects_to_check = [p for p in missing if p in done["their_rejects_files"]]
@@ -497,6 +521,7 @@ def _purge_backups(store: Store, person: Person, result: ForgetResult, lists: Li
                 found.ids = sorted(set(found.ids) | set(person.ids))
                 erase(bconn, found, lists=lists)
             _compact(bconn)
+            bconn.execute("PRAGMA journal_mode = DELETE")  # one self-contained file again
             result.backups_purged.append(str(path))
         except (sqlite3.Error, LeadcliError):
             result.backups_failed.append(str(path))
