@@ -174,6 +174,32 @@ def _probability(value: str) -> float:
     return number
 
 
+def _text(value: str) -> str:
+    """A line of text (a command, a host, a URI): no control characters."""
+    text = str(value).strip()
+    if any(ord(c) < 32 or ord(c) == 127 for c in text):
+        raise ValueError("one line of text without control characters")
+    return text
+
+
+def _sender(value: str) -> str:
+    """``mail.from``: ``Name <me@example.com>`` or an address (checked when mail is sent)."""
+    text = _text(value)
+    if text and "@" not in text:
+        raise ValueError("an address such as Ana Diaz <ana@example.com>")
+    return text
+
+
+def _choice(*choices: str) -> Callable[[str], str]:
+    def parse(value: str) -> str:
+        text = str(value).strip().lower()
+        if text not in choices:
+            raise ValueError(f"one of {', '.join(choices)}")
+        return text
+
+    return parse
+
+
 @dataclass(frozen=True)
 class Setting:
     key: str
@@ -300,6 +326,39 @@ SETTINGS: dict[str, Setting] = {
             _capture_sources,
             "Source of leads captured from a sender address or @domain, e.g. "
             "forms@site.com=website form (TOML: [capture.sources]); else email or form.",
+        ),
+        # Outreach (`leadcli mail`); the SMTP password is never a setting (see README).
+        Setting("mail.from", "", _sender, "Sender of `mail`: Name <me@example.com>."),
+        Setting("mail.sendmail", "", _text, "A sendmail-compatible command, e.g. msmtp -t."),
+        Setting("mail.smtp_host", "", _text, "SMTP server of `mail --send` (no sendmail)."),
+        Setting("mail.smtp_port", 587, _whole(1, 65535), "SMTP port (587 STARTTLS, 465 TLS)."),
+        Setting(
+            "mail.smtp_security",
+            "starttls",
+            _choice("starttls", "tls", "none"),
+            "starttls, tls, or none (a server on this machine only).",
+        ),
+        Setting("mail.smtp_user", "", _text, "SMTP login; empty: none."),
+        Setting(
+            "mail.password_command",
+            "",
+            _text,
+            "Prints the SMTP password (pass show smtp); else $LEADCLI_SMTP_PASSWORD.",
+        ),
+        Setting(
+            "mail.smtp_cafile", "", _text, "CA file the SMTP server's certificate is checked by."
+        ),
+        Setting(
+            "mail.per_minute",
+            30,
+            _whole(0, 100_000),
+            "Messages sent a minute at most; 0: no limit.",
+        ),
+        Setting(
+            "mail.unsubscribe",
+            "",
+            _text,
+            "List-Unsubscribe targets (mailto: or https:, comma-separated; {lead_id} filled in).",
         ),
         Setting(
             "backup.keep",

@@ -95,6 +95,8 @@ class Plan:
     note: str
     at: datetime
     notice: str | None = None  # said in the result's reason (a date that was replaced)
+    #: The Message-IDs it answers (In-Reply-To, then References, newest first).
+    answers: tuple[str, ...] = ()
 
 
 class Failed(LeadcliError):
@@ -169,7 +171,31 @@ def plan(message: Message, settings: Settings) -> Plan | str:
 
         values["first_name"], values["last_name"] = split_name(name)
     values["source"] = settings.source_for(message.sender.email, EMAIL_SOURCE)
-    return Plan(values, _note(message.subject, trim_reply(message.text)), at, notice)
+    note = _note(message.subject, trim_reply(message.text))
+    return Plan(values, note, at, notice, _answers(message))
+
+
+def _answers(message: Message) -> tuple[str, ...]:
+    """The ids a reply names: In-Reply-To first, then References from the newest."""
+    import re
+
+    ids = re.findall(r"<[^<>\s]+>", message.header("in-reply-to"))
+    ids += reversed(re.findall(r"<[^<>\s]+>", message.header("references")))
+    return tuple(dict.fromkeys(ids))
+
+
+def _answered_lead(conn: sqlite3.Connection, planned: Plan) -> sqlite3.Row | None:
+    """The lead a reply answers, by the Message-ID ``leadcli mail`` stored for what it
+    sent (``sent_messages``): a reply from another address of theirs still lands on them."""
+    for mid in planned.answers:
+        row = conn.execute(
+            "SELECT l.id, l.created_at FROM sent_messages AS s JOIN leads AS l "
+            "ON l.id = s.lead_id WHERE s.message_id = ?",
+            (mid,),
+        ).fetchone()
+        if row is not None:
+            return row
+    return None
 
 
 def _valid_email(text: str) -> bool:
@@ -231,6 +257,11 @@ def _apply(
 
     values, note = _normalise(planned.values, planned.note, settings.phone_region)
     at_text = dates.to_store(planned.at)
+    answered = _answered_lead(conn, planned)
+    if answered is not None:  # a reply to our mail: an inbound touch, ending its cadence
+        at = max(planned.at, dates.from_store(answered["created_at"]))
+        activities.log(store, answered["id"], "email", note or None, inbound=True, at=at)
+        return MATCHED, answered["id"], planned.notice
     shared = False
     for row in _candidates(conn, values):
         verdict = judge(dict(row), values, settings.lists)

@@ -199,6 +199,7 @@ COMMANDS: dict[str, str] = {
     **dict.fromkeys(("score", "model"), "scoring"),
     **dict.fromkeys(("spend", "report"), "reports"),
     "capture": "capture",
+    "mail": "mail",
     **dict.fromkeys(("restore", "doctor", "backup"), "backups"),
     "config": "config",
 }

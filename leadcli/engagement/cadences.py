@@ -8,6 +8,7 @@ Cadences are defined in TOML (``cadences.toml`` beside the config file, or ``--f
       { day = 0, kind = "email", note = "intro" },
       { day = 3, kind = "call" },
       { day = 7, kind = "email", note = "case study" },
+      { day = 10, template = "intro-2" },   # an e-mail step `leadcli mail --due` sends
     ]
 
 An enrolment keeps its own copy of the steps, so editing the file never changes a running
@@ -43,8 +44,12 @@ class Step:
     day: int
     kind: str
     note: str | None = None
+    #: The template (a name in ``templates/``) ``leadcli mail --due`` sends for this step.
+    template: str | None = None
 
     def describe(self) -> str:
+        if self.template:
+            return f"mail {self.template}"
         return f"{self.kind}: {self.note}" if self.note else self.kind
 
 
@@ -64,6 +69,13 @@ def _step(name: str, number: int, raw: Any) -> Step:
     if not isinstance(raw, dict):
         raise ConfigError(f'{where} must be a table like {{ day = 3, kind = "call" }}')
     day, kind, note = raw.get("day"), raw.get("kind"), raw.get("note")
+    template = raw.get("template")
+    if template is not None:
+        if not isinstance(template, str) or not template.strip() or "/" in template:
+            raise ConfigError(f"{where}: template must be the name of a file in templates/")
+        kind = kind or "email"
+        if kind != "email":
+            raise ConfigError(f"{where}: a step with a template is an email step")
     # Bounded: a step's day becomes date arithmetic, and 999999999 days overflows it.
     if not isinstance(day, int) or isinstance(day, bool) or not 0 <= day <= MAX_DAYS:
         raise ConfigError(f"{where}: day must be a whole number from 0 to {MAX_DAYS}")
@@ -71,7 +83,7 @@ def _step(name: str, number: int, raw: Any) -> Step:
         raise ConfigError(f"{where}: kind must be one of {', '.join(ACTIVITY_KINDS)}")
     if note is not None and not isinstance(note, str):
         raise ConfigError(f"{where}: note must be text")
-    return Step(day, kind, note)
+    return Step(day, kind, note, template.strip() if template else None)
 
 
 def load(path: Path | None = None) -> dict[str, Cadence]:
@@ -128,7 +140,9 @@ class EnrolmentError(LeadcliError):
 def enroll(store: Store, lead_ids: Sequence[int], cadence: Cadence) -> list[int]:
     """Enroll each lead (all or none); returns the enrolment ids."""
     now = dates.now_text()
-    steps = [asdict(s) for s in cadence.steps]
+    # A step's template only when it has one: enrolments of template-less cadences keep
+    # the steps they always stored.
+    steps = [{k: v for k, v in asdict(s).items() if k != "template" or v} for s in cadence.steps]
     with store.write() as conn:
         rows = []
         for lead_id in dict.fromkeys(lead_ids):

@@ -144,3 +144,23 @@ def write_records(
         write_tsv(records, columns, out)
     else:
         raise ValueError(f"not a script format: {fmt!r}")
+
+
+def _mutt_field(value: Any) -> str:
+    """One field of a mutt query line: tabs and line breaks would start another field or
+    line, so every run of white space is one space; control characters are dropped."""
+    return " ".join(strip_controls(str(value or "")).split())
+
+
+def write_mutt_query(records: Iterable[dict[str, Any]], out: TextIO) -> None:
+    """Leads as mutt's ``query_command`` reads them (and khard prints them): a first line
+    mutt shows as a message, then ``address<TAB>name<TAB>other`` a lead with an e-mail."""
+    lines = []
+    for record in records:
+        if not record.get("email"):
+            continue
+        name = " ".join(p for p in (record.get("first_name"), record.get("last_name")) if p)
+        other = ", ".join(p for p in (record.get("company"), record.get("stage")) if p)
+        lines.append("\t".join(_mutt_field(v) for v in (record["email"], name, other)) + "\n")
+    out.write(f"leadcli: {len(lines)} lead{'s' if len(lines) != 1 else ''}\n")
+    out.writelines(lines)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
@@ -215,6 +216,12 @@ def _warn_if_duplicate(store: Any, lead_id: int, config: Any) -> None:
         )
 
 
+#: ``list``'s formats: every script format, and mutt's ``query_command`` lines.
+ListFormat = StrEnum(  # type: ignore[misc]
+    "ListFormat", {**{f.value: f.value for f in OutputFormat}, "mutt": "mutt"}
+)
+
+
 @app.command("list")
 def list_leads(
     ctx: typer.Context,
@@ -235,13 +242,40 @@ def list_leads(
     ] = SortKey["id"],
     limit: ListLimit = None,
     ids_only: IdsOnly = False,
-    fmt: FormatOption = OutputFormat.table,
+    list_fmt: Annotated[
+        ListFormat,
+        typer.Option(
+            "--format",
+            "-f",
+            case_sensitive=False,
+            help="table for people (the default, also under cron); json, jsonl, csv or tsv "
+            "for scripts: every field, stable; mutt for mutt's query_command.",
+        ),
+    ] = ListFormat.table,
 ) -> None:
     """List leads, filtered and sorted.
 
     Example: leadcli list --stage mql --tag webinar --sort -score -f csv > mql.csv
     """
     from leadcli.leads.records import iter_leads
+
+    if list_fmt is ListFormat.mutt and not ids_only:
+        from leadcli.exporting.writers import write_mutt_query
+
+        query = lead_query(
+            stage=stage,
+            source=source,
+            tag=tag,
+            rating=rating,
+            owner=owner,
+            min_score=min_score,
+            search=search,
+            sort=str(sort.value),
+            limit=limit or None,
+        )
+        write_mutt_query(iter_leads(state(ctx).store(create=False), query), sys.stdout)
+        return
+    fmt = OutputFormat.table if list_fmt is ListFormat.mutt else OutputFormat(list_fmt.value)
 
     table = fmt is OutputFormat.table and not ids_only
     shown = effective_limit(limit, table=table, table_default=DEFAULT_TABLE_LIMIT)

@@ -1,0 +1,1 @@
+"""Outreach: mail from templates to leads, drafted or sent, consent first, logged as touches."""
