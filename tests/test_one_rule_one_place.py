@@ -94,7 +94,7 @@ def test_no_second_copy_of_these_rules_in_the_code():
     """The closed stages written out as a list, an ``UPDATE ... SET`` built from a dict, or
     enrolments ended for an opt-out or a close outside their one place. Released
     migrations are history and keep their literals."""
-    exempt = {"storage/migrations.py"}
+    exempt = "storage/migrations/m"  # the released steps' modules
     patterns = {
         "closed stages": re.compile(r"""['"]customer['"],\s*['"]lost['"]"""),
         "SET builder": re.compile(r"SET \{"),
@@ -113,7 +113,7 @@ def test_no_second_copy_of_these_rules_in_the_code():
     found = []
     for path in sorted((REPO / "leadcli").rglob("*.py")):
         relative = path.relative_to(REPO / "leadcli").as_posix()
-        if relative in exempt:
+        if relative.startswith(exempt):
             continue
         text = path.read_text(encoding="utf-8")
         for rule, pattern in patterns.items():

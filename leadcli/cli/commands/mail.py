@@ -86,6 +86,45 @@ def _batches(
 
 
 @app.command()
+def _ask_to_send(planned: list) -> str:
+    """On a terminal with no mode given: preview, then send only on a yes (exit 2 in a
+    script, which must say what it wants)."""
+    if not options.stdin_is_interactive():
+        say("Error: mail in a script needs --send, --draft DIR, --eml DIR or --dry-run.")
+        raise typer.Exit(2)
+    _preview(planned)
+    going = sum(1 for p in planned if p.message is not None)
+    if not going or not typer.confirm(f"Send {going} messages?", default=False, err=True):
+        say("Nothing sent.")
+        raise typer.Exit(1 if going else 0)
+    return "send"
+
+
+def _print_summary(summary: dict, fmt: OutputFormat) -> None:
+    if fmt is OutputFormat.json:
+        write_object(summary, sys.stdout)
+    elif fmt is not OutputFormat.table:
+        emit(summary["results"], fmt, columns=run_fields())
+    elif summary["results"]:
+        render_table(
+            (
+                [r["lead_id"], r["email"], r["outcome"], r["reason"] or r["subject"]]
+                for r in summary["results"]
+            ),
+            ["Lead", "Email", "Outcome", "Reason / subject"],
+            justify_right=("Lead",),
+            no_wrap=("Lead", "Outcome"),
+            keep_whole=("Email",),
+        )
+    say(_summary_line(summary))
+
+
+def run_fields() -> tuple[str, ...]:
+    from leadcli.outreach import run
+
+    return run.RESULT_FIELDS
+
+
 def mail(
     ctx: typer.Context,
     template: Annotated[
@@ -162,33 +201,10 @@ def mail(
         for one in run.plan(store, tmpl, lead_ids, sender, opts, drafts=drafts)
     ]
     if mode is None:
-        if not options.stdin_is_interactive():
-            say("Error: mail in a script needs --send, --draft DIR, --eml DIR or --dry-run.")
-            raise typer.Exit(2)
-        _preview(planned)
-        going = sum(1 for p in planned if p.message is not None)
-        if not going or not typer.confirm(f"Send {going} messages?", default=False, err=True):
-            say("Nothing sent.")
-            raise typer.Exit(1 if going else 0)
-        mode = "send"
+        mode = _ask_to_send(planned)
     transport = None if mode == "dry-run" else _transport(mode, draft or eml, config, sender)
     results = run.execute(store, planned, transport, opts, transaction=lambda: rescoring(ctx))
     summary = run.summarise(results, dry_run=mode == "dry-run")
-    if fmt is OutputFormat.json:
-        write_object(summary, sys.stdout)
-    elif fmt is not OutputFormat.table:
-        emit(summary["results"], fmt, columns=run.RESULT_FIELDS)
-    elif summary["results"]:
-        render_table(
-            (
-                [r["lead_id"], r["email"], r["outcome"], r["reason"] or r["subject"]]
-                for r in summary["results"]
-            ),
-            ["Lead", "Email", "Outcome", "Reason / subject"],
-            justify_right=("Lead",),
-            no_wrap=("Lead", "Outcome"),
-            keep_whole=("Email",),
-        )
-    say(_summary_line(summary))
+    _print_summary(summary, fmt)
     if summary["failed"]:
         raise typer.Exit(1)
