@@ -1,0 +1,302 @@
+"""`leadcli mail` against a real SMTP server (aiosmtpd on 127.0.0.1), a real sendmail-style
+executable and a real Maildir: what arrives, what never does, and what is logged."""
+
+from __future__ import annotations
+
+import email
+import json
+import mailbox
+import os
+import socket
+import ssl
+import stat
+import sys
+from email import policy
+from pathlib import Path
+
+import pytest
+
+aiosmtpd = pytest.importorskip("aiosmtpd")
+from aiosmtpd.controller import Controller  # noqa: E402
+
+TEMPLATE = """Subject: {{ company }} and a quicker pipeline
+
+Hi {{ first_name }},
+
+Would a call next week suit {{ company }}?
+
+{{ sender.name }}
+"""
+
+
+class Recorder:
+    """Keeps every message the server accepts; refuses the recipients it is told to."""
+
+    def __init__(self, refuse: frozenset[str] = frozenset()) -> None:
+        self.messages: list[tuple[list[str], email.message.EmailMessage]] = []
+        self.refuse = refuse
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refuse:
+            return "550 5.1.1 mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        msg = email.message_from_bytes(envelope.content, policy=policy.default)
+        self.messages.append((list(envelope.rcpt_tos), msg))
+        return "250 Message accepted"
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server on 127.0.0.1 (never another address), on a free port."""
+    servers = []
+
+    def start(refuse: frozenset[str] = frozenset(), tls_context=None) -> tuple[Recorder, int]:
+        recorder = Recorder(refuse)
+        kwargs = {}
+        if tls_context is not None:
+            kwargs = {"tls_context": tls_context, "require_starttls": True}
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        controller = Controller(
+            recorder, hostname="127.0.0.1", port=port, server_hostname="localhost", **kwargs
+        )
+        controller.start()
+        servers.append(controller)
+        return recorder, port
+
+    yield start
+    for controller in servers:
+        controller.stop()
+
+
+def _config(path: Path, port: int, security: str = "none", extra: str = "") -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        "[mail]\n"
+        'from = "Ann Consultant <ann@consulting.example>"\n'
+        'smtp_host = "127.0.0.1"\n'
+        f"smtp_port = {port}\n"
+        f'smtp_security = "{security}"\n'
+        "per_minute = 0\n" + extra,
+        encoding="utf-8",
+    )
+
+
+def _leads(cli) -> dict[str, int]:
+    people = {
+        "ada": ["--first-name", "Ada", "--email", "ada@lovelace.example", "--company", "Engines"],
+        "bob": ["--first-name", "Bob", "--email", "bob@builder.example", "--company", "Bricks"],
+        "dnc": ["--first-name", "Dan", "--email", "dan@nocontact.example", "--company", "Quiet"],
+        "lost": ["--first-name", "Lia", "--email", "lia@lost.example", "--company", "Gone"],
+        "gone": ["--first-name", "Yol", "--email", "yolanda.yarb@example.net", "--company", "Y"],
+    }
+    ids = {}
+    for key, args in people.items():
+        result = cli("add", *args, "-f", "json")
+        assert result.exit_code == 0, result.stderr
+        ids[key] = json.loads(result.stdout)["id"]
+    assert cli("edit", str(ids["dnc"]), "--do-not-contact").exit_code == 0
+    assert cli("advance", str(ids["lost"]), "--lost", "--reason", "budget").exit_code == 0
+    assert cli("forget", "yolanda.yarb@example.net", "--yes").exit_code == 0
+    # The forgotten person comes back in a stale list: the import keeps her out.
+    stale = Path(os.environ["LEADCLI_CONFIG"]).parent / "stale.csv"
+    stale.parent.mkdir(parents=True, exist_ok=True)
+    stale.write_text(
+        "First Name,Email,Company\nYol,yolanda.yarb@example.net,Y\nCy,cy@new.example,New\n",
+        encoding="utf-8",
+    )
+    assert cli("import", str(stale)).exit_code == 0
+    del ids["gone"]
+    listed = cli("list", "-q").stdout.split()
+    ids.update(
+        {f"imported-{n}": int(i) for n, i in enumerate(listed) if int(i) not in ids.values()}
+    )
+    return ids
+
+
+def _template(tmp_path: Path) -> Path:
+    path = tmp_path / "intro.txt"
+    path.write_text(TEMPLATE, encoding="utf-8")
+    return path
+
+
+def test_one_message_per_recipient_and_never_to_anyone_who_said_no(
+    cli, smtp_server, tmp_path, isolated_env
+):
+    recorder, port = smtp_server()
+    _config(
+        Path(os.environ["LEADCLI_CONFIG"]),
+        port,
+        extra='unsubscribe = "mailto:u@x.example, https://x.example/u/{lead_id}"\n',
+    )
+    ids = _leads(cli)
+    template = _template(tmp_path)
+    every = [str(i) for i in ids.values()]
+    assert len(every) == 5  # ada, bob, dan, lia and cy: never Yolanda
+
+    result = cli("mail", str(template), *every, "--send", "-f", "json")
+
+    assert result.exit_code == 0, result.stderr
+    summary = json.loads(result.stdout)
+    arrived = {tuple(rcpt): msg for rcpt, msg in recorder.messages}
+    # One recipient per message; only the two reachable people.
+    assert set(arrived) == {
+        ("ada@lovelace.example",),
+        ("bob@builder.example",),
+        ("cy@new.example",),
+    }
+    ada = arrived[("ada@lovelace.example",)]
+    assert ada["Subject"] == "Engines and a quicker pipeline"
+    assert "Hi Ada," in ada.get_content()
+    assert ada["List-Unsubscribe"] and ada["List-Unsubscribe-Post"]
+    # The Message-ID on the wire is the one leadcli stored (a reply finds the lead by it).
+    sent = {r["email"]: r for r in summary["results"] if r["outcome"] == "sent"}
+    assert sent["ada@lovelace.example"]["message_id"] == str(ada["Message-ID"]).strip()
+    skipped = [r for r in summary["results"] if r["outcome"] == "skipped"]
+    assert sorted(r["email"] for r in skipped) == ["dan@nocontact.example", "lia@lost.example"]
+    # Nothing of the erased, the opted-out or the lost reached the server.
+    wire = b"".join(m.as_bytes() for _, m in recorder.messages).lower()
+    for address in (b"yolanda.yarb", b"dan@nocontact", b"lia@lost"):
+        assert address not in wire
+
+    # A second run the same day sends nothing new.
+    again = cli("mail", str(template), *every, "--send", "-f", "json")
+    assert again.exit_code == 0
+    assert len(recorder.messages) == 3
+    assert not [r for r in json.loads(again.stdout)["results"] if r["outcome"] == "sent"]
+
+    # Logged as an outbound e-mail touch with the subject.
+    shown = cli("show", str(ids["ada"]), "-f", "json")
+    assert "Engines and a quicker pipeline" in shown.stdout
+
+
+def test_a_refused_recipient_fails_that_message_only(cli, smtp_server, tmp_path):
+    recorder, port = smtp_server(refuse=frozenset({"bob@builder.example"}))
+    _config(Path(os.environ["LEADCLI_CONFIG"]), port)
+    ids = _leads(cli)
+
+    result = cli("mail", str(_template(tmp_path)), str(ids["ada"]), str(ids["bob"]), "--send")
+
+    assert result.exit_code == 1
+    assert [rcpt for rcpt, _ in recorder.messages] == [["ada@lovelace.example"]]
+    # Bob's failure is unlogged: the next run tries him again, and not Ada.
+    recorder.refuse = frozenset()
+    retry = cli("mail", str(_template(tmp_path)), str(ids["ada"]), str(ids["bob"]), "--send")
+    assert retry.exit_code == 0
+    assert [rcpt for rcpt, _ in recorder.messages][1:] == [["bob@builder.example"]]
+
+
+def test_starttls_with_a_test_certificate(cli, smtp_server, tmp_path):
+    trustme = pytest.importorskip("trustme")
+    ca = trustme.CA()
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("localhost", "127.0.0.1").configure_cert(server_context)
+    cafile = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(cafile))
+    recorder, port = smtp_server(tls_context=server_context)
+    _config(
+        Path(os.environ["LEADCLI_CONFIG"]),
+        port,
+        security="starttls",
+        extra=f'smtp_cafile = "{cafile}"\n',
+    )
+    ids = _leads(cli)
+
+    result = cli("mail", str(_template(tmp_path)), str(ids["ada"]), "--send")
+
+    assert result.exit_code == 0, result.stderr
+    assert [rcpt for rcpt, _ in recorder.messages] == [["ada@lovelace.example"]]
+
+
+def test_sendmail_transport_runs_the_configured_command(cli, tmp_path):
+    record = tmp_path / "sendmail-input"
+    stub = tmp_path / "fake-sendmail"
+    stub.write_text(
+        f"#!{sys.executable}\nimport sys\n"
+        f"open({str(record)!r}, 'ab').write(sys.stdin.buffer.read() + b'\\n--END--\\n')\n",
+        encoding="utf-8",
+    )
+    stub.chmod(stub.stat().st_mode | stat.S_IXUSR)
+    config = Path(os.environ["LEADCLI_CONFIG"])
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(
+        f'[mail]\nfrom = "Ann <ann@consulting.example>"\nsendmail = "{stub} -t"\nper_minute = 0\n',
+        encoding="utf-8",
+    )
+    ids = _leads(cli)
+
+    result = cli("mail", str(_template(tmp_path)), str(ids["ada"]), str(ids["bob"]), "--send")
+
+    assert result.exit_code == 0, result.stderr
+    parts = record.read_bytes().split(b"\n--END--\n")[:-1]
+    assert len(parts) == 2
+    first = email.message_from_bytes(parts[0], policy=policy.default)
+    assert first["To"].addresses[0].addr_spec == "ada@lovelace.example"
+
+
+def test_drafts_are_valid_messages_in_a_maildir(cli, tmp_path):
+    config = Path(os.environ["LEADCLI_CONFIG"])
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text('[mail]\nfrom = "Ann <ann@consulting.example>"\n', encoding="utf-8")
+    ids = _leads(cli)
+    drafts = tmp_path / "Drafts"
+
+    result = cli("mail", str(_template(tmp_path)), str(ids["ada"]), "--draft", str(drafts))
+
+    assert result.exit_code == 0, result.stderr
+    files = list((drafts / "new").iterdir())
+    assert len(files) == 1
+    msg = email.message_from_bytes(files[0].read_bytes(), policy=policy.default)
+    assert msg["Subject"] == "Engines and a quicker pipeline"
+    assert str(msg["Message-ID"]).strip().startswith("<") and msg["Date"]
+    assert len(mailbox.Maildir(drafts, create=False)) == 1
+
+
+def _sender_only() -> None:
+    config = Path(os.environ["LEADCLI_CONFIG"])
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text('[mail]\nfrom = "Ann <ann@consulting.example>"\n', encoding="utf-8")
+
+
+def test_a_script_without_a_mode_is_told_what_to_give(cli, tmp_path):
+    _sender_only()
+    ids = _leads(cli)
+    result = cli("mail", str(_template(tmp_path)), str(ids["ada"]))
+    assert result.exit_code == 2
+    assert "--send" in result.stderr
+
+
+def test_a_missing_field_names_the_field_and_the_lead(cli, tmp_path):
+    _sender_only()
+    ids = _leads(cli)
+    template = tmp_path / "t.txt"
+    template.write_text("Subject: Hi\n\nDear {{ nickname }}\n", encoding="utf-8")
+    result = cli("mail", str(template), str(ids["ada"]), "--dry-run")
+    assert result.exit_code == 1
+    assert "nickname" in result.stderr and str(ids["ada"]) in result.stderr
+
+
+def test_lead_data_is_never_template_code(cli, tmp_path, smtp_server):
+    recorder, port = smtp_server()
+    _config(Path(os.environ["LEADCLI_CONFIG"]), port)
+    added = cli(
+        "add",
+        "--first-name",
+        "{{ 7*7 }}",
+        "--company",
+        "{% if 1 %}X{% endif %}",
+        "--email",
+        "t@t.example",
+        "-f",
+        "json",
+    )
+    lead = json.loads(added.stdout)["id"]
+    result = cli("mail", str(_template(tmp_path)), str(lead), "--send")
+    assert result.exit_code == 0, result.stderr
+    body = recorder.messages[0][1].get_content()
+    assert "Hi {{ 7*7 }}," in body and "49" not in body
+    assert "suit {% if 1 %}X{% endif %}?" in body
