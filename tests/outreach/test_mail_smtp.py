@@ -300,3 +300,46 @@ def test_lead_data_is_never_template_code(cli, tmp_path, smtp_server):
     body = recorder.messages[0][1].get_content()
     assert "Hi {{ 7*7 }}," in body and "49" not in body
     assert "suit {% if 1 %}X{% endif %}?" in body
+
+
+def test_a_captured_reply_lands_on_the_lead_and_ends_its_cadence(cli, smtp_server, tmp_path):
+    recorder, port = smtp_server()
+    config = Path(os.environ["LEADCLI_CONFIG"])
+    _config(config, port)
+    (config.parent / "cadences.toml").write_text(
+        "[cadences.intro]\n"
+        'description = "intro"\n'
+        'steps = [{ day = 0, kind = "email", template = "intro" },'
+        ' { day = 3, kind = "call" }]\n',
+        encoding="utf-8",
+    )
+    (config.parent / "templates").mkdir()
+    (config.parent / "templates" / "intro.txt").write_text(TEMPLATE, encoding="utf-8")
+    ids = _leads(cli)
+    ada = str(ids["ada"])
+    assert cli("enroll", ada, "--cadence", "intro").exit_code == 0
+    sent = cli("mail", "--due", "--send", "-f", "json")
+    assert sent.exit_code == 0, sent.stderr
+    assert [rcpt for rcpt, _ in recorder.messages] == [["ada@lovelace.example"]]
+    mid = str(recorder.messages[0][1]["Message-ID"]).strip()
+
+    # She answers from another address of hers: the reply names our Message-ID.
+    reply = tmp_path / "reply.eml"
+    reply.write_bytes(
+        b"From: Ada L <ada.private@home.example>\r\n"
+        b"To: ann@consulting.example\r\n"
+        b"Subject: Re: Engines and a quicker pipeline\r\n"
+        b"Date: Mon, 07 Dec 2026 10:00:00 +0000\r\n"
+        b"Message-ID: <reply-1@home.example>\r\n"
+        b"In-Reply-To: " + mid.encode() + b"\r\n\r\nYes, Tuesday works.\r\n"
+    )
+    captured = cli("capture", str(reply), "-f", "json")
+    assert captured.exit_code == 0, captured.stderr
+
+    # No new lead for the other address; the reply is Ada's inbound touch.
+    assert sorted(cli("list", "-q").stdout.split()) == sorted(str(i) for i in ids.values())
+    shown = json.loads(cli("show", ada, "-f", "json").stdout)
+    text = json.dumps(shown)
+    assert "Yes, Tuesday works." in text
+    enrolments = shown.get("enrolments") or shown.get("cadences")
+    assert enrolments and all(e.get("ended_at") for e in enrolments), enrolments
