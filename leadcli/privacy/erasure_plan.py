@@ -93,6 +93,12 @@ PLAN: dict[str, Handling] = {
         BY_LEAD_ID + "; every row left with no lead by an older erasure too",
         _all(GONE, "key", "lead_id", "outcome", "captured_at"),
     ),
+    # What `mail` sent: a Message-ID leadcli made (random, at the sender's domain) and the
+    # template's name; the row ties them to the person, so it goes with them (a reply
+    # captured later then finds no lead, as a stranger's would).
+    "sent_messages": Handling(
+        BY_LEAD_ID, _all(GONE, "message_id", "lead_id", "template", "day", "outcome", "at")
+    ),
     "batch_leads": Handling(BY_LEAD_ID, _all(GONE, "batch_id", "lead_id")),
     "batch_matches": Handling(BY_LEAD_ID, _all(GONE, "batch_id", "lead_id")),
     "possible_duplicates": Handling(

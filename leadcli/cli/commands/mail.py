@@ -85,7 +85,6 @@ def _batches(
     return [(load(template), options.read_ids(ids))]
 
 
-@app.command()
 def _ask_to_send(planned: list) -> str:
     """On a terminal with no mode given: preview, then send only on a yes (exit 2 in a
     script, which must say what it wants)."""
@@ -125,6 +124,7 @@ def run_fields() -> tuple[str, ...]:
     return run.RESULT_FIELDS
 
 
+@app.command()
 def mail(
     ctx: typer.Context,
     template: Annotated[
