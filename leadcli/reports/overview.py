@@ -9,12 +9,23 @@ from typing import Any
 from leadcli.reports.filters import ReportFilter, build_base
 from leadcli.storage.store import Store
 
+#: What a page of the overview adds (``full``): the reports a consultant sends with it.
+FULL_PAGE = ("sources", "velocity", "response", "lost", "cohorts")
+
 
 def run(
-    store: Store, name: str, flt: ReportFilter, config: dict[str, Any], *, by: str = "count"
+    store: Store,
+    name: str,
+    flt: ReportFilter,
+    config: dict[str, Any],
+    *,
+    by: str = "count",
+    full: bool = False,
 ) -> dict[str, Any]:
     """Compute one report (``overview`` or a sub-report's name) inside one read
-    transaction, so all its figures describe the same state of the database."""
+    transaction, so all its figures describe the same state of the database. ``full``: the
+    overview with the reports of ``FULL_PAGE`` as ``parts`` (for a page; the figures a
+    script reads are the overview's alone)."""
     from leadcli.reports import (
         cohorts,
         funnel,
@@ -40,6 +51,8 @@ def run(
             "ratings": lambda: ratings.ratings(conn, base),
         }
         result = reports[name]()
+        if full and name == "overview":
+            result["parts"] = [reports[part]() for part in FULL_PAGE]
     result["filters"] = flt.describe()
     return result
 
