@@ -26,29 +26,22 @@ def run(
     transaction, so all its figures describe the same state of the database. ``full``: the
     overview with the reports of ``FULL_PAGE`` as ``parts`` (for a page; the figures a
     script reads are the overview's alone)."""
-    from leadcli.reports import (
-        cohorts,
-        funnel,
-        lost,
-        pipeline,
-        ratings,
-        response,
-        sources,
-        velocity,
-    )
+    import importlib
+
+    def report(module: str, function: str | None = None) -> Callable[..., dict[str, Any]]:
+        # only the modules of the reports asked for: each costs start-up time
+        return getattr(importlib.import_module(f"leadcli.reports.{module}"), function or module)
 
     with store.read() as conn:
         base = build_base(conn, flt)
         reports: dict[str, Callable[[], dict[str, Any]]] = {
             "overview": lambda: overview(conn, base, config),
-            "pipeline": lambda: pipeline.pipeline(conn, base, config),
-            "funnel": lambda: funnel.funnel(conn, base, by=by),
-            "sources": lambda: sources.sources(conn, base),
-            "velocity": lambda: velocity.velocity(conn, base),
-            "response": lambda: response.response(conn, base),
-            "lost": lambda: lost.lost(conn, base),
-            "cohorts": lambda: cohorts.cohorts(conn, base),
-            "ratings": lambda: ratings.ratings(conn, base),
+            "pipeline": lambda: report("pipeline")(conn, base, config),
+            "funnel": lambda: report("funnel")(conn, base, by=by),
+            **{
+                name: (lambda name=name: report(name)(conn, base))
+                for name in ("sources", "velocity", "response", "lost", "cohorts", "ratings")
+            },
         }
         result = reports[name]()
         if full and name == "overview":

@@ -213,8 +213,6 @@ def sparkline(values: list[float]) -> str:
 
 
 def _show(result: dict[str, Any], fmt: OutputFormat) -> None:
-    from leadcli.reports import render
-
     if fmt is OutputFormat.json:
         write_object(result, sys.stdout)
         return
@@ -223,6 +221,8 @@ def _show(result: dict[str, Any], fmt: OutputFormat) -> None:
         columns = list(rows[0]) if rows else []
         emit(rows, fmt, columns=columns)
         return
+    from leadcli.reports import render  # tables only: scripts' formats start faster without it
+
     extra = render.note(result)
     if extra:
         say(extra)
