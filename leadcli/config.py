@@ -226,6 +226,13 @@ SETTINGS: dict[str, Setting] = {
             "LANG).",
         ),
         Setting(
+            "report.locale",
+            "",
+            _locale,
+            "How report pages (--html, --svg, --pdf) write numbers, e.g. de_DE (1.234,5); "
+            "empty: as import.locale says, else 1,234.5.",
+        ),
+        Setting(
             "followup.speed_to_lead_minutes",
             60,
             _minutes,

@@ -9,37 +9,43 @@ from typing import Any
 from leadcli.reports.filters import ReportFilter, build_base
 from leadcli.storage.store import Store
 
+#: What a page of the overview adds (``full``): the reports a consultant sends with it.
+FULL_PAGE = ("sources", "velocity", "response", "lost", "cohorts")
+
 
 def run(
-    store: Store, name: str, flt: ReportFilter, config: dict[str, Any], *, by: str = "count"
+    store: Store,
+    name: str,
+    flt: ReportFilter,
+    config: dict[str, Any],
+    *,
+    by: str = "count",
+    full: bool = False,
 ) -> dict[str, Any]:
     """Compute one report (``overview`` or a sub-report's name) inside one read
-    transaction, so all its figures describe the same state of the database."""
-    from leadcli.reports import (
-        cohorts,
-        funnel,
-        lost,
-        pipeline,
-        ratings,
-        response,
-        sources,
-        velocity,
-    )
+    transaction, so all its figures describe the same state of the database. ``full``: the
+    overview with the reports of ``FULL_PAGE`` as ``parts`` (for a page; the figures a
+    script reads are the overview's alone)."""
+    import importlib
+
+    def report(module: str, function: str | None = None) -> Callable[..., dict[str, Any]]:
+        # only the modules of the reports asked for: each costs start-up time
+        return getattr(importlib.import_module(f"leadcli.reports.{module}"), function or module)
 
     with store.read() as conn:
         base = build_base(conn, flt)
         reports: dict[str, Callable[[], dict[str, Any]]] = {
             "overview": lambda: overview(conn, base, config),
-            "pipeline": lambda: pipeline.pipeline(conn, base, config),
-            "funnel": lambda: funnel.funnel(conn, base, by=by),
-            "sources": lambda: sources.sources(conn, base),
-            "velocity": lambda: velocity.velocity(conn, base),
-            "response": lambda: response.response(conn, base),
-            "lost": lambda: lost.lost(conn, base),
-            "cohorts": lambda: cohorts.cohorts(conn, base),
-            "ratings": lambda: ratings.ratings(conn, base),
+            "pipeline": lambda: report("pipeline")(conn, base, config),
+            "funnel": lambda: report("funnel")(conn, base, by=by),
+            **{
+                name: (lambda name=name: report(name)(conn, base))
+                for name in ("sources", "velocity", "response", "lost", "cohorts", "ratings")
+            },
         }
         result = reports[name]()
+        if full and name == "overview":
+            result["parts"] = [reports[part]() for part in FULL_PAGE]
     result["filters"] = flt.describe()
     return result
 

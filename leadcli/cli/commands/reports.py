@@ -50,7 +50,20 @@ HtmlOption = Annotated[
     Path | None, typer.Option("--html", metavar="FILE", help="Write a standalone HTML page.")
 ]
 SvgOption = Annotated[
-    Path | None, typer.Option("--svg", metavar="FILE", help="Write the report as an SVG image.")
+    Path | None,
+    typer.Option("--svg", metavar="FILE", help="Write the report as SVG, a 16:9 slide a section."),
+]
+PdfOption = Annotated[
+    Path | None,
+    typer.Option("--pdf", metavar="FILE", help="Print the HTML page to PDF (needs Chromium)."),
+]
+TitleOption = Annotated[
+    str | None,
+    typer.Option("--title", help="The page's title (default: the database's name)."),
+]
+LocaleOption = Annotated[
+    str | None,
+    typer.Option("--locale", help="Numbers on the page as this locale writes them, e.g. de_DE."),
 ]
 ReportFormat = Annotated[
     OutputFormat | None,
@@ -100,6 +113,9 @@ def _run(
     fmt: OutputFormat | None,
     html: Path | None,
     svg: Path | None,
+    pdf: Path | None = None,
+    title: str | None = None,
+    locale: str | None = None,
     by: By = By.count,
 ) -> None:
     from leadcli.reports.filters import ReportFilter
@@ -116,28 +132,65 @@ def _run(
         tags=tuple(split_commas(tag)),
         aliases=config["sources.aliases"],
     )
-    result = run(app_state.store(), name, flt, config.values, by=by.value)
-    _write_files(result, html, svg)
-    if fmt is None and (html or svg):
-        return
+    pages = html or svg or pdf
+    if pages:
+        locale = _locale(locale, config)
+    store = app_state.store()
+    result = run(store, name, flt, config.values, by=by.value, full=bool(pages))
+    if pages:
+        period = {"since": since, "until": until, "as of": as_of}
+        page = _page(result, store.path, title, period, locale)
+        _write_files(result, page, html, svg, pdf)
+        if fmt is None:
+            return
+    result.pop("parts", None)  # scripts read the report they asked for
     _show(result, fmt or OutputFormat.table)
 
 
-def _title(result: dict[str, Any]) -> str:
-    from leadcli.reports.render import TITLES
+def _locale(option: str | None, config: Any) -> str | None:
+    """--locale, else ``report.locale``, else ``import.locale``, else None (1,234.5)."""
+    if option is None:
+        return config["report.locale"] or config["import.locale"] or None
+    from leadcli.text.numbers import check_locale
 
-    title = f"leadcli report: {TITLES[result['report']]}"
-    as_of = result["filters"].get("as_of")
-    return f"{title} (as of {as_of})" if as_of else title
+    try:
+        return check_locale(option)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--locale") from None
 
 
-def _write_files(result: dict[str, Any], html: Path | None, svg: Path | None) -> None:
+def _page(
+    result: dict[str, Any],
+    db: Path | str,
+    title: str | None,
+    period: dict[str, str | None],
+    locale: str | None,
+) -> Any:
+    """What the page says above its figures: the title (--title, else the database's name
+    and the report), the period as the options were written, when it was made."""
+    from leadcli.reports.render import TITLES, Page
+    from leadcli.text.dates import now_text
+
+    database = Path(db).name
+    heading = title or f"{Path(db).stem}: {TITLES[result['report']]}"
+    said = "; ".join(f"{k} {v}" for k, v in period.items() if v)
+    return Page(heading, database=database, period=said, made=now_text(), locale=locale)
+
+
+def _write_files(
+    result: dict[str, Any], page: Any, html: Path | None, svg: Path | None, pdf: Path | None
+) -> None:
     from leadcli.reports import render
 
     for path, make in ((html, render.to_html), (svg, render.to_svg)):
         if path is not None:
-            path.write_text(make(result, _title(result)), encoding="utf-8")
+            path.write_text(make(result, page.title, page), encoding="utf-8")
             say(f"Wrote {path}")
+    if pdf is not None:
+        from leadcli.reports.pdf import print_pdf
+
+        print_pdf(render.to_html(result, page.title, page), pdf)
+        say(f"Wrote {pdf}")
 
 
 _BLOCKS = " ▏▎▍▌▋▊▉█"
@@ -160,8 +213,6 @@ def sparkline(values: list[float]) -> str:
 
 
 def _show(result: dict[str, Any], fmt: OutputFormat) -> None:
-    from leadcli.reports import render
-
     if fmt is OutputFormat.json:
         write_object(result, sys.stdout)
         return
@@ -170,6 +221,8 @@ def _show(result: dict[str, Any], fmt: OutputFormat) -> None:
         columns = list(rows[0]) if rows else []
         emit(rows, fmt, columns=columns)
         return
+    from leadcli.reports import render  # tables only: scripts' formats start faster without it
+
     extra = render.note(result)
     if extra:
         say(extra)
@@ -211,6 +264,9 @@ def overview(
     fmt: ReportFormat = None,
     html: HtmlOption = None,
     svg: SvgOption = None,
+    pdf: PdfOption = None,
+    title: TitleOption = None,
+    locale: LocaleOption = None,
 ) -> None:
     """Headline measures, leads by stage, the pipeline and the funnel.
 
@@ -221,7 +277,8 @@ def overview(
 
 
 def _opts(values: dict[str, Any]) -> dict[str, Any]:
-    keys = ("since", "until", "as_of", "source", "owner", "tag", "fmt", "html", "svg")
+    keys = ("since", "until", "as_of", "source", "owner", "tag", "fmt", "html", "svg", "pdf")
+    keys += ("title", "locale")
     return {k: values[k] for k in keys}
 
 
@@ -237,6 +294,9 @@ def _sub(name: str, doc: str, example: str) -> None:
         fmt: ReportFormat = None,
         html: HtmlOption = None,
         svg: SvgOption = None,
+        pdf: PdfOption = None,
+        title: TitleOption = None,
+        locale: LocaleOption = None,
     ) -> None:
         _run(ctx, name, **_opts(locals()))
 
@@ -257,6 +317,9 @@ def funnel(
     fmt: ReportFormat = None,
     html: HtmlOption = None,
     svg: SvgOption = None,
+    pdf: PdfOption = None,
+    title: TitleOption = None,
+    locale: LocaleOption = None,
 ) -> None:
     """Leads that reached each stage, conversion to the next and cumulative, drop-off.
 
