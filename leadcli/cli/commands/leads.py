@@ -259,38 +259,28 @@ def list_leads(
     """
     from leadcli.leads.records import iter_leads
 
+    filters = {
+        "stage": stage,
+        "source": source,
+        "tag": tag,
+        "rating": rating,
+        "owner": owner,
+        "min_score": min_score,
+        "search": search,
+        "sort": str(sort.value),
+    }
     if list_fmt is ListFormat.mutt and not ids_only:
         from leadcli.exporting.writers import write_mutt_query
 
-        query = lead_query(
-            stage=stage,
-            source=source,
-            tag=tag,
-            rating=rating,
-            owner=owner,
-            min_score=min_score,
-            search=search,
-            sort=str(sort.value),
-            limit=limit or None,
-        )
+        query = lead_query(**filters, limit=limit or None)
         write_mutt_query(iter_leads(state(ctx).store(create=False), query), sys.stdout)
         return
     fmt = OutputFormat.table if list_fmt is ListFormat.mutt else OutputFormat(list_fmt.value)
 
     table = fmt is OutputFormat.table and not ids_only
     shown = effective_limit(limit, table=table, table_default=DEFAULT_TABLE_LIMIT)
-    query = lead_query(
-        stage=stage,
-        source=source,
-        tag=tag,
-        rating=rating,
-        owner=owner,
-        min_score=min_score,
-        search=search,
-        sort=str(sort.value),
-        # one more than shown, to know whether to say there are more
-        limit=shown + 1 if table and shown else shown,
-    )
+    # one more than shown, to know whether to say there are more
+    query = lead_query(**filters, limit=shown + 1 if table and shown else shown)
     store = state(ctx).store(create=False)
     if ids_only:
         # Only the id is needed; the records still stream, so a million ids use little memory.
