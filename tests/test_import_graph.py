@@ -31,7 +31,6 @@ ENTRY_POINTS = {"leadcli.__main__"}
 # ---------------------------------------------------------------------------------------
 #: Import circles, each as its sorted modules.
 ALLOWED_CIRCLES: set[tuple[str, ...]] = {
-    ("leadcli.cli.commands.backups", "leadcli.cli.commands.imports"),
     # identity/possible.py reaches back into dedupe (no_evidence, load_columns); its speed
     # work is in flight on another branch.
     ("leadcli.identity.dedupe", "leadcli.identity.possible"),
@@ -41,7 +40,6 @@ ALLOWED_CIRCLES: set[tuple[str, ...]] = {
 }
 #: Modules over the line limit.
 ALLOWED_LONG_MODULES: set[str] = {
-    "cli/commands/followups.py",
     "importing/loader.py",
     "importing/rows.py",
     # wip/corerooms mends these before it is done:
@@ -51,7 +49,7 @@ ALLOWED_LONG_MODULES: set[str] = {
 #: Functions over the line limit, as ``module.py:function``.
 ALLOWED_LONG_FUNCTIONS: set[str] = {
     "cli/commands/export.py:export",
-    "cli/commands/followups.py:due",
+    "cli/commands/due.py:due",
     "cli/commands/imports.py:import_files",
     "cli/commands/leads.py:show",
     "cli/commands/pipeline.py:qualify",

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import NamedTuple
 
@@ -315,6 +316,24 @@ def parse_when(text: str, *, now_: datetime | None = None) -> datetime:
         return check_range(_parse_when(text, now_=now_))
     except OverflowError:  # "in 99999 years"
         raise ValueError(_OUTSIDE) from None
+
+
+#: A follow-up given as a day without a time ("tomorrow", "3d") is at this local hour.
+FOLLOW_UP_HOUR = 9
+#: Words that give a time of day: with one of them, midnight was meant, not a bare day.
+_EXPLICIT_TIME = re.compile(r"\d:\d|\d\s*(am|pm)\b|midnight|noon|tonight|\d+\s*(h|hours?|min)")
+
+
+def parse_planned(text: str, *, day_time: int | None = None) -> Resolved:
+    """WHEN as people write it, placed on the time line (``resolve_local``). With
+    ``day_time``, a day given without a time ("tomorrow", "3d") means that local hour, since
+    a follow-up at midnight is nobody's plan; "midnight" or "0:00" said outright stays.
+    Raises ValueError (NonexistentTime in a spring-forward gap)."""
+    when = parse_when(text)
+    bare_day = when.hour == when.minute == 0 and not _EXPLICIT_TIME.search(text.lower())
+    if day_time is not None and bare_day:
+        when = when.replace(hour=day_time)
+    return resolve_local(when)
 
 
 _NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "a couple of": 2}

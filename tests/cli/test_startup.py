@@ -123,7 +123,7 @@ def test_each_command_is_found_in_the_module_the_table_names():
     ("args", "modules"),
     [
         (["report", "lost"], ("reports",)),
-        (["--db", "x.db", "due", "--db", "y.db"], ("followups",)),
+        (["--db", "x.db", "due", "--db", "y.db"], ("due",)),
         (["--db=x.db", "import", "a.csv"], ("imports",)),
         (["--db", "report", "list"], ("leads",)),  # a database named "report"
     ],
@@ -153,6 +153,7 @@ def test_a_mistyped_command_is_still_suggested(migrated_db):
 
 def test_a_run_does_not_import_other_commands_modules(migrated_db):
     modules = loaded_modules(["due"], migrated_db)
-    assert "leadcli.cli.commands.followups" in modules
+    assert "leadcli.cli.commands.due" in modules
+    assert "leadcli.cli.commands.followups" not in modules
     assert "leadcli.cli.commands.reports" not in modules
     assert "leadcli.cli.commands.capture" not in modules

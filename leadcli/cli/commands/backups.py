@@ -1,38 +1,24 @@
-"""``leadcli backup [PATH]``, ``backup list``, ``restore PATH`` and ``doctor``; and
-``before_bulk_change``, the automatic backup every bulk command hands its core operation."""
+"""``leadcli backup [PATH]``, ``backup list``, ``restore PATH`` and ``doctor`` (the automatic
+backup every bulk command hands its core operation, ``before_bulk_change``, is in
+``cli.shared``)."""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
-from typer.core import TyperGroup
 
 from leadcli.cli import options
-from leadcli.cli.commands.imports import ImportFilesCommand
 from leadcli.cli.options import FormatOption, OutputFormat
 from leadcli.cli.output import emit, render_table, say, write_object
+from leadcli.cli.shared import DefaultVerbCommand, before_bulk_change, default_group
 from leadcli.cli.state import state
-
-if TYPE_CHECKING:
-    from leadcli.storage.store import BeforeWrite, Store
 
 app = typer.Typer()
 
-
-class TakeByDefault(TyperGroup):
-    """``backup`` and ``backup PATH`` take a backup; ``backup list`` lists them (a file
-    really named ``list`` can be given as ``./list``)."""
-
-    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
-        if not args or args[0] not in self.commands:
-            args = ["take", *args]
-        return super().parse_args(ctx, args)
-
-
-backup_app = typer.Typer(cls=TakeByDefault)
+backup_app = typer.Typer(cls=default_group("take", if_no_args=True, help_is_default=True))
 app.add_typer(
     backup_app,
     name="backup",
@@ -46,33 +32,7 @@ app.add_typer(
 BACKUP_COLUMNS = ("path", "taken_at", "reason", "bytes")
 
 
-def before_bulk_change(ctx: typer.Context, reason: str) -> BeforeWrite | None:
-    """The automatic backup of a bulk change (``reason``: import-undo, merge, dedupe,
-    forget ...), per ``backup.keep``, as the ``before_write`` the core's bulk operation
-    calls once its checks have passed (``Store.checks_passed``): a refused command takes
-    none. Said on stderr, as it takes time on a big database. Taken once, however many
-    writes the callback is handed to (``dedupe --merge`` merges pair by pair)."""
-    app_state = state(ctx)
-    store = app_state.store()
-    keep = app_state.config()["backup.keep"]  # a broken setting is said before any change
-    if store.read_only or keep <= 0:
-        return None  # read-only: the change itself will say the file is read-only
-    taken: list[object] = []
-
-    def backup(store: Store) -> None:
-        from leadcli.privacy.backups import automatic_backup
-
-        if taken:
-            return
-        made = automatic_backup(store, reason, keep=keep)
-        taken.append(made)
-        if made is not None:
-            say(f"Backed up to {made.path}")
-
-    return backup
-
-
-@backup_app.command("take", cls=ImportFilesCommand)
+@backup_app.command("take", cls=DefaultVerbCommand)
 def backup_take(
     ctx: typer.Context,
     path: Annotated[

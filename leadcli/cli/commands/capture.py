@@ -8,9 +8,9 @@ from typing import Annotated, Any
 
 import typer
 
-from leadcli.cli.commands.scoring import rescoring
 from leadcli.cli.options import FormatOption, IdsOnly, OutputFormat
 from leadcli.cli.output import emit, render_table, say, write_object
+from leadcli.cli.shared import rescoring
 from leadcli.cli.state import state
 
 app = typer.Typer()

@@ -10,7 +10,6 @@ from typing import Annotated, Any
 import typer
 
 from leadcli.cli import options
-from leadcli.cli.commands.scoring import rescoring
 from leadcli.cli.options import (
     FormatOption,
     OutputFormat,
@@ -19,6 +18,7 @@ from leadcli.cli.options import (
     read_ids,
 )
 from leadcli.cli.output import emit, progress, render_table, say
+from leadcli.cli.shared import before_bulk_change, rescoring
 from leadcli.cli.state import state
 from leadcli.exporting.writers import write_object
 
@@ -148,8 +148,6 @@ def dedupe(
         if yes:  # unattended: only pairs at the bar, never a low recorded one
             bar = matching_rules.threshold if min_score is None else min_score
             pairs = [p for p in pairs if p["score"] >= bar]
-        from leadcli.cli.commands.backups import before_bulk_change
-
         backup = before_bulk_change(ctx, "dedupe") if pairs else None
         done = _merge_pairs(ctx, store, pairs, ask=not yes, lists=_lists(ctx), backup=backup)
         if fmt is not OutputFormat.table:
@@ -319,7 +317,6 @@ def merge(
         merge_id = parse_id(ids[1], "MERGE")
         if dry_run:
             raise typer.BadParameter("undo has no --dry-run", param_hint="--dry-run")
-        from leadcli.cli.commands.backups import before_bulk_change
 
         result = undo_merge(store, merge_id, before_write=before_bulk_change(ctx, "merge-undo"))
         if fmt is OutputFormat.table:
@@ -351,8 +348,6 @@ def merge(
     if dry_run:  # rolled back inside: no transaction around it to commit it
         result = run()
     else:
-        from leadcli.cli.commands.backups import before_bulk_change
-
         backup = before_bulk_change(ctx, "merge")
         with rescoring(ctx) as touched:
             result = run(backup)

@@ -9,9 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from typer.core import TyperCommand, TyperGroup
 
-from leadcli.cli.commands.scoring import default_scorer, rescoring
 from leadcli.cli.options import (
     MAX_INT,
     FormatOption,
@@ -21,6 +19,13 @@ from leadcli.cli.options import (
     parse_stage,
 )
 from leadcli.cli.output import emit, render_table, say, time_cell, write_object
+from leadcli.cli.shared import (
+    DefaultVerbCommand,
+    before_bulk_change,
+    default_group,
+    default_scorer,
+    rescoring,
+)
 from leadcli.cli.state import state
 from leadcli.errors import LeadcliError
 
@@ -30,26 +35,7 @@ if TYPE_CHECKING:
 app = typer.Typer()
 
 
-class FilesByDefault(TyperGroup):
-    """``import a.csv b.csv`` imports files; ``import list`` and ``import undo 3`` are verbs.
-    ``import --help`` is the help of importing files (every option), since that is what a
-    user asking it wants; a file that is really named ``undo`` can be given as ``./undo``."""
-
-    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
-        if not args or args[0] not in self.commands:
-            args = ["files", *args]
-        return super().parse_args(ctx, args)
-
-
-class ImportFilesCommand(TyperCommand):
-    """The default verb of ``import``: its usage reads ``leadcli import [OPTIONS] FILE...``."""
-
-    def format_usage(self, ctx: Any, formatter: Any) -> None:
-        path = ctx.parent.command_path if ctx.parent else ctx.command_path
-        formatter.write_usage(path, " ".join(self.collect_usage_pieces(ctx)))
-
-
-import_app = typer.Typer(cls=FilesByDefault)
+import_app = typer.Typer(cls=default_group("files", help_is_default=True))
 app.add_typer(
     import_app,
     name="import",
@@ -59,7 +45,7 @@ app.add_typer(
 )
 
 
-@import_app.command("files", cls=ImportFilesCommand)
+@import_app.command("files", cls=DefaultVerbCommand)
 def import_files(
     ctx: typer.Context,
     files: Annotated[list[str], typer.Argument(metavar="FILE...", help="Files, or - for stdin.")],
@@ -411,7 +397,6 @@ def import_undo(
 
     Example: leadcli import undo 3
     """
-    from leadcli.cli.commands.backups import before_bulk_change
     from leadcli.importing.undo import undo_batch
 
     backup = before_bulk_change(ctx, "import-undo")

@@ -8,7 +8,6 @@ from typing import Annotated, Any
 
 import typer
 
-from leadcli.cli.commands.scoring import rescoring
 from leadcli.cli.options import (
     FormatOption,
     IdsOnly,
@@ -30,6 +29,7 @@ from leadcli.cli.options import (
     split_commas,
 )
 from leadcli.cli.output import emit, make_console, render_table, say, time_cell, write_object
+from leadcli.cli.shared import rescoring
 from leadcli.cli.state import state
 
 app = typer.Typer()

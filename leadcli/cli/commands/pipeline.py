@@ -8,7 +8,6 @@ from typing import Annotated, Any
 import typer
 
 from leadcli.cli import options
-from leadcli.cli.commands.scoring import rescoring
 from leadcli.cli.options import (
     FormatOption,
     LeadId,
@@ -18,6 +17,7 @@ from leadcli.cli.options import (
     read_ids,
 )
 from leadcli.cli.output import emit, render_table, say, time_cell, write_object
+from leadcli.cli.shared import rescoring
 from leadcli.cli.state import state
 from leadcli.errors import LeadcliError
 from leadcli.text.safe_text import visible

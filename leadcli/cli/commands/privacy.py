@@ -8,9 +8,9 @@ from typing import Annotated, Any
 import typer
 
 from leadcli.cli import options
-from leadcli.cli.commands.backups import before_bulk_change
 from leadcli.cli.options import FormatOption, OutputFormat
 from leadcli.cli.output import emit, say
+from leadcli.cli.shared import before_bulk_change
 from leadcli.cli.state import state
 
 app = typer.Typer()

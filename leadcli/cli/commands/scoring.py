@@ -1,12 +1,9 @@
-"""Scoring commands: ``score`` and ``model train | show | evaluate``; and ``rescoring``, the
-write transaction other commands change leads in, so the leads they touch are rescored before
-it commits."""
+"""Scoring commands: ``score`` and ``model train | show | evaluate`` (the scorer they build,
+and ``rescoring``, live in ``cli.shared``)."""
 
 from __future__ import annotations
 
-import contextlib
 import sys
-from collections.abc import Callable, Iterable, Iterator
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -15,7 +12,8 @@ import typer
 
 from leadcli.cli.options import MAX_INT, FormatOption, OutputFormat, read_ids
 from leadcli.cli.output import emit, progress, render_table, say, write_object
-from leadcli.cli.state import AppState, state
+from leadcli.cli.shared import build_scorer
+from leadcli.cli.state import state
 from leadcli.scoring import MODES
 
 app = typer.Typer()
@@ -39,65 +37,6 @@ RulesOption = Annotated[
         dir_okay=False,
     ),
 ]
-
-
-def build_scorer(
-    app_state: AppState, mode: str | None, rules_file: Path | None = None, *, quiet: bool = False
-) -> Any:
-    """The scorer a command uses: the mode asked for (else ``scoring.model``); predictive
-    and blend fall back to rules, saying so unless ``quiet``, while no model has been
-    trained. Rules are read only when the mode scores by them."""
-    from leadcli.scoring import apply, model, rules
-    from leadcli.storage.paths import resolve_config_path
-
-    config = app_state.config()
-    mode = mode or config["scoring.model"]
-    stored = None
-    if mode != "rules":
-        stored = model.load_latest(app_state.store())
-        if stored is None:
-            if not quiet:
-                say(
-                    f"No trained model yet: scoring by rules instead of {mode} "
-                    "(`leadcli model train` learns one from closed leads)."
-                )
-            mode = "rules"
-    ruleset = None
-    if mode != "predictive":
-        ruleset = rules.load(rules_file, user_rules=rules.user_rules_path(resolve_config_path()))
-    return apply.Scorer(
-        mode=mode,
-        rules=ruleset,
-        model=stored,
-        hot=config["rating.hot"],
-        warm=config["rating.warm"],
-    )
-
-
-def default_scorer(app_state: AppState) -> Any:
-    """The scorer commands rescore what they change with, built once a run: a command
-    writing in many transactions (capture's batches, dedupe's pairs) reads the rules file
-    and the model once."""
-    if app_state.scorer is None:
-        app_state.scorer = build_scorer(app_state, None, quiet=True)
-    return app_state.scorer
-
-
-@contextlib.contextmanager
-def rescoring(ctx: typer.Context) -> Iterator[Callable[[Iterable[int]], None]]:
-    """The write transaction of a command that changes leads: it yields ``touched``, to
-    name the leads changed, and rescores them (default scorer) before the transaction
-    commits. The scorer is built first (once a run), so a broken rules file changes
-    nothing."""
-    from leadcli.scoring.apply import rescore_in
-
-    app_state = state(ctx)
-    scorer = default_scorer(app_state)
-    ids: list[int] = []
-    with app_state.store().write() as conn:
-        yield ids.extend
-        if ids:
-            rescore_in(conn, scorer, ids)
 
 
 @app.command()
