@@ -257,3 +257,16 @@ def test_in_n_hours_is_n_real_hours_in_every_zone(name, now_, hours):
     with in_zone(name):
         stored = dates.to_store(dates.parse_when(f"in {hours} hours", now_=pinned))
     assert dates.from_store(stored) - pinned == timedelta(hours=hours)
+
+
+def test_a_planned_day_without_a_time_is_at_the_follow_up_hour(monkeypatch):
+    """A follow-up "tomorrow" is at 9:00 local, not midnight; a time said outright stays."""
+    from leadcli.text import dates
+
+    monkeypatch.setenv("LEADCLI_NOW", "2026-12-07T15:00:00Z")
+    bare = dates.parse_planned("tomorrow", day_time=dates.FOLLOW_UP_HOUR)
+    assert (bare.utc.day, bare.utc.hour, bare.utc.minute) == (8, 9, 0)
+    said = dates.parse_planned("tomorrow 0:00", day_time=dates.FOLLOW_UP_HOUR)
+    assert (said.utc.day, said.utc.hour) == (8, 0)
+    assert dates.parse_planned("tomorrow midnight", day_time=9).utc.hour == 0
+    assert dates.parse_planned("tomorrow").utc.hour == 0  # no day_time: the day as written
