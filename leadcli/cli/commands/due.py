@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from enum import StrEnum
+from typing import Annotated, Any
 
 import typer
 
 from leadcli.cli.options import (
-    FormatOption,
     OutputFormat,
     OwnerFilter,
     SourceFilter,
@@ -24,6 +24,15 @@ from leadcli.cli.shared import IcsOption, display_name, export_ics
 from leadcli.cli.state import state
 
 app = typer.Typer()
+
+#: ``due``'s formats: every script format, and ``line``, one plain line an item for cron mail.
+DueFormat = StrEnum(  # type: ignore[misc]
+    "DueFormat", {**{f.value: f.value for f in OutputFormat}, "line": "line"}
+)
+#: ``--exit-status``'s code when nothing is due: not 1, which is every error's (a missing
+#: database must never read as "nothing to do today"), as grep and diff keep "no match" (1)
+#: apart from trouble (2); 3 as ``systemctl is-active`` says "inactive".
+NOTHING_DUE = 3
 
 DUE_TABLE_LIMIT = 50
 DueLimit = limit_option(DUE_TABLE_LIMIT)
@@ -65,24 +74,43 @@ def due(
         ),
     ] = False,
     ics: IcsOption = None,
-    fmt: FormatOption = OutputFormat.table,
+    exit_status: Annotated[
+        bool,
+        typer.Option(
+            "--exit-status",
+            help=f"Exit 0 when something is due, {NOTHING_DUE} when nothing is (1 stays an "
+            "error), for `if leadcli due --exit-status -f line; then ...`.",
+        ),
+    ] = False,
+    fmt: Annotated[
+        DueFormat,
+        typer.Option(
+            "--format",
+            "-f",
+            case_sensitive=False,
+            help="table for people (the default, also under cron); line: one plain line an "
+            "item, for mail; json, jsonl, csv or tsv for scripts: every field, stable.",
+        ),
+    ] = DueFormat.table,
 ) -> None:
     """What to do today, most urgent first: for a person, or for cron each morning.
 
     Lists overdue and today's follow-ups, cadence steps due, new leads not contacted within
     the speed-to-lead SLA, and leads gone quiet. When nothing is due it prints nothing at all
-    and exits 0, so cron sends no mail. --ics writes every follow-up and cadence step due,
-    one event each, whatever --limit or the table shows. At most followup.new_lead_limit
-    new leads are listed (the most urgent), then one line says how many more wait, so an
-    import of old leads never floods the morning mail; --all lists them all. In JSON the
-    list is {"items": [...], "more_new_leads": N}.
+    and exits 0 (3 with --exit-status), so cron sends no mail. --ics writes every follow-up
+    and cadence step due, one event each, whatever --limit or the table shows. At most
+    followup.new_lead_limit new leads are listed (the most urgent), then one line says how
+    many more wait, so an import of old leads never floods the morning mail; --all lists
+    them all. In JSON the list is {"items": [...], "more_new_leads": N}.
 
-    Example: leadcli due --days 7 --owner sam
+    Example: leadcli due --days 7 --owner sam; in cron: leadcli due -f line --exit-status
     """
     from leadcli.engagement.due import COUNT_CAP, due_items, due_list
     from leadcli.leads.records import LeadQuery
 
     app_state = state(ctx)
+    line = fmt is DueFormat.line
+    fmt = OutputFormat.table if line else OutputFormat(fmt.value)
     table = fmt is OutputFormat.table
     effective = effective_limit(limit, table=table, table_default=DUE_TABLE_LIMIT)
     query = LeadQuery(
@@ -118,8 +146,9 @@ def due(
     if fmt is OutputFormat.json:
         # An object, not a bare list: a script must see that new leads were held back.
         write_object({"items": items, "more_new_leads": more_new}, sys.stdout)
-        return
-    if not table:
+    elif line:
+        _print_lines(items, total - len(items) - more_new, held_line)
+    elif not table:
         if held_line:
             say(held_line)
         emit(
@@ -143,9 +172,46 @@ def due(
                 "step",
             ],
         )
-        return
-    if not items:
-        return  # nothing due: no output at all, so cron mails nothing
+    elif items:  # nothing due: no output at all, so cron mails nothing
+        _print_table(items, total, more_new, held_line)
+    if exit_status and not items:
+        raise typer.Exit(NOTHING_DUE)
+
+
+def _line(item: dict[str, Any]) -> str:
+    """One item as one line of plain text: every value made safe and on this one line."""
+    from leadcli.cli.output import cell_text
+
+    parts = [
+        time_cell(item["due_at"]),
+        _LABELS[item["kind"]],
+        f"#{item['lead_id']}",
+        display_name(item),
+        item["phone"] or item["email"] or "",
+        item["detail"] or "",
+    ]
+    return "  ".join(" ".join(cell_text(p).split()) for p in parts if p)
+
+
+def _print_lines(items: list[dict[str, Any]], beyond: int, held_line: str | None) -> None:
+    """``-f line``: no table to wrap at any width, so a mail reader shows each item whole."""
+    from leadcli.engagement.due import COUNT_CAP
+
+    for item in items:
+        sys.stdout.write(_line(item) + "\n")
+    if beyond > 0:
+        sys.stdout.write(
+            f"{_more_than(beyond, COUNT_CAP - len(items))} more; use --limit 0 to see all.\n"
+        )
+    if held_line:
+        sys.stdout.write(held_line + "\n")
+
+
+def _print_table(
+    items: list[dict[str, Any]], total: int, more_new: int, held_line: str | None
+) -> None:
+    from leadcli.engagement.due import COUNT_CAP
+
     render_table(
         (
             [
