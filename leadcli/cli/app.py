@@ -93,12 +93,84 @@ def _sqlite_message(exc: sqlite3.Error) -> tuple[str, str]:
     return (f"database problem: {exc}", "run `leadcli doctor`")
 
 
+#: ``leadcli --help``'s panels, in order, and the commands each holds (as gh groups its
+#: commands): thirty in one list is a wall. ``tests/cli/test_help.py`` checks every command
+#: is in one.
+PANELS: dict[str, tuple[str, ...]] = {
+    "Leads": ("add", "list", "show", "edit", "stages", "export"),
+    "Import and identity": ("import", "imports", "capture", "dedupe", "merge"),
+    "Pipeline": ("qualify", "advance", "history"),
+    "Follow-up": ("due", "followup", "log", "mail", "cadence", "enroll", "unenroll"),
+    "Scoring and reports": ("score", "model", "report", "spend"),
+    "Data safety and settings": ("backup", "restore", "doctor", "forget", "config"),
+}
+_PANEL_OF = {name: panel for panel, names in PANELS.items() for name in names}
+_PANEL_ORDER = {name: i for i, name in enumerate(_PANEL_OF)}
+
+
+def one_line(help_text: str | None) -> str:
+    """A command's line in its group's list: the first sentence of its help, its docstring's
+    line breaks joined (they are there for the source's width, not the screen's)."""
+    import re
+
+    first = " ".join((help_text or "").strip().split("\n\n")[0].split())
+    sentence = re.match(r"(.+?[.!?])(\s|$)", first)
+    return sentence.group(1) if sentence else first
+
+
+def screen_text(help_text: str) -> str:
+    """A docstring as the screen should show it: each paragraph's line breaks (there for the
+    source's width) joined, so Rich wraps it at the terminal's width instead of breaking
+    mid-sentence; a paragraph of list items or indented lines (an example block) is kept."""
+    import inspect
+
+    paragraphs = inspect.cleandoc(help_text).split("\n\n")
+    kept = []
+    for paragraph in paragraphs:
+        lines = paragraph.split("\n")
+        if paragraph.startswith("\b") or any(
+            line.startswith(("  ", "- ", "* ", "\t")) for line in lines
+        ):
+            kept.append(paragraph)
+        else:
+            kept.append(" ".join(line.strip() for line in lines))
+    return "\n\n".join(kept)
+
+
+def _tidy(command: Any, name: str) -> None:
+    """A command's (and its subcommands') help for the screen, and its line in the list."""
+    if getattr(command, "_leadcli_tidy", False):
+        return
+    command._leadcli_tidy = True
+    if command.help:
+        command.help = screen_text(command.help)
+    if command.short_help is None:
+        command.short_help = one_line(command.help)
+    for sub_name, sub in getattr(command, "commands", {}).items():
+        _tidy(sub, sub_name)
+
+
 class LeadcliGroup(TyperGroup):
     """The root group; its ``invoke`` wraps every subcommand, so this is the one boundary."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         _add_db_option(self)
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        """In the panels' order, so ``--help`` shows the panels in it."""
+        names = super().list_commands(ctx)
+        return sorted(names, key=lambda n: _PANEL_ORDER.get(n, len(_PANEL_ORDER)))
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            # A command module may name its own panel; else the table's (Typer's unset value
+            # is a placeholder object, not None).
+            if not isinstance(getattr(command, "rich_help_panel", None), str):
+                command.rich_help_panel = _PANEL_OF.get(cmd_name)
+            _tidy(command, cmd_name)
+        return command
 
     def invoke(self, ctx: Any) -> Any:
         try:

@@ -22,8 +22,8 @@ backup_app = typer.Typer(cls=default_group("take", if_no_args=True, help_is_defa
 app.add_typer(
     backup_app,
     name="backup",
-    help="Copy the database, safely while other commands write; `backup list` lists the "
-    "backups in the backup folder.\n\n"
+    help="Copy the database, safely while other commands write.\n\n"
+    "`backup list` lists the backups in the backup folder.\n\n"
     "Automatic backups are also taken before import undo, merge, dedupe --merge, forget, "
     "restore and schema upgrades (the newest backup.keep stay; 0 turns them off).\n\n"
     "Example: leadcli backup; leadcli backup ~/safe/leads-2026-11.db; leadcli backup list",
@@ -135,9 +135,10 @@ def doctor(
         ),
     ] = False,
 ) -> None:
-    """Check the database: integrity, foreign keys, schema version, permissions, WAL size,
-    backups, orphan rows, the suppression list and the counts kept for reports; each
-    finding says what to do.
+    """Check the database and say what to do about each finding.
+
+    It checks integrity, foreign keys, schema version, permissions, WAL size, backups,
+    orphan rows, the suppression list and the counts kept for reports.
 
     Exits 0 when healthy (warnings allowed), 1 when a problem needs fixing. It only reads,
     unless --repair is given: then the kept counts that differ from a fresh count of the

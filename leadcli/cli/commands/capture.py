@@ -61,8 +61,10 @@ def capture(
     ids_only: IdsOnly = False,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
-    """Turn e-mail into leads: inquiries and web-form notifications become leads, replies
-    from known people become inbound e-mail activities (ending their cadences).
+    """Turn e-mail into leads, and replies into touches.
+
+    Inquiries and web-form notifications become leads; replies from known people become
+    inbound e-mail activities (ending their cadences).
 
     A form notification's labelled fields (Name, E-mail, Phone, Company, Message ...) make
     the lead; otherwise the sender does. Automated mail (auto-replies, lists, bulk, bounces),

@@ -39,7 +39,7 @@ import_app = typer.Typer(cls=default_group("files", help_is_default=True))
 app.add_typer(
     import_app,
     name="import",
-    help="Import leads from CSV, TSV, JSON or JSON Lines files (or - for stdin); "
+    help="Import leads from CSV, TSV, JSON, JSON Lines or vCard files (or - for stdin).\n\n"
     "`import list` lists the batches, `import undo BATCH` removes what a batch created.\n\n"
     "Example: leadcli import leads.csv --source webinar --tag 2026-q4",
 )

@@ -33,10 +33,12 @@ def forget(
     ] = False,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
-    """Erase a person for good: their leads, everything attached, their history and every
-    copy of their values (merge journals, search index, automatic backups, rejects files),
-    then keep their e-mail and phone (as keyed hashes) on a suppression list so an import or
-    `add` does not bring them back.
+    """Erase a person for good, and keep them from coming back.
+
+    Their leads go with everything attached, their history and every copy of their values
+    (merge journals, search index, message keys, automatic backups, rejects files); their
+    e-mail and phone stay only as keyed hashes on a suppression list, so an import or `add`
+    does not bring them back.
 
     An e-mail erases every lead holding it (a personal address is one person); a phone or a
     role address held by several leads is refused and the ids are listed. Leads merged into
