@@ -557,6 +557,24 @@ def check(path: Path | None = None) -> list[str]:
     return []
 
 
+def as_toml(key: str, value: Any) -> str:
+    """One setting as the TOML line that says it (``contacts.phone_region = "GB"``, a list or
+    a table inline): what ``config set`` echoes, so it can be pasted into the file."""
+    import tomli_w
+
+    def inline(v: Any) -> str:
+        if isinstance(v, list | tuple):
+            return "[" + ", ".join(inline(x) for x in v) + "]"
+        if isinstance(v, dict):
+            items = ", ".join(
+                f"{tomli_w.dumps({k: 0}).split(' = ')[0]} = {inline(x)}" for k, x in v.items()
+            )
+            return "{ " + items + " }" if items else "{}"
+        return tomli_w.dumps({"v": v}).split(" = ", 1)[1].strip()
+
+    return f"{key} = {inline(value)}"
+
+
 def set_value(key: str, raw: str, path: Path | None = None) -> Any:
     """Validate and write one setting; returns the parsed value.
 

@@ -185,7 +185,7 @@ _SPEND_FIELDS = ("spend", "cost_per_lead", "cost_per_customer", "roi")
 def _named(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Measure rows with values formatted by their own names."""
     return [
-        {"measure": r["measure"].replace("_", " "), "value": fmt(r["measure"], r["value"])}
+        {"measure": _label(r["measure"]), "value": fmt(r["measure"], r["value"])}
         for r in rows
     ]
 
@@ -307,6 +307,8 @@ def _measured(result: dict[str, Any]) -> list[Section]:
 
 
 def _label(key: str) -> str:
+    """A measure's name as English ("median_lead_time_days" is "Median lead time": its unit
+    is on the value, "79.6 d"), the one rule for the terminal and the page."""
     words = key.replace("_days", "").replace("_per_day", " per day").replace("_", " ")
     return words[0].upper() + words[1:]
 

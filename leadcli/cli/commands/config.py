@@ -63,7 +63,7 @@ def config_set(
 
     parsed = config.set_value(key, value)
     if fmt is OutputFormat.table:
-        say(f"{key} = {parsed}")
+        say(config.as_toml(key, parsed))
         return
     record = {"key": key, "value": parsed, "from": "file"}
     if fmt is OutputFormat.json:

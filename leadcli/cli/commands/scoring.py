@@ -130,19 +130,22 @@ def _show_explanation(result: dict[str, Any], fmt: OutputFormat) -> None:
         if r["part"] == "predictive" and r["term"] != "intercept" and r["value"] is None:
             r["value"] = "(missing)"
     predictive = result["model"] != "rules"
+    # Rules say their condition in the term; only a model's features have a value to show,
+    # so under rules alone the column would be empty: it is left out then.
+    with_value = any(r["value"] is not None for r in rows)
     render_table(
         [
             (
                 r["part"],
                 r["term"],
-                r["value"],
+                *([r["value"]] if with_value else []),
                 f"{r['points']:+.3f}"
                 if predictive and r["part"] == "predictive"
                 else f"{r['points']:+d}",
             )
             for r in rows
         ],
-        ["Part", "Term", "Value", "Points"],
+        ["Part", "Term", *(["Value"] if with_value else []), "Points"],
         title=f"Lead {result['id']}: score {result['score']} ({result['rating']})",
         justify_right=["Points"],
     )

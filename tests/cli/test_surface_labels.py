@@ -1,0 +1,49 @@
+"""Surface defects a new user met (issue 26): labels that read as English, `config set`
+echoing TOML, and no always-empty column in `score --explain`."""
+
+from __future__ import annotations
+
+import tomllib
+
+from leadcli.config import as_toml
+
+
+def test_config_set_prints_the_setting_as_toml(cli):
+    result = cli("config", "set", "capture.own_addresses", "me@x.example, @mine.example")
+    assert result.exit_code == 0, result.stderr
+    line = result.stderr.strip() or result.stdout.strip()
+    assert line == 'capture.own_addresses = ["me@x.example", "@mine.example"]'
+    assert "(" not in line  # not a Python tuple
+    assert tomllib.loads(line) == {"capture": {"own_addresses": ["me@x.example", "@mine.example"]}}
+
+
+def test_as_toml_round_trips_every_kind_of_value():
+    for key, value in [
+        ("a.text", 'GB "quoted" \\ back'),
+        ("a.number", 3.5),
+        ("a.whole", 7),
+        ("a.flag", True),
+        ("a.list", ("x", "y")),
+        ("a.table", {"forms@site.com": "website form", "plain": "x"}),
+    ]:
+        parsed = tomllib.loads(as_toml(key, value))["a"][key.split(".")[1]]
+        expected = list(value) if isinstance(value, tuple) else value
+        assert parsed == expected, (key, as_toml(key, value))
+
+
+def test_the_overview_labels_read_as_english(cli):
+    assert cli("add", "--first-name", "Ana", "--email", "ana@x.example").exit_code == 0
+    assert cli("advance", "1", "--to", "customer").exit_code == 0
+    out = cli("report").stdout
+    assert "Median lead time" in out
+    assert "lead time days" not in out and "median_lead" not in out
+
+
+def test_score_explain_has_no_always_empty_value_column(cli):
+    assert (
+        cli("add", "--first-name", "Ana", "--email", "ana@x.example", "--company", "A").exit_code
+        == 0
+    )
+    out = cli("score", "--explain", "1").stdout
+    header = next(line for line in out.splitlines() if "Points" in line)
+    assert "Value" not in header
