@@ -29,6 +29,7 @@ from leadcli.identity.evidence import (
 )
 from leadcli.pipeline.stages import OPEN_STAGES
 from leadcli.storage.paths import ensure_private_dir, resolve_config_path
+from leadcli.text import toml_text
 
 #: The regions phonenumbers has metadata for (``phonenumbers.SUPPORTED_REGIONS``, which a
 #: test keeps in step): checking a region on every load must not import phonenumbers.
@@ -410,33 +411,6 @@ def _nest(flat: dict[str, Any]) -> dict[str, Any]:
     return nested
 
 
-def _line_of(path: Path, key: str) -> int | None:
-    """The line of ``path`` that sets dotted ``key`` (under its ``[table]`` or dotted), for
-    error messages; None when it cannot be told (tomllib keeps no positions)."""
-    import re
-
-    try:
-        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError:
-        return None
-
-    def parts(text: str) -> str:
-        return ".".join(p.strip().strip("\"'") for p in text.split("."))
-
-    table = ""
-    for number, line in enumerate(lines, start=1):
-        header = re.match(r"\s*\[+([^\]]+)\]+", line)
-        if header:
-            table = parts(header.group(1))
-            continue
-        assignment = re.match(r"\s*([^=#]+?)\s*=", line)
-        if assignment:
-            name = parts(assignment.group(1))
-            if (f"{table}.{name}" if table else name) == key:
-                return number
-    return None
-
-
 def read_file(path: Path | None = None) -> dict[str, Any]:
     """The values written in the config file (flattened to dotted keys), or {} if none."""
     path = path or resolve_config_path()
@@ -530,7 +504,7 @@ class Config:
 
 
 def _file_error(path: Path, exc: Invalid) -> ConfigError:
-    line = _line_of(path, exc.key)
+    line = toml_text.line_of(path, exc.key)
     where = f"{path}, line {line}" if line else str(path)
     return ConfigError(
         f"the config file {where}: {exc.key} {exc}",
@@ -555,24 +529,6 @@ def check(path: Path | None = None) -> list[str]:
     except ConfigError as exc:
         return [str(exc)]
     return []
-
-
-def as_toml(key: str, value: Any) -> str:
-    """One setting as the TOML line that says it (``contacts.phone_region = "GB"``, a list or
-    a table inline): what ``config set`` echoes, so it can be pasted into the file."""
-    import tomli_w
-
-    def inline(v: Any) -> str:
-        if isinstance(v, list | tuple):
-            return "[" + ", ".join(inline(x) for x in v) + "]"
-        if isinstance(v, dict):
-            items = ", ".join(
-                f"{tomli_w.dumps({k: 0}).split(' = ')[0]} = {inline(x)}" for k, x in v.items()
-            )
-            return "{ " + items + " }" if items else "{}"
-        return tomli_w.dumps({"v": v}).split(" = ", 1)[1].strip()
-
-    return f"{key} = {inline(value)}"
 
 
 def set_value(key: str, raw: str, path: Path | None = None) -> Any:

@@ -14,9 +14,9 @@ from typing import Any
 
 from leadcli.engagement import cadences
 from leadcli.engagement.cadences import ACTIVITY_KINDS
-from leadcli.errors import InvalidValue, NotFound
+from leadcli.errors import InvalidValue
 from leadcli.leads import history
-from leadcli.leads.records import clean_text
+from leadcli.leads.records import clean_text, missing_lead
 from leadcli.storage.store import Store
 from leadcli.text import dates
 
@@ -74,10 +74,7 @@ def log_many(
             "SELECT id FROM logged_leads WHERE id NOT IN (SELECT id FROM leads) LIMIT 1"
         ).fetchone()
         if missing is not None:
-            raise NotFound(
-                f"no lead with id {missing[0]}; nothing was logged",
-                hint="`leadcli list` shows the ids",
-            )
+            raise missing_lead(conn, missing[0], "; nothing was logged")
         before = {
             r["id"]: r
             for r in conn.execute(

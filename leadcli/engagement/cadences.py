@@ -31,6 +31,7 @@ from typing import Any
 from leadcli.config import MAX_DAYS
 from leadcli.errors import ConfigError, LeadcliError, NotFound
 from leadcli.leads import history
+from leadcli.leads.records import missing_lead
 from leadcli.pipeline.stages import is_closed
 from leadcli.storage.paths import resolve_config_path
 from leadcli.storage.store import Store
@@ -150,7 +151,7 @@ def enroll(store: Store, lead_ids: Sequence[int], cadence: Cadence) -> list[int]
                 "SELECT stage, do_not_contact FROM leads WHERE id = ?", (lead_id,)
             ).fetchone()
             if lead is None:
-                raise NotFound(f"no lead with id {lead_id}; nobody was enrolled")
+                raise missing_lead(conn, lead_id, "; nobody was enrolled")
             if unreachable_because(lead["stage"], bool(lead["do_not_contact"])):
                 why = "is do-not-contact" if lead["do_not_contact"] else f"is {lead['stage']}"
                 raise EnrolmentError(f"lead {lead_id} {why}; nobody was enrolled")

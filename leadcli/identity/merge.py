@@ -27,7 +27,7 @@ from leadcli.errors import InvalidValue, LeadcliError, NotFound
 from leadcli.identity import policy
 from leadcli.identity.evidence import DEFAULT_LISTS, Lists, is_placeholder
 from leadcli.leads import history, validation
-from leadcli.leads.records import delete_leads
+from leadcli.leads.records import delete_leads, missing_lead
 from leadcli.pipeline.stages import rank
 from leadcli.storage.store import BeforeWrite, Store
 from leadcli.storage.updates import set_columns
@@ -233,15 +233,7 @@ def _merge(
     leads = {row["id"]: row for row in _rows(conn, "leads", ["id"], ids)}
     for lead_id in ids:
         if lead_id not in leads:
-            into = conn.execute(
-                "SELECT into_id, merge_id FROM merged_leads WHERE lead_id = ?", (lead_id,)
-            ).fetchone()
-            hint = (
-                f"it was merged into lead {into[0]} (merge {into[1]})"
-                if into
-                else "`leadcli list` shows the ids"
-            )
-            raise NotFound(f"no lead with id {lead_id}", hint=hint)
+            raise missing_lead(conn, lead_id)
     if ready is not None:
         ready()
     tables = _referencing(conn)

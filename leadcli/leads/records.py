@@ -277,18 +277,40 @@ def _record(row: sqlite3.Row) -> dict[str, Any]:
     return record
 
 
+def missing_lead(conn: sqlite3.Connection, lead_id: int, nothing_done: str = "") -> NotFound:
+    """The error for an id with no lead, the one message every command gives: a lead that
+    was merged away says which lead it lives on in (following merges of merges), so
+    ``show 9`` after ``merge 1 9`` points to 1 instead of leaving the user to guess."""
+    survivor, merge_id, seen = lead_id, None, {lead_id}
+    while True:
+        into = conn.execute(
+            "SELECT into_id, merge_id FROM merged_leads WHERE lead_id = ?", (survivor,)
+        ).fetchone()
+        if into is None or into[0] in seen:
+            break
+        survivor, merge_id = into[0], merge_id or into[1]
+        seen.add(survivor)
+    if survivor != lead_id:
+        return NotFound(
+            f"no lead with id {lead_id}: it was merged into lead {survivor} (merge {merge_id})"
+            f"{nothing_done}",
+            hint=f"use {survivor}; `leadcli merge undo {merge_id}` brings {lead_id} back",
+        )
+    return NotFound(f"no lead with id {lead_id}{nothing_done}", hint="`leadcli list` shows the ids")
+
+
 def lead_row(conn: sqlite3.Connection, lead_id: int, columns: str = "id") -> sqlite3.Row:
     """Some columns of one lead, or NotFound: the check every command on an id starts with."""
     row = conn.execute(f"SELECT {columns} FROM leads WHERE id = ?", (lead_id,)).fetchone()
     if row is None:
-        raise NotFound(f"no lead with id {lead_id}", hint="`leadcli list` shows the ids")
+        raise missing_lead(conn, lead_id)
     return row
 
 
 def _fetch(conn: sqlite3.Connection, lead_id: int) -> dict[str, Any]:
     row = conn.execute(f"{_SELECT} WHERE leads.id = ?", (lead_id,)).fetchone()
     if row is None:
-        raise NotFound(f"no lead with id {lead_id}", hint="`leadcli list` shows the ids")
+        raise missing_lead(conn, lead_id)
     return _record(row)
 
 

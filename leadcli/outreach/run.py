@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Any
 
-from leadcli.errors import NotFound
 from leadcli.identity.evidence import DEFAULT_LISTS, Lists
 from leadcli.outreach import compose, consent
 from leadcli.outreach.templates import Template, render
@@ -113,7 +112,7 @@ def plan(
     and RenderError for a template that fails on a lead: nothing is sent then."""
     from email.utils import format_datetime
 
-    from leadcli.leads.records import get_lead
+    from leadcli.leads.records import get_lead, missing_lead
     from leadcli.privacy.suppression import Suppressions
 
     ids = list(dict.fromkeys(lead_ids))
@@ -123,10 +122,7 @@ def plan(
     with store.read() as conn:
         for lead_id in ids:
             if conn.execute("SELECT 1 FROM leads WHERE id = ?", (lead_id,)).fetchone() is None:
-                raise NotFound(
-                    f"no lead with id {lead_id}; nothing was mailed",
-                    hint="`leadcli list` shows the ids",
-                )
+                raise missing_lead(conn, lead_id, "; nothing was mailed")
         suppressions = Suppressions.load(conn)
     for lead_id in ids:
         lead = get_lead(store, lead_id, with_history=False)

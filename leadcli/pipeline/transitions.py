@@ -16,9 +16,9 @@ from datetime import datetime
 from typing import Any
 
 from leadcli.engagement import cadences
-from leadcli.errors import InvalidValue, LeadcliError, NotFound
+from leadcli.errors import InvalidValue, LeadcliError
 from leadcli.leads import history, validation
-from leadcli.leads.records import clean_text
+from leadcli.leads.records import clean_text, missing_lead
 from leadcli.pipeline.stages import CLOSED_STAGES, STAGES, is_closed, next_stage, rank
 from leadcli.storage.store import Store
 from leadcli.storage.updates import set_columns
@@ -193,7 +193,7 @@ def advance(
                 (lead_id,),
             ).fetchone()
             if row is None:
-                raise NotFound(f"no lead with id {lead_id}; no lead was changed")
+                raise missing_lead(conn, lead_id, "; no lead was changed")
             lead = dict(row)
             target, why = _plan(conn, lead, to=to, lost=lost, reopen=reopen, value=value)
             if value is not None and target not in VALUE_STAGES:
@@ -222,7 +222,7 @@ def stage_timeline(conn: sqlite3.Connection, lead_id: int) -> list[dict[str, Any
     """The stages a lead has been in: when it entered, left, how long, and why it moved."""
     lead = conn.execute("SELECT stage, created_at FROM leads WHERE id = ?", (lead_id,)).fetchone()
     if lead is None:
-        raise NotFound(f"no lead with id {lead_id}")
+        raise missing_lead(conn, lead_id)
     events = conn.execute(
         "SELECT at, changes, reason FROM history WHERE lead_id = ? AND event = ? ORDER BY at, id",
         (lead_id, history.STAGE),

@@ -184,10 +184,7 @@ _SPEND_FIELDS = ("spend", "cost_per_lead", "cost_per_customer", "roi")
 
 def _named(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Measure rows with values formatted by their own names."""
-    return [
-        {"measure": _label(r["measure"]), "value": fmt(r["measure"], r["value"])}
-        for r in rows
-    ]
+    return [{"measure": _label(r["measure"]), "value": fmt(r["measure"], r["value"])} for r in rows]
 
 
 def _headline(result: dict[str, Any]) -> list[dict[str, Any]]:

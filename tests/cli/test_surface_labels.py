@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import tomllib
 
-from leadcli.config import as_toml
+from leadcli.text.toml_text import as_toml
 
 
 def test_config_set_prints_the_setting_as_toml(cli):
@@ -47,3 +47,17 @@ def test_score_explain_has_no_always_empty_value_column(cli):
     out = cli("score", "--explain", "1").stdout
     header = next(line for line in out.splitlines() if "Points" in line)
     assert "Value" not in header
+
+
+def test_a_merged_id_points_to_its_survivor_in_every_command(cli):
+    for name in ("Ana", "Bea", "Cy"):
+        assert cli("add", "--first-name", name, "--email", f"{name}@x.example").exit_code == 0
+    assert cli("merge", "1", "2", input="y\n").exit_code == 0
+    assert cli("merge", "3", "1", input="y\n").exit_code == 0  # a merge of a merge: 2 -> 1 -> 3
+    for args in (("show", "2"), ("advance", "2", "--to", "lead"), ("log", "2", "call")):
+        result = cli(*args)
+        assert result.exit_code == 1, args
+        assert "merged into lead 3" in result.stderr, (args, result.stderr)
+        assert "merge undo 1" in result.stderr
+    never = cli("show", "99")
+    assert never.exit_code == 1 and "merged" not in never.stderr

@@ -63,7 +63,9 @@ def config_set(
 
     parsed = config.set_value(key, value)
     if fmt is OutputFormat.table:
-        say(config.as_toml(key, parsed))
+        from leadcli.text.toml_text import as_toml
+
+        say(as_toml(key, parsed))
         return
     record = {"key": key, "value": parsed, "from": "file"}
     if fmt is OutputFormat.json:
