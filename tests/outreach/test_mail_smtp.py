@@ -343,3 +343,34 @@ def test_a_captured_reply_lands_on_the_lead_and_ends_its_cadence(cli, smtp_serve
     assert "Yes, Tuesday works." in text
     enrolments = shown.get("enrolments") or shown.get("cadences")
     assert enrolments and all(e.get("ended_at") for e in enrolments), enrolments
+
+
+def test_the_html_sibling_is_autoescaped_and_sent_as_an_alternative(cli, smtp_server, tmp_path):
+    recorder, port = smtp_server()
+    _config(Path(os.environ["LEADCLI_CONFIG"]), port)
+    added = cli(
+        "add",
+        "--first-name",
+        "<script>alert(1)</script>",
+        "--company",
+        "A & B",
+        "--email",
+        "h@h.example",
+        "-f",
+        "json",
+    )
+    lead = json.loads(added.stdout)["id"]
+    template = _template(tmp_path)
+    template.with_suffix(".html").write_text(
+        "<p>Hi {{ first_name }}, from {{ company }}</p>", encoding="utf-8"
+    )
+
+    result = cli("mail", str(template), str(lead), "--send")
+
+    assert result.exit_code == 0, result.stderr
+    msg = recorder.messages[0][1]
+    html = msg.get_body(preferencelist=("html",)).get_content()
+    plain = msg.get_body(preferencelist=("plain",)).get_content()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>" not in html
+    assert "A &amp; B" in html
+    assert "Hi <script>alert(1)</script>," in plain  # plain text is text, not HTML
