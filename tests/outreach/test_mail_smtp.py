@@ -374,3 +374,51 @@ def test_the_html_sibling_is_autoescaped_and_sent_as_an_alternative(cli, smtp_se
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>" not in html
     assert "A &amp; B" in html
     assert "Hi <script>alert(1)</script>," in plain  # plain text is text, not HTML
+
+
+def test_smtp_login_takes_the_password_from_a_command_and_never_shows_or_keeps_it(
+    cli, tmp_path, db_path
+):
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    logins = []
+
+    def authenticate(server, session, envelope, mechanism, auth_data):
+        ok = isinstance(auth_data, LoginPassword) and auth_data.password == b"s3cret-pw"
+        logins.append((auth_data.login, ok))
+        return AuthResult(success=ok)
+
+    recorder = Recorder()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(
+        recorder,
+        hostname="127.0.0.1",
+        port=port,
+        authenticator=authenticate,
+        auth_require_tls=False,
+        auth_required=True,
+    )
+    controller.start()
+    try:
+        secret = tmp_path / "pass-show"
+        secret.write_text(f"#!{sys.executable}\nprint('s3cret-pw')\n", encoding="utf-8")
+        secret.chmod(secret.stat().st_mode | stat.S_IXUSR)
+        _config(
+            Path(os.environ["LEADCLI_CONFIG"]),
+            port,
+            extra=f'smtp_user = "ann"\npassword_command = "{secret}"\n',
+        )
+        ids = _leads(cli)
+        result = cli("mail", str(_template(tmp_path)), str(ids["ada"]), "--send", "-f", "json")
+    finally:
+        controller.stop()
+
+    assert result.exit_code == 0, result.stderr
+    assert logins == [(b"ann", True)]
+    assert len(recorder.messages) == 1
+    assert "s3cret-pw" not in result.stdout + result.stderr
+    for path in db_path.parent.iterdir():
+        if path.is_file():
+            assert b"s3cret-pw" not in path.read_bytes(), path
