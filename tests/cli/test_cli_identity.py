@@ -88,8 +88,26 @@ def test_dedupe_json_is_one_object_per_pair(cli) -> None:
 
 
 def test_dedupe_table_never_renders_markup_from_data(cli) -> None:
-    cli("add", "--first-name", "[bold]Ana", "--last-name", "Silva", "--email", "a@x.com")
-    cli("add", "--first-name", "[bold]Ana", "--last-name", "Silva", "--email", "a@x.com")
+    cli(
+        "add",
+        "--allow-duplicate",
+        "--first-name",
+        "[bold]Ana",
+        "--last-name",
+        "Silva",
+        "--email",
+        "a@x.com",
+    )
+    cli(
+        "add",
+        "--allow-duplicate",
+        "--first-name",
+        "[bold]Ana",
+        "--last-name",
+        "Silva",
+        "--email",
+        "a@x.com",
+    )
     out = cli("dedupe").stdout
     assert "[bold]Ana" in out
 
@@ -189,7 +207,7 @@ def test_placeholders_and_role_addresses_are_no_evidence(cli) -> None:
 
     def add(first: str, last: str, email: str, company: str) -> None:
         args = ("--first-name", first, "--last-name", last, "--email", email)
-        assert cli("add", *args, "--company", company).exit_code == 0
+        assert cli("add", "--allow-duplicate", *args, "--company", company).exit_code == 0
 
     add("Ana", "Silva", "info@acme.com", "n/a")
     add("Bob", "Stone", "info@acme.com", "n/a")
@@ -262,6 +280,7 @@ def test_dedupe_merge_yes_follows_a_chain_to_one_lead(cli) -> None:
     for email in ("ana@acme.com", "ana@acme.com", "ana.silva@acme.com"):
         cli(
             "add",
+            "--allow-duplicate",
             "--first-name",
             "Ana",
             "--last-name",

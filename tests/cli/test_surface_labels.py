@@ -3,6 +3,7 @@ echoing TOML, and no always-empty column in `score --explain`."""
 
 from __future__ import annotations
 
+import json
 import tomllib
 
 from leadcli.text.toml_text import as_toml
@@ -61,3 +62,44 @@ def test_a_merged_id_points_to_its_survivor_in_every_command(cli):
         assert "merge undo 1" in result.stderr
     never = cli("show", "99")
     assert never.exit_code == 1 and "merged" not in never.stderr
+
+
+def test_add_refuses_an_exact_duplicate_email_naming_the_lead(cli):
+    assert cli("add", "--first-name", "Ana", "--email", "Ana@Acme.example").exit_code == 0
+    again = cli("add", "--first-name", "Ana S", "--email", "ana@acme.example")
+    assert again.exit_code == 1
+    assert "lead 1 already has this e-mail" in again.stderr
+    assert "ana@acme.example" not in again.stderr.lower()  # no lead data in errors
+    assert cli("list", "-q").stdout.split() == ["1"]
+    forced = cli("add", "--first-name", "Ana S", "--email", "ana@acme.example", "--allow-duplicate")
+    assert forced.exit_code == 0 and forced.stdout.strip() == "2"
+    # A role address is many people's: not refused.
+    assert cli("add", "--first-name", "Bo", "--email", "info@acme.example").exit_code == 0
+    assert cli("add", "--first-name", "Cy", "--email", "info@acme.example").exit_code == 0
+
+
+def test_add_enters_a_past_lead_at_its_stage_with_dated_history(cli):
+    added = cli(
+        "add",
+        "--first-name",
+        "Old",
+        "--email",
+        "old@x.example",
+        "--stage",
+        "customer",
+        "--created",
+        "2026-03-01",
+    )
+    assert added.exit_code == 0, added.stderr
+    lead = json.loads(cli("show", "1", "-f", "json").stdout)
+    assert lead["stage"] == "customer"
+    assert lead["created_at"].startswith("2026-03-01")
+    assert lead["closed_at"].startswith("2026-03-01")
+    history = cli("history", "1").stdout
+    assert "customer" in history and "2026-03-01" in history
+
+
+def test_add_refuses_a_future_creation_and_a_lost_stage_writing_nothing(cli):
+    assert cli("add", "--first-name", "F", "--created", "tomorrow").exit_code == 2
+    assert cli("add", "--first-name", "L", "--stage", "lost").exit_code == 2
+    assert cli("list", "-q").stdout.split() == []

@@ -148,8 +148,26 @@ def test_bulk_commands_back_up_first_unless_turned_off(cli, db_path, tmp_path):
 
 
 def test_dedupe_merge_backs_up_first(cli, db_path):
-    cli("add", "--first-name", "Ana", "--last-name", "Silva", "--email", "ana@acme.com")
-    cli("add", "--first-name", "Ana", "--last-name", "Silva", "--email", "ana@acme.com")
+    cli(
+        "add",
+        "--allow-duplicate",
+        "--first-name",
+        "Ana",
+        "--last-name",
+        "Silva",
+        "--email",
+        "ana@acme.com",
+    )
+    cli(
+        "add",
+        "--allow-duplicate",
+        "--first-name",
+        "Ana",
+        "--last-name",
+        "Silva",
+        "--email",
+        "ana@acme.com",
+    )
     result = cli("dedupe", "--merge", "--yes")
     assert result.exit_code == 0, result.stderr
     assert [b.reason for b in _automatic(db_path)] == ["dedupe"]

@@ -152,7 +152,7 @@ def test_import_allow_suppressed_brings_the_person_back_and_lifts(cli, worked: P
     back = _json(cli("import", str(worked), "--allow-suppressed", "--again", "-f", "json"))
     assert back["suppressed"] == 0 and back["imported"] == 1
     assert len(_json(cli("list", "--search", "quasimodo", "-f", "json"))) == 1
-    assert cli("add", "--email", EMAIL).exit_code == 0  # no longer suppressed
+    assert cli("add", "--allow-duplicate", "--email", EMAIL).exit_code == 0  # no longer suppressed
 
 
 def test_a_colleague_sharing_the_phone_is_not_suppressed(cli, tmp_path: Path) -> None:
@@ -177,9 +177,22 @@ def test_a_shared_phone_is_refused_with_the_ids(cli) -> None:
 
 
 def test_an_email_on_several_leads_erases_them_all(cli) -> None:
-    assert cli("add", "--first-name", "Ana", "--email", "ana@example.org").exit_code == 0
-    assert cli("add", "--first-name", "Ana S", "--email", "ana@example.org").exit_code == 0
-    assert cli("add", "--first-name", "Bo", "--email", "bo@example.org").exit_code == 0
+    assert (
+        cli(
+            "add", "--allow-duplicate", "--first-name", "Ana", "--email", "ana@example.org"
+        ).exit_code
+        == 0
+    )
+    assert (
+        cli(
+            "add", "--allow-duplicate", "--first-name", "Ana S", "--email", "ana@example.org"
+        ).exit_code
+        == 0
+    )
+    assert (
+        cli("add", "--allow-duplicate", "--first-name", "Bo", "--email", "bo@example.org").exit_code
+        == 0
+    )
     report = _json(cli("forget", "ana@example.org", "--yes", "-f", "json"))
     assert report["erased"] == [1, 2]
     assert [lead["id"] for lead in _json(cli("list", "-f", "json"))] == [3]

@@ -68,7 +68,16 @@ def test_a_dedupe_merge_whose_pairs_are_all_skipped_takes_no_backup(
     from leadcli.cli import options
 
     for _ in range(2):
-        cli("add", "--first-name", "Ana", "--last-name", "Silva", "--email", "ana@acme.com")
+        cli(
+            "add",
+            "--allow-duplicate",
+            "--first-name",
+            "Ana",
+            "--last-name",
+            "Silva",
+            "--email",
+            "ana@acme.com",
+        )
     monkeypatch.setattr(options, "stdin_is_interactive", lambda: True)
     result = cli("dedupe", "--merge", input="s\n")
     assert result.exit_code == 0, result.stderr

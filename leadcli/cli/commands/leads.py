@@ -20,6 +20,7 @@ from leadcli.cli.options import (
     SearchFilter,
     SortKey,
     SourceFilter,
+    Stage,
     StageFilter,
     TagFilter,
     effective_limit,
@@ -160,9 +161,37 @@ def add(
             "their suppression); otherwise adding them fails.",
         ),
     ] = False,
+    allow_duplicate: Annotated[
+        bool,
+        typer.Option(
+            "--allow-duplicate",
+            help="Add the lead even though another lead has this exact e-mail (a second deal "
+            "with the same person); otherwise adding it fails naming that lead.",
+        ),
+    ] = False,
+    stage: Annotated[
+        Stage | None,
+        typer.Option(
+            "--stage",
+            case_sensitive=False,
+            help="Enter the lead at this stage (a past lead), recorded in its history.",
+        ),
+    ] = None,
+    created: Annotated[
+        str | None,
+        typer.Option(
+            "--created",
+            metavar="WHEN",
+            help="When the lead first came in (2026-03-01, '3 weeks ago'); default now.",
+        ),
+    ] = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Add a lead and print its id (or the whole record with -f json).
+
+    An e-mail another lead already has is refused (that lead's id is named) unless
+    --allow-duplicate; a likely duplicate by name or phone is added with a warning. --stage
+    and --created enter a lead from the past, its history dated as given.
 
     Example: leadcli add --first-name Ana --last-name Silva --email ana@acme.com --tag webinar
     """
@@ -172,7 +201,15 @@ def add(
     values = _given_fields(locals())
     custom = {k: v for k, v in _parse_custom(field).items() if v is not None}
     region = app_state.config()["contacts.phone_region"]
+    if stage is not None and stage.value == "lost":
+        raise typer.BadParameter(
+            "a lost lead needs its reason: add it, then `leadcli advance ID --lost --reason ...`",
+            param_hint="--stage",
+        )
+    created_at = _created(created)
     store = app_state.store(create=True)
+    if not allow_duplicate:
+        _refuse_same_email(store, values.get("email"), app_state.config())
     with rescoring(ctx) as touched:
         lead_id = add_lead(
             store,
@@ -180,9 +217,16 @@ def add(
             tags=_split_tags(tag),
             custom=custom,
             phone_region=region,
+            created_at=None if created_at is None else dates_text(created_at),
             allow_suppressed=allow_suppressed,
         )
         touched([lead_id])
+    if stage is not None and stage.value != "prospect":
+        from leadcli.pipeline.transitions import advance
+
+        with rescoring(ctx) as touched:
+            advance(store, [lead_id], to=stage.value, at=created_at)
+            touched([lead_id])
     _warn_if_duplicate(store, lead_id, app_state.config())
     if fmt is OutputFormat.table:
         typer.echo(str(lead_id))
@@ -192,6 +236,55 @@ def add(
         write_object(record, sys.stdout)
     else:
         emit([record], fmt, columns=_columns(store))
+
+
+def dates_text(when: Any) -> str:
+    from leadcli.text import dates
+
+    return dates.to_store(when)
+
+
+def _created(text: str | None) -> Any:
+    """``--created`` as a UTC instant, not in the future (a lead cannot come in tomorrow)."""
+    if text is None:
+        return None
+    from leadcli.cli.shared import when_option
+    from leadcli.text import dates
+
+    when = when_option(text, "--created")
+    if when > dates.now():
+        raise typer.BadParameter(
+            "is in the future; a lead comes in now or earlier", param_hint="--created"
+        )
+    return when
+
+
+def _refuse_same_email(store: Any, email: str | None, config: Any) -> None:
+    """A second lead with the very e-mail of another is nearly always the same person typed
+    twice: refused, naming the lead (never its data), unless --allow-duplicate. A role
+    address (info@, sales@) is many people's, so it is not refused."""
+    if not email:
+        return
+    from leadcli.identity.evidence import Lists, is_role_address
+    from leadcli.text.contacts import normalise_email
+
+    try:
+        address = normalise_email(email)
+    except ValueError:
+        return  # add_lead says what is wrong with it
+    if is_role_address(address, Lists.from_config(config)):
+        return
+    with store.read() as conn:
+        row = conn.execute(
+            "SELECT id FROM leads WHERE email = ? ORDER BY id LIMIT 1", (address,)
+        ).fetchone()
+    if row is not None:
+        from leadcli.errors import LeadcliError
+
+        raise LeadcliError(
+            f"lead {row[0]} already has this e-mail; nothing was added",
+            hint=f"`leadcli show {row[0]}`, or --allow-duplicate to add another lead anyway",
+        )
 
 
 def _warn_if_duplicate(store: Any, lead_id: int, config: Any) -> None:
