@@ -47,6 +47,7 @@ from leadcli.storage.migrations.m010_m017 import (
     m016_first_contact_unknown,
     m017_cents,
 )
+from leadcli.storage.migrations.m018_m029 import m020_unreachable_ends_enrolments
 
 if TYPE_CHECKING:
     import sqlite3
@@ -80,6 +81,7 @@ __all__ = [
     "m015_report_cells",
     "m016_first_contact_unknown",
     "m017_cents",
+    "m020_unreachable_ends_enrolments",
     "migrate",
 ]
 
@@ -130,6 +132,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     m015_report_cells,
     m016_first_contact_unknown,
     m017_cents,
+    m020_unreachable_ends_enrolments,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
