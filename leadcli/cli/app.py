@@ -261,7 +261,8 @@ def root(
 #: modules' imports, cost a cron job's ``due`` or a script's ``report`` about 0.15 s a run.
 #: ``tests/cli/test_surface.py`` checks this table against the modules.
 COMMANDS: dict[str, str] = {
-    **dict.fromkeys(("add", "list", "show", "edit", "stages"), "leads"),
+    **dict.fromkeys(("add", "list", "edit", "stages"), "leads"),
+    "show": "show",
     **dict.fromkeys(("imports", "import"), "imports"),
     **dict.fromkeys(("qualify", "advance", "history"), "pipeline"),
     "log": "activities",

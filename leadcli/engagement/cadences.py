@@ -178,8 +178,10 @@ def enroll(store: Store, lead_ids: Sequence[int], cadence: Cadence) -> list[int]
 
 def unreachable_because(stage: str, do_not_contact: bool) -> str | None:
     """Why a lead can be in no cadence, or None: the one rule that a lead who opted out
-    (do-not-contact) or whose deal is closed is not nurtured. Enrolling refuses such a lead
-    and ``end_enrolments_if_unreachable`` ends its enrolments."""
+    (do-not-contact) or whose deal is closed is not nurtured. Enrolling refuses such a lead;
+    a lead that becomes one has its enrolments ended by the database itself (m019's trigger
+    on the lead's update: whoever writes the lead, the lead record need not know cadences),
+    and ``end_enrolments_if_unreachable`` ends those of a lead a merge gives enrolments to."""
     if do_not_contact:
         return "do not contact"
     if is_closed(stage):

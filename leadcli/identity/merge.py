@@ -308,7 +308,9 @@ def _merge(
     history.record(conn, keep, history.MERGED, event_changes, reason=reason, at=now)
     if stage_change:
         history.record(conn, keep, history.STAGE, {"stage": stage_change}, reason=reason, at=now)
-    # An opt-out or a closed stage brought by the merge ends the survivor's cadences.
+    # m019's trigger ends the survivor's cadences when the merge changes its stage or opt-out;
+    # enrolments moved over from a merged lead onto a survivor that was already unreachable
+    # are this call's.
     end_enrolments_if_unreachable(
         conn,
         keep,

@@ -491,13 +491,7 @@ def edit_lead(
         conn.executemany(
             "INSERT INTO lead_tags (lead_id, tag) VALUES (?, ?)", [(lead_id, t) for t in added]
         )
-        if "do_not_contact" in changes:
-            from leadcli.engagement.cadences import end_enrolments_if_unreachable
-
-            dnc = changes["do_not_contact"][1]
-            end_enrolments_if_unreachable(
-                conn, lead_id, now, stage=current["stage"], do_not_contact=dnc
-            )
+        # An opt-out ends the lead's enrolments by itself: m019's trigger on the update.
         history.record(conn, lead_id, history.EDITED, changes, at=now)
     return changes
 

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from leadcli.engagement import cadences
 from leadcli.errors import InvalidValue, LeadcliError
 from leadcli.leads import history, validation
 from leadcli.leads.records import clean_text, missing_lead
@@ -88,8 +87,8 @@ def change_stage(
     if value is not None and value != lead.get("value"):
         sets["value"] = value
         changes["value"] = [lead.get("value"), value]
+    # A close ends the lead's enrolments as of ``at`` (closed_at): m019's trigger.
     set_columns(conn, "leads", lead["id"], sets)
-    cadences.end_enrolments_if_unreachable(conn, lead["id"], at, stage=new, do_not_contact=False)
     history.record(conn, lead["id"], history.STAGE, changes, reason=reason, at=at)
     return StageChange(lead["id"], old, new, at, reason)
 

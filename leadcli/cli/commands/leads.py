@@ -1,4 +1,4 @@
-"""Lead commands: ``add``, ``list``, ``show``, ``edit`` and ``stages``."""
+"""Lead commands: ``add``, ``list``, ``edit`` and ``stages`` (``show`` has its own module)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ import typer
 from leadcli.cli.options import (
     FormatOption,
     IdsOnly,
-    LeadId,
     LeadIdsOrStdin,
     MinScoreFilter,
     OutputFormat,
@@ -29,7 +28,7 @@ from leadcli.cli.options import (
     read_ids,
     split_commas,
 )
-from leadcli.cli.output import emit, make_console, render_table, say, time_cell, write_object
+from leadcli.cli.output import emit, render_table, say, time_cell, write_object
 from leadcli.cli.shared import rescoring
 from leadcli.cli.state import state
 
@@ -93,6 +92,31 @@ LIST_COLUMNS: list[tuple[str, Any]] = [
     ("Source", lambda r: r["source"]),
     ("Follow-up", lambda r: time_cell(r["next_follow_up_at"])),
 ]
+AllowDuplicate = Annotated[
+    bool,
+    typer.Option(
+        "--allow-duplicate",
+        help="Add the lead even though another lead has this exact e-mail (a second deal "
+        "with the same person); otherwise adding it fails naming that lead.",
+    ),
+]
+EntryStage = Annotated[
+    Stage | None,
+    typer.Option(
+        "--stage",
+        case_sensitive=False,
+        help="Enter the lead at this stage (a past lead), recorded in its history.",
+    ),
+]
+Created = Annotated[
+    str | None,
+    typer.Option(
+        "--created",
+        metavar="WHEN",
+        help="When the lead first came in (2026-03-01, '3 weeks ago'); default now.",
+    ),
+]
+
 DEFAULT_TABLE_LIMIT = 100
 ListLimit = limit_option(DEFAULT_TABLE_LIMIT)
 OPTIONAL_COLUMNS = ("Phone", "Score", "Source", "Follow-up")
@@ -161,30 +185,9 @@ def add(
             "their suppression); otherwise adding them fails.",
         ),
     ] = False,
-    allow_duplicate: Annotated[
-        bool,
-        typer.Option(
-            "--allow-duplicate",
-            help="Add the lead even though another lead has this exact e-mail (a second deal "
-            "with the same person); otherwise adding it fails naming that lead.",
-        ),
-    ] = False,
-    stage: Annotated[
-        Stage | None,
-        typer.Option(
-            "--stage",
-            case_sensitive=False,
-            help="Enter the lead at this stage (a past lead), recorded in its history.",
-        ),
-    ] = None,
-    created: Annotated[
-        str | None,
-        typer.Option(
-            "--created",
-            metavar="WHEN",
-            help="When the lead first came in (2026-03-01, '3 weeks ago'); default now.",
-        ),
-    ] = None,
+    allow_duplicate: AllowDuplicate = False,
+    stage: EntryStage = None,
+    created: Created = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Add a lead and print its id (or the whole record with -f json).
@@ -201,12 +204,7 @@ def add(
     values = _given_fields(locals())
     custom = {k: v for k, v in _parse_custom(field).items() if v is not None}
     region = app_state.config()["contacts.phone_region"]
-    if stage is not None and stage.value == "lost":
-        raise typer.BadParameter(
-            "a lost lead needs its reason: add it, then `leadcli advance ID --lost --reason ...`",
-            param_hint="--stage",
-        )
-    created_at = _created(created)
+    created_at = _created(created, stage)
     store = app_state.store(create=True)
     if not allow_duplicate:
         _refuse_same_email(store, values.get("email"), app_state.config())
@@ -244,8 +242,14 @@ def dates_text(when: Any) -> str:
     return dates.to_store(when)
 
 
-def _created(text: str | None) -> Any:
-    """``--created`` as a UTC instant, not in the future (a lead cannot come in tomorrow)."""
+def _created(text: str | None, stage: Any) -> Any:
+    """``--created`` as a UTC instant, not in the future (a lead cannot come in tomorrow);
+    and ``--stage lost`` refused, since a lost lead needs its reason (both before any write)."""
+    if stage is not None and stage.value == "lost":
+        raise typer.BadParameter(
+            "a lost lead needs its reason: add it, then `leadcli advance ID --lost --reason ...`",
+            param_hint="--stage",
+        )
     if text is None:
         return None
     from leadcli.cli.shared import when_option
@@ -404,153 +408,6 @@ def list_leads(
     if more:
         say(
             f"Showing the first {shown}; use --limit N (0 for all) to see more.",
-        )
-
-
-def _history_line(event: dict[str, Any]) -> str:
-    """One event as a short line: `edited: title 'CTO' → 'CEO'`."""
-    from leadcli.cli.output import cell_text
-    from leadcli.leads.history import field_changes
-
-    parts = []
-    for name, old, new in field_changes(event["changes"]):
-        if event["event"] == "created":
-            parts.append(f"{name}={cell_text(new)}")
-        else:
-            parts.append(f"{name}: {cell_text(old) or '∅'} → {cell_text(new) or '∅'}")
-    text = "; ".join(parts)
-    if event.get("reason"):
-        text += f" ({cell_text(event['reason'])})"
-    return text
-
-
-@app.command()
-def show(
-    ctx: typer.Context,
-    lead_id: LeadId,
-    fmt: FormatOption = OutputFormat.table,
-) -> None:
-    """Show one lead: every field, custom fields, tags and its history.
-
-    Example: leadcli show 42
-    """
-    from leadcli.engagement import activities, cadences, followups
-    from leadcli.leads.records import RECORD_FIELDS, get_lead
-    from leadcli.pipeline.transitions import stage_timeline
-
-    store = state(ctx).store(create=False)
-    record = get_lead(store, lead_id)
-    with store.read() as conn:
-        record["stage_timeline"] = stage_timeline(conn, lead_id)
-        record["activities"] = activities.for_lead(conn, lead_id)
-        record["follow_ups"] = [
-            {k: f[k] for k in ("id", "due_at", "note")}
-            # The lead's own card shows them all; its do_not_contact and stage say why
-            # lists leave some out.
-            for f in followups.open_followups(store, lead_id, include_held=True)
-        ]
-        record["cadences"] = cadences.enrolments_for(conn, lead_id)
-    if fmt is OutputFormat.json:
-        write_object(record, sys.stdout)
-        return
-    if fmt is not OutputFormat.table:
-        emit([record], fmt, columns=_columns(store))
-        return
-
-    from rich.table import Table
-
-    from leadcli.cli.output import safe_cell
-
-    console = make_console()
-    name = " ".join(p for p in (record["first_name"], record["last_name"]) if p)
-    card = Table.grid(padding=(0, 2))
-    card.add_column(style="bold")
-    card.add_column(overflow="fold")
-    time_fields = {f for f in RECORD_FIELDS if f.endswith("_at")}
-    for field_name in RECORD_FIELDS:
-        value = record[field_name]
-        if field_name in ("custom", "bant") or value in (None, [], {}, ""):
-            continue
-        if field_name in time_fields:
-            value = time_cell(value)
-        card.add_row(field_name, safe_cell(value))
-    for key, value in sorted(record["custom"].items()):
-        card.add_row(safe_cell(key), safe_cell(value))
-    from rich.text import Text
-
-    console.print(Text(f"Lead {record['id']}", style="bold"), Text(" "), safe_cell(name or ""))
-    console.print(card)
-    if record["bant"]:
-        console.print()
-        render_table(
-            (
-                [
-                    c,
-                    a["answer"] if a["detail"] is None else f"{a['answer']}: {a['detail']}",
-                    a["met"],
-                    time_cell(a["at"]),
-                ]
-                for c, a in sorted(record["bant"].items())
-            ),
-            ["Criterion", "Answer", "Met", "Answered"],
-            title="BANT",
-            console=console,
-        )
-    if record["follow_ups"]:
-        console.print()
-        render_table(
-            ([time_cell(f["due_at"]), f["note"]] for f in record["follow_ups"]),
-            ["Due", "Note"],
-            title="Follow-ups",
-            console=console,
-        )
-    if record["cadences"]:
-        console.print()
-        render_table(
-            (
-                [
-                    c["cadence"],
-                    f"{min(c['step'], c['steps'])} of {c['steps']}",
-                    time_cell(c["next_due_at"]),
-                    c["end_reason"] or "active",
-                ]
-                for c in record["cadences"]
-            ),
-            ["Cadence", "Step", "Next due", "Status"],
-            title="Cadences",
-            console=console,
-        )
-    if record["activities"]:
-        console.print()
-        render_table(
-            (
-                [
-                    time_cell(a["at"]),
-                    a["kind"],
-                    "in" if a["inbound"] else "out",
-                    a["outcome"],
-                    a["note"],
-                ]
-                for a in record["activities"]
-            ),
-            ["When", "Kind", "Dir", "Outcome", "Note"],
-            title="Activities",
-            console=console,
-        )
-    console.print()
-    render_table(
-        ([s["stage"], time_cell(s["entered_at"]), s["reason"]] for s in record["stage_timeline"]),
-        ["Stage", "Entered", "Why"],
-        title="Stages",
-        console=console,
-    )
-    if record["history"]:
-        console.print()
-        render_table(
-            ([time_cell(e["at"]), e["event"], _history_line(e)] for e in record["history"]),
-            ["When", "Event", "Change"],
-            title="History",
-            console=console,
         )
 
 

@@ -47,7 +47,10 @@ from leadcli.storage.migrations.m010_m017 import (
     m016_first_contact_unknown,
     m017_cents,
 )
-from leadcli.storage.migrations.m018_m029 import m018_outreach
+from leadcli.storage.migrations.m018_m029 import (
+    m018_outreach,
+    m019_unreachable_ends_enrolments,
+)
 
 if TYPE_CHECKING:
     import sqlite3
@@ -82,6 +85,7 @@ __all__ = [
     "m016_first_contact_unknown",
     "m017_cents",
     "m018_outreach",
+    "m019_unreachable_ends_enrolments",
     "migrate",
 ]
 
@@ -133,6 +137,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     m016_first_contact_unknown,
     m017_cents,
     m018_outreach,
+    m019_unreachable_ends_enrolments,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
