@@ -44,22 +44,27 @@ def naming_pattern(
 ) -> re.Pattern[str] | None:
     """What in a file name names the person, matched on ``fold``ed text: a personal
     e-mail's local part (``yolanda.yarb``), a last name, or first and last name run
-    together (``yolandayarborough``), each as a whole word. A first name alone is not
-    enough (``ana.csv`` may be anyone's), nor a role address's local part (``info.csv``);
-    parts shorter than three characters never count. A last name shared with a word
-    (``Sales``) may rename another file: a label lost, never a person left behind."""
+    together in either order (``yolandayarborough``), each as a whole word. A first name
+    alone is not enough (``ana.csv`` may be anyone's), nor a local part that is one
+    (``ana@``) or a role address's (``info.csv``); parts shorter than three characters
+    never count. A last name shared with a word (``Sales``) may rename another file: a
+    label lost, never a person left behind."""
     firsts, lasts = list(first_names), list(last_names)
+    given = {w for name in firsts for w in _words(name)}
     marks: set[str] = set()
     for email in emails:
         local = fold(email.partition("@")[0])
-        if len(local) >= 3 and is_personal_email(email, lists):
+        if len(local) >= 3 and local not in given and is_personal_email(email, lists):
             marks.add(re.escape(local))
     marks |= {re.escape(w) for name in lasts for w in _words(name) if len(w) >= 3}
     for first in firsts:
-        for last in lasts:
-            squashed = "".join(_words(first + " " + last))
-            if len(squashed) >= 3:
-                marks.add(re.escape(squashed))
+        for last in lasts:  # either order: family name first is common
+            for squashed in (
+                "".join(_words(f"{first} {last}")),
+                "".join(_words(f"{last} {first}")),
+            ):
+                if len(squashed) >= 3:
+                    marks.add(re.escape(squashed))
     if not marks:
         return None
     alternatives = "|".join(sorted(marks, key=len, reverse=True))
