@@ -8,6 +8,7 @@ import json
 import sqlite3
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -42,6 +43,13 @@ def _loaded(cli, tmp_path: Path) -> None:
     crm = tmp_path / "crm.csv"
     crm.write_text(LEADS)
     assert cli("import", str(crm)).exit_code == 0
+
+
+@pytest.fixture(autouse=True)
+def _fixed_now(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reports age open leads against now: the figures compared before and after a repair
+    must not move with the clock (a slow run drifted the fourth decimal of an age)."""
+    monkeypatch.setenv("LEADCLI_NOW", "2026-12-07T12:00:00Z")
 
 
 def _reports(cli) -> list[str]:
