@@ -303,7 +303,7 @@ def _history_line(event: dict[str, Any]) -> str:
             parts.append(f"{name}: {cell_text(old) or '∅'} → {cell_text(new) or '∅'}")
     text = "; ".join(parts)
     if event.get("reason"):
-        text += f" ({cell_text(event['reason'])})"
+        text += f" ({cell_text(event['reason'], lines=True)})"
     return text
 
 
@@ -386,6 +386,8 @@ def show(
             ["Due", "Note"],
             title="Follow-ups",
             console=console,
+            no_wrap=("Due",),
+            lines=("Note",),
         )
     if record["cadences"]:
         console.print()
@@ -419,6 +421,8 @@ def show(
             ["When", "Kind", "Dir", "Outcome", "Note"],
             title="Activities",
             console=console,
+            no_wrap=("When",),
+            lines=("Note",),
         )
     console.print()
     render_table(
@@ -426,6 +430,7 @@ def show(
         ["Stage", "Entered", "Why"],
         title="Stages",
         console=console,
+        no_wrap=("Entered",),
     )
     if record["history"]:
         console.print()
@@ -434,6 +439,8 @@ def show(
             ["When", "Event", "Change"],
             title="History",
             console=console,
+            no_wrap=("When",),
+            lines=("Change",),
         )
 
 
