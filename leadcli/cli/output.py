@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
@@ -24,10 +25,14 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 NON_TTY_WIDTH = 100
-#: A free-text column (names, notes) is not wrapped narrower than this.
-FREE_TEXT_MIN = 8
+#: A word in free text longer than this (a URL in a note) may fold; shorter ones never do.
+FREE_TEXT_WORD_MAX = 30
 #: Characters between two columns in our tables (padding and the separator).
 COLUMN_GAP = 3
+
+
+# An amount, a count or a phone number as a table shows it: digits with separators.
+_WHOLE_VALUE = re.compile(r"^[+(]?[0-9][0-9 (),./:-]*$")
 
 
 def _plain_number(text: str) -> bool:
@@ -99,8 +104,13 @@ def progress(label: str, unit: str) -> Iterator[Callable[[int, int], None] | Non
         yield update
 
 
-def cell_text(value: Any) -> str:
-    """A value as table text: control characters made visible, lists joined."""
+def cell_text(value: Any, *, lines: bool = False) -> str:
+    """A value as table text: control characters made visible, lists joined.
+
+    With ``lines`` a line break in the text stays a line break (each line is made visible
+    on its own): a note or a mail body reads as written, and a cell's lines are drawn by
+    Rich inside the cell, never sent to the terminal as they came.
+    """
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -109,14 +119,16 @@ def cell_text(value: Any) -> str:
         return f"{value:,.0f}" if value.is_integer() else f"{value:,.2f}"
     if isinstance(value, list | tuple):
         return ", ".join(visible(str(v)) for v in value)
+    if lines:
+        return "\n".join(visible(line) for line in str(value).split("\n"))
     return visible(str(value))
 
 
-def safe_cell(value: Any) -> Any:
+def safe_cell(value: Any, *, lines: bool = False) -> Any:
     """Rich renderable for untrusted data: a Text, so ``[bold]`` stays literal."""
     from rich.text import Text
 
-    return Text(cell_text(value))
+    return Text(cell_text(value, lines=lines))
 
 
 def time_cell(value: str | None) -> str:
@@ -141,6 +153,57 @@ def emit(
     writers.write_records(records, str(fmt), columns=columns, out=out or sys.stdout)
 
 
+def _unbreakable(text: str) -> bool:
+    """A number, an amount or a phone number written with spaces: one value, never folded."""
+    return _WHOLE_VALUE.match(text) is not None
+
+
+def _column_range(texts: Iterable[str], header: str, whole: bool) -> tuple[int, int]:
+    """The narrowest and widest a column may be: whole values for ``whole`` columns; for
+    free text the longest word (a line folds between words, never inside one), except
+    words longer than FREE_TEXT_WORD_MAX (a URL in a note), which may fold."""
+    from rich.cells import cell_len
+
+    narrowest = max((cell_len(w) for w in header.split()), default=0)
+    widest = cell_len(header)
+    for text in texts:
+        for line in text.split("\n"):
+            width = cell_len(line)
+            widest = max(widest, width)
+            if whole or _unbreakable(line):
+                narrowest = max(narrowest, width)
+                continue
+            longest = max((cell_len(w) for w in line.split()), default=0)
+            narrowest = max(narrowest, min(longest, FREE_TEXT_WORD_MAX))
+    return max(narrowest, 1), max(widest, 1)
+
+
+def column_widths(ranges: Sequence[tuple[int, int]], room: int) -> list[int]:
+    """Each column's width for ``room`` characters of cells: every column whole if they fit;
+    else the widest foldable columns give way first, never below their narrowest (so the
+    sum exceeds ``room`` when the narrowest do not fit)."""
+    widths = [widest for _, widest in ranges]
+    excess = sum(widths) - room
+    while excess > 0:
+        foldable = [i for i, (narrowest, _) in enumerate(ranges) if widths[i] > narrowest]
+        if not foldable:
+            break
+        widest = max(widths[i] for i in foldable)
+        at_widest = [i for i in foldable if widths[i] == widest]
+        # Down to the next column's width (or the narrowest), all widest columns together.
+        floor = max(
+            [widths[i] for i in foldable if widths[i] < widest] + [ranges[i][0] for i in at_widest]
+        )
+        step = min(widest - floor, -(-excess // len(at_widest)))
+        for i in at_widest:
+            if excess <= 0:
+                break
+            cut = min(step, widths[i] - ranges[i][0], excess)
+            widths[i] -= cut
+            excess -= cut
+    return widths
+
+
 def render_table(
     rows: Iterable[Sequence[Any]],
     headers: Sequence[str],
@@ -150,20 +213,32 @@ def render_table(
     justify_right: Sequence[str] = (),
     no_wrap: Sequence[str] = (),
     keep_whole: Sequence[str] = (),
+    lines: Sequence[str] = (),
 ) -> None:
-    """Draw rows of values as a table; columns named in ``no_wrap`` are never folded
-    (ids, phones, dates), the others fold to fit the width.
+    """Draw rows of values as a table; columns named in ``no_wrap`` or ``keep_whole`` (ids,
+    e-mails, phones, dates) are never folded, the others fold between words to fit the
+    width. Columns named in ``lines`` (notes, mail bodies) keep their text's line breaks.
 
-    Columns named in ``keep_whole`` (e-mail addresses, phone numbers) are also never
-    shortened: they get the width of their longest value, and the free-text columns wrap
-    to make room. In a cron mail (width 100) an address broken across lines cannot be
-    copied or clicked.
+    The widths are worked out here, not by Rich, which shrinks a column below its longest
+    word and splits names in the middle (``Umbrell`` / ``a``). When even the narrowest
+    widths are wider than the console, the table grows past it rather than break a word or
+    an address: a long line in a mail scrolls, a broken address cannot be used.
     """
     from rich import box
     from rich.table import Table
 
     console = console or make_console()
-    cells = [[safe_cell(v) for v in row] for row in rows]
+    cells = [[safe_cell(v, lines=headers[i] in lines) for i, v in enumerate(row)] for row in rows]
+    ranges = [
+        _column_range(
+            (row[index].plain for row in cells),
+            header,
+            whole=header in keep_whole or header in no_wrap,
+        )
+        for index, header in enumerate(headers)
+    ]
+    gaps = COLUMN_GAP * max(len(headers) - 1, 0)
+    widths = column_widths(ranges, console.width - gaps)
     table = Table(
         title=visible(title) if title else None,
         box=box.SIMPLE_HEAD,
@@ -173,27 +248,17 @@ def render_table(
         title_justify="left",
         title_style="bold",
     )
-    # The narrowest each column may get: whole values for kept and no-wrap columns, a few
-    # characters (or its header) for free text, which wraps to make room.
-    minimums = []
-    for index, header in enumerate(headers):
-        longest = max((row[index].cell_len for row in cells), default=0)
-        if header in keep_whole or header in no_wrap:
-            minimums.append(max(longest, len(header)))
-        else:
-            minimums.append(min(max(longest, len(header)), max(len(header), FREE_TEXT_MIN)))
+    for header, width in zip(headers, widths, strict=True):
         table.add_column(
             header,
             justify="right" if header in justify_right else "left",
             overflow="fold",
             no_wrap=header in keep_whole or header in no_wrap,
-            min_width=minimums[-1] if header in keep_whole or header in no_wrap else None,
+            width=width,
         )
     for row in cells:
         table.add_row(*row)
-    # When even that is wider than the console, the table grows past it rather than break
-    # an address: a long line in a mail scrolls, a broken address cannot be used.
-    needed = sum(minimums) + COLUMN_GAP * max(len(headers) - 1, 0)
+    needed = sum(widths) + gaps
     if needed <= console.width:
         console.print(table)
         return

@@ -31,7 +31,7 @@ def _history_line(event: dict[str, Any]) -> str:
             parts.append(f"{name}: {cell_text(old) or '∅'} → {cell_text(new) or '∅'}")
     text = "; ".join(parts)
     if event.get("reason"):
-        text += f" ({cell_text(event['reason'])})"
+        text += f" ({cell_text(event['reason'], lines=True)})"
     return text
 
 
@@ -116,6 +116,8 @@ def show(
             ["Due", "Note"],
             title="Follow-ups",
             console=console,
+            no_wrap=("Due",),
+            lines=("Note",),
         )
     if record["cadences"]:
         console.print()
@@ -149,6 +151,8 @@ def show(
             ["When", "Kind", "Dir", "Outcome", "Note"],
             title="Activities",
             console=console,
+            no_wrap=("When",),
+            lines=("Note",),
         )
     console.print()
     render_table(
@@ -156,6 +160,7 @@ def show(
         ["Stage", "Entered", "Why"],
         title="Stages",
         console=console,
+        no_wrap=("Entered",),
     )
     if record["history"]:
         console.print()
@@ -164,4 +169,6 @@ def show(
             ["When", "Event", "Change"],
             title="History",
             console=console,
+            no_wrap=("When",),
+            lines=("Change",),
         )
