@@ -137,7 +137,7 @@ def screen_text(help_text: str) -> str:
     return "\n\n".join(kept)
 
 
-def _tidy(command: Any, name: str) -> None:
+def _tidy(command: Any) -> None:
     """A command's (and its subcommands') help for the screen, and its line in the list."""
     if getattr(command, "_leadcli_tidy", False):
         return
@@ -146,8 +146,8 @@ def _tidy(command: Any, name: str) -> None:
         command.help = screen_text(command.help)
     if command.short_help is None:
         command.short_help = one_line(command.help)
-    for sub_name, sub in getattr(command, "commands", {}).items():
-        _tidy(sub, sub_name)
+    for sub in getattr(command, "commands", {}).values():
+        _tidy(sub)
 
 
 class LeadcliGroup(TyperGroup):
@@ -169,7 +169,7 @@ class LeadcliGroup(TyperGroup):
             # is a placeholder object, not None).
             if not isinstance(getattr(command, "rich_help_panel", None), str):
                 command.rich_help_panel = _PANEL_OF.get(cmd_name)
-            _tidy(command, cmd_name)
+            _tidy(command)
         return command
 
     def invoke(self, ctx: Any) -> Any:

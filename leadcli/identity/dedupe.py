@@ -210,6 +210,25 @@ def find_duplicates(
     return result, stats
 
 
+def lead_with_email(store: Store, email: str, lists: Lists = DEFAULT_LISTS) -> int | None:
+    """The first lead holding exactly this personal e-mail: a second lead with it is nearly
+    always the same person typed twice. A role address (info@, sales@) is many people's and
+    an unreadable one is no evidence: None for both."""
+    from leadcli.text.contacts import normalise_email
+
+    try:
+        address = normalise_email(email)
+    except ValueError:
+        return None
+    if is_role_address(address, lists):
+        return None
+    with store.read() as conn:
+        row = conn.execute(
+            "SELECT id FROM leads WHERE email = ? ORDER BY id LIMIT 1", (address,)
+        ).fetchone()
+    return None if row is None else row[0]
+
+
 def likely_matches(
     store: Store,
     lead_id: int,

@@ -199,6 +199,7 @@ def add(
     Example: leadcli add --first-name Ana --last-name Silva --email ana@acme.com --tag webinar
     """
     from leadcli.leads.records import add_lead, get_lead
+    from leadcli.text.dates import to_store
 
     app_state = state(ctx)
     values = _given_fields(locals())
@@ -215,7 +216,7 @@ def add(
             tags=_split_tags(tag),
             custom=custom,
             phone_region=region,
-            created_at=None if created_at is None else dates_text(created_at),
+            created_at=None if created_at is None else to_store(created_at),
             allow_suppressed=allow_suppressed,
         )
         touched([lead_id])
@@ -234,12 +235,6 @@ def add(
         write_object(record, sys.stdout)
     else:
         emit([record], fmt, columns=_columns(store))
-
-
-def dates_text(when: Any) -> str:
-    from leadcli.text import dates
-
-    return dates.to_store(when)
 
 
 def _created(text: str | None, stage: Any) -> Any:
@@ -264,30 +259,20 @@ def _created(text: str | None, stage: Any) -> Any:
 
 
 def _refuse_same_email(store: Any, email: str | None, config: Any) -> None:
-    """A second lead with the very e-mail of another is nearly always the same person typed
-    twice: refused, naming the lead (never its data), unless --allow-duplicate. A role
-    address (info@, sales@) is many people's, so it is not refused."""
+    """Refuse a lead whose e-mail another lead has (``identity.dedupe.lead_with_email``
+    says which), naming that lead, never its data."""
     if not email:
         return
-    from leadcli.identity.evidence import Lists, is_role_address
-    from leadcli.text.contacts import normalise_email
+    from leadcli.identity.dedupe import lead_with_email
+    from leadcli.identity.evidence import Lists
 
-    try:
-        address = normalise_email(email)
-    except ValueError:
-        return  # add_lead says what is wrong with it
-    if is_role_address(address, Lists.from_config(config)):
-        return
-    with store.read() as conn:
-        row = conn.execute(
-            "SELECT id FROM leads WHERE email = ? ORDER BY id LIMIT 1", (address,)
-        ).fetchone()
-    if row is not None:
+    other = lead_with_email(store, email, Lists.from_config(config))
+    if other is not None:
         from leadcli.errors import LeadcliError
 
         raise LeadcliError(
-            f"lead {row[0]} already has this e-mail; nothing was added",
-            hint=f"`leadcli show {row[0]}`, or --allow-duplicate to add another lead anyway",
+            f"lead {other} already has this e-mail; nothing was added",
+            hint=f"`leadcli show {other}`, or --allow-duplicate to add another lead anyway",
         )
 
 

@@ -99,11 +99,11 @@ def _ask_to_send(planned: list) -> str:
     return "send"
 
 
-def _print_summary(summary: dict, fmt: OutputFormat) -> None:
+def _print_summary(summary: dict, fmt: OutputFormat, fields: tuple[str, ...]) -> None:
     if fmt is OutputFormat.json:
         write_object(summary, sys.stdout)
     elif fmt is not OutputFormat.table:
-        emit(summary["results"], fmt, columns=run_fields())
+        emit(summary["results"], fmt, columns=list(fields))
     elif summary["results"]:
         render_table(
             (
@@ -116,12 +116,6 @@ def _print_summary(summary: dict, fmt: OutputFormat) -> None:
             keep_whole=("Email",),
         )
     say(_summary_line(summary))
-
-
-def run_fields() -> tuple[str, ...]:
-    from leadcli.outreach import run
-
-    return run.RESULT_FIELDS
 
 
 @app.command()
@@ -205,6 +199,6 @@ def mail(
     transport = None if mode == "dry-run" else _transport(mode, draft or eml, config, sender)
     results = run.execute(store, planned, transport, opts, transaction=lambda: rescoring(ctx))
     summary = run.summarise(results, dry_run=mode == "dry-run")
-    _print_summary(summary, fmt)
+    _print_summary(summary, fmt, run.RESULT_FIELDS)
     if summary["failed"]:
         raise typer.Exit(1)
